@@ -1,0 +1,110 @@
+"""What every command shares: global options, the error-to-exit-code mapping, output helpers.
+
+A command is: parse, one call into `Context`, render, exit code. Commands wrap their body
+in `run(...)`, which turns a `TeamrelError` into a clear message on stderr (or a JSON error
+document under `--format json`) and the error's exit code, and never lets a traceback out.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from teamrel.context import Context
+from teamrel.errors import EXIT_OPERATIONAL, TeamrelError, WorkspaceError
+
+#: Version of every JSON error document printed by the CLI.
+ERROR_FORMAT_VERSION = 1
+
+
+@dataclass
+class GlobalOptions:
+    """Options given before the command name (`teamrel -C DIR --format json validate`)."""
+
+    workspace: Path | None = None
+    format: str = "text"
+    color: bool = True
+    quiet: bool = False
+    db: str | None = None
+
+
+def options(ctx: typer.Context) -> GlobalOptions:
+    """The global options of this invocation."""
+    obj = ctx.find_root().obj
+    if isinstance(obj, GlobalOptions):
+        return obj
+    return GlobalOptions()
+
+
+def context(ctx: typer.Context) -> Context:
+    """The library facade for this invocation's workspace and store."""
+    opts = options(ctx)
+    return Context(workspace=opts.workspace, db_url=opts.db)
+
+
+def fmt(ctx: typer.Context, override: str | None) -> str:
+    """The output format: the command's own `--format`, else the global one."""
+    return override or options(ctx).format
+
+
+def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
+    """A rich console honouring `--no-color` (colour only on a TTY)."""
+    opts = options(ctx)
+    return Console(
+        stderr=stderr,
+        no_color=not opts.color,
+        highlight=False,
+        soft_wrap=True,
+        color_system="auto" if opts.color else None,
+    )
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    """Print a JSON document to stdout (stable key order as built, UTF-8)."""
+    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> NoReturn:
+    """Report `err` and exit with its code."""
+    if output_format == "json":
+        doc: dict[str, Any] = {"format_version": ERROR_FORMAT_VERSION, "ok": False}
+        doc.update(err.to_json())
+        emit_json(doc)
+    else:
+        out = console(ctx, stderr=True)
+        out.print(f"[bold red]error:[/] {err.message}", markup=True, highlight=False)
+        if isinstance(err, WorkspaceError):
+            for d in err.diagnostics:
+                out.print(f"  {d}", markup=False)
+        if err.hint:
+            out.print(f"  hint: {err.hint}", markup=False)
+    raise typer.Exit(err.exit_code)
+
+
+def run(ctx: typer.Context, output_format: str, body: Callable[[], int]) -> NoReturn:
+    """Run a command body returning an exit code; map teamrel errors to exit codes."""
+    try:
+        code = body()
+    except TeamrelError as err:
+        fail(ctx, err, output_format)
+    except OSError as err:  # I/O outside the library's own error handling
+        fail(
+            ctx, TeamrelError(f"{err.strerror or err}: {err.filename or ''}".strip()), output_format
+        )
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+def exit_operational(message: str) -> NoReturn:
+    """Exit 3 with a message (for the rare failure outside the library)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(EXIT_OPERATIONAL)

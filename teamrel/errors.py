@@ -1,0 +1,149 @@
+"""The error tree and the diagnostic record every layer reports problems with.
+
+Owns: `TeamrelError` (the one root of every failure teamrel raises), its subclasses, each
+carrying the process exit code the CLI maps it to, and `Diagnostic`, the located problem
+(file, line, JSON pointer) used by workspace validation and reported in bulk.
+
+Findings (an incompatible handoff, a semver rule broken) are *not* errors: they are
+returned values. Errors are for "the command could not do its job".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+#: Exit codes, everywhere (see DEVELOPERS.md).
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_OPERATIONAL = 3
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One located problem: what is wrong, and where (file, YAML line, JSON pointer)."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    pointer: str | None = None
+    severity: Severity = "error"
+
+    def location(self) -> str:
+        """`file:line pointer`, omitting what is unknown."""
+        parts: list[str] = []
+        if self.file:
+            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
+        if self.pointer is not None:
+            parts.append(f"#{self.pointer}" if self.pointer else "#")
+        return " ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """A stable JSON object for `--format json` outputs."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "pointer": self.pointer,
+        }
+
+    def __str__(self) -> str:
+        loc = self.location()
+        return f"{loc}: {self.message}" if loc else self.message
+
+
+class TeamrelError(Exception):
+    """Root of every failure teamrel raises; `exit_code` is what the CLI exits with."""
+
+    exit_code: int = EXIT_OPERATIONAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def to_json(self) -> dict[str, Any]:
+        """A stable JSON object describing the error."""
+        return {"error": type(self).__name__, "message": self.message, "hint": self.hint}
+
+
+class UsageError(TeamrelError):
+    """The command was called wrongly (conflicting options, unknown environment name...)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(TeamrelError):
+    """Bad input: an unreadable or invalid file, schema, plan or manifest."""
+
+
+class WorkspaceError(InputError):
+    """The workspace could not be loaded; `diagnostics` lists *every* problem found."""
+
+    def __init__(self, message: str, diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.diagnostics: list[Diagnostic] = list(diagnostics)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["diagnostics"] = [d.to_json() for d in self.diagnostics]
+        return doc
+
+
+class WorkspaceNotFound(InputError):
+    """No `teamrel.yaml` in the given directory or any parent."""
+
+
+class SchemaError(InputError):
+    """A JSON Schema is unusable: not a schema for its dialect, or a forbidden `$ref`."""
+
+    def __init__(self, message: str, *, uri: str | None = None, pointer: str | None = None):
+        super().__init__(message)
+        self.uri = uri
+        self.pointer = pointer
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["uri"] = self.uri
+        doc["pointer"] = self.pointer
+        return doc
+
+
+class RefError(SchemaError):
+    """A `$ref` that teamrel refuses to follow (remote, escaping the workspace, unknown)."""
+
+
+class FormatVersionError(InputError):
+    """A versioned document (plan, manifest, store) of a major version this teamrel cannot read."""
+
+
+class IntegrityError(InputError):
+    """Content does not match its digest: a tampered manifest, snapshot or audit event."""
+
+
+class StoreError(TeamrelError):
+    """The state store could not complete an operation."""
+
+
+class ConflictError(StoreError):
+    """Optimistic concurrency lost: another operator changed the environment first."""
+
+
+class NotFoundError(TeamrelError):
+    """A named release, manifest, environment or member does not exist."""
+
+
+class PolicyError(TeamrelError):
+    """An environment's protection forbids the operation (missing --reason, ...)."""
+
+
+def errors_of(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Only the diagnostics of severity `error`."""
+    return [d for d in diagnostics if d.severity == "error"]

@@ -1,0 +1,303 @@
+"""The data model: what a workspace declares (`teamrel.yaml`) and what loading resolves it to.
+
+Owns the pydantic models (frozen, `extra="forbid"`) of
+- the workspace file: team, agent and tool members, handoffs, policy, environments;
+- the resolved form every later layer works on: `SchemaDoc` (a JSON Schema with every file it
+  references), `ResolvedMember` (a member's full spec with its content digest) and
+  `ResolvedHandoff` (one edge of the team graph with the schemas on both ends).
+
+This module does no I/O; `teamrel.workspace` reads files into these models.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from teamrel.canonical import JSON, digest
+
+#: Names of members, teams, environments and releases: safe as file names and URL parts.
+NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,126}[A-Za-z0-9_])?$")
+
+#: Semantic Versioning 2.0.0, the official regex.
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+#: Model ids that float: the provider may change what they point at without notice.
+#: A deny-list (overridable under `policy.floating_models`), matched exactly or, for
+#: entries starting with `*`, as a suffix.
+DEFAULT_FLOATING_MODELS: tuple[str, ...] = (
+    "*-latest",
+    "*:latest",
+    "latest",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4",
+    "gpt-4-turbo",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-3.5-turbo",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "chatgpt-4o-latest",
+    "o1",
+    "o1-mini",
+    "o3",
+    "o3-mini",
+    "o4-mini",
+    "claude-3-opus",
+    "claude-3-sonnet",
+    "claude-3-haiku",
+    "claude-3-5-sonnet",
+    "claude-3-5-haiku",
+    "claude-3-7-sonnet",
+    "claude-sonnet-4",
+    "claude-opus-4",
+    "claude-sonnet-4-5",
+    "claude-haiku-4-5",
+    "claude-opus-4-1",
+    "gemini-pro",
+    "gemini-1.5-pro",
+    "gemini-1.5-flash",
+    "gemini-2.0-flash",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "mistral-large",
+    "mistral-small",
+    "command-r",
+    "command-r-plus",
+)
+
+
+class Frozen(BaseModel):
+    """Base of every model: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- workspace file
+
+#: A schema given in teamrel.yaml: a path to a JSON file in the workspace, or an inline schema.
+SchemaSource = str | dict[str, Any] | bool
+
+
+class ModelSpec(Frozen):
+    """The pinned LLM an agent runs on."""
+
+    provider: str = Field(min_length=1)
+    id: str = Field(min_length=1, description="Pinned model snapshot id")
+    parameters: dict[str, JSON] = Field(default_factory=dict)
+
+
+class EvalSpec(Frozen):
+    """One eval scorecard: a suite and its metric values."""
+
+    suite: str = Field(min_length=1)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    dataset: str | None = None
+
+
+class ToolUse(Frozen):
+    """How an agent uses a tool: the arguments it sends and the result it expects.
+
+    Both are optional: undeclared, the agent is taken to send and expect exactly the tool's
+    schemas as pinned in the base release, and `check --against` proves the tool's evolution
+    against that pin.
+    """
+
+    tool: str
+    call: SchemaSource | None = None
+    result: SchemaSource | None = None
+
+
+class AgentSpec(Frozen):
+    """An agent member as declared in teamrel.yaml."""
+
+    kind: Literal["agent"] = "agent"
+    version: str
+    description: str | None = None
+    model: ModelSpec
+    prompt: str
+    input: SchemaSource
+    output: SchemaSource
+    tools: list[str | ToolUse] = Field(default_factory=list)
+    evals: list[EvalSpec] = Field(default_factory=list)
+    metadata: dict[str, JSON] = Field(default_factory=dict)
+
+    @field_validator("evals", mode="before")
+    @classmethod
+    def _one_eval(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+
+class ToolSpec(Frozen):
+    """A tool member (e.g. an MCP tool) as declared in teamrel.yaml."""
+
+    kind: Literal["tool"]
+    version: str
+    description: str | None = None
+    input_schema: SchemaSource
+    output_schema: SchemaSource | None = None
+    metadata: dict[str, JSON] = Field(default_factory=dict)
+
+
+MemberSpec = Annotated[AgentSpec | ToolSpec, Field(discriminator="kind")]
+
+
+class HandoffSpec(Frozen):
+    """An edge: `from`'s output goes to `to`'s input, optionally through a named contract."""
+
+    from_: str = Field(alias="from")
+    to: str
+    contract: SchemaSource | None = None
+    description: str | None = None
+
+
+class EnvironmentSpec(Frozen):
+    """Protection rules for one environment."""
+
+    description: str | None = None
+    require_reason: bool = False
+    allow_incompatible: bool = True
+
+
+class PolicySpec(Frozen):
+    """Workspace-wide policy."""
+
+    floating_models: list[str] = Field(default_factory=lambda: list(DEFAULT_FLOATING_MODELS))
+    unknown: Literal["fail", "warn"] = "fail"
+    format_assertion: bool = False
+
+
+class TeamFile(Frozen):
+    """The whole of `teamrel.yaml`."""
+
+    team: str
+    description: str | None = None
+    members: dict[str, MemberSpec]
+    handoffs: list[HandoffSpec] = Field(default_factory=list)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    environments: dict[str, EnvironmentSpec] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- resolved forms
+
+
+class SchemaDoc(Frozen):
+    """A JSON Schema together with every resource its `$ref`s may reach.
+
+    `uri` is the schema's base URI: `file:///<workspace-relative path>` for a file (a virtual,
+    workspace-rooted URI: never read from disk again), `urn:teamrel:inline:<where>` for an
+    inline schema. `resources` maps the URI of every other file reachable through `$ref` to its
+    contents, so the document is self-contained: the compatibility engine and the store need
+    nothing else to interpret it.
+    """
+
+    uri: str
+    schema_: JSON = Field(alias="schema")
+    resources: dict[str, JSON] = Field(default_factory=dict)
+
+    def to_json(self) -> dict[str, JSON]:
+        """Canonical JSON form (also what is digested)."""
+        return {"uri": self.uri, "schema": self.schema_, "resources": dict(self.resources)}
+
+    @property
+    def digest(self) -> str:
+        """Content digest of the schema and its resources."""
+        return digest(self.to_json())
+
+    @classmethod
+    def inline(cls, schema: JSON, where: str = "schema") -> SchemaDoc:
+        """A self-contained schema with no other resources."""
+        return cls.model_validate({"uri": f"urn:teamrel:inline:{where}", "schema": schema})
+
+
+class Source(Frozen):
+    """Where something was declared, for diagnostics and CI annotations."""
+
+    file: str
+    line: int | None = None
+    pointer: str | None = None
+
+
+class ResolvedMember(Frozen):
+    """A member with everything it references read in, and its content digest.
+
+    `spec` is the canonical, fully resolved spec (prompt text, schemas with their `$ref`
+    resources, model, parameters, tools, evals, metadata); `digest` is sha256 over its
+    canonical JSON. The member's name and the file paths it was read from are not part of
+    the digest: moving a prompt file does not change a member, editing one byte of it does.
+    """
+
+    name: str
+    kind: Literal["agent", "tool"]
+    version: str
+    spec: dict[str, JSON]
+    digest: str
+    source: Source | None = None
+    #: workspace-relative paths of every file this member was built from (for --changed-since)
+    files: tuple[str, ...] = ()
+
+    def schema_doc(self, which: Literal["input", "output"]) -> SchemaDoc | None:
+        """The member's input or output schema (tools: input_schema / output_schema)."""
+        key = which if self.kind == "agent" else f"{which}_schema"
+        raw = self.spec.get(key)
+        if raw is None:
+            return None
+        return SchemaDoc.model_validate(raw)
+
+    @property
+    def model_id(self) -> str | None:
+        """The pinned model id of an agent, None for a tool."""
+        model = self.spec.get("model")
+        return model.get("id") if isinstance(model, dict) else None
+
+    @property
+    def tools(self) -> list[str]:
+        """Names of the tool members this agent calls."""
+        out: list[str] = []
+        for t in self.spec.get("tools") or []:
+            out.append(str(t["tool"]) if isinstance(t, dict) else str(t))
+        return out
+
+
+EdgeKind = Literal["handoff", "tool-call", "tool-result"]
+
+
+class ResolvedHandoff(Frozen):
+    """One edge to prove: `producer`'s output ⊆ contract ⊆ `consumer`'s input.
+
+    For a tool an agent calls there are two implicit edges: agent → tool (`tool-call`, the
+    agent's calls must fit the tool's input schema) and tool → agent (`tool-result`).
+    """
+
+    producer: str
+    consumer: str
+    kind: EdgeKind = "handoff"
+    #: what the producer sends (agent output; an agent's declared tool `call`; a tool's output)
+    producer_schema: SchemaDoc | None = None
+    #: the contract named on the handoff, if any
+    contract: SchemaDoc | None = None
+    #: what the consumer accepts (agent input; a tool's input; an agent's declared tool `result`)
+    consumer_schema: SchemaDoc | None = None
+    source: Source | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identifier of the edge, e.g. `router->billing`."""
+        sep = {"handoff": "->", "tool-call": "=>", "tool-result": "<="}[self.kind]
+        if self.kind == "tool-result":
+            return f"{self.consumer}{sep}{self.producer}"
+        return f"{self.producer}{sep}{self.consumer}"
+
+
+def member_digest(spec: dict[str, JSON]) -> str:
+    """The content digest of a resolved member spec."""
+    return digest(spec)
