@@ -76,10 +76,11 @@ def _encode(value: JSON, out: list[str]) -> None:
             _encode(item, out)
         out.append("]")
     elif isinstance(value, dict):
-        out.append("{")
-        for i, key in enumerate(sorted(value, key=_utf16_key)):
+        for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=_utf16_key)):
             if i:
                 out.append(",")
             out.append(json.dumps(key, ensure_ascii=False))
