@@ -8,9 +8,21 @@ method is a single call from a CLI command; it returns values (reports, findings
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from teamrel.errors import WorkspaceNotFound
+from teamrel.errors import TeamrelError, WorkspaceNotFound
+from teamrel.workspace import ValidationReport, Workspace, check_workspace, load_workspace
+
+if TYPE_CHECKING:
+    from teamrel import release as _rel  # store / release (issue 5)
+    from teamrel.check import CheckReport
+    from teamrel.compat import CompatResult
+    from teamrel.models import EnvironmentSpec
+    from teamrel.plan import Plan
+    from teamrel.store import Store
 
 WORKSPACE_FILE = "teamrel.yaml"
 
@@ -51,8 +63,354 @@ class Context:
 
     # ---------------------------------------------------------------- workspace (issue 2)
 
+    def load(self) -> Workspace:
+        """The loaded, resolved workspace (cached); `WorkspaceError` lists every problem."""
+        cached: Workspace | None = getattr(self, "_workspace", None)
+        if cached is None:
+            cached = self._workspace = load_workspace(self.root)
+        return cached
+
+    def validate(self) -> ValidationReport:
+        """Every error and warning of the workspace (never raises for bad content)."""
+        report = check_workspace(self.root)
+        if report.workspace is not None:
+            self._workspace = report.workspace
+        return report
+
+    def graph(self) -> Workspace:
+        """The workspace whose `graph` `teamrel graph` renders."""
+        return self.load()
+
     # ---------------------------------------------------------------- compat (issue 3)
+
+    def compat(
+        self, producer: Path, consumer: Path, *, format_assertion: bool = False
+    ) -> CompatResult:
+        """`teamrel compat`: is every value valid under the producer file valid under the
+        consumer file? Needs no workspace: each file's cross-file `$ref`s are resolved relative
+        to its own directory. Unreadable or invalid input raises an `InputError` naming the
+        file and the JSON pointer."""
+        from teamrel.compat import check
+        from teamrel.contracts import load_schema_doc
+        from teamrel.errors import InputError, SchemaError
+        from teamrel.models import SchemaDoc
+
+        docs: list[SchemaDoc] = []
+        for role, path in (("producer", producer), ("consumer", consumer)):
+            if not path.is_file():
+                raise InputError(f"{role} schema {path}: no such file")
+            try:
+                docs.append(load_schema_doc(path.resolve(), path.resolve().parent))
+            except SchemaError as err:
+                raise type(err)(
+                    f"{role} schema {path}: {err.message}", uri=err.uri, pointer=err.pointer
+                ) from None
+            except InputError as err:
+                raise InputError(f"{role} schema {path}: {err.message}", hint=err.hint) from None
+        return check(docs[0], docs[1], format_assertion=format_assertion)
 
     # ---------------------------------------------------------------- check / plan (issue 4)
 
+    def _store_factory(self) -> Any:
+        def open_it() -> Any:
+            from teamrel.store import open_store
+
+            return open_store(self._db_url, self.root)
+
+        return open_it
+
+    def check(
+        self,
+        *,
+        members: Sequence[str] = (),
+        changed_since: str | None = None,
+        against: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        format_assertion: bool | None = None,
+        use_cache: bool = True,
+    ) -> CheckReport:
+        """`teamrel check`: prove every handoff (or those touching the selected members).
+
+        `against` (an environment, a manifest file or a release name) pins every member that
+        is not selected (or, without a selection, not changed from it) to that release.
+        """
+        from teamrel import __version__, compat
+        from teamrel import check as chk
+
+        cache_dir = chk.default_cache_dir(self.root) if use_cache else None
+        opts = {
+            "teamrel": __version__,
+            "engine": compat.ENGINE_VERSION,
+            "report": chk.REPORT_CACHE_VERSION,
+            "members": sorted(members),
+            "unknown": unknown,
+            "format_assertion": format_assertion,
+        }
+        fast = cache_dir is not None and against is None and changed_since is None
+        if fast and cache_dir is not None:
+            hit = chk.cached_report(self.root, cache_dir, opts)
+            if hit is not None:
+                return hit
+        ws = self.load()
+        policy = ws.team.policy
+        selection: set[str] | None = None
+        if members or changed_since is not None:
+            selection = set(members)
+            if changed_since is not None:
+                selection |= chk.changed_since(ws, changed_since)
+        unknown_policy = unknown or policy.unknown
+        fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
+        if against is not None:
+            base = chk.resolve_against(ws, against, self._store_factory())
+            changed = selection if selection is not None else chk.changed_against(ws, base.members)
+            pinned = {n: m for n, m in base.members.items() if n in ws.members and n not in changed}
+            shown = sorted(n for n, m in pinned.items() if m.digest != ws.members[n].digest)
+            return chk.run_check(
+                ws.with_members(pinned) if shown else ws,
+                members=sorted(selection) if selection is not None else None,
+                unknown=unknown_policy,
+                format_assertion=fmt_assert,
+                cache_dir=cache_dir,
+                base=base.members,
+                pinned=shown,
+                base_info=base.to_json(),
+            )
+        base_members: dict[str, Any] | None = None
+        needs_base = any(
+            h.kind != "handoff" and (h.producer_schema is None or h.consumer_schema is None)
+            for h in ws.handoffs
+        )
+        if needs_base:
+            # an undeclared tool side is proved through the tool's evolution from the newest
+            # release; without one (or with an unreadable one) the edge stays unchecked
+            with contextlib.suppress(TeamrelError):
+                base_members = chk.load_base(ws).members
+        report = chk.run_check(
+            ws,
+            members=sorted(selection) if selection is not None else None,
+            unknown=unknown_policy,
+            format_assertion=fmt_assert,
+            cache_dir=cache_dir,
+            base=base_members,
+        )
+        if fast and cache_dir is not None:
+            chk.save_report(ws, cache_dir, report, opts, uses_releases=needs_base)
+        return report
+
+    def plan(
+        self,
+        *,
+        env: str | None = None,
+        base: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        format_assertion: bool | None = None,
+        explain: bool = False,
+        use_cache: bool = True,
+    ) -> Plan:
+        """`teamrel plan`: the working tree against `env`'s live release, a manifest (`base`:
+        a file or a release name), else the newest manifest under manifests/, else nothing."""
+        from teamrel import check as chk
+        from teamrel.plan import build_plan
+
+        ws = self.load()
+        the_base = chk.load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
+        return build_plan(
+            ws,
+            the_base,
+            unknown=unknown,
+            format_assertion=format_assertion,
+            cache_dir=chk.default_cache_dir(self.root) if use_cache else None,
+            explain=explain,
+        )
+
+    def read_plan(self, path: Path) -> Plan:
+        """A plan saved with `teamrel plan --out` (refuses unknown major versions)."""
+        from teamrel.plan import read_plan
+
+        return read_plan(path)
+
     # ---------------------------------------------------------------- store / release (issue 5)
+
+    def store(self) -> Store:
+        """The state store (`--db`, else TEAMREL_DATABASE_URL, else .teamrel/state.db)."""
+        cached: Store | None = getattr(self, "_store", None)
+        if cached is None:
+            from teamrel.store import open_store
+
+            root = self.root if self._db_url is None else self._root_or_none()
+            cached = self._store = open_store(self._db_url, root)
+        return cached
+
+    def close_store(self) -> None:
+        """Release the state store's connections (the CLI calls this after each command)."""
+        cached: Store | None = getattr(self, "_store", None)
+        if cached is not None:
+            cached.close()
+            del self._store
+
+    def _root_or_none(self) -> Path | None:
+        try:
+            return self.root
+        except WorkspaceNotFound:
+            return None
+
+    def team_rules(self) -> tuple[str, dict[str, EnvironmentSpec]]:
+        """The team name and environment rules, read without resolving the members.
+
+        Promote, rollback, status and resolve need only these: an incident must not be
+        blocked by a working tree that no longer loads (a missing prompt, a broken schema).
+        """
+        from teamrel.manifest import check_name
+        from teamrel.models import EnvironmentSpec
+        from teamrel.yamlsrc import load_yaml
+
+        loaded: Workspace | None = getattr(self, "_workspace", None)
+        if loaded is not None:
+            return loaded.team.team, dict(loaded.team.environments)
+        try:
+            data = load_yaml(self.root / WORKSPACE_FILE, WORKSPACE_FILE).data
+            team = check_name(data["team"], "team")
+            envs = {
+                str(name): EnvironmentSpec.model_validate(spec or {})
+                for name, spec in (data.get("environments") or {}).items()
+            }
+        except (TeamrelError, KeyError, TypeError, AttributeError, ValueError):
+            ws = self.load()  # raises with every located problem
+            return ws.team.team, dict(ws.team.environments)
+        return team, envs
+
+    def release(
+        self,
+        *,
+        name: str | None = None,
+        plan: Path | None = None,
+        promote: str | None = None,
+        allow_incompatible: bool = False,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> _rel.ReleaseResult:
+        """`teamrel release`: check the working tree (or the reviewed plan), record it as a
+        release (manifest file, snapshots, store), and optionally promote it."""
+        from teamrel import release as rel
+        from teamrel.errors import UsageError
+
+        if allow_incompatible and not (reason and reason.strip()):
+            raise UsageError("--allow-incompatible needs --reason TEXT")
+        ws = self.load()
+        saved = self.read_plan(plan) if plan is not None else None
+        summary = self.check().summary()
+        return rel.release(
+            self.store(),
+            self.root,
+            ws.team.team,
+            ws.members,
+            check_summary=summary,
+            environments=ws.team.environments,
+            actor=rel.resolve_actor(actor),
+            name=name,
+            allow_incompatible=reason if allow_incompatible else None,
+            promote_env=promote,
+            reason=reason,
+            plan_base=saved.base if saved is not None else None,
+            plan_members=saved.desired_members if saved is not None else None,
+            plan_team=saved.team if saved is not None else None,
+        )
+
+    def promote(
+        self,
+        release: str,
+        *,
+        env: str,
+        expect: str | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> _rel.TransitionResult:
+        """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        return rel.promote(
+            self.store(),
+            self.root,
+            team,
+            envs,
+            release,
+            env,
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+            expect=expect,
+        )
+
+    def rollback(
+        self,
+        *,
+        env: str,
+        to: str | None = None,
+        steps: int | None = None,
+        expect: str | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> _rel.TransitionResult:
+        """`teamrel rollback`: move an environment back to an earlier promotion."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+
+        def working() -> dict[str, str]:
+            return {n: m.digest for n, m in self.load().members.items()}
+
+        return rel.rollback(
+            self.store(),
+            self.root,
+            team,
+            envs,
+            env,
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+            to=to,
+            steps=steps,
+            expect=expect,
+            working_digests=working,
+        )
+
+    def status(self, env: str | None = None) -> _rel.StatusReport:
+        """`teamrel status`: what is live where, since when, set by whom."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        return rel.status(self.store(), team, envs, env)
+
+    def history(self, env: str | None = None, limit: int | None = None) -> _rel.HistoryReport:
+        """`teamrel history`: audit events, newest first."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        return rel.history(self.store(), team, envs, env, limit)
+
+    def diff(self, a: str, b: str) -> _rel.ManifestDiff:
+        """`teamrel diff A B`: two releases, manifest files or environments, member by member."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        store = self.store()
+        return rel.diff(
+            rel.lookup(store, self.root, team, envs, a),
+            rel.lookup(store, self.root, team, envs, b),
+            a,
+            b,
+            rel.snapshot_loader(store, self.root, team),
+        )
+
+    def verify(self) -> _rel.VerifyResult:
+        """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain."""
+        from teamrel import release as rel
+
+        return rel.verify(self.store(), self._root_or_none())
+
+    def resolve(self, env: str, member: str | None = None) -> _rel.Resolution:
+        """`teamrel resolve`: the exact pinned configuration live in an environment."""
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        rel.environment_rules(envs, env)
+        return rel.resolve(self.store(), team, env, member)

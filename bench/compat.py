@@ -1,0 +1,387 @@
+"""Benchmark of the compatibility engine: time per pair, decided rate and wrong answers.
+
+Runs teamrel.compat.check, and beside it (when installed; optional `bench` extras, never runtime
+dependencies) jsonschema_rs's canonical algebra (`canonicalize(consumer).covers(producer)`) and
+jsonsubschema (`isSubschema(producer, consumer)`), over two sets:
+
+- the 2020-12 containment corpus (../shared/corpora/containment-2020-12.jsonl; skipped when
+  absent): every labelled direction, truth = the label corrected by
+  tests/unit/compat/corpus_label_errata.json (pairs whose schema is unusable are left out);
+  `*/optional/format/*` pairs with format assertion on;
+- large realistic contracts generated here: >= 200 properties, nested arrays of closed objects,
+  local `$ref`s, enums, patterns, bounds; identical, narrowed (compatible) and widened
+  (incompatible) variants whose truth is known by construction.
+
+Usage: python bench/compat.py [--corpus PATH] [--contracts N] [--engines teamrel,jsonschema_rs,
+jsonsubschema] [--limit N] [--json OUT]. Prints a Markdown table (median and p99 milliseconds
+per pair, decided rate, wrong answers, crashes) for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import json
+import random
+import signal
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+# bench/ holds scripts named like PyPI modules (bench/regex.py shadows `regex`, which lark, a
+# dependency of python-jsonschema's format checkers, imports): never import from it.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
+CORPUS = REPO.parent / "shared" / "corpora" / "containment-2020-12.jsonl"
+ERRATA = REPO / "tests" / "unit" / "compat" / "corpus_label_errata.json"
+#: A competitor taking longer than this on one pair is stopped and counted as a crash.
+PAIR_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Case:
+    """One directed pair with its truth."""
+
+    name: str
+    producer: Any
+    consumer: Any
+    truth: bool  # producer ⊆ consumer
+    format_assertion: bool = False
+
+
+@dataclass
+class Tally:
+    """One engine's results on one set of cases."""
+
+    times: list[float] = field(default_factory=list)
+    decided: int = 0
+    wrong: int = 0
+    crashes: int = 0
+    wrong_examples: list[str] = field(default_factory=list)
+
+    def row(self, engine: str, label: str) -> dict[str, Any]:
+        n = len(self.times)
+        ordered = sorted(self.times)
+        p99 = ordered[min(n - 1, int(0.99 * n))] if n else 0.0
+        return {
+            "engine": engine,
+            "set": label,
+            "pairs": n,
+            "decided_pct": round(100 * self.decided / n, 2) if n else 0.0,
+            "wrong": self.wrong,
+            "crashes": self.crashes,
+            "median_ms": round(1000 * statistics.median(ordered), 3) if n else 0.0,
+            "p99_ms": round(1000 * p99, 3),
+            "total_s": round(sum(ordered), 2),
+        }
+
+
+# ----------------------------------------------------------------------------- the sets
+
+
+def corpus_cases(path: Path, limit: int | None) -> list[Case]:
+    """Every labelled direction of the corpus, truth corrected by the errata."""
+    if not path.is_file():
+        return []
+    errata = {
+        (e["source"], e["id"], e["direction"]): e["truth"]
+        for e in json.loads(ERRATA.read_text(encoding="utf-8"))["errata"]
+    }
+    cases: list[Case] = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            fa = "/optional/format/" in row["source"]
+            for direction, p, c in (
+                ("s1_subset_of_s2", row["schema1"], row["schema2"]),
+                ("s2_subset_of_s1", row["schema2"], row["schema1"]),
+            ):
+                label = row[direction]
+                if label is None:
+                    continue
+                key = (row["source"], row["id"], direction)
+                truth = errata.get(key, label)
+                if truth is None:
+                    continue  # unusable schema: no truth to score against
+                cases.append(Case(f"{key[0]}#{key[1]}:{direction}", p, c, truth, fa))
+    return cases[:limit] if limit else cases
+
+
+def big_contract(rng: random.Random, n_props: int = 220) -> dict[str, Any]:
+    """A large closed order/ticket contract with $defs, nested arrays of objects, enums."""
+    defs = {
+        "money": {"type": "number", "multipleOf": 0.01, "minimum": 0, "maximum": 1_000_000},
+        "address": {
+            "type": "object",
+            "properties": {
+                "street": {"type": "string", "maxLength": 200},
+                "city": {"type": "string", "minLength": 1, "maxLength": 100},
+                "zip": {"type": "string", "pattern": "^[0-9]{5}(-[0-9]{4})?$"},
+                "country": {"enum": ["US", "CA", "MX", "FR", "DE"]},
+            },
+            "required": ["city", "country"],
+            "additionalProperties": False,
+        },
+        "line": {
+            "type": "object",
+            "properties": {
+                "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+                "qty": {"type": "integer", "minimum": 1, "maximum": 999},
+                "price": {"$ref": "#/$defs/money"},
+                "tags": {
+                    "type": "array",
+                    "items": {"enum": ["gift", "fragile", "bulk"]},
+                    "uniqueItems": True,
+                },
+                "ship_to": {"$ref": "#/$defs/address"},
+            },
+            "required": ["sku", "qty", "price"],
+            "additionalProperties": False,
+        },
+    }
+    props: dict[str, Any] = {}
+    for i in range(n_props):
+        kind = i % 8
+        name = f"f{i:03d}"
+        if kind == 0:
+            props[name] = {"type": "string", "maxLength": 64 + i}
+        elif kind == 1:
+            props[name] = {"enum": [f"v{j}" for j in range(rng.randint(3, 8))]}
+        elif kind == 2:
+            props[name] = {"type": "integer", "minimum": 0, "maximum": 100 + i}
+        elif kind == 3:
+            props[name] = {"$ref": "#/$defs/money"}
+        elif kind == 4:
+            props[name] = {"$ref": "#/$defs/address"}
+        elif kind == 5:
+            props[name] = {"type": "array", "items": {"$ref": "#/$defs/line"}, "maxItems": 100}
+        elif kind == 6:
+            props[name] = {"type": ["string", "null"], "format": "email"}
+        else:
+            props[name] = {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9-]{8,36}$"},
+                    "score": {"type": "number", "minimum": 0, "maximum": 1},
+                    "history": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "at": {"type": "string", "format": "date-time"},
+                                "status": {"enum": ["open", "pending", "closed"]},
+                            },
+                            "required": ["status"],
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "required": ["id"],
+                "additionalProperties": False,
+            }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": defs,
+        "type": "object",
+        "properties": props,
+        "required": sorted(props)[: n_props // 2],
+        "additionalProperties": False,
+    }
+
+
+def contract_cases(n: int, seed: int = 7) -> list[Case]:
+    """n variants of large contracts: identical, narrowed (⊆) and changed-in-one-place (⊄)."""
+    rng = random.Random(seed)
+    cases: list[Case] = []
+    for k in range(n):
+        base = big_contract(rng)
+        props = base["properties"]
+        variant = k % 10
+        other = copy.deepcopy(base)
+        oprops = other["properties"]
+        if variant == 0:
+            cases.append(Case(f"contract{k}:identical", base, other, True))
+        elif variant == 1:  # producer narrower: tighter bounds, fewer enum values, more required
+            oprops["f002"]["maximum"] = 50
+            oprops["f001"]["enum"] = oprops["f001"]["enum"][:2]
+            other["required"] = sorted(oprops)
+            cases.append(Case(f"contract{k}:narrowed", other, base, True))
+        elif variant == 2:  # deep enum extended (inside $defs.address, reached via arrays)
+            other["$defs"]["address"]["properties"]["country"]["enum"].append("GB")
+            cases.append(Case(f"contract{k}:enum-extended", other, base, False))
+        elif variant == 3:  # bound relaxed inside nested array of objects
+            other["$defs"]["line"]["properties"]["qty"]["maximum"] = 5000
+            cases.append(Case(f"contract{k}:bound-relaxed", other, base, False))
+        elif variant == 4:  # closed consumer receives a new optional field
+            oprops["extra_note"] = {"type": "string"}
+            cases.append(Case(f"contract{k}:extra-field", other, base, False))
+        elif variant == 5:  # required field made optional upstream
+            other["required"] = other["required"][1:]
+            cases.append(Case(f"contract{k}:required-removed", other, base, False))
+        elif variant == 6:  # pattern widened deep
+            line = other["$defs"]["line"]["properties"]
+            line["sku"]["pattern"] = "^[A-Z]{3}-[0-9]+$"
+            cases.append(Case(f"contract{k}:pattern-widened", other, base, False))
+        elif variant == 7:  # nullable added on a nested property
+            first_obj = next(name for name in props if "history" in str(props[name]))
+            oprops[first_obj]["properties"]["score"] = {"type": ["number", "null"]}
+            cases.append(Case(f"contract{k}:nullable-added", other, base, False))
+        elif variant == 8:  # the consumer starts to need a dependent field (2019-09 keyword)
+            other["dependentRequired"] = {"f000": ["f200"]}
+            cases.append(Case(f"contract{k}:dependency-added", base, other, False))
+        else:  # the producer stops guaranteeing unique tags inside nested line items
+            del other["$defs"]["line"]["properties"]["tags"]["uniqueItems"]
+            cases.append(Case(f"contract{k}:unique-items-dropped", other, base, False))
+    return cases
+
+
+# ----------------------------------------------------------------------------- the engines
+
+
+class PairTimeout(BaseException):
+    """A competitor exceeded PAIR_TIMEOUT_S on one pair (a BaseException: competitors catch
+    Exception broadly and would swallow it)."""
+
+
+@contextlib.contextmanager
+def _limit(seconds: int) -> Iterator[None]:
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise PairTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+Engine = Callable[[Case], bool | None]  # True ⊆, False ⊄, None unknown; raises on crash
+
+
+def teamrel_engine() -> Engine:
+    from teamrel.compat import check
+
+    def run(case: Case) -> bool | None:
+        result = check(case.producer, case.consumer, format_assertion=case.format_assertion)
+        return {"compatible": True, "incompatible": False}.get(result.verdict)
+
+    return run
+
+
+def jsonschema_rs_engine() -> Engine:
+    import jsonschema_rs
+
+    def run(case: Case) -> bool | None:
+        fa = case.format_assertion
+        consumer = jsonschema_rs.canonicalize(case.consumer, validate_formats=fa)
+        producer = jsonschema_rs.canonicalize(case.producer, validate_formats=fa)
+        answer = str(consumer.covers(producer)).rsplit(".", 1)[-1].lower()
+        return {"yes": True, "no": False}.get(answer)
+
+    return run
+
+
+def jsonsubschema_engine() -> Engine:
+    from jsonsubschema import isSubschema
+
+    def run(case: Case) -> bool | None:
+        # it mutates its inputs and prints; it answers yes/no only (None is its "no" too)
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            answer = isSubschema(copy.deepcopy(case.producer), copy.deepcopy(case.consumer))
+        return bool(answer)
+
+    return run
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {
+    "teamrel": teamrel_engine,
+    "jsonschema_rs": jsonschema_rs_engine,
+    "jsonsubschema": jsonsubschema_engine,
+}
+
+
+def measure(engine: Engine, cases: list[Case], *, guard: bool, label: str = "") -> Tally:
+    """Run every case once; time it; score it against the truth."""
+    tally = Tally()
+    for i, case in enumerate(cases):
+        if i and i % 500 == 0:
+            print(f"    {label}: {i}/{len(cases)}", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            if guard:
+                with _limit(PAIR_TIMEOUT_S):
+                    answer = engine(case)
+            else:
+                answer = engine(case)
+        except (Exception, RecursionError, PairTimeout, SystemExit):  # jsonsubschema sys.exit()s
+            tally.times.append(time.perf_counter() - started)
+            tally.crashes += 1
+            continue
+        tally.times.append(time.perf_counter() - started)
+        if answer is None:
+            continue
+        tally.decided += 1
+        if answer != case.truth:
+            tally.wrong += 1
+            if len(tally.wrong_examples) < 5:
+                tally.wrong_examples.append(case.name)
+    return tally
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--contracts", type=int, default=50, help="large contract pairs")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--limit", type=int, default=None, help="first N corpus directions")
+    parser.add_argument("--json", type=Path, default=None, help="also write rows as JSON")
+    args = parser.parse_args(argv)
+
+    sets = {
+        "corpus": corpus_cases(args.corpus, args.limit),
+        "large contracts": contract_cases(args.contracts),
+    }
+    if not sets["corpus"]:
+        print(f"corpus not found at {args.corpus}: skipped", file=sys.stderr)
+        del sets["corpus"]
+    rows: list[dict[str, Any]] = []
+    for name in args.engines.split(","):
+        try:
+            engine = ENGINES[name]()
+        except ImportError:
+            print(f"{name} is not installed: skipped", file=sys.stderr)
+            continue
+        for label, cases in sets.items():
+            tally = measure(engine, cases, guard=name != "teamrel", label=f"{name} / {label}")
+            row = tally.row(name, label)
+            row["wrong_examples"] = tally.wrong_examples
+            rows.append(row)
+            print(f"  {name} / {label}: done", file=sys.stderr)
+
+    print("| engine | set | pairs | decided | wrong | crashes | median ms | p99 ms | total s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['engine']} | {r['set']} | {r['pairs']} | {r['decided_pct']}% | {r['wrong']} "
+            f"| {r['crashes']} | {r['median_ms']} | {r['p99_ms']} | {r['total_s']} |"
+        )
+    for r in rows:
+        if r["wrong_examples"]:
+            print(f"\n{r['engine']} / {r['set']} wrong, e.g.: {', '.join(r['wrong_examples'])}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

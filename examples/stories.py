@@ -1,0 +1,384 @@
+"""Regenerate the three breaking-change story workspaces and their base releases.
+
+    python examples/stories.py            # rewrite examples/story-*/ (files and manifests)
+
+Each story is the same small support team (intake -> router -> billing / refunds /
+escalation -> responder) released once as `r1` (the base, under manifests/<team>/), with one
+realistic change in the working tree that breaks a handoff:
+
+- story-a-renamed-field: refunds renames `refund_amount_cents` to `amount_cents`
+  (shipped as a minor bump);
+- story-b-enum-minor-bump: router adds intent `cancel_subscription`, which billing's closed
+  enum rejects (shipped as a minor bump);
+- story-c-nullable-two-hops: intake makes `customer.tier` optional, the router then forwards
+  `customer_tier: null`, and escalation, two edges away from intake, rejects it (both shipped
+  as patch bumps).
+
+The base release is made with the real `teamrel release` on the story's earlier state, so
+its manifest and snapshots are exactly what a team would have committed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+S2020 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def obj(title: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": S2020,
+        "title": title,
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": properties,
+    }
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"common.json#/$defs/{name}"}
+
+
+COMMON: dict[str, Any] = {
+    "$schema": S2020,
+    "title": "Shared definitions of the support team",
+    "$defs": {
+        "TicketId": {"type": "string", "pattern": "^TCK-[0-9]{8}$"},
+        "CustomerId": {"type": "string", "pattern": "^CUS-[0-9]{6}$"},
+        "OrderId": {"type": "string", "pattern": "^ORD-[0-9]{10}$"},
+        "CustomerTier": {"enum": ["free", "pro", "enterprise"]},
+        "Intent": {"enum": ["billing_question", "refund_request", "technical_issue"]},
+        "Priority": {"enum": ["low", "normal", "high", "urgent"]},
+        "Customer": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["customer_id", "tier"],
+            "properties": {
+                "customer_id": {"$ref": "#/$defs/CustomerId"},
+                "tier": {"$ref": "#/$defs/CustomerTier"},
+            },
+        },
+    },
+}
+
+INBOUND = obj(
+    "An inbound customer message (channel adapters -> intake)",
+    ["channel", "customer_id", "text"],
+    {
+        "channel": {"enum": ["email", "chat", "web_form"]},
+        "customer_id": ref("CustomerId"),
+        "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+    },
+)
+
+TICKET = obj(
+    "A normalised ticket (intake -> router)",
+    ["ticket_id", "customer", "text"],
+    {
+        "ticket_id": ref("TicketId"),
+        "customer": ref("Customer"),
+        "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+        "order_id": ref("OrderId"),
+    },
+)
+
+TRIAGED = obj(
+    "A triaged ticket (router -> specialists)",
+    ["ticket_id", "intent", "priority", "customer_tier", "summary"],
+    {
+        "ticket_id": ref("TicketId"),
+        "intent": ref("Intent"),
+        "priority": ref("Priority"),
+        "customer_tier": ref("CustomerTier"),
+        "summary": {"type": "string", "maxLength": 2000},
+        "order_id": ref("OrderId"),
+    },
+)
+
+BILLING_INPUT = obj(
+    "What billing accepts: billing and refund tickets only (closed intent enum)",
+    ["ticket_id", "intent", "priority", "summary"],
+    {
+        "ticket_id": ref("TicketId"),
+        "intent": {"enum": ["billing_question", "refund_request", "technical_issue"]},
+        "priority": ref("Priority"),
+        "customer_tier": {"enum": ["free", "pro", "enterprise", None]},
+        "summary": {"type": "string", "maxLength": 4000},
+        "order_id": ref("OrderId"),
+    },
+)
+
+REFUNDS_INPUT = obj(
+    "What refunds accepts: any snake_case intent (it re-checks the request itself)",
+    ["ticket_id", "intent", "priority", "summary"],
+    {
+        "ticket_id": ref("TicketId"),
+        "intent": {"type": "string", "pattern": "^[a-z][a-z_]{0,63}$"},
+        "priority": ref("Priority"),
+        "customer_tier": {"enum": ["free", "pro", "enterprise", None]},
+        "summary": {"type": "string", "maxLength": 4000},
+        "order_id": ref("OrderId"),
+    },
+)
+
+ESCALATION_INPUT = obj(
+    "What escalation accepts: the tier decides the supervisor queue, so it is required",
+    ["ticket_id", "intent", "priority", "customer_tier", "summary"],
+    {
+        "ticket_id": ref("TicketId"),
+        "intent": {"type": "string", "maxLength": 64},
+        "priority": ref("Priority"),
+        "customer_tier": ref("CustomerTier"),
+        "summary": {"type": "string", "maxLength": 4000},
+        "order_id": ref("OrderId"),
+    },
+)
+
+
+def case_update(kind: str) -> dict[str, Any]:
+    return obj(
+        f"A {kind} case update ({kind} -> responder)",
+        ["ticket_id", "kind", "summary"],
+        {
+            "ticket_id": ref("TicketId"),
+            "kind": {"const": kind},
+            "summary": {"type": "string", "minLength": 1, "maxLength": 2000},
+        },
+    )
+
+
+def refund_decision(amount_field: str) -> dict[str, Any]:
+    return obj(
+        "A refund decision (refunds -> responder)",
+        ["ticket_id", "kind", "decision", amount_field, "summary"],
+        {
+            "ticket_id": ref("TicketId"),
+            "kind": {"const": "refund"},
+            "decision": {"enum": ["approved", "partial", "denied"]},
+            amount_field: {"type": "integer", "minimum": 0, "maximum": 100000000},
+            "summary": {"type": "string", "minLength": 1, "maxLength": 2000},
+        },
+    )
+
+
+RESPONDER_INPUT = obj(
+    "What the responder accepts: any specialist's case update",
+    ["ticket_id", "kind", "summary"],
+    {
+        "ticket_id": ref("TicketId"),
+        "kind": {"enum": ["billing", "refund", "escalation"]},
+        "decision": {"enum": ["approved", "partial", "denied"]},
+        "refund_amount_cents": {"type": "integer", "minimum": 0},
+        "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
+    },
+)
+
+REPLY = obj(
+    "The reply sent to the customer",
+    ["ticket_id", "body"],
+    {
+        "ticket_id": ref("TicketId"),
+        "body": {"type": "string", "minLength": 1, "maxLength": 8000},
+    },
+)
+
+PROMPTS = {
+    "intake": "You are the intake agent of Acme support.\n\nTurn the customer's message into a "
+    "ticket: assign a ticket id, look up the customer and their tier, and keep the text "
+    "verbatim.\nIf an order number appears, copy it into order_id.\n",
+    "router": "You are the router of Acme support.\n\nClassify the ticket's intent "
+    "(billing_question, refund_request or technical_issue) and priority, copy the customer's "
+    "tier, and write a two-sentence summary for the specialist.\n",
+    "billing": "You are the billing specialist.\n\nAnswer questions about invoices, charges "
+    "and payment methods. Never promise a refund: hand those to refunds.\n",
+    "refunds": "You are the refunds specialist.\n\nDecide refund requests under the refund "
+    "policy: approve, approve partially or deny, and state the amount in cents.\n",
+    "escalation": "You are the escalation agent.\n\nSummarise the case for a human supervisor; "
+    "the customer's tier decides which supervisor queue gets it.\n",
+    "responder": "You write the reply to the customer.\n\nBe brief and warm, restate the "
+    "decision and the amount if there is one, and never invent facts.\n",
+}
+
+
+def base_files() -> dict[str, Any]:
+    """The team as released in r1: path -> JSON document or text."""
+    return {
+        "contracts/common.json": COMMON,
+        "contracts/inbound.json": INBOUND,
+        "contracts/ticket.json": TICKET,
+        "contracts/triaged.json": TRIAGED,
+        "contracts/billing_input.json": BILLING_INPUT,
+        "contracts/refunds_input.json": REFUNDS_INPUT,
+        "contracts/escalation_input.json": ESCALATION_INPUT,
+        "contracts/billing_update.json": case_update("billing"),
+        "contracts/escalation_update.json": case_update("escalation"),
+        "contracts/refund_decision.json": refund_decision("refund_amount_cents"),
+        "contracts/refund_case.json": refund_decision("refund_amount_cents"),
+        "contracts/responder_input.json": RESPONDER_INPUT,
+        "contracts/reply.json": REPLY,
+        **{f"prompts/{name}.md": text for name, text in PROMPTS.items()},
+    }
+
+
+VERSIONS = {
+    "intake": "1.3.0",
+    "router": "2.1.0",
+    "billing": "1.4.2",
+    "refunds": "1.2.0",
+    "escalation": "1.0.4",
+    "responder": "2.0.0",
+}
+
+
+def team_yaml(team: str, title: str, versions: dict[str, str]) -> str:
+    v = versions
+    return f"""# {title}
+# The base release r1 is under manifests/{team}/; the working tree carries the change.
+# Try: teamrel check   (exits 1)   and   teamrel plan   (marks the breaking member)
+team: {team}
+description: A small support team, used to tell one breaking-change story.
+
+members:
+  intake:
+    version: {v["intake"]}
+    model: {{provider: anthropic, id: claude-haiku-4-5-20251001, parameters: {{temperature: 0.0}}}}
+    prompt: prompts/intake.md
+    input: contracts/inbound.json
+    output: contracts/ticket.json
+  router:
+    version: {v["router"]}
+    model: {{provider: openai, id: gpt-4o-2024-08-06, parameters: {{temperature: 0.0, seed: 7}}}}
+    prompt: prompts/router.md
+    input: contracts/ticket.json
+    output: contracts/triaged.json
+  billing:
+    version: {v["billing"]}
+    model: {{provider: anthropic, id: claude-sonnet-4-5-20250929, parameters: {{temperature: 0.2}}}}
+    prompt: prompts/billing.md
+    input: contracts/billing_input.json
+    output: contracts/billing_update.json
+  refunds:
+    version: {v["refunds"]}
+    model: {{provider: anthropic, id: claude-sonnet-4-5-20250929, parameters: {{temperature: 0.1}}}}
+    prompt: prompts/refunds.md
+    input: contracts/refunds_input.json
+    output: contracts/refund_decision.json
+  escalation:
+    version: {v["escalation"]}
+    model: {{provider: anthropic, id: claude-opus-4-1-20250805, parameters: {{temperature: 0.0}}}}
+    prompt: prompts/escalation.md
+    input: contracts/escalation_input.json
+    output: contracts/escalation_update.json
+  responder:
+    version: {v["responder"]}
+    model: {{provider: anthropic, id: claude-sonnet-4-5-20250929, parameters: {{temperature: 0.4}}}}
+    prompt: prompts/responder.md
+    input: contracts/responder_input.json
+    output: contracts/reply.json
+
+handoffs:
+  - {{from: intake, to: router, contract: contracts/ticket.json}}
+  - {{from: router, to: billing}}
+  - {{from: router, to: refunds}}
+  - {{from: router, to: escalation}}
+  - {{from: billing, to: responder}}
+  - {{from: refunds, to: responder, contract: contracts/refund_case.json}}
+  - {{from: escalation, to: responder}}
+
+environments:
+  staging: {{}}
+  prod: {{require_reason: true, allow_incompatible: false}}
+"""
+
+
+def story_a() -> tuple[dict[str, Any], dict[str, str]]:
+    files = {"contracts/refund_decision.json": refund_decision("amount_cents")}
+    files["prompts/refunds.md"] = PROMPTS["refunds"] + (
+        "Report the refunded amount in amount_cents (integer cents, like every other amount).\n"
+    )
+    return files, {**VERSIONS, "refunds": "1.3.0"}
+
+
+def story_b() -> tuple[dict[str, Any], dict[str, str]]:
+    triaged = json.loads(json.dumps(TRIAGED))
+    triaged["properties"]["intent"] = {
+        "enum": ["billing_question", "refund_request", "technical_issue", "cancel_subscription"]
+    }
+    files: dict[str, Any] = {"contracts/triaged.json": triaged}
+    files["prompts/router.md"] = PROMPTS["router"].replace(
+        "(billing_question, refund_request or technical_issue)",
+        "(billing_question, refund_request, technical_issue or cancel_subscription: a customer "
+        "asking to end their plan)",
+    )
+    return files, {**VERSIONS, "router": "2.2.0"}
+
+
+def story_c() -> tuple[dict[str, Any], dict[str, str]]:
+    ticket = json.loads(json.dumps(TICKET))
+    customer = json.loads(json.dumps(COMMON["$defs"]["Customer"]))
+    customer["required"] = ["customer_id"]  # the CRM does not always know the tier
+    customer["properties"] = {"customer_id": ref("CustomerId"), "tier": ref("CustomerTier")}
+    ticket["properties"]["customer"] = customer
+    triaged = json.loads(json.dumps(TRIAGED))
+    triaged["properties"]["customer_tier"] = {"enum": ["free", "pro", "enterprise", None]}
+    files: dict[str, Any] = {"contracts/ticket.json": ticket, "contracts/triaged.json": triaged}
+    files["prompts/intake.md"] = PROMPTS["intake"].replace(
+        "look up the customer and their tier",
+        "look up the customer (leave the tier out when the CRM does not know it)",
+    )
+    files["prompts/router.md"] = PROMPTS["router"].replace(
+        "copy the customer's tier", "copy the customer's tier (null when unknown)"
+    )
+    return files, {**VERSIONS, "intake": "1.3.1", "router": "2.1.1"}
+
+
+STORIES = {
+    "story-a-renamed-field": ("story-a", "Story (a): refunds renames a field", story_a),
+    "story-b-enum-minor-bump": ("story-b", "Story (b): router adds an intent", story_b),
+    "story-c-nullable-two-hops": ("story-c", "Story (c): a null two hops away", story_c),
+}
+
+
+def write_tree(root: Path, files: dict[str, Any], yaml_text: str) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    (root / "teamrel.yaml").write_text(yaml_text, encoding="utf-8")
+
+
+def teamrel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "teamrel", *args], check=True)
+
+
+def main() -> None:
+    for dirname, (team, title, change) in STORIES.items():
+        target = HERE / dirname
+        if target.exists():
+            shutil.rmtree(target)
+        with tempfile.TemporaryDirectory() as tmp:
+            before = Path(tmp) / dirname
+            write_tree(before, base_files(), team_yaml(team, title, VERSIONS))
+            teamrel(
+                "-C", str(before), "release", "--name", "r1", "--actor", "story-author@acme"
+            )
+            target.mkdir(parents=True)
+            shutil.copytree(before / "manifests", target / "manifests")
+        changed, versions = change()
+        write_tree(target, {**base_files(), **changed}, team_yaml(team, title, versions))
+        print(f"wrote {target.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""`teamrel check`: the CI gate. Parse, one `Context.check` call, render, exit code.
+
+Formats: text (rows for CI logs, colour on a TTY only), json (docs/check.md), junit, github
+(workflow commands), sarif; the machine formats are built by `teamrel.reporting`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from teamrel.check import CheckReport, EdgeResult
+from teamrel.cli.app import app
+from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.reporting import edge_details, render_github, render_junit, render_sarif
+
+FORMATS = ("text", "json", "junit", "github", "sarif")
+
+_STYLE = {
+    "compatible": ("PASS", "green"),
+    "incompatible": ("FAIL", "bold red"),
+    "unknown": ("UNKNOWN", "yellow"),
+    "unchecked": ("SKIP", "dim"),
+}
+
+
+class _Styler:
+    """Markup on a terminal, plain text elsewhere (CI logs): rich's per-line markup parsing
+    is the slowest part of printing thousands of rows."""
+
+    def __init__(self, styled: bool) -> None:
+        self.styled = styled
+
+    def __call__(self, text: str, style: str | None = None) -> str:
+        if not self.styled:
+            return text
+        return f"[{style}]{escape(text)}[/]" if style else escape(text)
+
+
+def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -> list[str]:
+    """The lines of one edge: the row, its first problem, details when failing."""
+    tag, style = _STYLE[edge.verdict]
+    if edge.verdict == "unknown" and unknown_fails:
+        style = "bold red"
+    arrow = "->" if edge.kind == "handoff" else "=>"
+    line = st(f"{tag:<7}", style) + st(f" {edge.producer.label()} {arrow} {edge.consumer.label()}")
+    if edge.kind != "handoff":
+        line += st(f" ({edge.kind})", "dim")
+    if edge.contract:
+        line += st(f"  via {edge.contract}", "dim")
+    lines = [line]
+    first = edge.first_problem()
+    if first and edge.verdict != "compatible":
+        lines.append(st(f"        {first}"))
+    if edge.verdict == "incompatible" or (verbose and edge.verdict == "unknown"):
+        lines.extend(st(f"        {d}") for d in edge_details(edge).splitlines()[1:])
+    return lines
+
+
+def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
+    """Rows (all, or only failing ones under -q), then the summary line."""
+    st = _Styler(out.is_terminal and not out.no_color)
+    unknown_fails = report.unknown == "fail"
+    lines: list[str] = []
+    if report.base:
+        b = report.base
+        where = b.get("env") or b.get("release") or b.get("kind")
+        pinned = f"; pinned from it: {', '.join(report.pinned)}" if report.pinned else ""
+        lines.append(st(f"checking against {where}{pinned}"))
+    if report.selected is not None:
+        lines.append(st(f"members: {', '.join(report.selected) or '(none changed)'}"))
+    for edge in report.edges:
+        if quiet and edge.verdict == "compatible":
+            continue
+        lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
+    s = report.summary()
+    parts = [f"{s['compatible']} compatible"]
+    for v in ("incompatible", "unknown", "unchecked"):
+        if s[v]:
+            parts.append(f"{s[v]} {v}")
+    verdict = st("passed", "green") if report.passed else st("FAILED", "bold red")
+    lines.append(
+        st("teamrel check ")
+        + verdict
+        + st(f": {s['edges']} edges: {', '.join(parts)}")
+        + st(f" (engine {s['engine_version']}, unknown={report.unknown})", "dim")
+    )
+    if st.styled:
+        out.print("\n".join(lines), markup=True, highlight=False)
+    else:
+        out.file.write("\n".join(lines) + "\n")
+        out.file.flush()
+
+
+def _prefix(root: Path) -> str:
+    """The workspace's path relative to the current directory (where CI reads paths from)."""
+    try:
+        rel = os.path.relpath(root, Path.cwd())
+    except ValueError:
+        return ""
+    return "" if rel == "." or rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    member: Annotated[
+        list[str] | None,
+        typer.Option("--member", "-m", help="Only edges touching this member (repeatable)."),
+    ] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="GIT_REF",
+            help="Only members whose files changed since this git revision.",
+        ),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="ENV|MANIFEST",
+            help="Pin every other member to this environment's live release or this manifest.",
+        ),
+    ] = None,
+    unknown: Annotated[
+        str | None,
+        typer.Option(
+            "--unknown", help="fail or warn on undecided edges (default: policy, else fail)."
+        ),
+    ] = None,
+    format_assertion: Annotated[
+        bool | None,
+        typer.Option(
+            "--format-assertion/--no-format-assertion",
+            help="Treat `format` as an assertion (default: workspace policy).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", help="text, json, junit, github or sarif."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the report to this file; print only the summary line.",
+            dir_okay=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
+    ] = False,
+) -> None:
+    """Prove every handoff: producer output ⊆ contract ⊆ consumer input.
+
+    Exit 0 when every edge is compatible, 1 when one is incompatible (or undecided under
+    --unknown fail), 3 on bad input.
+    """
+    f = fmt(ctx, output_format)
+    err_format = "json" if f == "json" else "text"
+
+    def body() -> int:
+        if f not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {f!r}")
+        if unknown not in (None, "fail", "warn"):
+            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
+        c = context(ctx)
+        report = c.check(
+            members=member or (),
+            changed_since=changed_since,
+            against=against,
+            unknown=unknown,  # type: ignore[arg-type]
+            format_assertion=format_assertion,
+            use_cache=not no_cache,
+        )
+        code = EXIT_OK if report.passed else EXIT_FINDINGS
+        prefix = _prefix(c.root)
+        text: str | None = None
+        if f == "json":
+            import json
+
+            text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        elif f == "junit":
+            text = render_junit(report, prefix=prefix)
+        elif f == "github":
+            text = render_github(report, prefix=prefix)
+        elif f == "sarif":
+            text = render_sarif(report, prefix=prefix, exit_code=code)
+        out = console(ctx)
+        if output is not None:
+            if text is None:
+                import io
+
+                buf = Console(file=io.StringIO(), no_color=True, soft_wrap=True, width=200)
+                render_text(buf, report, quiet=options(ctx).quiet)
+                text = buf.file.getvalue()  # type: ignore[attr-defined]
+            output.write_text(text, encoding="utf-8")
+            s = report.summary()
+            typer.echo(
+                f"teamrel check {'passed' if report.passed else 'FAILED'}: {s['edges']} edges, "
+                f"{s['incompatible']} incompatible, {s['unknown']} unknown -> {output}"
+            )
+        elif f == "json":
+            emit_json(report.to_json())
+        elif text is not None:
+            typer.echo(text, nl=False)
+        else:
+            render_text(out, report, quiet=options(ctx).quiet)
+        return code
+
+    run(ctx, err_format, body)

@@ -1,0 +1,262 @@
+"""`teamrel plan`: the release preview. Parse, one `Context.plan` call, render, exit code.
+
+The text is written for a release manager about to ship: the one-line summary first, then
+what matters (breaking changes, semver findings, broken handoffs), then each changed member
+with its field-level diff, the release waves, and the handoff verdicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from teamrel.cli.app import app
+from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.plan import Plan, member_label
+
+#: --detailed-exitcode: changes pending (2 is taken by usage errors).
+EXIT_CHANGES = 4
+
+_ACTION = {
+    "add": ("+", "green"),
+    "change": ("~", "yellow"),
+    "remove": ("-", "red"),
+    "unchanged": (" ", "dim"),
+}
+_CATEGORY = {"breaking": "bold red", "non-breaking": "green", "metadata-only": "cyan"}
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, str) and v.startswith("sha256:"):
+        return v.removeprefix("sha256:")[:12]
+    if isinstance(v, str):
+        return v
+    import json
+
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _names(names: list[str], *, explain: bool, limit: int = 12) -> str:
+    """A comma-separated list, cut to `limit` names unless explaining."""
+    if explain or len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", ... and {len(names) - limit} more (--explain)"
+
+
+def _p(out: Console, text: str) -> None:
+    out.print(text, markup=True, highlight=False)
+
+
+def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
+    sign, style = _ACTION[m["action"]]
+    cat = m.get("category")
+    cat_text = f"  [{_CATEGORY[cat]}]{cat}[/]" if cat else ""
+    _p(out, f"[{style}]{sign} {escape(member_label(m))}[/] [dim]({m['kind']})[/]{cat_text}")
+    if m["action"] != "change":
+        if m["action"] == "add" and explain:
+            for r in m["reasons"]:
+                _p(out, f"    [dim]{escape(r)}[/]")
+        return
+    for c in m["changes"]:
+        if c["field"] == "tools":
+            what = f"+ {c['new']}" if c.get("new") else f"- {c['old']}"
+            _p(out, f"    tools: {escape(what)}")
+        elif c["field"] != "version":
+            old, new = escape(_value(c["old"])), escape(_value(c["new"]))
+            _p(out, f"    {escape(c['field'])}: {old} -> {new}")
+    for s in m["schema_changes"]:
+        _p(out, f"    {escape(s['summary'])}")
+    if m.get("prompt_diff"):
+        lines = m["prompt_diff"].splitlines()
+        shown = lines if explain else lines[:12]
+        for line in shown:
+            colour = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            _p(out, f"      [{colour}]{escape(line)}[/]")
+        if len(shown) < len(lines):
+            _p(out, f"      [dim]... {len(lines) - len(shown)} more lines (--explain)[/]")
+    sv = m.get("semver")
+    if sv:
+        if sv["ok"]:
+            _p(out, f"    [dim]semver: {sv['bump']} bump, {sv['required']} required: ok[/]")
+        else:
+            _p(out, f"    [bold red]semver: {escape(sv['message'])}[/]")
+    radius = m["blast_radius"]
+    if radius["hit"]:
+        _p(out, f"    [red]hits: {escape(_names(radius['hit'], explain=explain))}[/]")
+    if radius["downstream"]:
+        below = _names(radius["downstream"], explain=explain)
+        _p(out, f"    [dim]blast radius: {escape(below)}[/]")
+    if explain:
+        for r in m["reasons"]:
+            _p(out, f"    [dim]why: {escape(r)}[/]")
+
+
+def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None:
+    """The plan for a human: summary first, then problems, members, waves, handoffs."""
+    doc = plan.to_json()
+    style = "bold red" if not plan.passed else ("bold yellow" if plan.has_changes else "bold green")
+    _p(out, f"[{style}]{escape(plan.summary_line)}[/]")
+    base = doc["base"]
+    if base["kind"] == "empty":
+        where = "an empty team (no release yet)"
+    elif base["kind"] == "env":
+        where = f"env {base['env']} ({base.get('release') or 'nothing live'})"
+    else:
+        where = f"release {base.get('release')}" + (
+            f" ({base['path']})" if base.get("path") else ""
+        )
+    _p(out, f"[dim]base: {escape(where)}[/]")
+    problems = [f for f in doc["findings"] if f["severity"] == "error"]
+    warnings = [f for f in doc["findings"] if f["severity"] != "error"]
+    if problems:
+        _p(out, "\n[bold red]Problems[/]")
+        for f in problems:
+            _p(out, f"  [red]✗[/] {escape(f['message'])}")
+    if warnings and not quiet:
+        _p(out, "\n[bold yellow]Warnings[/]")
+        for f in warnings:
+            _p(out, f"  [yellow]![/] {escape(f['message'])}")
+    if quiet:
+        return
+    changed = [m for m in doc["members"] if m["action"] != "unchanged"]
+    if changed:
+        _p(out, "\n[bold]Members[/]")
+        for m in changed:
+            _member(out, m, explain=explain)
+    unchanged = [m["name"] for m in doc["members"] if m["action"] == "unchanged"]
+    if unchanged:
+        _p(out, f"  [dim]unchanged: {escape(_names(unchanged, explain=explain))}[/]")
+    if doc["waves"]:
+        _p(out, "\n[bold]Release order[/]")
+        for w in doc["waves"]:
+            verb = "remove" if w["action"] == "remove" else "ship"
+            names = _names(w["members"], explain=explain, limit=40)
+            _p(out, f"  wave {w['wave']}: {verb} {escape(names)}")
+    touched = {m["name"] for m in changed}
+    edges = doc["handoffs"]
+    shown = [
+        e
+        for e in edges
+        if explain
+        or e["verdict"] != "compatible"
+        or e["producer"]["name"] in touched
+        or e["consumer"]["name"] in touched
+        or len(edges) <= 30
+    ]
+    if shown:
+        _p(out, "\n[bold]Handoffs[/]")
+        for e in shown:
+            colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
+            p, c = e["producer"], e["consumer"]
+            line = (
+                f"  [{colour}]{e['verdict']:<12}[/] {escape(p['name'])}@{escape(str(p['version']))}"
+                f" -> {escape(c['name'])}@{escape(str(c['version']))}"
+            )
+            if e["kind"] != "handoff":
+                line += f" [dim]({e['kind']})[/]"
+            if e["verdict"] != "compatible" and e.get("first_problem"):
+                line += f"\n      {escape(e['first_problem'])}"
+            _p(out, line)
+            if e["verdict"] == "incompatible" and explain:
+                for s in e["steps"]:
+                    if s["has_witness"]:
+                        import json
+
+                        _p(out, f"      [dim]witness: {escape(json.dumps(s['witness']))}[/]")
+        if len(shown) < len(edges):
+            _p(out, f"  [dim]... {len(edges) - len(shown)} more compatible handoffs (--explain)[/]")
+
+
+@app.command("plan")
+def plan_command(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Compare with this environment's live release (store)."),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="MANIFEST",
+            help="Compare with this manifest file or release name (default: the newest).",
+        ),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Save the plan (JSON) for `teamrel release --plan`.", dir_okay=False
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Say why: reasons, full diffs, witnesses.")
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 no changes, 1 problems, 4 changes pending.",
+        ),
+    ] = False,
+    unknown: Annotated[
+        str | None, typer.Option("--unknown", help="fail or warn on undecided handoffs.")
+    ] = None,
+    format_assertion: Annotated[
+        bool | None,
+        typer.Option(
+            "--format-assertion/--no-format-assertion",
+            help="Treat `format` as an assertion (default: workspace policy).",
+        ),
+    ] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
+    ] = False,
+) -> None:
+    """Preview a release: what changes, what breaks, which versions, in which order.
+
+    Exit 0 when no problem is found (1 when one is); with --detailed-exitcode: 0 no changes,
+    1 problems, 4 changes pending.
+    """
+    f = fmt(ctx, output_format)
+
+    def body() -> int:
+        if f not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {f!r}")
+        if env is not None and base is not None:
+            raise UsageError("--env and --base are exclusive: give one base")
+        if unknown not in (None, "fail", "warn"):
+            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
+        plan = context(ctx).plan(
+            env=env,
+            base=base,
+            unknown=unknown,  # type: ignore[arg-type]
+            format_assertion=format_assertion,
+            explain=explain,
+            use_cache=not no_cache,
+        )
+        if out_path is not None:
+            plan.write(out_path)
+        if f == "json":
+            emit_json(plan.to_json())
+        else:
+            out = console(ctx)
+            render_text(out, plan, explain=explain, quiet=options(ctx).quiet)
+            if out_path is not None:
+                _p(
+                    out,
+                    f"\n[dim]plan saved to {escape(str(out_path))}: "
+                    f"`teamrel release --plan {escape(str(out_path))}` ships exactly this[/]",
+                )
+        if not plan.passed:
+            return EXIT_FINDINGS
+        if detailed_exitcode and plan.has_changes:
+            return EXIT_CHANGES
+        return EXIT_OK
+
+    run(ctx, "json" if f == "json" else "text", body)

@@ -1,0 +1,228 @@
+"""Fast well-formedness check of a JSON Schema document, keyword by keyword, per dialect.
+
+Owns the answer to "is this a schema at all?" for the compatibility engine: every asserting
+keyword the engine reads must have the shape its dialect's meta-schema requires (a schema, an
+array of schemas, a non-negative integer, a valid `type` name...). This is what the engine
+needs to never crash on bad input, at a fraction of the cost of validating against the
+meta-schema with python-jsonschema (which takes ~0.3 s on a 200-property contract).
+Annotations and unknown keywords are not checked: they are ignored everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from teamrel.canonical import JSON
+
+TYPE_NAMES = frozenset(("null", "boolean", "integer", "number", "string", "array", "object"))
+
+_LEGACY = ("draft3", "draft4", "draft6", "draft7")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _non_neg_int(v: Any) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return v >= 0 and (isinstance(v, int) or v.is_integer())
+
+
+def _string_array(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v) and len(set(v)) == len(v)
+
+
+def _type(v: Any) -> bool:
+    if isinstance(v, str):
+        return v in TYPE_NAMES
+    return (
+        isinstance(v, list)
+        and len(v) > 0
+        and all(isinstance(x, str) and x in TYPE_NAMES for x in v)
+        and len(set(v)) == len(v)
+    )
+
+
+#: value checks of keywords whose value is not (or does not contain) a subschema
+_VALUE: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "type": (_type, "a type name or a non-empty array of distinct type names"),
+    "enum": (lambda v: isinstance(v, list), "an array"),
+    "required": (_string_array, "an array of distinct strings"),
+    "multipleOf": (lambda v: _is_number(v) and v > 0, "a number greater than 0"),
+    "maximum": (_is_number, "a number"),
+    "minimum": (_is_number, "a number"),
+    "maxLength": (_non_neg_int, "a non-negative integer"),
+    "minLength": (_non_neg_int, "a non-negative integer"),
+    "maxItems": (_non_neg_int, "a non-negative integer"),
+    "minItems": (_non_neg_int, "a non-negative integer"),
+    "maxProperties": (_non_neg_int, "a non-negative integer"),
+    "minProperties": (_non_neg_int, "a non-negative integer"),
+    "maxContains": (_non_neg_int, "a non-negative integer"),
+    "minContains": (_non_neg_int, "a non-negative integer"),
+    "uniqueItems": (lambda v: isinstance(v, bool), "a boolean"),
+    "pattern": (lambda v: isinstance(v, str), "a string"),
+    "format": (lambda v: isinstance(v, str), "a string"),
+    "$ref": (lambda v: isinstance(v, str), "a string"),
+    "$dynamicRef": (lambda v: isinstance(v, str), "a string"),
+    "$recursiveRef": (lambda v: isinstance(v, str), "a string"),
+    "dependentRequired": (
+        lambda v: isinstance(v, dict) and all(_string_array(x) for x in v.values()),
+        "an object of string arrays",
+    ),
+}
+
+_SCHEMA = frozenset(
+    (
+        "additionalProperties",
+        "additionalItems",
+        "contains",
+        "if",
+        "then",
+        "else",
+        "not",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    )
+)
+_SCHEMA_ARRAY = frozenset(("allOf", "anyOf", "oneOf", "prefixItems"))
+_SCHEMA_MAP = frozenset(
+    ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+)
+
+
+#: a location inside the document, as a linked list (parent, key): cheap to build for every
+#: subschema, turned into a JSON pointer only when reported
+Path = tuple[Any, ...] | None
+
+
+def pointer(path: Path) -> str:
+    """The JSON pointer of a `Path`."""
+    parts: list[str] = []
+    while path is not None:
+        path, key = path
+        parts.append(_escape(str(key)))
+    return "".join("/" + p for p in reversed(parts))
+
+
+@dataclass
+class Scan:
+    """What one walk over a schema document found."""
+
+    #: (JSON pointer, message) of the first malformed keyword, or None
+    problem: tuple[str, str] | None = None
+    #: (keyword, reference, base URI, path) of every $ref / $dynamicRef
+    refs: list[tuple[str, str, str, Path]] = field(default_factory=list)
+    #: (pattern, path) of every `pattern` and `patternProperties` name
+    patterns: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_depth: int) -> Scan:
+    """Walk every subschema once: well-formedness, nesting depth, `$ref`s and patterns.
+
+    `vocabulary` holds the keywords the dialect asserts (others are annotations). Iterative.
+    """
+    out = Scan()
+    legacy = dialect in _LEGACY
+    draft4 = dialect in ("draft3", "draft4")
+    stack: list[tuple[JSON, Path, str, int]] = [(schema, None, base, 1)]
+    while stack:
+        node, path, base, depth = stack.pop()
+        if depth > max_depth:
+            out.problem = (
+                pointer(path) or "/",
+                f"nested too deeply (more than {max_depth} levels)",
+            )
+            return out
+        if isinstance(node, bool):
+            if draft4:
+                out.problem = (
+                    pointer(path) or "/",
+                    f"a {dialect} schema must be an object, not a boolean",
+                )
+                return out
+            continue
+        if not isinstance(node, dict):
+            out.problem = (pointer(path) or "/", "a schema must be an object or a boolean")
+            return out
+        legacy_ref = legacy and "$ref" in node
+        if not legacy_ref:
+            ident = node.get("id" if draft4 else "$id")
+            if isinstance(ident, str) and not ident.startswith("#"):
+                base = urljoin(base, ident).partition("#")[0]
+        deeper = depth + 1
+        for key, value in node.items():
+            if key in ("$defs", "definitions"):
+                pass  # containers of schemas: always checked (they may be referenced)
+            elif legacy_ref and key != "$ref":
+                continue  # ignored beside $ref in draft <= 7
+            elif key not in vocabulary and key not in _ALSO:
+                continue
+            check = _VALUE.get(key)
+            if check is not None:
+                if not check[0](value):
+                    out.problem = (pointer((path, key)), f"{key} must be {check[1]}")
+                    return out
+                if key in ("$ref", "$dynamicRef", "$recursiveRef"):
+                    out.refs.append((key, value, base, (path, key)))
+                elif key == "pattern":
+                    out.patterns.append((value, (path, key)))
+                continue
+            here = (path, key)
+            if key in ("exclusiveMaximum", "exclusiveMinimum"):
+                ok = isinstance(value, bool) if draft4 else _is_number(value)
+                if not ok:
+                    want = "a boolean" if draft4 else "a number"
+                    out.problem = (pointer(here), f"{key} must be {want}")
+                    return out
+                continue
+            if key in _SCHEMA:
+                stack.append((value, here, base, deeper))
+            elif key in _SCHEMA_ARRAY:
+                if not isinstance(value, list) or not value:
+                    out.problem = (pointer(here), f"{key} must be a non-empty array of schemas")
+                    return out
+                stack.extend((v, (here, i), base, deeper) for i, v in enumerate(value))
+            elif key in _SCHEMA_MAP:
+                if not isinstance(value, dict):
+                    out.problem = (pointer(here), f"{key} must be an object of schemas")
+                    return out
+                if key == "patternProperties":
+                    out.patterns.extend((k, (here, k)) for k in value)
+                stack.extend((v, (here, k), base, deeper) for k, v in value.items())
+            elif key == "items":
+                if isinstance(value, list) and dialect != "draft2020-12":
+                    stack.extend((v, (here, i), base, deeper) for i, v in enumerate(value))
+                else:
+                    stack.append((value, here, base, deeper))
+            elif key == "dependencies":
+                if not isinstance(value, dict):
+                    out.problem = (pointer(here), "dependencies must be an object")
+                    return out
+                for k, v in value.items():
+                    if isinstance(v, list):
+                        if not _string_array(v):
+                            out.problem = (
+                                pointer((here, k)),
+                                "must be an array of distinct strings",
+                            )
+                            return out
+                    else:
+                        stack.append((v, (here, k), base, deeper))
+    return out
+
+
+def problem(schema: JSON, dialect: str, vocabulary: frozenset[str]) -> tuple[str, str] | None:
+    """(JSON pointer, message) of the first malformed keyword of `schema`, or None."""
+    return scan(schema, dialect, vocabulary, "", 10_000).problem
+
+
+_ALSO = frozenset(("then", "else", "minContains", "maxContains"))
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

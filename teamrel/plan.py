@@ -1,0 +1,854 @@
+"""`teamrel plan`: what shipping the working tree would change, before it ships.
+
+Owns `build_plan` (the desired state, the working tree, compared member by member with a
+base release: field-level diffs, schema evolution summarised by the compatibility engine,
+the change category, the semver rule, the blast radius, every handoff's verdict and the
+release waves), the plan document (`Plan`, format in docs/plan-format.md) and `read_plan`,
+which reads a saved plan back for `teamrel release --plan` and refuses an unknown major
+`format_version` or a plan whose recorded digest does not match.
+
+Categories, as SQLMesh classifies model changes:
+- `breaking`: a handoff no longer holds because of this member (its output now sends what a
+  consumer rejects, or its input now rejects what a producer sends);
+- `metadata-only`: only description, metadata, evals or the version changed;
+- `non-breaking`: anything else.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from teamrel import __version__, compat
+from teamrel.canonical import JSON, digest, short
+from teamrel.check import (
+    Base,
+    CheckReport,
+    EdgeResult,
+    Prover,
+    ResultCache,
+    StepResult,
+    UnknownPolicy,
+    run_check,
+)
+from teamrel.errors import FormatVersionError, InputError, IntegrityError
+from teamrel.graph import GraphEdge, TeamGraph
+from teamrel.models import ResolvedMember, SchemaDoc
+from teamrel.semver import check_bump, required_bump
+from teamrel.workspace import Workspace
+
+#: Major version of the plan document; a reader refuses any other.
+PLAN_FORMAT_VERSION = 1
+#: Lines of unified prompt diff kept in a plan (the full diff with `explain`).
+PROMPT_DIFF_LINES = 40
+PROMPT_DIFF_LINES_EXPLAIN = 400
+
+Action = Literal["add", "change", "remove", "unchanged"]
+Category = Literal["breaking", "non-breaking", "metadata-only"]
+Relation = Literal["identical", "widened", "narrowed", "incomparable"]
+
+#: Spec keys whose change does not change what a member does.
+METADATA_KEYS = frozenset({"description", "metadata", "evals", "version"})
+
+
+# --------------------------------------------------------------------------- the document
+
+
+class _PlanBase(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["env", "manifest", "empty"]
+    env: str | None = None
+    manifest_digest: str | None = None
+    release: str | None = None
+    path: str | None = None
+
+
+class _PlanCore(BaseModel):
+    """What a reader of a saved plan relies on; other keys are for humans and tools."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format_version: int
+    team: str
+    base: _PlanBase
+    desired_members: dict[str, str]
+    digest: str
+
+
+def _core_digest(doc: Mapping[str, Any]) -> str:
+    return digest(
+        {
+            "format_version": doc["format_version"],
+            "team": doc["team"],
+            "base": doc["base"],
+            "desired_members": doc["desired_members"],
+            "has_changes": doc.get("has_changes"),
+            "passed": doc.get("passed"),
+        }
+    )
+
+
+@dataclass
+class Plan:
+    """A computed or saved plan: its JSON document and the parts `release --plan` applies."""
+
+    document: dict[str, Any]
+
+    @property
+    def team(self) -> str:
+        """The team planned."""
+        return str(self.document["team"])
+
+    @property
+    def base(self) -> dict[str, Any]:
+        """`{"kind": "env"|"manifest"|"empty", "env", "manifest_digest", "release", "path"}`."""
+        base: dict[str, Any] = self.document["base"]
+        return base
+
+    @property
+    def desired_members(self) -> dict[str, str]:
+        """Member name -> digest of the state the plan would ship."""
+        members: dict[str, str] = self.document["desired_members"]
+        return members
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether anything is added, changed or removed."""
+        return bool(self.document["has_changes"])
+
+    @property
+    def passed(self) -> bool:
+        """No problem found (no incompatible handoff, no semver finding of severity error)."""
+        return bool(self.document["passed"])
+
+    @property
+    def summary_line(self) -> str:
+        """`Plan: 2 to change (1 breaking), 1 to add, 0 to remove · 11 handoffs: ...`."""
+        return str(self.document["summary"]["line"])
+
+    @property
+    def digest(self) -> str:
+        """Digest over what the plan commits to (team, base, desired members, verdict)."""
+        return str(self.document["digest"])
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan document (docs/plan-format.md)."""
+        return self.document
+
+    def write(self, path: Path) -> None:
+        """Save the plan as JSON (atomically: temp file + rename)."""
+        import os
+        import tempfile
+
+        data = (json.dumps(self.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        directory = path.parent if str(path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def plan_from_json(doc: Any, where: str = "plan") -> Plan:
+    """Validate a plan document; refuses an unknown major version or a tampered core."""
+    if not isinstance(doc, dict):
+        raise InputError(f"{where}: a plan is a JSON object")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError(f"{where}: missing or invalid format_version (an integer)")
+    if version != PLAN_FORMAT_VERSION:
+        raise FormatVersionError(
+            f"{where}: plan format_version {version} is not supported "
+            f"(this teamrel {__version__} reads format_version {PLAN_FORMAT_VERSION})",
+            hint="re-run `teamrel plan --out` with this teamrel",
+        )
+    try:
+        _PlanCore.model_validate(doc)
+    except ValidationError as err:
+        first = err.errors()[0]
+        pointer = "/" + "/".join(str(p) for p in first["loc"])
+        raise InputError(f"{where}#{pointer}: {first['msg']}") from None
+    expected = _core_digest(doc)
+    if doc["digest"] != expected:
+        raise IntegrityError(
+            f"{where}: the plan's digest does not match its content (edited after it was saved)"
+        )
+    return Plan(doc)
+
+
+def read_plan(path: Path) -> Plan:
+    """Read a plan saved with `teamrel plan --out` (see `plan_from_json`)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read plan: {err.strerror or err}") from None
+    if len(raw) > 512 * 1024 * 1024:
+        raise InputError(f"{path}: plan file too large")
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a JSON plan: {err}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a plan: JSON nested too deeply") from None
+    return plan_from_json(doc, str(path))
+
+
+# --------------------------------------------------------------------------- schema evolution
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """How one schema of a member evolved (old -> new), decided by the compatibility engine."""
+
+    role: str  # input | output | input_schema | output_schema | tools/<name>/call|result
+    relation: Relation
+    decided: bool
+    summary: str
+    added: StepResult | None  # new ⊆ old: incompatible when new allows more
+    removed: StepResult | None  # old ⊆ new: incompatible when new allows less
+    #: a schema declared or undeclared (an agent's tool `call`/`result`): nothing to compare
+    declaration_only: bool = False
+
+    @property
+    def widened(self) -> bool:
+        """New accepts (or sends) something old did not (undecided counts as both ways)."""
+        return not self.declaration_only and self.relation in ("widened", "incomparable")
+
+    @property
+    def narrowed(self) -> bool:
+        """Old accepted (or sent) something new does not."""
+        return not self.declaration_only and self.relation in ("narrowed", "incomparable")
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+
+        def step(s: StepResult | None) -> dict[str, Any] | None:
+            if s is None or s.verdict == "compatible":
+                return None
+            return {
+                "verdict": s.verdict,
+                "witness": s.witness if s.has_witness else None,
+                "problems": [p.to_json() for p in s.problems],
+                "reason": s.reason,
+            }
+
+        return {
+            "role": self.role,
+            "relation": self.relation,
+            "decided": self.decided,
+            "summary": self.summary,
+            "added": step(self.added),
+            "removed": step(self.removed),
+        }
+
+
+def _pointer_tokens(pointer: str) -> list[str]:
+    if not pointer or pointer == "/":
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+
+
+def _path_label(pointer: str) -> str:
+    out = ""
+    for t in _pointer_tokens(pointer):
+        if t.isdigit():
+            out += "[]"
+        else:
+            out += ("." if out else "") + t
+    return out or "(the whole value)"
+
+
+_MISSING = object()
+
+
+def _value_at(doc: JSON, pointer: str) -> Any:
+    cur: Any = doc
+    for t in _pointer_tokens(pointer):
+        if isinstance(cur, dict) and t in cur:
+            cur = cur[t]
+        elif isinstance(cur, list) and t.isdigit() and int(t) < len(cur):
+            cur = cur[int(t)]
+        else:
+            return _MISSING
+    return cur
+
+
+def _short_json(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _difference(step: StepResult | None) -> tuple[str, str] | None:
+    """(`kind`, `what`) describing the first problem of an incompatible step: `absent` with
+    the path of a property that may be missing, or `value` with `path=value`."""
+    if step is None or step.verdict != "incompatible" or not step.problems:
+        return None
+    p = step.problems[0]
+    value = _value_at(step.witness, p.instance_pointer) if step.has_witness else _MISSING
+    if "required" in p.kind:
+        path = p.instance_pointer
+        if isinstance(value, dict):
+            # the pointer names the object; the missing property is named in the message
+            m = _QUOTED.search(p.message)
+            if m is not None:
+                name = m.group(1).replace("~", "~0").replace("/", "~1")
+                path = f"{path}/{name}"
+        return ("absent", _path_label(path))
+    if value is _MISSING:
+        return ("absent", _path_label(p.instance_pointer))
+    return ("value", f"{_path_label(p.instance_pointer)}={_short_json(value)}")
+
+
+def _evolution_summary(
+    role: str, relation: Relation, added: StepResult, removed: StepResult
+) -> str:
+    sending = role in ("output", "output_schema") or role.endswith("/call")
+    label = role.replace("_schema", "").replace("tools/", "tool ")
+    if relation == "identical":
+        return f"{label} unchanged (same values, rewritten schema)"
+    if added.verdict == "unknown" or removed.verdict == "unknown":
+        why = added.reason if added.verdict == "unknown" else removed.reason
+        return f"{label} changed; the engine could not decide how ({why or 'unknown'})"
+    parts: list[str] = []
+    more = _difference(added)  # a value new allows and old did not
+    less = _difference(removed)  # a value old allowed and new does not
+    if more is not None:
+        kind, what = more
+        if sending:
+            parts.append(f"may now omit {what}" if kind == "absent" else f"may now send {what}")
+        else:
+            parts.append(
+                f"no longer requires {what}" if kind == "absent" else f"now accepts {what}"
+            )
+    if less is not None:
+        kind, what = less
+        if sending:
+            parts.append(
+                f"now always sends {what}" if kind == "absent" else f"no longer sends {what}"
+            )
+        else:
+            parts.append(
+                f"now requires {what}" if kind == "absent" else f"no longer accepts {what}"
+            )
+    head = f"{label} {relation}"
+    return f"{head}: {'; '.join(parts)}" if parts else head
+
+
+def schema_change(
+    role: str, old: SchemaDoc | None, new: SchemaDoc | None, prover: Prover
+) -> SchemaChange | None:
+    """How a schema evolved; None when unchanged. Both directions go through the prover (and
+    so through the result cache): `added` = new ⊆ old, `removed` = old ⊆ new."""
+    label = role.replace("_schema", "").replace("tools/", "tool ")
+    if old is None and new is None:
+        return None
+    if old is None or new is None:
+        what = "now declared" if old is None else "no longer declared"
+        return SchemaChange(role, "incomparable", False, f"{label} schema {what}", None, None, True)
+    if prover.digest(old) == prover.digest(new):
+        return None
+    added = prover.prove("evolution-added", new, old)
+    removed = prover.prove("evolution-removed", old, new)
+    decided = added.verdict != "unknown" and removed.verdict != "unknown"
+    relation: Relation
+    if not decided:
+        relation = "incomparable"
+    elif added.verdict == "compatible" and removed.verdict == "compatible":
+        relation = "identical"
+    elif removed.verdict == "compatible":
+        relation = "widened"
+    elif added.verdict == "compatible":
+        relation = "narrowed"
+    else:
+        relation = "incomparable"
+    summary = _evolution_summary(role, relation, added, removed)
+    return SchemaChange(role, relation, decided, summary, added, removed)
+
+
+def _schema_roles(m: ResolvedMember) -> dict[str, SchemaDoc | None]:
+    roles: dict[str, SchemaDoc | None] = {}
+    if m.kind == "agent":
+        roles["input"] = m.schema_doc("input")
+        roles["output"] = m.schema_doc("output")
+        for t in m.spec.get("tools") or []:
+            if isinstance(t, dict):
+                name = str(t.get("tool"))
+                for which in ("call", "result"):
+                    raw = t.get(which)
+                    roles[f"tools/{name}/{which}"] = (
+                        SchemaDoc.model_validate(raw) if isinstance(raw, dict) else None
+                    )
+    else:
+        roles["input_schema"] = m.schema_doc("input")
+        roles["output_schema"] = m.schema_doc("output")
+    return roles
+
+
+# --------------------------------------------------------------------------- field diffs
+
+
+def _prompt(m: ResolvedMember) -> tuple[str | None, str | None]:
+    p = m.spec.get("prompt")
+    if isinstance(p, dict):
+        text = p.get("text")
+        sha = p.get("sha256")
+        return (str(sha) if sha is not None else None, str(text) if text is not None else None)
+    return (None, None)
+
+
+def _model(m: ResolvedMember) -> dict[str, Any]:
+    model = m.spec.get("model")
+    return model if isinstance(model, dict) else {}
+
+
+def _evals(m: ResolvedMember) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for e in m.spec.get("evals") or []:
+        if isinstance(e, dict):
+            out[str(e.get("suite"))] = dict(e.get("metrics") or {})
+    return out
+
+
+def field_changes(
+    old: ResolvedMember, new: ResolvedMember, *, explain: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Field-level differences (version, model, parameters, prompt, tools, evals, metadata)
+    and a unified diff of the prompt text (None when the prompt is unchanged)."""
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, a: Any, b: Any) -> None:
+        if a != b:
+            out.append({"field": name, "old": a, "new": b})
+
+    add("version", old.version, new.version)
+    add("description", old.spec.get("description"), new.spec.get("description"))
+    mo, mn = _model(old), _model(new)
+    add("model.provider", mo.get("provider"), mn.get("provider"))
+    add("model.id", mo.get("id"), mn.get("id"))
+    po, pn = dict(mo.get("parameters") or {}), dict(mn.get("parameters") or {})
+    for key in sorted(set(po) | set(pn)):
+        add(f"model.parameters.{key}", po.get(key), pn.get(key))
+    (so, to), (sn, tn) = _prompt(old), _prompt(new)
+    diff_text: str | None = None
+    if so != sn:
+        out.append({"field": "prompt", "old": so, "new": sn})
+        if to is not None and tn is not None:
+            lines = list(
+                difflib.unified_diff(
+                    to.splitlines(),
+                    tn.splitlines(),
+                    fromfile=f"{old.name or 'old'}@{old.version}",
+                    tofile=f"{new.name or 'new'}@{new.version}",
+                    lineterm="",
+                    n=1,
+                )
+            )
+            limit = PROMPT_DIFF_LINES_EXPLAIN if explain else PROMPT_DIFF_LINES
+            if len(lines) > limit:
+                lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
+            diff_text = "\n".join(lines)
+    to_, tn_ = set(old.tools), set(new.tools)
+    for t in sorted(tn_ - to_):
+        out.append({"field": "tools", "old": None, "new": t, "change": "added"})
+    for t in sorted(to_ - tn_):
+        out.append({"field": "tools", "old": t, "new": None, "change": "removed"})
+    eo, en = _evals(old), _evals(new)
+    for suite in sorted(set(eo) | set(en)):
+        a, b = eo.get(suite), en.get(suite)
+        if a is None or b is None:
+            add(f"evals.{suite}", a, b)
+            continue
+        for metric in sorted(set(a) | set(b)):
+            add(f"evals.{suite}.{metric}", a.get(metric), b.get(metric))
+    meto, metn = dict(old.spec.get("metadata") or {}), dict(new.spec.get("metadata") or {})
+    for key in sorted(set(meto) | set(metn)):
+        add(f"metadata.{key}", meto.get(key), metn.get(key))
+    return out, diff_text
+
+
+_SCHEMA_KEYS = frozenset({"input", "output", "input_schema", "output_schema"})
+
+
+def _behaviour_changed(
+    old: ResolvedMember, new: ResolvedMember, schema_changes: list[SchemaChange]
+) -> bool:
+    """Whether anything but metadata changed; a schema rewritten to the same set of values
+    (relation identical, e.g. a moved `$ref` target) does not count."""
+    if old.tools != new.tools:
+        return True
+    if any(s.relation != "identical" for s in schema_changes):
+        return True
+    keys = (set(old.spec) | set(new.spec)) - METADATA_KEYS - _SCHEMA_KEYS - {"tools"}
+    return any(old.spec.get(k) != new.spec.get(k) for k in keys)
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass
+class _MemberPlan:
+    name: str
+    action: Action
+    kind: str
+    old: ResolvedMember | None
+    new: ResolvedMember | None
+    category: Category | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    prompt_diff: str | None = None
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    breaks: list[str] = field(default_factory=list)  # keys of edges this member broke
+    hit: set[str] = field(default_factory=set)  # members on the other end of those edges
+    semver: dict[str, Any] | None = None
+    downstream: list[str] = field(default_factory=list)
+    new_capability: bool = False
+
+    def schema(self, role: str) -> SchemaChange | None:
+        for s in self.schema_changes:
+            if s.role == role:
+                return s
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "action": self.action,
+            "kind": self.kind,
+            "category": self.category,
+            "old": ({"version": self.old.version, "digest": self.old.digest} if self.old else None),
+            "new": ({"version": self.new.version, "digest": self.new.digest} if self.new else None),
+            "changes": self.changes,
+            "prompt_diff": self.prompt_diff,
+            "schema_changes": [s.to_json() for s in self.schema_changes],
+            "semver": self.semver,
+            "breaks": self.breaks,
+            "blast_radius": {"hit": sorted(self.hit), "downstream": self.downstream},
+            "reasons": self.reasons,
+        }
+
+
+def _edge_roles(edge: EdgeResult) -> tuple[str, str]:
+    """The schema role of the producer and of the consumer on this edge."""
+    p, c = edge.producer.name, edge.consumer.name
+    if edge.kind == "handoff":
+        return "output", "input"
+    if edge.kind == "tool-call":
+        return f"tools/{c}/call", "input_schema"
+    return "output_schema", f"tools/{p}/result"  # tool-result: the tool produces
+
+
+def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prover) -> list[str]:
+    """The members whose change broke this edge. Empty: it was broken in the base already, or
+    its contract changed (a contract is not a member)."""
+    failing = [s for s in edge.failing if s.verdict == "incompatible"]
+    if failing and all(s.step.startswith("tool-") for s in failing):
+        tool = edge.consumer.name if edge.kind == "tool-call" else edge.producer.name
+        return [tool]  # the tool's own evolution broke what the agent relied on
+    p_role, c_role = _edge_roles(edge)
+    changed: list[tuple[str, str]] = []
+    for name, role in ((edge.producer.name, p_role), (edge.consumer.name, c_role)):
+        mp = plans.get(name)
+        if mp is None:
+            continue
+        if mp.action == "add" or (mp.action == "change" and mp.schema(role) is not None):
+            changed.append((name, role))
+    if len(changed) < 2:
+        return [n for n, _ in changed]
+    # Both ends changed: when this end's old schema still fits the other end's new one, the
+    # other end is fine and this end's change is what broke the edge.
+    (pn, prole), (cn, crole) = changed
+    pp, cp = plans[pn], plans[cn]
+    if pp.old is None or cp.old is None or pp.new is None or cp.new is None:
+        return [pn, cn]
+    old_p, new_c = _schema_roles(pp.old).get(prole), _schema_roles(cp.new).get(crole)
+    new_p, old_c = _schema_roles(pp.new).get(prole), _schema_roles(cp.old).get(crole)
+    blame: list[str] = []
+    if (
+        old_p is not None
+        and new_c is not None
+        and prover.prove("attribution", old_p, new_c).verdict == "compatible"
+    ):
+        blame.append(pn)
+    if (
+        new_p is not None
+        and old_c is not None
+        and prover.prove("attribution", new_p, old_c).verdict == "compatible"
+    ):
+        blame.append(cn)
+    return blame or [pn, cn]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def build_plan(
+    ws: Workspace,
+    base: Base,
+    *,
+    unknown: UnknownPolicy | None = None,
+    format_assertion: bool | None = None,
+    cache_dir: Path | None = None,
+    explain: bool = False,
+    now: datetime | None = None,
+) -> Plan:
+    """Compare the working tree `ws` with `base` and compute the plan."""
+    policy = ws.team.policy
+    unknown_policy: UnknownPolicy = unknown or policy.unknown
+    fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
+    prover = Prover(ResultCache(cache_dir), format_assertion=fmt_assert)
+    report: CheckReport = run_check(
+        ws,
+        unknown=unknown_policy,
+        format_assertion=fmt_assert,
+        base=base.members,
+        prover=prover,
+        base_info=base.to_json(),
+    )
+
+    plans: dict[str, _MemberPlan] = {}
+    for name, new in ws.members.items():
+        old = base.members.get(name)
+        if old is None:
+            plans[name] = _MemberPlan(name, "add", new.kind, None, new)
+        elif old.digest == new.digest:
+            plans[name] = _MemberPlan(name, "unchanged", new.kind, old, new)
+        else:
+            plans[name] = _MemberPlan(name, "change", new.kind, old, new)
+    for name, old in base.members.items():
+        if name not in ws.members:
+            plans[name] = _MemberPlan(name, "remove", old.kind, old, None)
+
+    # field diffs and schema evolution of every changed member
+    for mp in plans.values():
+        if mp.action != "change" or mp.old is None or mp.new is None:
+            continue
+        mp.changes, mp.prompt_diff = field_changes(mp.old, mp.new, explain=explain)
+        old_roles, new_roles = _schema_roles(mp.old), _schema_roles(mp.new)
+        for role in [*new_roles, *(r for r in old_roles if r not in new_roles)]:
+            sc = schema_change(role, old_roles.get(role), new_roles.get(role), prover)
+            if sc is not None:
+                mp.schema_changes.append(sc)
+        if mp.old.kind != mp.new.kind:
+            mp.changes.insert(0, {"field": "kind", "old": mp.old.kind, "new": mp.new.kind})
+
+    # who broke which handoff
+    findings: list[dict[str, Any]] = []
+    for edge in report.edges:
+        if edge.verdict == "incompatible":
+            blamed = set(_attribute(edge, plans, prover))
+            for name in sorted(blamed):
+                mp = plans[name]
+                mp.breaks.append(edge.key)
+                other = edge.consumer.name if name == edge.producer.name else edge.producer.name
+                mp.hit.add(other)
+            findings.append(
+                {
+                    "code": "incompatible-handoff",
+                    "severity": "error",
+                    "member": None,
+                    "edge": edge.key,
+                    "message": f"{edge.key}: {edge.first_problem()}"
+                    + (
+                        f" (caused by {', '.join(sorted(blamed))})"
+                        if blamed
+                        else " (not caused by a member change: broken in the base already, "
+                        "or by its contract)"
+                    ),
+                }
+            )
+        elif edge.verdict == "unknown":
+            findings.append(
+                {
+                    "code": "undecided-handoff",
+                    "severity": "error" if unknown_policy == "fail" else "warning",
+                    "member": None,
+                    "edge": edge.key,
+                    "message": f"{edge.key}: could not be decided: {edge.first_problem()}",
+                }
+            )
+
+    # categories, semver and blast radius
+    for mp in plans.values():
+        if mp.action in ("unchanged", "remove"):
+            continue
+        new_member = mp.new
+        assert new_member is not None
+        below = ws.graph.downstream(mp.name)
+        mp.downstream = [n for n in ws.members if n in below]
+        if mp.breaks:
+            mp.category = "breaking"
+            mp.reasons.append(
+                f"breaking: {', '.join(mp.breaks)} no longer holds because of this change "
+                f"(hits {', '.join(sorted(mp.hit))})"
+            )
+        if mp.action == "add":
+            mp.category = mp.category or "non-breaking"
+            mp.reasons.append("new member")
+            continue
+        old = mp.old
+        assert old is not None
+        widened = [s for s in mp.schema_changes if s.widened]
+        added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
+        mp.new_capability = bool(widened or added_tools)
+        for s in mp.schema_changes:
+            mp.reasons.append(s.summary)
+        for t in added_tools:
+            mp.reasons.append(f"new capability: now calls tool {t}")
+        if mp.category is None:
+            mp.category = (
+                "non-breaking"
+                if _behaviour_changed(old, new_member, mp.schema_changes)
+                else "metadata-only"
+            )
+        required = required_bump(
+            breaking=mp.category == "breaking", new_capability=mp.new_capability
+        )
+        bump, finding = check_bump(old.version, new_member.version, required)
+        mp.semver = {
+            "old": old.version,
+            "new": new_member.version,
+            "bump": bump,
+            "required": required,
+            "ok": finding is None,
+            "finding": finding.code if finding else None,
+            "message": finding.message if finding else None,
+            "suggested": finding.suggested if finding else None,
+        }
+        if finding is not None:
+            findings.append(
+                {
+                    "code": finding.code,
+                    "severity": "error",
+                    "member": mp.name,
+                    "edge": None,
+                    "message": f"{mp.name}: {finding.message}",
+                }
+            )
+
+    waves = _release_waves(ws, plans)
+    counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
+    breaking = sum(1 for p in plans.values() if p.category == "breaking")
+    summary = report.summary()
+    problems = [f for f in findings if f["severity"] == "error"]
+    has_changes = any(p.action != "unchanged" for p in plans.values())
+    change_part = f"{counts['change']} to change" + (f" ({breaking} breaking)" if breaking else "")
+    handoff_parts = [f"{summary['compatible']} compatible"]
+    for v in ("incompatible", "unknown", "unchecked"):
+        if summary[v]:
+            handoff_parts.append(f"{summary[v]} {v}")
+    line = (
+        f"Plan: {change_part}, {counts['add']} to add, {counts['remove']} to remove · "
+        f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)} · "
+        f"{_plural(len(waves), 'release wave')}"
+    )
+    if not has_changes:
+        line = (
+            f"No changes: the working tree matches {base.describe()} · "
+            f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+        )
+    if problems:
+        line += f" · {_plural(len(problems), 'problem')}"
+
+    members_order = [*ws.members, *(n for n in base.members if n not in ws.members)]
+    doc: dict[str, Any] = {
+        "format_version": PLAN_FORMAT_VERSION,
+        "teamrel_version": __version__,
+        "engine_version": compat.ENGINE_VERSION,
+        "team": ws.team.team,
+        "created_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "base": base.to_json(),
+        "summary": {
+            "line": line,
+            "add": counts["add"],
+            "change": counts["change"],
+            "remove": counts["remove"],
+            "unchanged": counts["unchanged"],
+            "breaking": breaking,
+            "handoffs": summary,
+            "waves": len(waves),
+            "problems": len(problems),
+        },
+        "has_changes": has_changes,
+        "passed": not problems,
+        "desired_members": {n: m.digest for n, m in ws.members.items()},
+        "members": [plans[n].to_json() for n in members_order],
+        "handoffs": [e.to_json() for e in report.edges],
+        "waves": waves,
+        "findings": findings,
+        "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
+    }
+    doc["digest"] = _core_digest(doc)
+    prover.cache.save()
+    return Plan(doc)
+
+
+def plans_actions() -> tuple[Action, ...]:
+    """Every member action, in display order."""
+    return ("add", "change", "remove", "unchanged")
+
+
+def _consumer_role(kind: str, producer: str, consumer: str) -> str:
+    if kind == "handoff":
+        return "input"
+    if kind == "tool-call":
+        return "input_schema"
+    return f"tools/{producer}/result"
+
+
+def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[dict[str, Any]]:
+    """Order the members to ship: for each handoff between two shipped members, the consumer
+    goes first (it must accept the new values before they are sent), unless the consumer
+    narrows its input, in which case the producer must stop sending first. Members of a cycle
+    ship together; removals come last."""
+    shipped = [n for n in ws.members if plans[n].action in ("add", "change")]
+    ship = set(shipped)
+    edges: list[GraphEdge] = []
+    for h in ws.handoffs:
+        if h.producer not in ship or h.consumer not in ship or h.producer == h.consumer:
+            continue
+        role = _consumer_role(h.kind, h.producer, h.consumer)
+        sc = plans[h.consumer].schema(role)
+        if sc is not None and sc.narrowed and not sc.widened:
+            edges.append(GraphEdge(h.producer, h.consumer))
+        else:
+            edges.append(GraphEdge(h.consumer, h.producer))
+    waves: list[dict[str, Any]] = []
+    if shipped:
+        graph = TeamGraph.build(shipped, edges)
+        for i, wave in enumerate(graph.waves(), start=1):
+            waves.append({"wave": i, "action": "ship", "members": wave})
+    removed = [n for n, p in plans.items() if p.action == "remove"]
+    if removed:
+        waves.append({"wave": len(waves) + 1, "action": "remove", "members": sorted(removed)})
+    return waves
+
+
+def member_label(entry: Mapping[str, Any]) -> str:
+    """`name old -> new` for a member entry of a plan document."""
+    old, new = entry.get("old"), entry.get("new")
+    if old and new:
+        if old["version"] == new["version"]:
+            digests = f"{short(old['digest'], 8)} -> {short(new['digest'], 8)}"
+            return f"{entry['name']} {new['version']} ({digests})"
+        return f"{entry['name']} {old['version']} -> {new['version']}"
+    if new:
+        return f"{entry['name']} {new['version']}"
+    if old:
+        return f"{entry['name']} {old['version']}"
+    return str(entry["name"])

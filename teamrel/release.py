@@ -1,0 +1,1089 @@
+"""Release operations: release, promote, rollback, status, history, diff, verify, resolve.
+
+Owns the rules around the state store's primitives: release naming and idempotency, the check
+gate (`--allow-incompatible --reason`), stale-plan refusal, environment protection from
+`teamrel.yaml` (`require_reason`, `allow_incompatible: false` -> `PolicyError`), importing a
+committed manifest into a fresh store, the manifest file check before a pointer moves, the
+post-rollback warning about a working tree that would re-ship what was rolled back, and the
+report values the CLI renders. The check itself is run by the caller (`Context.release`) and
+passed in as its summary: this module does not import `teamrel.check`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import getpass
+import json
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from teamrel.canonical import JSON, sha256_hex
+from teamrel.errors import (
+    EXIT_FINDINGS,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    PolicyError,
+    TeamrelError,
+    UsageError,
+)
+from teamrel.manifest import (
+    DIGEST_RE,
+    MANIFESTS_DIR,
+    SNAPSHOTS_DIR,
+    Manifest,
+    atomic_write,
+    build_manifest,
+    check_name,
+    content_key,
+    list_manifests,
+    manifest_file_bytes,
+    manifest_path,
+    read_manifest,
+    read_snapshot,
+    write_manifest,
+    write_snapshot,
+)
+from teamrel.models import EnvironmentSpec, ResolvedMember
+from teamrel.store import (
+    ROLLBACK_GUARD_SECONDS,
+    EnvState,
+    Event,
+    Store,
+    TargetInfo,
+    Transition,
+    VerifyProblem,
+    VerifyReport,
+)
+from teamrel.store.store import iso, utcnow
+
+#: Version of every JSON document the release commands print.
+RELEASE_FORMAT_VERSION = 1
+#: Environment variable naming the actor recorded in the audit log.
+ACTOR_ENV = "TEAMREL_ACTOR"
+#: Environment variable overriding the rollback guard window (seconds; 0 disables it).
+ROLLBACK_GUARD_ENV = "TEAMREL_ROLLBACK_GUARD_SECONDS"
+
+_AUTO_NAME = re.compile(r"^r([0-9]{1,9})$")
+
+
+class CheckFailed(TeamrelError):
+    """`release` refused: the check did not pass and --allow-incompatible was not given."""
+
+    exit_code = EXIT_FINDINGS
+
+
+def rollback_guard_seconds() -> float:
+    """How long after a rollback a plain `rollback` of the same environment is refused:
+    `TEAMREL_ROLLBACK_GUARD_SECONDS` (0 disables the guard), else 300."""
+    raw = os.environ.get(ROLLBACK_GUARD_ENV)
+    if raw is None or not raw.strip():
+        return ROLLBACK_GUARD_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{ROLLBACK_GUARD_ENV}={raw!r}: not a number of seconds") from None
+    if value < 0:
+        raise UsageError(f"{ROLLBACK_GUARD_ENV} must not be negative")
+    return value
+
+
+def resolve_actor(actor: str | None) -> str:
+    """`--actor`, else `TEAMREL_ACTOR`, else `user@host`."""
+    if actor:
+        return actor
+    env_actor = os.environ.get(ACTOR_ENV)
+    if env_actor:
+        return env_actor
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname() or 'localhost'}"
+
+
+def environment_rules(environments: Mapping[str, EnvironmentSpec], env: str) -> EnvironmentSpec:
+    """The protection rules of `env`; an undeclared name is refused when any are declared."""
+    check_name(env, "environment")
+    if environments and env not in environments:
+        raise UsageError(
+            f"unknown environment {env!r}",
+            hint=f"teamrel.yaml declares: {', '.join(sorted(environments))}",
+        )
+    return environments.get(env) or EnvironmentSpec()
+
+
+def _require_reason(rules: EnvironmentSpec, env: str, reason: str | None, what: str) -> None:
+    if rules.require_reason and not (reason and reason.strip()):
+        raise PolicyError(
+            f"environment {env} requires a reason to {what} "
+            f"(environments.{env}.require_reason: true in teamrel.yaml)",
+            hint="add --reason TEXT",
+        )
+
+
+class FileStamps:
+    """Which manifest files were last seen hashing to their recorded digest, by (size, mtime).
+
+    Like git's index: a file whose size and modification time (nanoseconds) are what they
+    were when it last hashed correctly is not re-read, which keeps promote and rollback flat
+    in team size. Any write to the file changes its stamp, so it is hashed again; `verify`
+    never uses the stamps. Kept in `.teamrel/file-stamps.json` (safe to delete).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / ".teamrel" / "file-stamps.json"
+        self.root = root
+        try:
+            raw = json.loads(self.path.read_text("utf-8"))
+            self.stamps: dict[str, list[Any]] = raw if isinstance(raw, dict) else {}
+        except (OSError, ValueError):
+            self.stamps = {}
+
+    def _key(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def unchanged(self, path: Path, stat: os.stat_result, sha: str) -> bool:
+        """Whether `path` still has the stamp it had when it last hashed to `sha`."""
+        return self.stamps.get(self._key(path)) == [stat.st_size, stat.st_mtime_ns, sha]
+
+    def record(self, path: Path, stat: os.stat_result, sha: str) -> None:
+        """Remember that `path` with this stamp hashes to `sha` (best effort)."""
+        self.stamps[self._key(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+        with contextlib.suppress(OSError):
+            atomic_write(
+                self.path, json.dumps(self.stamps, sort_keys=True).encode("utf-8"), durable=False
+            )
+
+
+def _target_check(
+    root: Path | None, env: str, rules: EnvironmentSpec
+) -> Callable[[TargetInfo], None]:
+    """The check run inside the promote/rollback transaction before the pointer moves."""
+
+    def check(target: TargetInfo) -> None:
+        if target.allow_incompatible is not None and not rules.allow_incompatible:
+            raise PolicyError(
+                f"environment {env} forbids releases made with --allow-incompatible "
+                f"(environments.{env}.allow_incompatible: false in teamrel.yaml); "
+                f"{target.release} was released with it: {target.allow_incompatible}"
+            )
+        if root is None:
+            return
+        path = manifest_path(root, target.team, target.release)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return  # the store holds the verified record; the file is an export
+        seen = FileStamps(root)
+        if seen.unchanged(path, stat, target.file_sha256):
+            return
+        if sha256_hex(path.read_bytes()) == target.file_sha256:
+            seen.record(path, stat, target.file_sha256)
+            return
+        try:
+            on_disk = read_manifest(path)
+        except TeamrelError as err:
+            raise IntegrityError(
+                f"refusing to make {target.release} live in {env}: {err.message}",
+                hint="restore the file from version control, then run `teamrel verify`",
+            ) from None
+        if on_disk.digest != target.digest:
+            raise IntegrityError(
+                f"refusing to make {target.release} live in {env}: {path} holds a different "
+                f"release ({on_disk.digest}) than the state store ({target.digest})",
+                hint="run `teamrel verify`",
+            )
+
+    return check
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What `release` did."""
+
+    manifest: Manifest
+    created: bool
+    path: Path
+    promotion: Transition | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel release --format json` document."""
+        m = self.manifest
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "team": m.team,
+            "release": m.release,
+            "digest": m.digest,
+            "created": self.created,
+            "path": str(self.path),
+            "parent": m.parent,
+            "members": len(m.members),
+            "check": m.check,
+            "allow_incompatible": m.allow_incompatible,
+            "promotion": self.promotion.to_json() if self.promotion else None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    """What `promote` or `rollback` did, with warnings for the operator."""
+
+    transition: Transition
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel promote|rollback --format json` document."""
+        doc: dict[str, JSON] = {"format_version": RELEASE_FORMAT_VERSION}
+        doc.update(self.transition.to_json())
+        doc["warnings"] = list(self.warnings)
+        return doc
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What is live where, since when, set by whom."""
+
+    team: str
+    environments: list[EnvState]
+    declared: list[str]
+    latest_release: str | None
+    releases: int
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel status --format json` document."""
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "team": self.team,
+            "latest_release": self.latest_release,
+            "releases": self.releases,
+            "environments": [e.to_json() for e in self.environments],
+        }
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    """Audit events, newest first."""
+
+    team: str
+    environment: str | None
+    events: list[Event]
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel history --format json` document."""
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "team": self.team,
+            "environment": self.environment,
+            "events": [e.to_json() for e in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class MemberDiff:
+    """How one member differs between two manifests."""
+
+    name: str
+    status: Literal["added", "removed", "changed", "unchanged"]
+    old_version: str | None
+    new_version: str | None
+    changes: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    #: unified diff of the prompt text, when both snapshots were available
+    prompt_diff: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "changes": dict(self.changes),
+            "prompt_diff": list(self.prompt_diff),
+        }
+
+
+@dataclass(frozen=True)
+class ManifestDiff:
+    """Two manifests compared member by member."""
+
+    a_label: str
+    b_label: str
+    a: Manifest
+    b: Manifest
+    members: list[MemberDiff]
+
+    @property
+    def identical(self) -> bool:
+        """Whether every member is unchanged (and none added or removed)."""
+        return all(m.status == "unchanged" for m in self.members)
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel diff --format json` document."""
+
+        def side(label: str, m: Manifest) -> dict[str, JSON]:
+            return {"ref": label, "team": m.team, "release": m.release, "digest": m.digest}
+
+        counts = {s: 0 for s in ("added", "removed", "changed", "unchanged")}
+        for m in self.members:
+            counts[m.status] += 1
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "a": side(self.a_label, self.a),
+            "b": side(self.b_label, self.b),
+            "identical": self.identical,
+            "summary": dict(counts),
+            "members": [m.to_json() for m in self.members],
+        }
+
+
+@dataclass
+class VerifyResult:
+    """What `teamrel verify` checked and every mismatch found."""
+
+    store: VerifyReport
+    files: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed to verify."""
+        return not self.problems
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel verify --format json` document."""
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "ok": self.ok,
+            "checked": {
+                "manifests": self.store.manifests,
+                "snapshots": self.store.snapshots,
+                "events": self.store.events,
+                "environments": self.store.environments,
+                "files": self.files,
+            },
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The exact configuration pinned in an environment (what a runtime loads)."""
+
+    team: str
+    environment: str
+    manifest: Manifest
+    members: dict[str, ResolvedMember]
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel resolve --format json` document."""
+        return {
+            "format_version": RELEASE_FORMAT_VERSION,
+            "team": self.team,
+            "environment": self.environment,
+            "release": self.manifest.release,
+            "manifest_digest": self.manifest.digest,
+            "members": {
+                name: {
+                    "kind": m.kind,
+                    "version": m.version,
+                    "digest": m.digest,
+                    "spec": m.spec,
+                }
+                for name, m in self.members.items()
+            },
+        }
+
+
+# --------------------------------------------------------------------------- finding manifests
+
+
+def file_manifests(root: Path | None, team: str) -> list[Manifest]:
+    """The team's manifest files (verified), oldest first; none without a workspace."""
+    return list_manifests(root, team) if root is not None else []
+
+
+def import_manifest(
+    store: Store,
+    root: Path,
+    manifest: Manifest,
+    actor: str,
+    known: Mapping[str, ResolvedMember] | None = None,
+) -> Manifest:
+    """Record a committed manifest file (and its snapshot files) in the store.
+
+    `known` members (e.g. the working tree's) stand in for snapshot files with the same
+    digest; every member is re-hashed by the store either way.
+    """
+    by_digest = {m.digest: m for m in (known or {}).values()}
+    members = {
+        name: by_digest.get(entry.digest)
+        or read_snapshot(root, manifest.team, entry.digest, name=name)
+        for name, entry in manifest.members.items()
+    }
+    recorded, _ = store.record_release(
+        manifest,
+        members,
+        file_sha256=sha256_hex(manifest_file_bytes(manifest)),
+        actor=actor,
+        reuse_same_content=False,
+        action="import",
+    )
+    return recorded
+
+
+def find_release(store: Store, root: Path | None, team: str, ref: str, actor: str) -> Manifest:
+    """Release `ref` (name or digest) of `team`: from the store, else imported from its file."""
+    found = store.find_manifest(team, ref)
+    if found is not None:
+        return found
+    if root is not None:
+        for manifest in file_manifests(root, team) if DIGEST_RE.fullmatch(ref) else []:
+            if manifest.digest == ref:
+                return import_manifest(store, root, manifest, actor)
+        if not DIGEST_RE.fullmatch(ref):
+            check_name(ref, "release")
+            path = manifest_path(root, team, ref)
+            if path.is_file():
+                return import_manifest(store, root, read_manifest(path), actor)
+    raise NotFoundError(
+        f"no release {ref} of team {team}",
+        hint="`teamrel status` lists what is live; releases are under manifests/<team>/",
+    )
+
+
+def _release_no_import(store: Store, root: Path | None, team: str, ref: str) -> Manifest | None:
+    found = store.find_manifest(team, ref)
+    if found is not None or root is None:
+        return found
+    if DIGEST_RE.fullmatch(ref):
+        return next((m for m in file_manifests(root, team) if m.digest == ref), None)
+    check_name(ref, "release")
+    path = manifest_path(root, team, ref)
+    return read_manifest(path) if path.is_file() else None
+
+
+def _live(store: Store, team: str, env: str) -> Manifest:
+    live = store.live_manifest(team, env)
+    if live is None:
+        raise NotFoundError(f"nothing is live in {env} of team {team}")
+    return live
+
+
+def lookup(
+    store: Store,
+    root: Path | None,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    ref: str,
+) -> Manifest:
+    """A manifest by reference, read-only: `env:NAME`, `release:NAME`, a manifest file path,
+    a digest, or a bare name (an environment or a release; ambiguous names are refused)."""
+    if ref.startswith("env:"):
+        env = ref.removeprefix("env:")
+        environment_rules(environments, env)
+        return _live(store, team, env)
+    if ref.startswith("release:"):
+        name = ref.removeprefix("release:")
+        found = _release_no_import(store, root, team, name)
+        if found is None:
+            raise NotFoundError(f"no release {name} of team {team}")
+        return found
+    if ref.endswith(".json") or "/" in ref or os.sep in ref:
+        path = Path(ref)
+        if not path.is_absolute() and not path.exists() and root is not None:
+            path = root / ref
+        return read_manifest(path)
+    if DIGEST_RE.fullmatch(ref):
+        found = _release_no_import(store, root, team, ref)
+        if found is None:
+            raise NotFoundError(f"no manifest {ref} of team {team}")
+        return found
+    check_name(ref, "release or environment")
+    is_env = ref in environments or store.environment(team, ref) is not None
+    release_found = _release_no_import(store, root, team, ref)
+    if is_env and release_found is not None:
+        raise UsageError(
+            f"{ref!r} is both an environment and a release",
+            hint=f"say env:{ref} or release:{ref}",
+        )
+    if is_env:
+        return _live(store, team, ref)
+    if release_found is not None:
+        return release_found
+    raise NotFoundError(f"{ref!r} is neither a release, an environment nor a manifest file")
+
+
+def _next_name(store: Store, files: list[Manifest], team: str) -> str:
+    highest = 0
+    for name in [r.release for r in store.releases(team)] + [m.release for m in files]:
+        match = _AUTO_NAME.match(name)
+        if match:
+            highest = max(highest, int(match.group(1)))
+    return f"r{highest + 1}"
+
+
+def _check_plan(
+    store: Store,
+    files: list[Manifest],
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    plan_base: Mapping[str, Any],
+    plan_members: Mapping[str, str],
+    plan_team: str,
+) -> str | None:
+    """Refuse a stale plan; returns the plan's base manifest digest (the parent)."""
+    if plan_team != team:
+        raise UsageError(f"the plan is for team {plan_team}, this workspace is team {team}")
+    working = {n: m.digest for n, m in members.items()}
+    if working != dict(plan_members):
+        changed = sorted(
+            n for n in set(working) | set(plan_members) if working.get(n) != plan_members.get(n)
+        )
+        raise ConflictError(
+            "conflict: the working tree no longer matches the reviewed plan "
+            f"(differs in: {', '.join(changed)}); nothing was released",
+            hint="run `teamrel plan --out plan.json` again and review it",
+        )
+    kind = plan_base.get("kind")
+    base_digest = plan_base.get("manifest_digest")
+    if kind == "env":
+        env = str(plan_base.get("env"))
+        live = store.live_digest(team, env)
+        if live != base_digest:
+            raise ConflictError(
+                f"conflict: stale plan: it was made against {env} at {base_digest or 'nothing'}, "
+                f"but {live or 'nothing'} is live there now; nothing was released",
+                hint="run `teamrel plan` again and review it",
+            )
+    else:
+        latest = store.latest_manifest(team)
+        newest = latest.digest if latest is not None else (files[-1].digest if files else None)
+        if kind == "empty" and newest is not None:
+            raise ConflictError(
+                "conflict: stale plan: it was made against an empty team, but a release "
+                "exists now; nothing was released",
+                hint="run `teamrel plan` again and review it",
+            )
+        if kind == "manifest" and newest != base_digest:
+            raise ConflictError(
+                f"conflict: stale plan: it was made against release {plan_base.get('release')} "
+                f"({base_digest}), but the newest release is {newest}; nothing was released",
+                hint="run `teamrel plan` again and review it",
+            )
+    return str(base_digest) if base_digest else None
+
+
+def _write_files(root: Path, manifest: Manifest, members: Mapping[str, ResolvedMember]) -> Path:
+    """Write snapshots then the manifest; returns the manifest's workspace-relative path."""
+    for member in members.values():
+        write_snapshot(root, manifest.team, member)
+    path = write_manifest(root, manifest)
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def _record_new(
+    store: Store,
+    files: list[Manifest],
+    team: str,
+    name: str,
+    members: Mapping[str, ResolvedMember],
+    *,
+    key: str,
+    numbered: bool,
+    actor: str,
+    parent: str | None,
+    check_summary: Mapping[str, JSON] | None,
+    allow: str | None,
+    reason: str | None,
+) -> tuple[Manifest, bool]:
+    """Build and record a new manifest. Losing a race to a concurrent `release` returns the
+    winner when it holds the same content, and takes the next number when the name was
+    automatic; a clash on an explicit name is a conflict."""
+    for _attempt in range(5):
+        manifest = build_manifest(
+            team,
+            name,
+            members,
+            created_at=iso(utcnow()),
+            created_by=actor,
+            parent=parent,
+            check=check_summary,
+            allow_incompatible=allow,
+        )
+        try:
+            return store.record_release(
+                manifest,
+                members,
+                file_sha256=sha256_hex(manifest_file_bytes(manifest)),
+                actor=actor,
+                reason=allow or reason,
+                reuse_same_content=False,
+            )
+        except ConflictError:
+            winner = store.find_by_content(team, key)
+            if winner is not None and (numbered or winner.release == name):
+                return winner, False
+            if not numbered:
+                raise
+            name = _next_name(store, files, team)
+    raise ConflictError(
+        "conflict: other releases kept taking the next release number; nothing was released",
+        hint="re-run the command",
+    )
+
+
+def release(
+    store: Store,
+    root: Path,
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    *,
+    check_summary: Mapping[str, JSON] | None,
+    environments: Mapping[str, EnvironmentSpec],
+    actor: str,
+    name: str | None = None,
+    allow_incompatible: str | None = None,
+    promote_env: str | None = None,
+    reason: str | None = None,
+    plan_base: Mapping[str, Any] | None = None,
+    plan_members: Mapping[str, str] | None = None,
+    plan_team: str | None = None,
+) -> ReleaseResult:
+    """Record the working tree (or exactly the reviewed plan) as a release, then maybe promote.
+
+    Refuses (CheckFailed, exit 1) when the check did not pass unless `allow_incompatible`
+    carries a reason. Idempotent: content identical to an existing release (and no different
+    `name` asked for) returns that release, `created=False`.
+    """
+    check_name(team, "team")
+    if name is not None:
+        check_name(name, "release")
+    if allow_incompatible is not None and not allow_incompatible.strip():
+        raise UsageError("--allow-incompatible needs --reason TEXT")
+    rules: EnvironmentSpec | None = None
+    if promote_env is not None:
+        rules = environment_rules(environments, promote_env)
+        _require_reason(rules, promote_env, reason or allow_incompatible, "promote")
+    passed = bool(check_summary.get("passed")) if check_summary is not None else True
+    recorded_allow: str | None = None
+    if not passed:
+        if allow_incompatible is None:
+            raise CheckFailed(
+                "the check did not pass "
+                f"({check_summary.get('incompatible') if check_summary else '?'} incompatible, "
+                f"{check_summary.get('unknown') if check_summary else '?'} unknown); "
+                "nothing was released",
+                hint="fix the handoffs (`teamrel check`), or ship anyway with "
+                "--allow-incompatible --reason TEXT",
+            )
+        recorded_allow = allow_incompatible.strip()
+        if rules is not None and not rules.allow_incompatible:
+            raise PolicyError(
+                f"environment {promote_env} forbids --allow-incompatible "
+                f"(environments.{promote_env}.allow_incompatible: false in teamrel.yaml)"
+            )
+    files = file_manifests(root, team)
+    parent: str | None = None
+    if plan_members is not None:
+        parent = _check_plan(
+            store, files, team, members, plan_base or {}, plan_members, plan_team or team
+        )
+    digests = {n: m.digest for n, m in members.items()}
+    key = content_key(team, digests)
+    existing = store.find_by_content(team, key)
+    if existing is None:
+        for manifest in reversed(files):
+            if manifest.content_key == key:
+                existing = import_manifest(store, root, manifest, actor, members)
+                break
+    explicit_name = name is not None
+    if existing is not None and (name is None or name == existing.release):
+        path = _write_files(root, existing, members)
+        result = ReleaseResult(manifest=existing, created=False, path=path)
+    else:
+        if name is None:
+            name = _next_name(store, files, team)
+        elif (
+            store.find_manifest(team, name) is not None or manifest_path(root, team, name).exists()
+        ):
+            raise ConflictError(
+                f"conflict: release {name} of team {team} already exists with different content",
+                hint="choose another --name, or omit it to number the release",
+            )
+        if parent is None:
+            latest = store.latest_manifest(team)
+            parent = latest.digest if latest is not None else (files[-1].digest if files else None)
+        recorded, created = _record_new(
+            store,
+            files,
+            team,
+            name,
+            members,
+            key=key,
+            numbered=not explicit_name,
+            actor=actor,
+            parent=parent,
+            check_summary=check_summary,
+            allow=recorded_allow,
+            reason=reason,
+        )
+        path = _write_files(root, recorded, members)
+        result = ReleaseResult(manifest=recorded, created=created, path=path)
+    if promote_env is None:
+        return result
+    moved = promote(
+        store,
+        root,
+        team,
+        environments,
+        result.manifest.digest,
+        promote_env,
+        actor=actor,
+        reason=reason or recorded_allow,
+    )
+    return ReleaseResult(
+        manifest=result.manifest,
+        created=result.created,
+        path=result.path,
+        promotion=moved.transition,
+        warnings=moved.warnings,
+    )
+
+
+def promote(
+    store: Store,
+    root: Path | None,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    ref: str,
+    env: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    expect: str | None = None,
+) -> TransitionResult:
+    """Make release `ref` live in `env` (compare-and-swap; `expect` must be live if given)."""
+    rules = environment_rules(environments, env)
+    _require_reason(rules, env, reason, "promote")
+    # O(1): only the release's row; a release only committed as a file is imported first
+    info = store.release_info(team, ref)
+    target_digest = info.digest if info else find_release(store, root, team, ref, actor).digest
+    transition = store.promote(
+        team,
+        env,
+        target_digest,
+        actor=actor,
+        reason=reason,
+        expect=expect,
+        check_target=_target_check(root, env, rules),
+    )
+    warnings: list[str] = []
+    if transition.noop:
+        warnings.append(f"{transition.to_release} was already live in {env}: nothing changed")
+    return TransitionResult(transition, warnings)
+
+
+def rollback(
+    store: Store,
+    root: Path | None,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    env: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    to: str | None = None,
+    steps: int | None = None,
+    expect: str | None = None,
+    working_digests: Callable[[], Mapping[str, str]] | None = None,
+    guard_seconds: float | None = None,
+) -> TransitionResult:
+    """Move `env` back to an earlier promotion (see `Store.rollback`), then compare the
+    working tree with what was rolled back and warn if the next release would re-ship it."""
+    rules = environment_rules(environments, env)
+    _require_reason(rules, env, reason, "roll back")
+    if guard_seconds is None:
+        guard_seconds = rollback_guard_seconds()
+    if to is not None and store.release_info(team, to) is None:
+        find_release(store, root, team, to, actor)  # import a committed release, or NotFound
+    transition = store.rollback(
+        team,
+        env,
+        actor=actor,
+        reason=reason,
+        to=to,
+        steps=steps,
+        expect=expect,
+        check_target=_target_check(root, env, rules),
+        guard_seconds=guard_seconds,
+    )
+    warnings: list[str] = []
+    if working_digests is not None and transition.from_manifest is not None:
+        warnings.extend(_reship_warning(store, transition, working_digests))
+    return TransitionResult(transition, warnings)
+
+
+def _reship_warning(
+    store: Store, transition: Transition, working_digests: Callable[[], Mapping[str, str]]
+) -> list[str]:
+    try:
+        working = dict(working_digests())
+        bad = store.get_manifest(str(transition.from_manifest))
+        good = store.get_manifest(transition.to_manifest)
+    except TeamrelError as err:
+        return [f"could not compare the working tree with {transition.from_release}: {err}"]
+    if working == bad.member_digests:
+        changed = sorted(
+            n for n, d in bad.member_digests.items() if good.member_digests.get(n) != d
+        ) + sorted(n for n in good.member_digests if n not in bad.member_digests)
+        return [
+            f"the working tree still declares exactly {transition.from_release}, which was just "
+            f"rolled back (changed: {', '.join(changed) or 'nothing'}): the next "
+            "`teamrel release` would ship it again; revert the working tree first"
+        ]
+    same = sorted(
+        name
+        for name, d in working.items()
+        if bad.member_digests.get(name) == d and good.member_digests.get(name) != d
+    )
+    if not same:
+        return []
+    return [
+        f"the working tree still declares {transition.from_release}'s version of "
+        f"{', '.join(same)} (rolled back): the next `teamrel release` would ship "
+        f"{'it' if len(same) == 1 else 'them'} again"
+    ]
+
+
+def status(
+    store: Store,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    env: str | None = None,
+) -> StatusReport:
+    """What is live in each environment (declared ones first, never-promoted ones included)."""
+    if env is not None:
+        environment_rules(environments, env)
+    states = {s.name: s for s in store.environments(team, only=env)}
+    names = [env] if env is not None else list(dict.fromkeys([*environments, *sorted(states)]))
+    rows = [
+        states.get(n)
+        or EnvState(
+            team=team,
+            name=n,
+            release=None,
+            manifest_digest=None,
+            generation=0,
+            last_action=None,
+            updated_at=None,
+            updated_by=None,
+            reason=None,
+        )
+        for n in names
+    ]
+    releases = store.releases(team)
+    return StatusReport(
+        team=team,
+        environments=rows,
+        declared=list(environments),
+        latest_release=releases[-1].release if releases else None,
+        releases=len(releases),
+    )
+
+
+def history(
+    store: Store,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    env: str | None = None,
+    limit: int | None = None,
+) -> HistoryReport:
+    """Audit events of the team (or one environment), newest first."""
+    if env is not None:
+        environment_rules(environments, env)
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    return HistoryReport(team=team, environment=env, events=store.events(team, env, limit=limit))
+
+
+def _model_view(m: Any) -> JSON:
+    return m.model_dump(mode="json") if m is not None else None
+
+
+def _prompt_text(loader: Callable[[str], ResolvedMember] | None, member_digest: str) -> str | None:
+    if loader is None:
+        return None
+    try:
+        prompt = loader(member_digest).spec.get("prompt")
+    except TeamrelError:
+        return None  # no snapshot at hand: the digests still say what changed
+    if isinstance(prompt, dict) and isinstance(prompt.get("text"), str):
+        return str(prompt["text"])
+    return None
+
+
+def snapshot_loader(store: Store, root: Path | None, team: str) -> Callable[[str], ResolvedMember]:
+    """Load a snapshot by digest from the store, else from `manifests/<team>/snapshots/`."""
+
+    def load(member_digest: str) -> ResolvedMember:
+        try:
+            return store.snapshot(member_digest)
+        except IntegrityError:
+            if root is None:
+                raise
+            return read_snapshot(root, team, member_digest)
+
+    return load
+
+
+def diff(
+    a: Manifest,
+    b: Manifest,
+    a_label: str,
+    b_label: str,
+    loader: Callable[[str], ResolvedMember] | None = None,
+) -> ManifestDiff:
+    """`a` and `b` compared member by member (version, digest, model, prompt, tools, schemas);
+    with a snapshot `loader`, changed prompts also get a unified diff of their text."""
+    out: list[MemberDiff] = []
+    for name in list(dict.fromkeys([*a.members, *b.members])):
+        old, new = a.members.get(name), b.members.get(name)
+        if old is None and new is not None:
+            out.append(MemberDiff(name, "added", None, new.version))
+            continue
+        if new is None and old is not None:
+            out.append(MemberDiff(name, "removed", old.version, None))
+            continue
+        assert old is not None and new is not None
+        if old.digest == new.digest:
+            out.append(MemberDiff(name, "unchanged", old.version, new.version))
+            continue
+        changes: dict[str, dict[str, JSON]] = {}
+        pairs: list[tuple[str, JSON, JSON]] = [
+            ("version", old.version, new.version),
+            ("kind", old.kind, new.kind),
+            ("digest", old.digest, new.digest),
+            ("model", _model_view(old.model), _model_view(new.model)),
+            ("prompt_digest", old.prompt_digest, new.prompt_digest),
+            ("tools", list(old.tools), list(new.tools)),
+        ]
+        for key, x, y in pairs:
+            if x != y:
+                changes[key] = {"old": x, "new": y}
+        for role in list(dict.fromkeys([*old.schemas, *new.schemas])):
+            x, y = old.schemas.get(role), new.schemas.get(role)
+            if x != y:
+                changes[f"schemas/{role}"] = {"old": x, "new": y}
+        prompt_diff: list[str] = []
+        if "prompt_digest" in changes:
+            old_text = _prompt_text(loader, old.digest)
+            new_text = _prompt_text(loader, new.digest)
+            if old_text is not None and new_text is not None:
+                prompt_diff = [
+                    line.rstrip("\n")
+                    for line in difflib.unified_diff(
+                        old_text.splitlines(keepends=True),
+                        new_text.splitlines(keepends=True),
+                        f"{name}@{old.version}",
+                        f"{name}@{new.version}",
+                        n=2,
+                    )
+                ]
+        out.append(MemberDiff(name, "changed", old.version, new.version, changes, prompt_diff))
+    return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)
+
+
+def verify(store: Store, root: Path | None) -> VerifyResult:
+    """Re-hash the store (manifests, snapshots, audit chain, pointers) and every manifest and
+    snapshot file under `manifests/`, and cross-check files against the store."""
+    result = VerifyResult(store=store.verify())
+    problems = result.problems
+    problems.extend(result.store.problems)
+    if root is None:
+        return result
+    base = root / MANIFESTS_DIR
+    if not base.is_dir():
+        return result
+    for team_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        team = team_dir.name
+        recorded = {r.release: r.digest for r in store.releases(team)}
+        for path in sorted(team_dir.glob("*.json")):
+            result.files += 1
+            rel = str(path.relative_to(root))
+            try:
+                manifest = read_manifest(path)
+            except TeamrelError as err:
+                problems.append(VerifyProblem("file", rel, err.message))
+                continue
+            if manifest.team != team or manifest.release != path.stem:
+                problems.append(
+                    VerifyProblem(
+                        "file",
+                        rel,
+                        f"holds release {manifest.release} of team {manifest.team}",
+                    )
+                )
+            in_store = recorded.get(manifest.release)
+            if in_store is not None and in_store != manifest.digest:
+                problems.append(
+                    VerifyProblem(
+                        "file",
+                        rel,
+                        f"differs from release {manifest.release} in the state store ({in_store})",
+                    )
+                )
+            for name, entry in manifest.members.items():
+                snap = team_dir / SNAPSHOTS_DIR / f"{entry.digest.removeprefix('sha256:')}.json"
+                if not snap.is_file():
+                    problems.append(
+                        VerifyProblem(
+                            "file",
+                            str(snap.relative_to(root)),
+                            f"missing (member {name} of {manifest.release})",
+                        )
+                    )
+        snap_dir = team_dir / SNAPSHOTS_DIR
+        if snap_dir.is_dir():
+            for path in sorted(snap_dir.glob("*.json")):
+                result.files += 1
+                rel = str(path.relative_to(root))
+                member_digest = f"sha256:{path.stem}"
+                try:
+                    read_snapshot(root, team, member_digest)
+                except TeamrelError as err:
+                    problems.append(VerifyProblem("file", rel, err.message))
+    return result
+
+
+def resolve(store: Store, team: str, env: str, member: str | None = None) -> Resolution:
+    """The exact pinned configuration live in `env` (every member, or one)."""
+    check_name(env, "environment")
+    manifest = store.live_manifest(team, env)
+    if manifest is None:
+        raise NotFoundError(f"nothing is live in {env} of team {team}")
+    if member is not None and member not in manifest.members:
+        raise NotFoundError(
+            f"release {manifest.release} live in {env} has no member {member!r}",
+            hint=f"members: {', '.join(manifest.members)}",
+        )
+    pinned = store.pinned(manifest)
+    members = {member: pinned[member]} if member is not None else pinned
+    return Resolution(team=team, environment=env, manifest=manifest, members=members)

@@ -1,0 +1,62 @@
+"""The state store: the one package that imports SQLModel/SQLAlchemy.
+
+Owns opening a store (`open_store`): the URL given (`--db`), else `TEAMREL_DATABASE_URL`, else
+SQLite at `<workspace>/.teamrel/state.db` (created on first use), migrated to the newest schema
+on open (an older teamrel refuses a newer store). See `teamrel.store.store.Store` for the
+operations and docs/operations.md for the design.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from teamrel.errors import UsageError
+from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url
+from teamrel.store.migrations import SCHEMA_VERSION
+from teamrel.store.store import (
+    ROLLBACK_GUARD_SECONDS,
+    EnvState,
+    Event,
+    ReleaseInfo,
+    Store,
+    TargetInfo,
+    Transition,
+    VerifyProblem,
+    VerifyReport,
+)
+
+
+def store_url(url: str | None, root: Path | None) -> str:
+    """The URL a store would be opened at (see `open_store`)."""
+    url = url or os.environ.get(DATABASE_URL_ENV) or None
+    if url:
+        return url
+    if root is None:
+        raise UsageError(
+            "no state store: give a database URL (--db or TEAMREL_DATABASE_URL) or a workspace"
+        )
+    return default_url(root)
+
+
+def open_store(url: str | None, root: Path | None) -> Store:
+    """Open the state store at `url`, else TEAMREL_DATABASE_URL, else the workspace default."""
+    return Store.connect(store_url(url, root))
+
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "FAULT_POINTS",
+    "ROLLBACK_GUARD_SECONDS",
+    "SCHEMA_VERSION",
+    "EnvState",
+    "Event",
+    "ReleaseInfo",
+    "Store",
+    "TargetInfo",
+    "Transition",
+    "VerifyProblem",
+    "VerifyReport",
+    "open_store",
+    "store_url",
+]

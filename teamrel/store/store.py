@@ -1,0 +1,1264 @@
+"""The state store: releases, environments, promotion chains and the audit log, transactionally.
+
+Owns every read and write of the store's tables. Each write operation is ONE transaction
+(`_tx(write=True)`): recording a release (snapshots, manifest, member index, event), promoting a
+manifest into an environment, rolling an environment back. Environment pointers move by
+compare-and-swap on the environment's `generation` (`UPDATE ... WHERE generation = :read`): a
+concurrent operator gets a `ConflictError` and nothing changes. Every change appends an audit
+event whose hash chains to the previous one, in the same transaction.
+
+Promote and rollback do no per-member work: a manifest is verified member by member when it is
+recorded (`verified` flag); moving a pointer to it re-hashes only the stored manifest bytes and
+counts its snapshots through an index (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+from teamrel.canonical import JSON, canonical_json, digest, sha256_hex
+from teamrel.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    StoreError,
+    TeamrelError,
+    UsageError,
+)
+from teamrel.manifest import DIGEST_RE, Manifest, member_from_spec
+from teamrel.models import ResolvedMember
+from teamrel.store.engine import describe_error, display_url, fault, make_engine
+from teamrel.store.migrations import SCHEMA_VERSION, migrate, read_version
+from teamrel.store.tables import table
+
+#: Seconds after a rollback during which a plain `rollback` (no --to/--steps/--expect) of the
+#: same environment is refused rather than going further back (two operators, one incident).
+ROLLBACK_GUARD_SECONDS = 300
+
+_META = table("teamrel_meta")
+_SNAP = table("teamrel_snapshots")
+_MAN = table("teamrel_manifests")
+_MM = table("teamrel_manifest_members")
+_ENV = table("teamrel_environments")
+_PROMO = table("teamrel_promotions")
+_EVENT = table("teamrel_events")
+_CHAIN = table("teamrel_chain")
+_MARK = table("teamrel_rollback_marks")
+
+Action = Literal["release", "import", "promote", "rollback"]
+
+
+def utcnow() -> datetime:
+    """The current UTC time (one place, so tests can reason about it)."""
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    """RFC 3339 UTC with microseconds and a `Z`: sortable as text."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(value: str) -> datetime:
+    """Inverse of `iso`."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """A recorded release without its member list."""
+
+    team: str
+    release: str
+    digest: str
+    created_at: str
+    created_by: str
+    parent: str | None
+    allow_incompatible: str | None
+    member_count: int
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What promote/rollback is about to make live, handed to the caller's check hook."""
+
+    team: str
+    release: str
+    digest: str
+    allow_incompatible: str | None
+    file_sha256: str
+
+
+@dataclass(frozen=True)
+class EnvState:
+    """One environment: what is live, since when, set by whom and how."""
+
+    team: str
+    name: str
+    release: str | None
+    manifest_digest: str | None
+    generation: int
+    last_action: str | None
+    updated_at: str | None
+    updated_by: str | None
+    reason: str | None
+    rolled_back: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        doc = asdict(self)
+        doc["rolled_back"] = list(self.rolled_back)
+        return doc
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit event."""
+
+    seq: int
+    at: str
+    action: str
+    team: str
+    environment: str | None
+    release_from: str | None
+    release_to: str | None
+    from_manifest: str | None
+    to_manifest: str | None
+    generation: int | None
+    actor: str
+    reason: str | None
+    details: dict[str, JSON]
+    prev_hash: str | None
+    hash: str
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of a promote or rollback."""
+
+    action: Literal["promote", "rollback"]
+    team: str
+    environment: str
+    from_release: str | None
+    from_manifest: str | None
+    to_release: str
+    to_manifest: str
+    generation: int
+    actor: str
+    reason: str | None
+    at: str
+    event_seq: int | None
+    #: releases a rollback went back past (now marked rolled back in the environment)
+    rolled_back: tuple[str, ...] = ()
+    #: the target was already live: nothing was written
+    noop: bool = False
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        doc = asdict(self)
+        doc["rolled_back"] = list(self.rolled_back)
+        return doc
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """Something in the store (or a manifest file) that does not match its digest or chain."""
+
+    kind: str  # manifest | snapshot | event | chain | environment | file
+    subject: str
+    message: str
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        return asdict(self)
+
+
+@dataclass
+class VerifyReport:
+    """What `Store.verify` checked and what did not match."""
+
+    manifests: int = 0
+    snapshots: int = 0
+    events: int = 0
+    environments: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+
+
+def event_hash(fields: Mapping[str, JSON]) -> str:
+    """The chained hash of an event: sha256 over the canonical JSON of every other field."""
+    return digest({k: v for k, v in fields.items() if k != "hash"})
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """A teamrel state store on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine, *, migrate_schema: bool = True) -> None:
+        self._engine = engine
+        self._write_engine = engine.execution_options(teamrel_write=True)
+        self.url = display_url(engine.url.render_as_string(hide_password=True))
+        self.backend = engine.dialect.name
+        if migrate_schema:
+            migrate(engine, self.url)
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        """Open (creating or upgrading) the store at `url`."""
+        try:
+            return cls(make_engine(url))
+        except SQLAlchemyError as err:
+            raise StoreError(
+                f"cannot open the state store {display_url(url)}: {describe_error(err)}",
+                hint="check --db / TEAMREL_DATABASE_URL and that the database is reachable",
+            ) from None
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._engine.dispose()
+
+    def schema_version(self) -> int:
+        """The store's schema version."""
+        with self._tx() as conn:
+            return read_version(conn)
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        engine = self._write_engine if write else self._engine
+        try:
+            with engine.connect() as conn, conn.begin():
+                yield conn
+        except TeamrelError:
+            raise
+        except SAIntegrityError as err:
+            raise ConflictError(
+                f"conflict: a concurrent operation changed the state store first ({_orig(err)}); "
+                "nothing was changed",
+                hint="re-run the command",
+            ) from None
+        except DBAPIError as err:
+            raise StoreError(f"state store {self.url}: {_orig(err)}") from None
+        except SQLAlchemyError as err:
+            raise StoreError(f"state store {self.url}: {describe_error(err)}") from None
+
+    # ------------------------------------------------------------------ releases
+
+    def record_release(
+        self,
+        manifest: Manifest,
+        members: Mapping[str, ResolvedMember],
+        *,
+        file_sha256: str,
+        actor: str,
+        reason: str | None = None,
+        reuse_same_content: bool = True,
+        action: Literal["release", "import"] = "release",
+    ) -> tuple[Manifest, bool]:
+        """Record a release (snapshots, manifest, event) in one transaction.
+
+        Returns `(manifest, created)`. Idempotent: the same manifest again, or (when
+        `reuse_same_content`) a release of the same team content under another name,
+        returns the existing manifest with `created=False`. A different manifest under an
+        existing release name is a ConflictError.
+        """
+        body_text = canonical_json(manifest.body())
+        if sha256_hex(body_text.encode("utf-8")) != manifest.digest:
+            raise IntegrityError(f"release {manifest.release}: manifest digest does not match")
+        snapshots: dict[str, tuple[ResolvedMember, str]] = {}
+        for name, entry in manifest.members.items():
+            member = members.get(name)
+            if entry.digest in snapshots:
+                continue
+            # the canonical text is both what is verified and what is stored
+            spec_text = canonical_json(member.spec) if member is not None else ""
+            if member is None or sha256_hex(spec_text.encode("utf-8")) != entry.digest:
+                raise IntegrityError(
+                    f"release {manifest.release}: member {name} does not match its pinned "
+                    f"digest {entry.digest}"
+                )
+            snapshots[entry.digest] = (member, spec_text)
+        key = manifest.content_key
+        with self._tx(write=True) as conn:
+            existing = conn.execute(
+                select(_MAN.c.digest).where(_MAN.c.digest == manifest.digest)
+            ).scalar()
+            if existing is None and reuse_same_content:
+                existing = conn.execute(
+                    select(_MAN.c.digest)
+                    .where(_MAN.c.team == manifest.team, _MAN.c.content_key == key)
+                    .order_by(_MAN.c.id.desc())
+                    .limit(1)
+                ).scalar()
+            if existing is not None:
+                return self._load_manifest(conn, existing), False
+            clash = conn.execute(
+                select(_MAN.c.digest).where(
+                    _MAN.c.team == manifest.team, _MAN.c.release == manifest.release
+                )
+            ).scalar()
+            if clash is not None:
+                raise ConflictError(
+                    f"conflict: release {manifest.release} of team {manifest.team} already exists "
+                    f"with different content ({clash})",
+                    hint="choose another --name, or omit it to number the release",
+                )
+            present = self._present_snapshots(conn, list(snapshots))
+            new_rows = [
+                {"digest": d, "kind": m.kind, "version": m.version, "body": spec_text}
+                for d, (m, spec_text) in snapshots.items()
+                if d not in present
+            ]
+            if new_rows:
+                # another release may record the same (immutable) snapshot concurrently
+                conn.execute(_insert_ignoring_duplicates(conn, _SNAP), new_rows)
+            conn.execute(
+                insert(_MAN).values(
+                    digest=manifest.digest,
+                    team=manifest.team,
+                    release=manifest.release,
+                    content_key=key,
+                    created_at=manifest.created_at,
+                    created_by=manifest.created_by,
+                    parent=manifest.parent,
+                    allow_incompatible=manifest.allow_incompatible,
+                    member_count=len(manifest.members),
+                    file_sha256=file_sha256,
+                    verified=True,
+                    body=body_text,
+                )
+            )
+            if manifest.members:
+                conn.execute(
+                    insert(_MM),
+                    [
+                        {"manifest_digest": manifest.digest, "name": n, "member_digest": e.digest}
+                        for n, e in manifest.members.items()
+                    ],
+                )
+            self._append_event(
+                conn,
+                action=action,
+                team=manifest.team,
+                environment=None,
+                release_from=None,
+                release_to=manifest.release,
+                from_manifest=manifest.parent,
+                to_manifest=manifest.digest,
+                generation=None,
+                actor=actor,
+                reason=reason,
+                details={
+                    "members": len(manifest.members),
+                    "new_snapshots": len(new_rows),
+                    "allow_incompatible": manifest.allow_incompatible is not None,
+                    "check_passed": (manifest.check or {}).get("passed"),
+                },
+            )
+        return manifest, True
+
+    def _present_snapshots(self, conn: Connection, digests: Sequence[str]) -> set[str]:
+        present: set[str] = set()
+        for i in range(0, len(digests), 500):
+            chunk = digests[i : i + 500]
+            present.update(
+                conn.execute(select(_SNAP.c.digest).where(_SNAP.c.digest.in_(chunk))).scalars()
+            )
+        return present
+
+    def _load_manifest(self, conn: Connection, manifest_digest: str) -> Manifest:
+        row = conn.execute(
+            select(_MAN.c.release, _MAN.c.body).where(_MAN.c.digest == manifest_digest)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no manifest {manifest_digest} in the state store")
+        if sha256_hex(row.body.encode("utf-8")) != manifest_digest:
+            raise IntegrityError(
+                f"release {row.release} ({manifest_digest}) in the state store does not match "
+                "its digest: it was modified",
+                hint="run `teamrel verify`",
+            )
+        doc = json.loads(row.body)
+        doc["digest"] = manifest_digest
+        return Manifest.model_validate(doc)
+
+    def _resolve_ref(self, conn: Connection, team: str, ref: str) -> str | None:
+        """The digest of the manifest `ref` (release name or digest) of `team`, if any."""
+        if (
+            not DIGEST_RE.fullmatch(ref)
+            and len(ref) == 64
+            and all(c in "0123456789abcdef" for c in ref)
+        ):
+            ref = f"sha256:{ref}"
+        if DIGEST_RE.fullmatch(ref):
+            return conn.execute(
+                select(_MAN.c.digest).where(_MAN.c.team == team, _MAN.c.digest == ref)
+            ).scalar()
+        return conn.execute(
+            select(_MAN.c.digest).where(_MAN.c.team == team, _MAN.c.release == ref)
+        ).scalar()
+
+    def release_info(self, team: str, ref: str) -> ReleaseInfo | None:
+        """Release `ref` (name or digest) of `team` without its member list (cheap)."""
+        with self._tx() as conn:
+            found = self._resolve_ref(conn, team, ref)
+            if found is None:
+                return None
+            row = conn.execute(
+                select(
+                    _MAN.c.team,
+                    _MAN.c.release,
+                    _MAN.c.digest,
+                    _MAN.c.created_at,
+                    _MAN.c.created_by,
+                    _MAN.c.parent,
+                    _MAN.c.allow_incompatible,
+                    _MAN.c.member_count,
+                ).where(_MAN.c.digest == found)
+            ).one()
+            return ReleaseInfo(**row._asdict())
+
+    def find_manifest(self, team: str, ref: str) -> Manifest | None:
+        """The manifest `ref` (release name or digest) of `team`, or None."""
+        with self._tx() as conn:
+            found = self._resolve_ref(conn, team, ref)
+            return self._load_manifest(conn, found) if found else None
+
+    def get_manifest(self, ref: str, team: str | None = None) -> Manifest:
+        """The manifest `ref`: a digest (any team), or a release name of `team`."""
+        with self._tx() as conn:
+            if team is not None:
+                found = self._resolve_ref(conn, team, ref)
+            elif DIGEST_RE.fullmatch(ref):
+                found = conn.execute(select(_MAN.c.digest).where(_MAN.c.digest == ref)).scalar()
+            else:
+                raise UsageError(f"{ref!r}: a release name needs a team")
+            if found is None:
+                where = f" of team {team}" if team else ""
+                raise NotFoundError(f"no release {ref}{where} in the state store {self.url}")
+            return self._load_manifest(conn, found)
+
+    def find_by_content(self, team: str, key: str) -> Manifest | None:
+        """The newest release of `team` with this content key (see Manifest.content_key)."""
+        with self._tx() as conn:
+            found = conn.execute(
+                select(_MAN.c.digest)
+                .where(_MAN.c.team == team, _MAN.c.content_key == key)
+                .order_by(_MAN.c.id.desc())
+                .limit(1)
+            ).scalar()
+            return self._load_manifest(conn, found) if found else None
+
+    def releases(self, team: str) -> list[ReleaseInfo]:
+        """Every release of `team`, oldest first (without member lists)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(
+                    _MAN.c.team,
+                    _MAN.c.release,
+                    _MAN.c.digest,
+                    _MAN.c.created_at,
+                    _MAN.c.created_by,
+                    _MAN.c.parent,
+                    _MAN.c.allow_incompatible,
+                    _MAN.c.member_count,
+                )
+                .where(_MAN.c.team == team)
+                .order_by(_MAN.c.id)
+            ).all()
+        return [ReleaseInfo(**row._asdict()) for row in rows]
+
+    def latest_manifest(self, team: str) -> Manifest | None:
+        """The most recently recorded release of `team`."""
+        with self._tx() as conn:
+            found = conn.execute(
+                select(_MAN.c.digest).where(_MAN.c.team == team).order_by(_MAN.c.id.desc()).limit(1)
+            ).scalar()
+            return self._load_manifest(conn, found) if found else None
+
+    def snapshot(self, member_digest: str) -> ResolvedMember:
+        """The member snapshot with this digest (re-hashed: a modified one is refused)."""
+        return self.snapshots([member_digest])[member_digest]
+
+    def snapshots(self, digests: Sequence[str]) -> dict[str, ResolvedMember]:
+        """Several snapshots by digest, each re-hashed."""
+        out: dict[str, ResolvedMember] = {}
+        wanted = list(dict.fromkeys(digests))
+        with self._tx() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                for row in conn.execute(
+                    select(_SNAP.c.digest, _SNAP.c.kind, _SNAP.c.version, _SNAP.c.body).where(
+                        _SNAP.c.digest.in_(chunk)
+                    )
+                ):
+                    where = f"snapshot {row.digest} in the state store"
+                    if sha256_hex(row.body.encode("utf-8")) != row.digest:
+                        raise IntegrityError(
+                            f"{where} does not match its digest: it was modified",
+                            hint="run `teamrel verify`",
+                        )
+                    out[row.digest] = member_from_spec(
+                        json.loads(row.body),
+                        row.digest,
+                        where=where,
+                        kind="tool" if row.kind == "tool" else "agent",
+                        version=row.version,
+                    )
+        missing = [d for d in wanted if d not in out]
+        if missing:
+            raise IntegrityError(f"snapshot {missing[0]} is missing from the state store")
+        return out
+
+    def pinned(self, manifest: Manifest) -> dict[str, ResolvedMember]:
+        """Every member of `manifest` from its snapshots, named as the manifest names them."""
+        snaps = self.snapshots([m.digest for m in manifest.members.values()])
+        return {
+            name: snaps[e.digest].model_copy(
+                update={"name": name, "kind": e.kind, "version": e.version}
+            )
+            for name, e in manifest.members.items()
+        }
+
+    # ------------------------------------------------------------------ environments
+
+    def _env_row(self, conn: Connection, team: str, env: str) -> Any:
+        return conn.execute(
+            select(
+                _ENV.c.id,
+                _ENV.c.manifest_digest,
+                _ENV.c.promotion_id,
+                _ENV.c.generation,
+                _ENV.c.last_action,
+                _ENV.c.updated_at,
+                _ENV.c.updated_by,
+                _ENV.c.reason,
+            ).where(_ENV.c.team == team, _ENV.c.name == env)
+        ).one_or_none()
+
+    def _release_name(self, conn: Connection, manifest_digest: str | None) -> str | None:
+        if manifest_digest is None:
+            return None
+        return conn.execute(select(_MAN.c.release).where(_MAN.c.digest == manifest_digest)).scalar()
+
+    def live_digest(self, team: str, env: str) -> str | None:
+        """The digest of the manifest live in `env` (one indexed read), or None."""
+        with self._tx() as conn:
+            return conn.execute(
+                select(_ENV.c.manifest_digest).where(_ENV.c.team == team, _ENV.c.name == env)
+            ).scalar()
+
+    def live_manifest(self, team: str, env: str) -> Manifest | None:
+        """The manifest live in `env`, or None when nothing was ever promoted there."""
+        with self._tx() as conn:
+            found = conn.execute(
+                select(_ENV.c.manifest_digest).where(_ENV.c.team == team, _ENV.c.name == env)
+            ).scalar()
+            return self._load_manifest(conn, found) if found else None
+
+    def environment(self, team: str, env: str) -> EnvState | None:
+        """The state of one environment, or None when it was never promoted to."""
+        states = self.environments(team, only=env)
+        return states[0] if states else None
+
+    def environments(self, team: str, *, only: str | None = None) -> list[EnvState]:
+        """Every environment of `team` that has a row, by name."""
+        query = (
+            select(
+                _ENV.c.id,
+                _ENV.c.name,
+                _ENV.c.manifest_digest,
+                _ENV.c.generation,
+                _ENV.c.last_action,
+                _ENV.c.updated_at,
+                _ENV.c.updated_by,
+                _ENV.c.reason,
+                _MAN.c.release,
+            )
+            .select_from(_ENV.outerjoin(_MAN, _MAN.c.digest == _ENV.c.manifest_digest))
+            .where(_ENV.c.team == team)
+            .order_by(_ENV.c.name)
+        )
+        if only is not None:
+            query = query.where(_ENV.c.name == only)
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+            marks: dict[int, list[str]] = {}
+            for mark in conn.execute(
+                select(_MARK.c.environment_id, _MAN.c.release)
+                .select_from(_MARK.join(_MAN, _MAN.c.digest == _MARK.c.manifest_digest))
+                .where(_MARK.c.environment_id.in_([r.id for r in rows]))
+                .order_by(_MARK.c.event_seq)
+            ):
+                marks.setdefault(mark.environment_id, []).append(mark.release)
+        return [
+            EnvState(
+                team=team,
+                name=r.name,
+                release=r.release,
+                manifest_digest=r.manifest_digest,
+                generation=r.generation,
+                last_action=r.last_action,
+                updated_at=r.updated_at,
+                updated_by=r.updated_by,
+                reason=r.reason,
+                rolled_back=tuple(marks.get(r.id, ())),
+            )
+            for r in rows
+        ]
+
+    def _check_expect(self, conn: Connection, team: str, env: str, row: Any, expect: str) -> None:
+        live = row.manifest_digest if row is not None else None
+        live_name = self._release_name(conn, live)
+        wanted = expect if not _is_hex64(expect) else f"sha256:{expect}"
+        if live is None or wanted not in (live, live_name):
+            now_live = f"{live_name} ({live})" if live else "nothing"
+            raise ConflictError(
+                f"conflict: {env} of team {team}: expected {expect} to be live, but {now_live} is; "
+                "nothing was changed",
+                hint="another operator changed the environment: check `teamrel status` and "
+                "`teamrel history` first",
+            )
+
+    def _verified_target(
+        self,
+        conn: Connection,
+        team: str,
+        manifest_digest: str,
+        check_target: Callable[[TargetInfo], None] | None,
+        *,
+        count_snapshots: bool = True,
+    ) -> TargetInfo:
+        """Refuse a target manifest that is unverified, modified, or missing snapshots.
+
+        The snapshots themselves were re-hashed when the release was recorded (`verified`)
+        and are immutable and kept alive by a RESTRICT foreign key; `count_snapshots`
+        additionally counts them through the member index (linear in team size: promote
+        does it, rollback, which must stay flat, relies on the constraint).
+        """
+        if conn.dialect.name == "postgresql":
+            # hash where the bytes are: no megabytes over the wire for a large team
+            body_hash: Any = func.encode(func.sha256(func.convert_to(_MAN.c.body, "UTF8")), "hex")
+        else:
+            body_hash = _MAN.c.body
+        row = conn.execute(
+            select(
+                _MAN.c.release,
+                _MAN.c.verified,
+                _MAN.c.member_count,
+                _MAN.c.allow_incompatible,
+                _MAN.c.file_sha256,
+                body_hash.label("body_hash"),
+            ).where(_MAN.c.digest == manifest_digest, _MAN.c.team == team)
+        ).one_or_none()
+        if row is None:
+            raise IntegrityError(f"manifest {manifest_digest} is missing from the state store")
+        if not row.verified:
+            raise IntegrityError(f"release {row.release} was never verified; refusing to use it")
+        stored = (
+            f"sha256:{row.body_hash}"
+            if conn.dialect.name == "postgresql"
+            else sha256_hex(row.body_hash.encode("utf-8"))
+        )
+        if stored != manifest_digest:
+            raise IntegrityError(
+                f"release {row.release} ({manifest_digest}) in the state store does not match "
+                "its digest (modified); refusing to make it live",
+                hint="run `teamrel verify`",
+            )
+        count = row.member_count
+        if count_snapshots:
+            count = conn.execute(
+                select(func.count())
+                .select_from(_MM.join(_SNAP, _SNAP.c.digest == _MM.c.member_digest))
+                .where(_MM.c.manifest_digest == manifest_digest)
+            ).scalar_one()
+        if count != row.member_count:
+            raise IntegrityError(
+                f"release {row.release}: {row.member_count - count} member snapshot(s) missing "
+                "from the state store; refusing to make it live",
+                hint="run `teamrel verify`",
+            )
+        target = TargetInfo(
+            team=team,
+            release=row.release,
+            digest=manifest_digest,
+            allow_incompatible=row.allow_incompatible,
+            file_sha256=row.file_sha256,
+        )
+        if check_target is not None:
+            check_target(target)
+        return target
+
+    def _cas(
+        self, conn: Connection, row: Any, values: Mapping[str, Any], env: str, team: str
+    ) -> int:
+        """Move the environment pointer iff its generation is still the one read."""
+        generation = int(row.generation) + 1
+        result = conn.execute(
+            update(_ENV)
+            .where(_ENV.c.id == row.id, _ENV.c.generation == row.generation)
+            .values(generation=generation, **values)
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                f"conflict: {env} of team {team} was changed by another operator while this "
+                "command ran; nothing was changed",
+                hint="check `teamrel status` and re-run if still needed",
+            )
+        return generation
+
+    def promote(
+        self,
+        team: str,
+        env: str,
+        ref: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        expect: str | None = None,
+        check_target: Callable[[TargetInfo], None] | None = None,
+    ) -> Transition:
+        """Make release `ref` live in `env`: one transaction, compare-and-swap, one event."""
+        with self._tx(write=True) as conn:
+            row = self._env_row(conn, team, env)
+            if expect is not None:
+                self._check_expect(conn, team, env, row, expect)
+            target_digest = self._resolve_ref(conn, team, ref)
+            if target_digest is None:
+                raise NotFoundError(f"no release {ref} of team {team} in the state store")
+            target = self._verified_target(conn, team, target_digest, check_target)
+            now = iso(utcnow())
+            if row is None:
+                conn.execute(insert(_ENV).values(team=team, name=env, generation=0, updated_at=now))
+                row = self._env_row(conn, team, env)
+            from_release = self._release_name(conn, row.manifest_digest)
+            if row.manifest_digest == target.digest:
+                return Transition(
+                    action="promote",
+                    team=team,
+                    environment=env,
+                    from_release=from_release,
+                    from_manifest=row.manifest_digest,
+                    to_release=target.release,
+                    to_manifest=target.digest,
+                    generation=int(row.generation),
+                    actor=actor,
+                    reason=reason,
+                    at=now,
+                    event_seq=None,
+                    noop=True,
+                )
+            promotion_id = conn.execute(
+                insert(_PROMO)
+                .values(
+                    environment_id=row.id,
+                    manifest_digest=target.digest,
+                    previous_id=row.promotion_id,
+                    created_at=now,
+                    actor=actor,
+                )
+                .returning(_PROMO.c.id)
+            ).scalar_one()
+            fault("promote.before_update")
+            generation = self._cas(
+                conn,
+                row,
+                {
+                    "manifest_digest": target.digest,
+                    "promotion_id": promotion_id,
+                    "last_action": "promote",
+                    "updated_at": now,
+                    "updated_by": actor,
+                    "reason": reason,
+                },
+                env,
+                team,
+            )
+            fault("promote.after_update")
+            conn.execute(
+                delete(_MARK).where(
+                    _MARK.c.environment_id == row.id, _MARK.c.manifest_digest == target.digest
+                )
+            )
+            fault("promote.before_event")
+            seq = self._append_event(
+                conn,
+                action="promote",
+                team=team,
+                environment=env,
+                release_from=from_release,
+                release_to=target.release,
+                from_manifest=row.manifest_digest,
+                to_manifest=target.digest,
+                generation=generation,
+                actor=actor,
+                reason=reason,
+                details={"expect": expect},
+                at=now,
+            )
+            fault("promote.after_event")
+            fault("promote.before_commit")
+        fault("promote.after_commit")
+        return Transition(
+            action="promote",
+            team=team,
+            environment=env,
+            from_release=from_release,
+            from_manifest=row.manifest_digest,
+            to_release=target.release,
+            to_manifest=target.digest,
+            generation=generation,
+            actor=actor,
+            reason=reason,
+            at=now,
+            event_seq=seq,
+        )
+
+    def rollback(
+        self,
+        team: str,
+        env: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        to: str | None = None,
+        steps: int | None = None,
+        expect: str | None = None,
+        check_target: Callable[[TargetInfo], None] | None = None,
+        guard_seconds: float = ROLLBACK_GUARD_SECONDS,
+    ) -> Transition:
+        """Move `env` back along its promotion chain: one transaction, CAS, one event.
+
+        Without `to`/`steps`, goes back to what was live before the current promotion,
+        skipping manifests already rolled back from in this environment; never forward.
+        A plain rollback right after another rollback (within `guard_seconds`) is refused
+        unless the caller is explicit (`to`, `steps` or `expect`), so two operators reacting
+        to the same incident do not take the environment back twice.
+        """
+        if to is not None and steps is not None:
+            raise UsageError("give --to or --steps, not both")
+        if steps is not None and steps < 1:
+            raise UsageError("--steps must be at least 1")
+        with self._tx(write=True) as conn:
+            row = self._env_row(conn, team, env)
+            if row is None or row.promotion_id is None:
+                raise NotFoundError(
+                    f"nothing to roll back: no release was ever promoted to {env} of team {team}"
+                )
+            if expect is not None:
+                self._check_expect(conn, team, env, row, expect)
+            current = row.manifest_digest
+            current_name = self._release_name(conn, current)
+            explicit = to is not None or steps is not None or expect is not None
+            now_dt = utcnow()
+            if not explicit and row.last_action == "rollback" and row.updated_at:
+                age = (now_dt - parse_iso(row.updated_at)).total_seconds()
+                if age < guard_seconds:
+                    raise ConflictError(
+                        f"conflict: {env} was already rolled back {max(int(age), 0)}s ago by "
+                        f"{row.updated_by} (now live: {current_name}); nothing was changed",
+                        hint=f"to go further back, say so: `teamrel rollback --env {env} "
+                        f"--expect {current_name}` (or --to RELEASE / --steps N)",
+                    )
+            marked = set(
+                conn.execute(
+                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
+                ).scalars()
+            )
+            to_digest: str | None = None
+            if to is not None:
+                to_digest = self._resolve_ref(conn, team, to)
+                if to_digest is None:
+                    raise NotFoundError(f"no release {to} of team {team} in the state store")
+                if to_digest == current:
+                    raise UsageError(f"{to} is already live in {env}: nothing to roll back")
+                if to_digest in marked:
+                    raise UsageError(
+                        f"{to} was rolled back from in {env}; rollback never returns to it",
+                        hint=f"to make it live again, promote it explicitly: "
+                        f"`teamrel promote {to} --env {env}`",
+                    )
+            passed: list[str] = [current]
+            wanted = steps or 1
+            found = 0
+            target_promo: Any = None
+            promo_id: int | None = row.promotion_id
+            visited: set[int] = set()
+            while promo_id is not None:
+                if promo_id in visited:  # defensive: a corrupted chain must not loop
+                    raise IntegrityError(f"the promotion chain of {env} loops at #{promo_id}")
+                visited.add(promo_id)
+                promo = conn.execute(
+                    select(_PROMO.c.id, _PROMO.c.manifest_digest, _PROMO.c.previous_id).where(
+                        _PROMO.c.id == promo_id
+                    )
+                ).one_or_none()
+                if promo is None:
+                    raise IntegrityError(f"the promotion chain of {env} is broken at #{promo_id}")
+                promo_id = promo.previous_id
+                if len(visited) == 1:
+                    continue  # the current promotion itself
+                d = promo.manifest_digest
+                if d in marked or d in passed:
+                    continue
+                if to_digest is not None:
+                    if d == to_digest:
+                        target_promo = promo
+                        break
+                    passed.append(d)
+                    continue
+                found += 1
+                if found == wanted:
+                    target_promo = promo
+                    break
+                passed.append(d)
+            if target_promo is None:
+                if to is not None:
+                    raise UsageError(
+                        f"{to} was not live in {env} before {current_name}: rollback only goes "
+                        "back through earlier promotions",
+                        hint=f"use `teamrel promote {to} --env {env}` to go forward",
+                    )
+                raise NotFoundError(
+                    f"nothing earlier to roll back to in {env}: {current_name} is the "
+                    "oldest release promoted there that was not rolled back from"
+                    if wanted == 1
+                    else f"{env} has fewer than {wanted} earlier releases to go back to"
+                )
+            target = self._verified_target(
+                conn, team, target_promo.manifest_digest, check_target, count_snapshots=False
+            )
+            now = iso(now_dt)
+            passed_names = [self._release_name(conn, d) or d for d in passed]
+            fault("rollback.before_update")
+            generation = self._cas(
+                conn,
+                row,
+                {
+                    "manifest_digest": target.digest,
+                    "promotion_id": target_promo.id,
+                    "last_action": "rollback",
+                    "updated_at": now,
+                    "updated_by": actor,
+                    "reason": reason,
+                },
+                env,
+                team,
+            )
+            fault("rollback.after_update")
+            fault("rollback.before_event")
+            seq = self._append_event(
+                conn,
+                action="rollback",
+                team=team,
+                environment=env,
+                release_from=current_name,
+                release_to=target.release,
+                from_manifest=current,
+                to_manifest=target.digest,
+                generation=generation,
+                actor=actor,
+                reason=reason,
+                details={
+                    "rolled_back": [str(n) for n in passed_names],
+                    "to": to,
+                    "steps": steps,
+                    "expect": expect,
+                },
+                at=now,
+            )
+            fault("rollback.after_event")
+            new_marks = [d for d in dict.fromkeys(passed) if d not in marked]
+            if new_marks:
+                conn.execute(
+                    insert(_MARK),
+                    [
+                        {
+                            "environment_id": row.id,
+                            "manifest_digest": d,
+                            "event_seq": seq,
+                            "at": now,
+                        }
+                        for d in new_marks
+                    ],
+                )
+            fault("rollback.before_commit")
+        fault("rollback.after_commit")
+        return Transition(
+            action="rollback",
+            team=team,
+            environment=env,
+            from_release=current_name,
+            from_manifest=current,
+            to_release=target.release,
+            to_manifest=target.digest,
+            generation=generation,
+            actor=actor,
+            reason=reason,
+            at=now,
+            event_seq=seq,
+            rolled_back=tuple(str(n) for n in passed_names),
+        )
+
+    # ------------------------------------------------------------------ audit log
+
+    def _append_event(
+        self,
+        conn: Connection,
+        *,
+        action: Action,
+        team: str,
+        environment: str | None,
+        release_from: str | None,
+        release_to: str | None,
+        from_manifest: str | None,
+        to_manifest: str | None,
+        generation: int | None,
+        actor: str,
+        reason: str | None,
+        details: dict[str, JSON],
+        at: str | None = None,
+    ) -> int:
+        chain = conn.execute(
+            select(_CHAIN.c.seq, _CHAIN.c.head).where(_CHAIN.c.id == 1).with_for_update()
+        ).one()
+        seq = int(chain.seq) + 1
+        fields: dict[str, JSON] = {
+            "seq": seq,
+            "at": at or iso(utcnow()),
+            "action": action,
+            "team": team,
+            "environment": environment,
+            "release_from": release_from,
+            "release_to": release_to,
+            "from_manifest": from_manifest,
+            "to_manifest": to_manifest,
+            "generation": generation,
+            "actor": actor,
+            "reason": reason,
+            "details": details,
+            "prev_hash": chain.head,
+        }
+        fields["hash"] = event_hash(fields)
+        conn.execute(insert(_EVENT).values(**{**fields, "details": canonical_json(details)}))
+        result = conn.execute(
+            update(_CHAIN)
+            .where(_CHAIN.c.id == 1, _CHAIN.c.seq == chain.seq)
+            .values(seq=seq, head=fields["hash"])
+        )
+        if result.rowcount != 1:
+            raise ConflictError(
+                "conflict: the audit log was appended to concurrently; nothing was changed"
+            )
+        return seq
+
+    def events(self, team: str, env: str | None = None, *, limit: int | None = None) -> list[Event]:
+        """Audit events of `team` (of one environment when `env` is given), newest first."""
+        query = select(_EVENT).where(_EVENT.c.team == team).order_by(_EVENT.c.seq.desc())
+        if env is not None:
+            query = query.where(_EVENT.c.environment == env)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._tx() as conn:
+            return [_event(row) for row in conn.execute(query)]
+
+    # ------------------------------------------------------------------ verify
+
+    def verify(self) -> VerifyReport:
+        """Re-hash every manifest and snapshot, walk the audit chain, check every pointer."""
+        report = VerifyReport()
+        problems = report.problems
+        row: Any
+        with self._tx() as conn:
+            for row in conn.execute(select(_SNAP.c.digest, _SNAP.c.body).order_by(_SNAP.c.digest)):
+                report.snapshots += 1
+                if sha256_hex(row.body.encode("utf-8")) != row.digest:
+                    problems.append(
+                        VerifyProblem(
+                            "snapshot", row.digest, "stored snapshot does not match its digest"
+                        )
+                    )
+            snapshot_digests = set(conn.execute(select(_SNAP.c.digest)).scalars())
+            for row in conn.execute(
+                select(_MAN.c.digest, _MAN.c.team, _MAN.c.release, _MAN.c.body).order_by(_MAN.c.id)
+            ):
+                report.manifests += 1
+                subject = f"{row.team}/{row.release} ({row.digest})"
+                if sha256_hex(row.body.encode("utf-8")) != row.digest:
+                    problems.append(
+                        VerifyProblem(
+                            "manifest", subject, "stored manifest does not match its digest"
+                        )
+                    )
+                    continue
+                doc = json.loads(row.body)
+                pinned = {n: m.get("digest") for n, m in (doc.get("members") or {}).items()}
+                indexed = {
+                    r.name: r.member_digest
+                    for r in conn.execute(
+                        select(_MM.c.name, _MM.c.member_digest).where(
+                            _MM.c.manifest_digest == row.digest
+                        )
+                    )
+                }
+                if indexed != pinned:
+                    problems.append(
+                        VerifyProblem(
+                            "manifest", subject, "member index disagrees with the manifest"
+                        )
+                    )
+                for name, d in pinned.items():
+                    if d not in snapshot_digests:
+                        problems.append(
+                            VerifyProblem(
+                                "snapshot", str(d), f"missing (member {name} of {subject})"
+                            )
+                        )
+            prev: str | None = None
+            last_seq = 0
+            latest_by_env: dict[tuple[str, str], Event] = {}
+            for row in conn.execute(select(_EVENT).order_by(_EVENT.c.seq)):
+                report.events += 1
+                ev = _event(row)
+                subject = f"event #{ev.seq} ({ev.action} {ev.team}/{ev.environment or '-'})"
+                if ev.seq != last_seq + 1:
+                    problems.append(
+                        VerifyProblem(
+                            "chain", subject, f"follows event #{last_seq}: events missing"
+                        )
+                    )
+                if ev.prev_hash != prev:
+                    problems.append(
+                        VerifyProblem("event", subject, "does not chain to the previous event")
+                    )
+                fields = ev.to_json()
+                if event_hash(fields) != ev.hash:
+                    problems.append(
+                        VerifyProblem("event", subject, "content does not match its hash")
+                    )
+                prev, last_seq = ev.hash, ev.seq
+                if ev.environment and ev.action in ("promote", "rollback"):
+                    latest_by_env[(ev.team, ev.environment)] = ev
+            chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
+            if chain.seq != last_seq or chain.head != prev:
+                problems.append(
+                    VerifyProblem(
+                        "chain",
+                        f"head #{chain.seq}",
+                        f"audit chain head does not match the last event (#{last_seq}): "
+                        "events were removed or altered",
+                    )
+                )
+            for row in conn.execute(
+                select(
+                    _ENV.c.team, _ENV.c.name, _ENV.c.manifest_digest, _ENV.c.generation
+                ).order_by(_ENV.c.team, _ENV.c.name)
+            ):
+                report.environments += 1
+                subject = f"{row.team}/{row.name}"
+                last = latest_by_env.get((row.team, row.name))
+                if row.manifest_digest is None:
+                    continue
+                exists = conn.execute(
+                    select(_MAN.c.digest).where(_MAN.c.digest == row.manifest_digest)
+                ).scalar()
+                if exists is None:
+                    problems.append(
+                        VerifyProblem(
+                            "environment", subject, f"live manifest {row.manifest_digest} missing"
+                        )
+                    )
+                if last is None or last.to_manifest != row.manifest_digest:
+                    problems.append(
+                        VerifyProblem(
+                            "environment",
+                            subject,
+                            "live manifest disagrees with the audit log's last event",
+                        )
+                    )
+                elif last.generation != row.generation:
+                    problems.append(
+                        VerifyProblem(
+                            "environment",
+                            subject,
+                            f"generation {row.generation} disagrees with the audit log "
+                            f"({last.generation})",
+                        )
+                    )
+        return report
+
+
+def _event(row: Any) -> Event:
+    try:
+        details = json.loads(row.details)
+    except ValueError:
+        details = {"unreadable": row.details}
+    return Event(
+        seq=row.seq,
+        at=row.at,
+        action=row.action,
+        team=row.team,
+        environment=row.environment,
+        release_from=row.release_from,
+        release_to=row.release_to,
+        from_manifest=row.from_manifest,
+        to_manifest=row.to_manifest,
+        generation=row.generation,
+        actor=row.actor,
+        reason=row.reason,
+        details=details if isinstance(details, dict) else {"value": details},
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _insert_ignoring_duplicates(conn: Connection, table_: Table) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for content-addressed rows, on either backend."""
+    if conn.dialect.name == "postgresql":
+        return pg_insert(table_).on_conflict_do_nothing()
+    return sqlite_insert(table_).on_conflict_do_nothing()
+
+
+def _is_hex64(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _orig(err: DBAPIError) -> str:
+    return describe_error(err)
+
+
+__all__ = [
+    "ROLLBACK_GUARD_SECONDS",
+    "SCHEMA_VERSION",
+    "EnvState",
+    "Event",
+    "ReleaseInfo",
+    "Store",
+    "TargetInfo",
+    "Transition",
+    "VerifyProblem",
+    "VerifyReport",
+]

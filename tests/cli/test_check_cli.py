@@ -1,0 +1,234 @@
+"""`teamrel check` end to end (typer CliRunner): exit codes, formats, selection, --against."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from teamkit import agent, closed, release_base, write_workspace
+from typer.testing import CliRunner
+
+from teamrel import compat
+from teamrel.cli.app import app
+
+runner = CliRunner()
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+OUT = closed(["id", "status"], id={"type": "string", "maxLength": 10}, status={"enum": ["ok"]})
+IN = closed(["id", "status"], id={"type": "string", "maxLength": 10}, status={"enum": ["ok"]})
+WIDER_OUT = closed(
+    ["id", "status"], id={"type": "string", "maxLength": 10}, status={"enum": ["ok", "late"]}
+)
+
+
+def ws(tmp_path: Path, **files: Any) -> Path:
+    return write_workspace(
+        tmp_path / "ws",
+        team="cli",
+        members={
+            "a": agent("1.0.0", "contracts/in.json", "contracts/out.json", "prompts/a.md"),
+            "b": agent("1.0.0", "contracts/in.json", "contracts/out.json", "prompts/b.md"),
+            "c": agent("1.0.0", "contracts/in.json", "contracts/out.json", "prompts/c.md"),
+        },
+        handoffs=[{"from": "a", "to": "b"}, {"from": "b", "to": "c"}],
+        files={
+            "contracts/in.json": IN,
+            "contracts/out.json": OUT,
+            "prompts/a.md": "A.\n",
+            "prompts/b.md": "B.\n",
+            "prompts/c.md": "C.\n",
+            **files,
+        },
+    )
+
+
+def broken(tmp_path: Path) -> Path:
+    root = ws(tmp_path)
+    # a now sends status "late", which b's closed enum rejects
+    (root / "contracts/a_out.json").write_text(json.dumps(WIDER_OUT))
+    text = (root / "teamrel.yaml").read_text()
+    (root / "teamrel.yaml").write_text(
+        text.replace("contracts/out.json", "contracts/a_out.json", 1)
+    )
+    return root
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_demo_passes(demo_copy: Path) -> None:
+    code, out = invoke("-C", str(demo_copy), "check")
+    assert code == 0, out
+    assert "teamrel check passed" in out.splitlines()[-1]
+    assert "PASS    intake@" in out and " -> router@2.1.0" in out
+
+
+def test_incompatible_exits_1_with_rows_problems_and_witness(tmp_path: Path) -> None:
+    code, out = invoke("-C", str(broken(tmp_path)), "check")
+    assert code == 1
+    assert "FAIL    a@1.0.0 -> b@1.0.0" in out
+    assert "/status" in out and "witness:" in out and '"late"' in out
+    assert "teamrel check FAILED: 2 edges: 1 compatible, 1 incompatible" in out
+
+
+def test_json_document(tmp_path: Path) -> None:
+    code, out = invoke("-C", str(broken(tmp_path)), "check", "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["format_version"] == 1 and doc["passed"] is False
+    assert doc["summary"]["incompatible"] == 1
+    edge = doc["edges"][0]
+    assert edge["key"] == "a->b" and edge["verdict"] == "incompatible"
+    step = edge["steps"][0]
+    assert step["problems"][0]["instance_pointer"] == "/status"
+    assert step["witness"]["status"] == "late"
+    # the global --format json works too
+    code2, out2 = invoke("--format", "json", "-C", str(broken(tmp_path / "x")), "check")
+    assert code2 == 1 and json.loads(out2)["format_version"] == 1
+
+
+def test_junit_github_sarif(tmp_path: Path) -> None:
+    root = broken(tmp_path)
+    code, out = invoke("-C", str(root), "check", "--format", "junit")
+    assert code == 1
+    schema = etree.XMLSchema(etree.parse(str(DATA / "junit-jenkins.xsd")))
+    assert schema.validate(etree.fromstring(out.encode()))
+    code, out = invoke("-C", str(root), "check", "--format", "github")
+    assert code == 1
+    assert out.startswith("::error file=") and "title=incompatible handoff a->b::" in out
+    code, out = invoke("-C", str(root), "check", "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    assert log["version"] == "2.1.0" and log["runs"][0]["results"][0]["ruleId"] == (
+        "incompatible-handoff"
+    )
+
+
+def test_output_file(tmp_path: Path) -> None:
+    root = broken(tmp_path)
+    target = tmp_path / "report.xml"
+    code, out = invoke("-C", str(root), "check", "--format", "junit", "-o", str(target))
+    assert code == 1
+    assert out.startswith("teamrel check FAILED") and str(target) in out
+    assert etree.fromstring(target.read_bytes()).tag == "testsuites"
+
+
+def test_member_selection(tmp_path: Path) -> None:
+    code, out = invoke("-C", str(broken(tmp_path)), "check", "-m", "c", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [e["key"] for e in doc["edges"]] == ["b->c"] and doc["selected_members"] == ["c"]
+    code, out = invoke("-C", str(broken(tmp_path / "y")), "check", "-m", "nobody")
+    assert code == 2
+
+
+def test_unknown_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def undecided(*a: Any, **k: Any) -> compat.CompatResult:
+        return compat.CompatResult(verdict="unknown", reason="not modelled here")
+
+    monkeypatch.setattr(compat, "check", undecided)
+    root = ws(tmp_path, **{"contracts/a_out.json": WIDER_OUT})
+    text = (root / "teamrel.yaml").read_text()
+    (root / "teamrel.yaml").write_text(
+        text.replace("contracts/out.json", "contracts/a_out.json", 1)
+    )
+    assert invoke("-C", str(root), "check", "--no-cache")[0] == 1
+    code, out = invoke("-C", str(root), "check", "--no-cache", "--unknown", "warn")
+    assert code == 0 and "UNKNOWN" in out and "not modelled here" in out
+    assert invoke("-C", str(root), "check", "--unknown", "maybe")[0] == 2
+
+
+def test_bad_input_exits_3(tmp_path: Path) -> None:
+    root = ws(tmp_path)
+    (root / "contracts/in.json").unlink()
+    code, out = invoke("-C", str(root), "check", "--format", "json")
+    assert code == 3
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["error"] == "WorkspaceError"
+    assert invoke("-C", str(root), "check", "--format", "yaml")[0] == 2
+
+
+def test_changed_since_outside_git_is_a_usage_error(tmp_path: Path) -> None:
+    code, _ = invoke("-C", str(ws(tmp_path)), "check", "--changed-since", "HEAD")
+    assert code == 2
+
+
+def test_against_a_manifest_pins_the_other_members(tmp_path: Path) -> None:
+    root = ws(tmp_path)
+    release_base(root)
+    # in the working tree, both a (now sending "late") and b (now accepting it) changed;
+    # shipping only a against r1 pins the old b: broken. Shipping both is fine.
+    wide_in = closed(
+        ["id", "status"], id={"type": "string", "maxLength": 10}, status={"enum": ["ok", "late"]}
+    )
+    (root / "contracts/a_out.json").write_text(json.dumps(WIDER_OUT))
+    (root / "contracts/b_in.json").write_text(json.dumps(wide_in))
+    text = (root / "teamrel.yaml").read_text()
+    text = text.replace("contracts/out.json", "contracts/a_out.json", 1)
+    text = text.replace("input: contracts/in.json", "input: contracts/b_in.json", 2)
+    text = text.replace("input: contracts/b_in.json", "input: contracts/in.json", 1)
+    (root / "teamrel.yaml").write_text(text)
+    code, out = invoke("-C", str(root), "check", "--format", "json")
+    assert code == 0, out
+    code, out = invoke("-C", str(root), "check", "--against", "r1", "--format", "json")
+    assert code == 0, out  # nothing selected: a and b both come from the working tree
+    code, out = invoke("-C", str(root), "check", "--against", "r1", "-m", "a", "--format", "json")
+    assert code == 1, out
+    doc = json.loads(out)
+    assert doc["pinned_members"] == ["b"]
+    assert doc["base"]["release"] == "r1" and doc["base"]["kind"] == "manifest"
+    edge = doc["edges"][0]
+    assert edge["consumer"] == {"name": "b", "version": "1.0.0", "pinned": True}
+    manifest = root / "manifests/cli/r1.json"
+    code, out = invoke("-C", str(root), "check", "--against", str(manifest), "-m", "a")
+    assert code == 1 and "(pinned)" in out
+    assert invoke("-C", str(root), "check", "--against", "nope.json")[0] == 3
+
+
+def test_against_an_environment_uses_its_live_release(tmp_path: Path) -> None:
+    root = ws(tmp_path)
+    text = (root / "teamrel.yaml").read_text()
+    (root / "teamrel.yaml").write_text(text + "environments:\n  staging: {}\n")
+    assert invoke("-C", str(root), "release", "--name", "r1")[0] == 0
+    assert invoke("-C", str(root), "promote", "r1", "--env", "staging")[0] == 0
+    (root / "contracts/a_out.json").write_text(json.dumps(WIDER_OUT))
+    text = (root / "teamrel.yaml").read_text()
+    (root / "teamrel.yaml").write_text(
+        text.replace("contracts/out.json", "contracts/a_out.json", 1)
+    )
+    code, out = invoke("-C", str(root), "check", "--against", "staging", "--format", "json")
+    assert code == 1, out
+    doc = json.loads(out)
+    assert doc["base"]["kind"] == "env" and doc["base"]["env"] == "staging"
+    assert doc["base"]["release"] == "r1"
+    assert invoke("-C", str(root), "check", "--against", "prod")[0] == 2  # not declared
+    # plan against the environment sees the change
+    code, out = invoke("-C", str(root), "plan", "--env", "staging", "--format", "json")
+    assert code == 1
+    plan = json.loads(out)
+    assert plan["base"]["env"] == "staging" and plan["base"]["release"] == "r1"
+    a = next(m for m in plan["members"] if m["name"] == "a")
+    assert a["category"] == "breaking" and a["blast_radius"]["hit"] == ["b"]
+
+
+def test_changed_since_checks_only_the_edges_of_changed_members(tmp_path: Path) -> None:
+    from teamkit import git
+
+    root = ws(tmp_path)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    code, out = invoke("-C", str(root), "check", "--changed-since", "HEAD", "--format", "json")
+    assert code == 0 and json.loads(out)["edges"] == []
+    (root / "prompts/c.md").write_text("C, now terser.\n")
+    code, out = invoke("-C", str(root), "check", "--changed-since", "HEAD", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["selected_members"] == ["c"]
+    assert [e["key"] for e in doc["edges"]] == ["b->c"]
+    code, out = invoke("-C", str(root), "check", "--changed-since", "no-such-branch")
+    assert code == 2

@@ -1,0 +1,201 @@
+"""The release library (teamrel.release) on SQLite with synthetic members: naming,
+idempotency, references, diff, the re-ship warning, file checks and verify."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from teamrel import release as rel
+from teamrel.errors import ConflictError, IntegrityError, NotFoundError, UsageError
+from teamrel.models import EnvironmentSpec, ResolvedMember, member_digest
+from teamrel.store import Store, open_store
+
+PASSED = {"edges": 1, "compatible": 1, "incompatible": 0, "unknown": 0, "passed": True}
+ENVS = {"staging": EnvironmentSpec(), "prod": EnvironmentSpec(require_reason=True)}
+
+
+def _agent(prompt: str, version: str = "1.0.0") -> ResolvedMember:
+    spec = {
+        "kind": "agent",
+        "version": version,
+        "model": {"provider": "acme", "id": "m-1", "parameters": {}},
+        "prompt": {"sha256": hashlib.sha256(prompt.encode()).hexdigest(), "text": prompt},
+        "input": {"uri": "urn:i", "schema": {"type": "object"}, "resources": {}},
+        "output": {"uri": "urn:o", "schema": {"type": "object"}, "resources": {}},
+        "tools": [],
+    }
+    return ResolvedMember(
+        name="", kind="agent", version=version, spec=spec, digest=member_digest(spec)
+    )
+
+
+def _team(a: str = "A", b: str = "B") -> dict[str, ResolvedMember]:
+    return {"a": _agent(a), "b": _agent(b)}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(None, tmp_path)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def _release(store: Store, root: Path, members: dict[str, ResolvedMember], **kw: object) -> str:
+    result = rel.release(
+        store,
+        root,
+        "duo",
+        members,
+        check_summary=PASSED,
+        environments=ENVS,
+        actor="t",
+        **kw,  # type: ignore[arg-type]
+    )
+    return result.manifest.release
+
+
+def test_actor_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEAMREL_ACTOR", "from-env")
+    assert rel.resolve_actor("given") == "given"
+    assert rel.resolve_actor(None) == "from-env"
+    monkeypatch.delenv("TEAMREL_ACTOR")
+    assert "@" in rel.resolve_actor(None)
+
+
+def test_environment_rules() -> None:
+    assert rel.environment_rules(ENVS, "prod").require_reason
+    with pytest.raises(UsageError, match="unknown environment"):
+        rel.environment_rules(ENVS, "prdo")
+    with pytest.raises(UsageError, match="invalid environment name"):
+        rel.environment_rules({}, "../prod")
+    assert not rel.environment_rules({}, "anything").require_reason
+
+
+def test_numbering_and_idempotency(store: Store, tmp_path: Path) -> None:
+    assert _release(store, tmp_path, _team()) == "r1"
+    assert _release(store, tmp_path, _team()) == "r1"
+    assert _release(store, tmp_path, _team("A2")) == "r2"
+    assert _release(store, tmp_path, _team(), name="again") == "again"  # explicit: new name
+    assert _release(store, tmp_path, _team("A3"), name="r7") == "r7"
+    assert _release(store, tmp_path, _team("A4")) == "r8"
+    assert json.loads((tmp_path / "manifests/duo/r8.json").read_text("utf-8"))["parent"]
+
+
+def test_a_lost_store_is_rebuilt_from_committed_files(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    _release(store, tmp_path, _team("A2"))
+    fresh = open_store(f"sqlite:///{tmp_path / 'fresh.db'}", None)
+    try:
+        # identical content found among the files: imported, not re-released
+        assert _release(fresh, tmp_path, _team("A2")) == "r2"
+        # a committed release is imported when first promoted
+        t = rel.promote(fresh, tmp_path, "duo", ENVS, "r1", "staging", actor="t").transition
+        assert t.to_release == "r1"
+        assert [r.release for r in fresh.releases("duo")] == ["r2", "r1"]
+        assert _release(fresh, tmp_path, _team("A3")) == "r3"
+    finally:
+        fresh.close()
+
+
+def test_lookup_references(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    _release(store, tmp_path, _team("A2"), name="staging")  # a release named like an env
+    rel.promote(store, tmp_path, "duo", ENVS, "r1", "staging", actor="t")
+    with pytest.raises(UsageError, match="both an environment and a release"):
+        rel.lookup(store, tmp_path, "duo", ENVS, "staging")
+    assert rel.lookup(store, tmp_path, "duo", ENVS, "env:staging").release == "r1"
+    assert rel.lookup(store, tmp_path, "duo", ENVS, "release:staging").release == "staging"
+    path = tmp_path / "manifests/duo/r1.json"
+    by_file = rel.lookup(store, tmp_path, "duo", ENVS, str(path))
+    assert rel.lookup(store, tmp_path, "duo", ENVS, by_file.digest).release == "r1"
+    with pytest.raises(NotFoundError, match="nothing is live"):
+        rel.lookup(store, tmp_path, "duo", ENVS, "env:prod")
+
+
+def test_diff_member_by_member(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    members = _team("A2")
+    members["c"] = _agent("C")
+    del members["b"]
+    _release(store, tmp_path, members)
+    a = rel.lookup(store, tmp_path, "duo", ENVS, "r1")
+    b = rel.lookup(store, tmp_path, "duo", ENVS, "r2")
+    d = rel.diff(a, b, "r1", "r2")
+    assert [(m.name, m.status) for m in d.members] == [
+        ("a", "changed"),
+        ("b", "removed"),
+        ("c", "added"),
+    ]
+    assert set(d.members[0].changes) == {"digest", "prompt_digest"}
+    assert not d.identical and rel.diff(a, a, "x", "y").identical
+
+
+def test_reship_warning_names_the_members(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    _release(store, tmp_path, _team("A2", "B2"))
+    for name in ("r1", "r2"):
+        rel.promote(store, tmp_path, "duo", ENVS, name, "staging", actor="t")
+    working = {"a": _agent("A2").digest, "b": _agent("B").digest}
+    result = rel.rollback(
+        store, tmp_path, "duo", ENVS, "staging", actor="t", working_digests=lambda: working
+    )
+    assert len(result.warnings) == 1 and "r2's version of a " in result.warnings[0]
+
+    def broken() -> dict[str, str]:
+        raise IntegrityError("teamrel.yaml: broken")
+
+    rel.promote(store, tmp_path, "duo", ENVS, "r2", "staging", actor="t")
+    result = rel.rollback(
+        store, tmp_path, "duo", ENVS, "staging", actor="t", working_digests=broken
+    )
+    assert result.transition.to_release == "r1"  # the rollback itself is never blocked
+    assert "could not compare" in result.warnings[0]
+
+
+def test_promote_refuses_a_file_holding_another_release(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    _release(store, tmp_path, _team("A2"))
+    r1 = tmp_path / "manifests/duo/r1.json"
+    r1.write_bytes((tmp_path / "manifests/duo/r2.json").read_bytes())
+    with pytest.raises(IntegrityError, match="holds a different release"):
+        rel.promote(store, tmp_path, "duo", ENVS, "r1", "staging", actor="t")
+    assert store.environment("duo", "staging") is None
+    report = rel.verify(store, tmp_path)
+    assert not report.ok
+    assert {p.subject for p in report.problems} == {"manifests/duo/r1.json"}
+
+
+def test_file_stamps_skip_rehashing_until_the_file_changes(store: Store, tmp_path: Path) -> None:
+    _release(store, tmp_path, _team())
+    rel.promote(store, tmp_path, "duo", ENVS, "r1", "staging", actor="t")
+    stamps = json.loads((tmp_path / ".teamrel/file-stamps.json").read_text("utf-8"))
+    assert list(stamps) == ["manifests/duo/r1.json"]
+    _release(store, tmp_path, _team("A2"))
+    rel.promote(store, tmp_path, "duo", ENVS, "r2", "staging", actor="t")
+    path = tmp_path / "manifests/duo/r1.json"
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b'"created_by": "t"', b'"created_by": "T"'))
+    with pytest.raises(IntegrityError):
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t")
+    assert store.environment("duo", "staging").release == "r2"  # type: ignore[union-attr]
+
+
+def test_the_rollback_guard_window_is_configurable(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        _release(store, tmp_path, _team(f"A{i}"))
+        rel.promote(store, tmp_path, "duo", ENVS, f"r{i + 1}", "staging", actor="t")
+    rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t")
+    with pytest.raises(ConflictError, match="already rolled back"):
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u")
+    monkeypatch.setenv("TEAMREL_ROLLBACK_GUARD_SECONDS", "0")
+    t = rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u").transition
+    assert (t.from_release, t.to_release) == ("r2", "r1")
+    monkeypatch.setenv("TEAMREL_ROLLBACK_GUARD_SECONDS", "soon")
+    with pytest.raises(UsageError, match="not a number"):
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u")
