@@ -1173,6 +1173,13 @@ class Prover:
             s = self._find_string(pats, [q], lo, hi)
             if s is not None:
                 probes.append(s)
+        for x in d:
+            if "enum" in x.kw or "const" in x.kw:
+                members = [x.kw["const"]] if "const" in x.kw else list(x.kw["enum"])
+                literal = [_literal(m) for m in members if isinstance(m, str)]
+                s = self._find_string(pats, literal, lo, hi)
+                if s is not None:
+                    probes.append(s)
         for e in (e for x in d for e in [x.kw.get("const"), *x.kw.get("enum", [])]):
             if isinstance(e, str):
                 probes.append(e + "x")
@@ -1198,7 +1205,7 @@ class Prover:
             from teamrel.compat import regex as rx
         except ImportError:  # pragma: no cover
             return False
-        literal = ["^" + "".join("\\" + c if c in _SYNTAX else c for c in a) + "$" for a in allowed]
+        literal = [_literal(a) for a in allowed]
         try:
             got = rx.find_string(
                 pats,
@@ -1586,6 +1593,7 @@ class Prover:
             names: list[str] = []
             for a in g:
                 names.extend(n for n in a.kw.get("properties", {}) if n not in names)
+            names.extend(n for n in self._possible_names(g) or [] if n not in names)
             names.extend(f"extra{i}" for i in range(need + 5))
             for n in names:
                 if len(obj) >= need:
@@ -1932,6 +1940,11 @@ def _num(x: float | int | Fraction) -> int | float:
     if isinstance(x, float) and x.is_integer() and abs(x) < 2**63:
         return int(x)
     return x
+
+
+def _literal(text: str) -> str:
+    """An ECMA-262 pattern matching exactly `text`."""
+    return "^" + "".join("\\" + c if c in _SYNTAX else c for c in text) + "$"
 
 
 def _lists_null(t: Any) -> bool:

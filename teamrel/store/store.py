@@ -222,7 +222,11 @@ class Store:
         self.url = display_url(engine.url.render_as_string(hide_password=True))
         self.backend = engine.dialect.name
         if migrate_schema:
-            migrate(engine, self.url)
+            try:
+                migrate(engine, self.url)
+            except BaseException:
+                engine.dispose()  # a refused or unreachable store leaves no connection open
+                raise
 
     @classmethod
     def connect(cls, url: str) -> Store:

@@ -242,3 +242,29 @@ def test_quiet_prints_only_the_verdict(tmp_path: Path) -> None:
     res = invoke("-q", "compat", str(p), str(c))
     assert res.exit_code == 1
     assert res.output.strip().splitlines() == [f"incompatible: {p} may send values {c} rejects"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        (b"\xff\xfe\x00bad", "UTF-8"),
+        (b"[1, 2]", "object or a boolean"),
+        (b'{"a":' * 3000 + b"1" + b"}" * 3000, "deep"),
+    ],
+    ids=["not-utf8", "not-a-schema", "too-deep"],
+)
+def test_unusable_file_exits_3(tmp_path: Path, content: bytes, expect: str) -> None:
+    p = tmp_path / "p.json"
+    p.write_bytes(content)
+    c = write(tmp_path / "c.json", True)
+    res = invoke("compat", str(p), str(c))
+    assert res.exit_code == 3, res.output
+    assert "producer schema" in res.output and expect in res.output
+    assert "Traceback" not in res.output
+
+
+def test_directory_is_not_a_schema(tmp_path: Path) -> None:
+    c = write(tmp_path / "c.json", True)
+    res = invoke("compat", str(c), str(tmp_path))
+    assert res.exit_code == 3
+    assert "consumer schema" in res.output

@@ -6,9 +6,11 @@ wrong verdict, and an incompatible verdict must carry a witness that both python
 the spec-faithful oracle confirm. `*/optional/format/*` pairs are compared with format assertion.
 
 The labels were generated, not proven. This file also audits them independently: every
-corpus producer is finite (const, enum, anyOf of consts, false) or the pair is trivially true
-(reflexive S/S, universal anyOf[S, not S] vs true, unsatisfiable allOf[S, not S] vs false), so
-the oracle decides the truth of each label it can judge. Labels that do not hold are recorded,
+corpus producer is finite (const, enum, anyOf of consts, false), or the pair is reflexive (S/S),
+universal (anyOf[S, not S] vs true) or unsatisfiable (allOf[S, not S] vs false), true by
+construction when the two branches really are S and not S (where the generator renamed
+identifiers or negated only part of S, probe instances look for a counterexample), so the
+oracle decides the truth of each label it can judge. Labels that do not hold are recorded,
 with reasoning and settling instances, in corpus_label_errata.json; the audit fails on any
 unrecorded disagreement and on any erratum its instances do not prove. The decided rate is
 asserted (>= 95%) over the directions whose label holds.
