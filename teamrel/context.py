@@ -112,12 +112,8 @@ class Context:
     # ---------------------------------------------------------------- check / plan (issue 4)
 
     def _store_factory(self) -> Any:
-        def open_it() -> Any:
-            from teamrel.store import open_store
-
-            return open_store(self._db_url, self.root)
-
-        return open_it
+        # the same cached store every other operation uses, so close_store() releases it
+        return self.store
 
     def check(
         self,

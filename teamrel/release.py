@@ -81,7 +81,7 @@ class CheckFailed(TeamrelError):
 
 def rollback_guard_seconds() -> float:
     """How long after a rollback a plain `rollback` of the same environment is refused:
-    `TEAMREL_ROLLBACK_GUARD_SECONDS` (0 disables the guard), else 300."""
+    `TEAMREL_ROLLBACK_GUARD_SECONDS` (0 disables the guard), else 10."""
     raw = os.environ.get(ROLLBACK_GUARD_ENV)
     if raw is None or not raw.strip():
         return ROLLBACK_GUARD_SECONDS

@@ -44,9 +44,14 @@ def options(ctx: typer.Context) -> GlobalOptions:
 
 
 def context(ctx: typer.Context) -> Context:
-    """The library facade for this invocation's workspace and store."""
+    """The library facade for this invocation's workspace and store.
+
+    Its store connections are closed when the command ends.
+    """
     opts = options(ctx)
-    return Context(workspace=opts.workspace, db_url=opts.db)
+    c = Context(workspace=opts.workspace, db_url=opts.db)
+    ctx.call_on_close(c.close_store)
+    return c
 
 
 def fmt(ctx: typer.Context, override: str | None) -> str:

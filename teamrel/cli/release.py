@@ -29,10 +29,8 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded i
 
 
 def _ctx(ctx: typer.Context) -> Context:
-    """The command's Context; its store connections are closed when the command ends."""
-    c = context(ctx)
-    ctx.call_on_close(c.close_store)
-    return c
+    """The command's Context (common.context closes its store when the command ends)."""
+    return context(ctx)
 
 
 def _format(ctx: typer.Context, override: str | None) -> str:

@@ -44,7 +44,7 @@ from teamrel.store.tables import table
 
 #: Seconds after a rollback during which a plain `rollback` (no --to/--steps/--expect) of the
 #: same environment is refused rather than going further back (two operators, one incident).
-ROLLBACK_GUARD_SECONDS = 300
+ROLLBACK_GUARD_SECONDS = 10
 
 _META = table("teamrel_meta")
 _SNAP = table("teamrel_snapshots")

@@ -55,7 +55,11 @@ def test_eight_processes_promote_with_the_same_expect(cli: Cli) -> None:
     assert events == [("promote", r1, r2), ("promote", None, r1)]
 
 
-def test_two_operators_rolling_back_at_once_do_not_go_back_twice(cli: Cli) -> None:
+def test_two_operators_rolling_back_at_once_do_not_go_back_twice(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a wide guard window, so a slow machine cannot make the "right after" below fall outside it
+    monkeypatch.setenv("TEAMREL_ROLLBACK_GUARD_SECONDS", "300")
     names = [lib_release(cli.ws, cli.url, f"\nv{i}\n") for i in range(3)]
     for name in names:
         assert cli("promote", name, "--env", "prod", "--reason", "ship")[0] == 0

@@ -120,3 +120,17 @@ def test_handoff_keys() -> None:
     assert ResolvedHandoff(producer="a", consumer="b").key == "a->b"
     assert ResolvedHandoff(producer="a", consumer="t", kind="tool-call").key == "a=>t"
     assert ResolvedHandoff(producer="t", consumer="a", kind="tool-result").key == "a<=t"
+
+
+@pytest.mark.parametrize("name", ["router\n", "../etc", "a/b", ".hidden", "x" * 129, "é"])
+def test_name_re_refuses_unsafe_names(name: str) -> None:
+    from teamrel.models import NAME_RE
+
+    assert NAME_RE.match(name) is None
+
+
+@pytest.mark.parametrize("version", ["1.2.3\n", "1.\u0663.0", "01.2.3", "1.2"])
+def test_semver_re_refuses_near_misses(version: str) -> None:
+    from teamrel.models import SEMVER_RE
+
+    assert SEMVER_RE.match(version) is None
