@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from teamrel.errors import TeamrelError, WorkspaceNotFound
-from teamrel.workspace import ValidationReport, Workspace, check_workspace, load_workspace
 
 if TYPE_CHECKING:
+    from teamrel.workspace import ValidationReport, Workspace
     from teamrel import release as _rel  # store / release (issue 5)
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
@@ -67,11 +67,15 @@ class Context:
         """The loaded, resolved workspace (cached); `WorkspaceError` lists every problem."""
         cached: Workspace | None = getattr(self, "_workspace", None)
         if cached is None:
+            from teamrel.workspace import load_workspace
+
             cached = self._workspace = load_workspace(self.root)
         return cached
 
     def validate(self) -> ValidationReport:
         """Every error and warning of the workspace (never raises for bad content)."""
+        from teamrel.workspace import check_workspace
+
         report = check_workspace(self.root)
         if report.workspace is not None:
             self._workspace = report.workspace

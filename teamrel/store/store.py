@@ -490,7 +490,9 @@ class Store:
                     _MAN.c.member_count,
                 )
                 .where(_MAN.c.team == team)
-                .order_by(_MAN.c.id)
+                # creation order, not recording order: a fresh clone imports older releases
+                # from manifests/ after it has recorded newer ones
+                .order_by(_MAN.c.created_at, _MAN.c.id)
             ).all()
         return [ReleaseInfo(**row._asdict()) for row in rows]
 
@@ -498,7 +500,10 @@ class Store:
         """The most recently recorded release of `team`."""
         with self._tx() as conn:
             found = conn.execute(
-                select(_MAN.c.digest).where(_MAN.c.team == team).order_by(_MAN.c.id.desc()).limit(1)
+                select(_MAN.c.digest)
+                .where(_MAN.c.team == team)
+                .order_by(_MAN.c.created_at.desc(), _MAN.c.id.desc())
+                .limit(1)
             ).scalar()
             return self._load_manifest(conn, found) if found else None
 
