@@ -123,10 +123,12 @@ class Atom:
         "strict_int",
     )
 
-    def __init__(self, node: Node, kw: dict[str, Any], mode: str, approx: str | None) -> None:
+    def __init__(
+        self, node: Node, kw: dict[str, Any], mode: str, approx: str | None, tag: Any = None
+    ) -> None:
         self.node = node
         self.kw = kw
-        self.key = ("A", node.key, mode)
+        self.key = ("A", node.key, mode, tag)
         self.base, self.int_only = types_of(kw)
         # draft-04's "integer" (in python-jsonschema) excludes 1.0
         self.strict_int = self.int_only and node.dialect in ("draft3", "draft4")
@@ -211,6 +213,7 @@ class Prover:
         self.approximations: list[str] = []
         self.unmodelled: list[str] = []
         self.regex_notes: list[str] = []
+        self._key_terms: dict[Any, tuple[Node, ...] | None] = {}
         self.true_node = Node(True, producer, producer.root_cls, producer.root.resolver, "#", "")
         self.false_node = Node(False, producer, producer.root_cls, producer.root.resolver, "#", "")
 
@@ -401,10 +404,71 @@ class Prover:
             choices.append(
                 Choice(node, "dependentSchemas", [([absent], []), ([present, dep], [])], name)
             )
-        atom = self.make_atom(node, mode)
-        got = Parts(atom, conj, neg, choices)
+        split = self._uneval_if_split(node, choices)
+        if split is not None:
+            got = Parts(None, conj, neg, [split])
+        else:
+            got = Parts(self.make_atom(node, mode), conj, neg, choices)
         cache[key] = got
         return got
+
+    def _uneval_if_split(self, node: Node, choices: list[Choice]) -> Choice | None:
+        """`unevaluatedProperties` beside if/then/else, modelled exactly.
+
+        Which properties are evaluated depends on which branch applies, so the node is the
+        disjunction (if ∧ then ∧ atom₁) ∨ (¬if ∧ else ∧ atom₂), where atomᵢ is the node's own
+        keywords with `unevaluatedProperties` acting on every name the node, its allOf/$ref
+        closure and that branch do not evaluate. Only when all of these evaluate a static set
+        of names (properties / patternProperties; no nested anyOf, oneOf...)."""
+        kw = node.kw
+        if (
+            "unevaluatedProperties" not in kw
+            or "additionalProperties" in kw
+            or "unevaluatedItems" in kw
+            or len(choices) != 1
+            or choices[0].kind != "if"
+        ):
+            return None
+        names0, pats0, every0, simple0 = self._evaluated_closure(node, "p", owner_if=True)
+        if every0 or not simple0:
+            return None
+        (g_then, _d_then), (g_else, d_else) = choices[0].alts
+        c_if, c_then = g_then
+        c_else = g_else[0]
+        base = {k: v for k, v in kw.items() if k not in _COMBINATORS}
+        base.pop("unevaluatedProperties")
+        u = kw["unevaluatedProperties"]
+        atoms: list[Atom] = []
+        for i, branch in enumerate(([c_if, c_then], [c_else])):
+            names, pats = list(names0), list(pats0)
+            everything = False
+            for b in branch:
+                if b.raw is True:
+                    continue
+                bn, bp, bev, bsimple = self._evaluated_closure(b, "p", is_owner=False)
+                if not bsimple:
+                    return None
+                everything = everything or bev
+                names.extend(bn)
+                pats.extend(bp)
+            akw = dict(base)
+            if not everything:
+                props = dict(akw.get("properties", {}))
+                for n in names:
+                    props.setdefault(n, True)
+                pp = dict(akw.get("patternProperties", {}))
+                for pat in pats:
+                    pp.setdefault(pat, True)
+                akw["properties"] = props
+                if pp:
+                    akw["patternProperties"] = pp
+                akw["additionalProperties"] = u
+            atoms.append(Atom(node, akw, "x", None, tag=("uneval-if", i)))
+        alts: list[tuple[list[Any], list[Any]]] = [
+            ([c_if, c_then, atoms[0]], []),
+            ([c_else, atoms[1]], list(d_else)),
+        ]
+        return Choice(node, "if", alts, "uneval")
 
     def make_atom(self, node: Node, mode: str) -> Atom | None:
         """The atom of `node`; unevaluated* are modelled exactly when the node's in-place
@@ -446,6 +510,10 @@ class Prover:
                 pass
             elif not inplace and "contains" not in akw:
                 akw["items"] = u
+            elif not inplace:
+                # items matched by `contains` are evaluated: every item past the tuple must
+                # match `contains` or satisfy unevaluatedItems (exact)
+                akw["items"] = {"anyOf": [akw["contains"], u]}
             else:
                 _n, longest, everything, simple = self._evaluated_closure(node, "i")
                 if everything:
@@ -465,7 +533,9 @@ class Prover:
             return None
         return Atom(node, akw, amode, approx)
 
-    def _evaluated_closure(self, node: Node, what: str) -> tuple[list[str], list[Any], bool, bool]:
+    def _evaluated_closure(
+        self, node: Node, what: str, owner_if: bool = False, is_owner: bool = True
+    ) -> tuple[list[str], list[Any], bool, bool]:
         """What node's allOf/$ref closure always evaluates: (names, patterns or [longest
         prefix], everything?, simple?). `simple`: no other in-place applicator (anyOf, oneOf,
         if, dependentSchemas, $dynamicRef, contains for items) anywhere in the closure, so the
@@ -486,19 +556,20 @@ class Prover:
                 break
             seen.add(n.key)
             kw = n.kw
-            if any(k in kw for k in ("anyOf", "oneOf", "if", "dependentSchemas", "$dynamicRef")):
+            branching = ("anyOf", "oneOf", "dependentSchemas", "$dynamicRef")
+            if any(k in kw for k in branching) or ("if" in kw and not (owner_if and n is node)):
                 simple = False
             if "$recursiveRef" in kw:
                 simple = False
             if what == "p":
                 if "additionalProperties" in kw or (
-                    n is not node and "unevaluatedProperties" in kw
+                    (n is not node or not is_owner) and "unevaluatedProperties" in kw
                 ):
                     return names, pats, True, simple
                 names.extend(kw.get("properties", {}))
                 pats.extend(kw.get("patternProperties", {}))
             else:
-                if "items" in kw or (n is not node and "unevaluatedItems" in kw):
+                if "items" in kw or ((n is not node or not is_owner) and "unevaluatedItems" in kw):
                     return names, pats, True, simple
                 if "contains" in kw:
                     simple = False
@@ -1143,7 +1214,9 @@ class Prover:
             if ok and "format" in kw and kw["format"] not in fmts:
                 ok = False
                 if not faithful_format(x.node.cls, kw["format"]):
-                    raise Unmodelled(f"format {kw['format']!r} (no checker installed)", x.loc)
+                    raise Unmodelled(
+                        f"format {kw['format']!r} (no faithful checker installed)", x.loc
+                    )
                 reasons.append(f"format {kw['format']!r} at {x.loc} (format assertion)")
             if ok and ("enum" in kw or "const" in kw):
                 members = [kw["const"]] if "const" in kw else list(kw["enum"])
@@ -1343,7 +1416,7 @@ class Prover:
         if not d:
             arr = self.build_array(g, lo, {}, idepth)
             if arr is not None:
-                cands.append(Cand(arr, "type-widened", g[0].loc if g else None))
+                cands.append(Cand(arr, "type-widened", _loc(g)))
         got = self._filter(g, d, cands)
         if got:
             return fail(got)
@@ -1352,6 +1425,19 @@ class Prover:
             terms = self._items_for(g, i)
             if terms and self.goal(terms, [], idepth + 1).ok:
                 return PROVED  # a required item admits no value
+        top = max((len(a.kw.get("prefixItems", [])) for a in g), default=0)
+        for a in g:
+            need = a.kw.get("minContains", 1) if "contains" in a.kw else 0
+            if need < 1:
+                continue
+            if (hi is not None and hi < need) or a.kw.get("maxContains", need) < need:
+                return PROVED  # fewer items allowed than must match `contains`
+            c_node = a.child("contains")
+            positions = range(min(top + 1, hi if hi is not None else top + 1))
+            if all(
+                self.goal([*self._items_for(g, i), c_node], [], idepth + 1).ok for i in positions
+            ):
+                return PROVED  # no item can match the producer's own `contains`
         return fail(reason=reasons[0] if reasons else f"array constraints at {_loc(g)}")
 
     def array_contained(
@@ -1524,6 +1610,15 @@ class Prover:
 
     def key_terms(self, atoms: Sequence[Atom], k: str) -> list[Node] | None:
         """Γ's schemas for property `k`; None when some atom forbids the name."""
+        mkey = (tuple(a.key for a in atoms), k)
+        if mkey in self._key_terms:
+            got = self._key_terms[mkey]
+            return None if got is None else list(got)
+        found = self._key_terms_uncached(atoms, k)
+        self._key_terms[mkey] = None if found is None else tuple(found)
+        return found
+
+    def _key_terms_uncached(self, atoms: Sequence[Atom], k: str) -> list[Node] | None:
         out: list[Node] = []
         for a in atoms:
             kw = a.kw

@@ -135,7 +135,9 @@ def _message(err: Any, kind: str, ptr: str) -> tuple[str, str]:
         return f"producer may send {_sending(ptr, v)}; consumer requires exactly {_show(vv)}", ptr
     if k == "required" and isinstance(v, dict):
         missing = [r for r in vv if r not in v]
-        name = missing[0] if missing else "?"
+        # one error per missing property: name the one this error is about
+        named = [r for r in missing if err.message.startswith(repr(r))]
+        name = (named or missing or ["?"])[0]
         return f'producer may omit "{name}" {_where(ptr)}; consumer requires it', ptr
     if k == "type":
         want = vv if isinstance(vv, str) else " or ".join(vv)
@@ -144,7 +146,9 @@ def _message(err: Any, kind: str, ptr: str) -> tuple[str, str]:
     if k in ("additionalProperties", "unevaluatedProperties") and isinstance(v, dict):
         props = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
         extras = [x for x in v if x not in props]
-        name = extras[0] if extras else "?"
+        # the validator's message names the unexpected properties
+        named = [x for x in extras if repr(x) in err.message]
+        name = (named or extras or ["?"])[0]
         return (
             f'producer may send extra property "{name}" {_where(ptr)}; consumer does not allow it',
             ptr + "/" + escape(str(name)),
@@ -225,6 +229,11 @@ def problems_for(p: Side, c: Side, cand: Cand, errors: list[Any]) -> list[Proble
                 message=message,
             )
         )
+    unique: list[Problem] = []
+    for prob in out:
+        if prob not in unique:
+            unique.append(prob)
+    out = unique
     if not out:
         out.append(
             Problem(

@@ -28,7 +28,6 @@ import jsonschema.validators
 import referencing
 import referencing.exceptions
 import referencing.jsonschema
-from jsonschema import _keywords
 from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore[import-untyped]
 
@@ -128,11 +127,11 @@ def load_side(doc: SchemaDoc | JSON, label: str, *, format_assertion: bool) -> S
         fingerprint=key[2] if key is not None else None,
     )
     if key is not None:
-        if len(_SIDES) >= 256:
+        if len(_SIDES) >= 64:
             _SIDES.pop(next(iter(_SIDES)))
         _SIDES[key] = side
     if isinstance(doc, SchemaDoc):
-        if len(_DOC_SIDES) >= 256:
+        if len(_DOC_SIDES) >= 64:
             _DOC_SIDES.pop(next(iter(_DOC_SIDES)))
         # the doc is kept alive with its side, so its id cannot be reused meanwhile
         _DOC_SIDES[(id(doc), label, format_assertion)] = (doc, side)
@@ -424,11 +423,16 @@ def faithful_format(cls: type[Any], fmt: Any) -> bool:
     return fmt in FAITHFUL_FORMATS and fmt in cls.FORMAT_CHECKER.checkers
 
 
-def _strict_format(validator: Any, fmt: Any, instance: Any, schema: Any) -> Iterator[Any]:
-    checker = validator.format_checker
-    if checker is not None and not (fmt in FAITHFUL_FORMATS and fmt in checker.checkers):
-        raise ValidationUnavailable(f"format {fmt!r} cannot be asserted faithfully")
-    yield from _keywords.format(validator, fmt, instance, schema)
+def _strict_format(original: Any) -> Any:
+    """`format` that refuses to guess: a format without a faithful checker is unavailable."""
+
+    def fmt_keyword(validator: Any, fmt: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        checker = validator.format_checker
+        if checker is not None and not (fmt in FAITHFUL_FORMATS and fmt in checker.checkers):
+            raise ValidationUnavailable(f"format {fmt!r} cannot be asserted faithfully")
+        yield from original(validator, fmt, instance, schema)
+
+    return fmt_keyword
 
 
 def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
@@ -448,7 +452,7 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
     if "additionalProperties" in cls.VALIDATORS:
         overrides["additionalProperties"] = _spec_additional
     if strict_format and "format" in cls.VALIDATORS:
-        overrides["format"] = _strict_format
+        overrides["format"] = _strict_format(cls.VALIDATORS["format"])
     new = jsonschema.validators.extend(cls, overrides)
 
     init_fields = [(f.alias, f.name) for f in attrs.fields(new) if f.init]
