@@ -242,6 +242,12 @@ def contract_cases(n: int, seed: int = 7) -> list[Case]:
     return cases
 
 
+#: Untimed pairs run first by every engine (a different seed from the measured contracts).
+WARM_UP = [
+    Case("warm-up:small", {"type": "integer"}, {"type": "number"}, True),
+    *contract_cases(2, seed=999),
+]
+
 # ----------------------------------------------------------------------------- the engines
 
 
@@ -361,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             print(f"{name} is not installed: skipped", file=sys.stderr)
             continue
+        # one untimed run on pairs outside both sets: imports, regex tables, meta-schemas
+        measure(engine, WARM_UP, guard=name != "teamrel")
         for label, cases in sets.items():
             tally = measure(engine, cases, guard=name != "teamrel", label=f"{name} / {label}")
             row = tally.row(name, label)

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from teamrel.errors import TeamrelError, WorkspaceNotFound
 
 if TYPE_CHECKING:
-    from teamrel.workspace import ValidationReport, Workspace
     from teamrel import release as _rel  # store / release (issue 5)
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.store import Store
+    from teamrel.workspace import ValidationReport, Workspace
 
 WORKSPACE_FILE = "teamrel.yaml"
 

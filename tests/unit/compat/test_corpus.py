@@ -3,7 +3,8 @@
 Every labelled direction of every pair (s1_subset_of_s2: producer=schema1, consumer=schema2;
 s2_subset_of_s1 where not null) must be answered without an exception or a hang, never with a
 wrong verdict, and an incompatible verdict must carry a witness that both python-jsonschema and
-the spec-faithful oracle confirm. `*/optional/format/*` pairs are compared with format assertion.
+the spec-faithful oracle confirm, and problems of documented kinds whose instance pointers lie in
+the witness. `*/optional/format/*` pairs are compared with format assertion.
 
 The labels were generated, not proven. This file also audits them independently: every
 corpus producer is finite (const, enum, anyOf of consts, false), or the pair is reflexive (S/S),
@@ -129,7 +130,44 @@ def failures_of(row: dict[str, Any]) -> list[str]:
                 producer, consumer, result.witness, format_assertion=format_assertion(key[0])
             )
             out.extend(f"{where}: witness {json.dumps(result.witness)}: {p}" for p in problems)
+            out.extend(f"{where}: {p}" for p in explanation_failures(result))
     return out
+
+
+def explanation_failures(result: Any) -> list[str]:
+    """What is missing from an incompatible answer's problems (kinds, pointers, sides)."""
+    from teamrel.compat import PROBLEM_KINDS
+
+    out: list[str] = []
+    if not result.problems:
+        out.append("incompatible without problems")
+    for problem in result.problems:
+        if problem.kind not in PROBLEM_KINDS:
+            out.append(f"undocumented problem kind {problem.kind!r}")
+        if not _in_witness(result.witness, problem.instance_pointer):
+            out.append(f"instance pointer {problem.instance_pointer!r} not in the witness")
+        if problem.producer_location.startswith("consumer#") or "#" not in (
+            problem.producer_location
+        ):
+            out.append(f"producer location {problem.producer_location!r}")
+        if problem.consumer_location.startswith("producer#") or "#" not in (
+            problem.consumer_location
+        ):
+            out.append(f"consumer location {problem.consumer_location!r}")
+    return out
+
+
+def _in_witness(document: Any, pointer: str) -> bool:
+    node = document
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
 
 
 @pytest.mark.parametrize("source", SOURCES)

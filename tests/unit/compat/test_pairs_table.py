@@ -142,6 +142,8 @@ def test_explanation(pair: Pair) -> None:
                     f"{location} is not a location in the {side} schema"
                 )
         json.dumps(problem.to_json())
+    shown = [json.dumps(p.to_json(), sort_keys=True) for p in result.problems]
+    assert len(shown) == len(set(shown)), f"the same problem reported twice: {shown}"
     matching = [
         p
         for p in result.problems

@@ -169,6 +169,14 @@ PAIRS = [
         NOT + "|" + ENUM,
         "",
     ),
+    bad(
+        "not/different-exclusions",
+        {"not": {"type": "boolean"}},
+        {"not": {"type": "array"}},
+        [],
+        NOT + "|" + TYPE,
+        "",
+    ),
     ok(
         "not/double-negation",
         {"type": "integer", "minimum": 3},

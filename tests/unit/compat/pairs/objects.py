@@ -30,6 +30,14 @@ PAIRS = [
     ok("object/required-added-upstream", obj({"a": STR}, ("a",)), obj({"a": STR}), {"a": ""}),
     bad("object/required-removed", obj({"a": STR}), obj({"a": STR}, ("a",)), {}, REQ, ""),
     bad(
+        "object/two-required-missing",
+        obj({"c": {}}, closed=True),
+        {"type": "object", "required": ["a", "b"]},
+        {},
+        REQ,
+        "",
+    ),
+    bad(
         "object/property-type-changed",
         obj({"age": STR}, ("age",)),
         obj({"age": INT}, ("age",)),
