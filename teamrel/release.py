@@ -635,7 +635,10 @@ def _record_new(
                 file_sha256=sha256_hex(manifest_file_bytes(manifest)),
                 actor=actor,
                 reason=allow or reason,
-                reuse_same_content=False,
+                # an automatic name must not record content another `release` recorded
+                # since we looked (inside the transaction, so the check cannot race);
+                # an explicit --name may deliberately name the same content again
+                reuse_same_content=numbered,
             )
         except ConflictError:
             winner = store.find_by_content(team, key)

@@ -201,3 +201,29 @@ def test_the_rollback_guard_window_is_configurable(
     monkeypatch.setenv("TEAMREL_ROLLBACK_GUARD_SECONDS", "soon")
     with pytest.raises(UsageError, match="not a number"):
         rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u")
+
+
+def test_automatic_name_never_records_content_recorded_meanwhile(
+    store: Store, tmp_path: Path
+) -> None:
+    # another `release` of the same content committed r1 after this one chose the name r2:
+    # the transaction must find it, not record the same team a second time as r2
+    members = _team()
+    assert _release(store, tmp_path, members) == "r1"
+    key = rel.content_key("duo", {n: m.digest for n, m in members.items()})
+    recorded, created = rel._record_new(
+        store,
+        [],
+        "duo",
+        "r2",
+        members,
+        key=key,
+        numbered=True,
+        actor="t",
+        parent=None,
+        check_summary=PASSED,
+        allow=None,
+        reason=None,
+    )
+    assert (recorded.release, created) == ("r1", False)
+    assert [r.release for r in store.releases("duo")] == ["r1"]
