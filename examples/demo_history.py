@@ -108,8 +108,18 @@ def to_r1(root: Path) -> None:
 
 def release(root: Path, name: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "teamrel", "-C", str(root), "release", "--name", name,
-         "--actor", "demo-release-manager@acme.example"],
+        [
+            sys.executable,
+            "-m",
+            "teamrel",
+            "-C",
+            str(root),
+            "release",
+            "--name",
+            name,
+            "--actor",
+            "demo-release-manager@acme.example",
+        ],
         check=True,
     )
 
@@ -130,8 +140,10 @@ def main() -> None:
                 shutil.copy2(src, work / part)
         if pending_applied(work):
             revert_pending(work)
-        committed = {p: (work / p).read_bytes() for p in ("teamrel.yaml", "prompts/router.md",
-                                                          "prompts/refunds.md")}
+        committed = {
+            p: (work / p).read_bytes()
+            for p in ("teamrel.yaml", "prompts/router.md", "prompts/refunds.md")
+        }
         to_r1(work)
         release(work, "r1")
         for rel, data in committed.items():

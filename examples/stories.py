@@ -370,9 +370,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             before = Path(tmp) / dirname
             write_tree(before, base_files(), team_yaml(team, title, VERSIONS))
-            teamrel(
-                "-C", str(before), "release", "--name", "r1", "--actor", "story-author@acme"
-            )
+            teamrel("-C", str(before), "release", "--name", "r1", "--actor", "story-author@acme")
             target.mkdir(parents=True)
             shutil.copytree(before / "manifests", target / "manifests")
         changed, versions = change()

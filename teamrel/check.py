@@ -736,8 +736,14 @@ def run_check(
     if members is not None:
         unknown_names = sorted(set(members) - set(ws.members))
         if unknown_names:
+            import difflib
+
+            close = [
+                c for n in unknown_names for c in difflib.get_close_matches(n, list(ws.members), 1)
+            ]
             raise UsageError(
-                f"no member named {', '.join(unknown_names)} in team {ws.team.team}",
+                f"--member: no member named {', '.join(map(repr, unknown_names))} in team "
+                f"{ws.team.team}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                 hint=f"members: {', '.join(ws.members)}",
             )
     wanted = set(members) if members is not None else None
@@ -809,7 +815,17 @@ def changed_since(ws: Workspace, ref: str, *, workspace_file: str = "teamrel.yam
     if ref.startswith("-"):
         raise UsageError(f"--changed-since {ref!r}: not a git revision")
     root = ws.root
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except UsageError as err:
+        if "needs" in err.message:  # no git, or not a repository: already clear
+            raise
+        raise UsageError(
+            f"--changed-since {ref!r}: no such commit, branch or tag in the git repository "
+            f"at {root}",
+            hint="in CI, fetch enough history (e.g. `git fetch origin main`, or "
+            "actions/checkout with fetch-depth: 0)",
+        ) from None
     out = _git(root, "diff", "--name-only", "--relative", "--no-renames", ref, "--", ".")
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", ".")
     changed_files = {line.strip() for line in (out + untracked).splitlines() if line.strip()}
@@ -976,8 +992,15 @@ def load_base(
             raise UsageError(
                 f"{manifest!r} is neither a manifest file nor a release under manifests/{team}/"
             )
+        base_manifest = read_manifest(path)
+        if base_manifest.team != team:
+            # otherwise the first symptom is a "missing snapshot" under the wrong team's dir
+            raise InputError(
+                f"{path}: manifest of team {base_manifest.team!r}, but this workspace is "
+                f"team {team!r}"
+            )
         return _base_from_manifest(
-            read_manifest(path), "manifest", file_loader, known, path=_rel(root, path)
+            base_manifest, "manifest", file_loader, known, path=_rel(root, path)
         )
     if env is not None:
         declared = ws.team.environments
@@ -1018,4 +1041,12 @@ def resolve_against(ws: Workspace, ref: str, store_factory: Callable[[], Any] | 
     """`--against ENV|MANIFEST`: a manifest file or release name if one exists, else an env."""
     if find_manifest_path(ws.root, ws.team.team, ref) is not None or ref.endswith(".json"):
         return load_base(ws, manifest=ref)
+    declared = ws.team.environments
+    if declared and ref not in declared:
+        # a typo'd release name must not read as "unknown environment" only
+        raise UsageError(
+            f"--against {ref!r}: no environment, release under manifests/{ws.team.team}/ "
+            "or manifest file of that name",
+            hint=f"environments: {', '.join(sorted(declared))}",
+        )
     return load_base(ws, env=ref, store_factory=store_factory)

@@ -241,9 +241,20 @@ def resolve_path(
         raise InputError(f"{what} {raw!r} resolves outside the workspace (symlink?)") from None
     except OSError as err:
         raise InputError(f"{what} {raw!r}: {err.strerror or err}") from None
+    if real.is_dir():
+        raise InputError(f"{what} {raw!r} is a directory, not a file ({rel})")
     if not real.is_file():
+        if real.exists():  # a FIFO or a device: reading it could block or never end
+            raise InputError(f"{what} {raw!r} is not a regular file ({rel})")
         raise InputError(f"{what} {raw!r}: no such file ({rel})")
     return rel
+
+
+def missing_file(message: str) -> bool:
+    """Whether a `resolve_path` error means "no file there" (rather than "refused")."""
+    return any(
+        m in message for m in ("no such file", "is a directory, not a file", "not a regular file")
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -409,7 +420,11 @@ class SchemaLoader:
 
     def _line_map(self, rel: str) -> YamlDoc | None:
         # JSON is (nearly) YAML: the YAML reader's line map locates pointers in a JSON file.
+        # A file over the size cap was refused unread: parsing it here would cost what the
+        # cap exists to avoid (a 50 MB contract took 17 s and 570 MB just to say "too large").
         try:
+            if (self.root / rel).stat().st_size > self.max_bytes:
+                return None
             text = (self.root / rel).read_text("utf-8-sig")
             return parse_yaml(text.replace("\t", " "), rel)
         except (OSError, UnicodeDecodeError, YamlError):
@@ -456,7 +471,11 @@ class SchemaLoader:
             return an
         except RecursionError:
             an = _Analysis(rel, rel, "")
-            an.problem("too-deep", "", "JSON nested too deeply")
+            an.problem(
+                "too-deep",
+                "",
+                f"JSON nested too deeply (schemas may nest at most {MAX_SCHEMA_DEPTH} levels)",
+            )
             return an
         return self._analyze_data(rel, rel, "", data, allow_files=True)
 
@@ -475,7 +494,7 @@ class SchemaLoader:
         try:
             errors = meta_errors(data, dialect)
         except RecursionError:
-            an.problem("too-deep", "", "schema nested too deeply")
+            an.problem("too-deep", "", f"schema nested deeper than {MAX_SCHEMA_DEPTH} levels")
             return an
         for ptr, msg in errors[:MAX_META_ERRORS]:
             an.problem("schema-invalid", ptr, f"not a valid {dialect} schema: {msg}")
@@ -569,7 +588,7 @@ class SchemaLoader:
         try:
             rel = self.path(unquote(path_part), base_dir, what="$ref")
         except InputError as err:
-            code = "ref-missing" if "no such file" in err.message else "ref-refused"
+            code = "ref-missing" if missing_file(err.message) else "ref-refused"
             if urlsplit(path_part).scheme and len(urlsplit(path_part).scheme) > 1:
                 code = "ref-remote"
             an.problem(code, at, err.message)

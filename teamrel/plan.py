@@ -151,7 +151,10 @@ class Plan:
 
         data = (json.dumps(self.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         directory = path.parent if str(path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        except OSError as err:  # name the plan file, not the temporary one
+            raise InputError(f"cannot write the plan to {path}: {err.strerror or err}") from None
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -716,6 +719,13 @@ def build_plan(
                 if _behaviour_changed(old, new_member, mp.schema_changes)
                 else "metadata-only"
             )
+            fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
+            what = ", ".join(fields) or "nothing but the version"
+            mp.reasons.append(
+                f"non-breaking: {what} changed, and no handoff breaks because of it"
+                if mp.category == "non-breaking"
+                else f"metadata-only: only {what} changed, nothing a neighbour could notice"
+            )
         required = required_bump(
             breaking=mp.category == "breaking", new_capability=mp.new_capability
         )
@@ -747,13 +757,18 @@ def build_plan(
     summary = report.summary()
     problems = [f for f in findings if f["severity"] == "error"]
     has_changes = any(p.action != "unchanged" for p in plans.values())
-    change_part = f"{counts['change']} to change" + (f" ({breaking} breaking)" if breaking else "")
+
+    def part(action: Action, verb: str) -> str:
+        # a new member can be "breaking" too (its handoffs do not hold): say so where it is
+        n = sum(1 for p in plans.values() if p.action == action and p.category == "breaking")
+        return f"{counts[action]} to {verb}" + (f" ({n} breaking)" if n else "")
+
     handoff_parts = [f"{summary['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
         if summary[v]:
             handoff_parts.append(f"{summary[v]} {v}")
     line = (
-        f"Plan: {change_part}, {counts['add']} to add, {counts['remove']} to remove · "
+        f"Plan: {part('change', 'change')}, {part('add', 'add')}, {counts['remove']} to remove · "
         f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)} · "
         f"{_plural(len(waves), 'release wave')}"
     )

@@ -14,10 +14,12 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import Any
 
 from teamrel import __version__
 from teamrel.check import CheckReport, EdgeResult, StepResult
+from teamrel.errors import Diagnostic
 
 #: The SARIF version and schema URI the output declares.
 SARIF_VERSION = "2.1.0"
@@ -43,6 +45,19 @@ def _witness_text(step: StepResult) -> str:
     return json.dumps(step.witness, ensure_ascii=True, sort_keys=True)
 
 
+def _short_uri(uri: str) -> str:
+    """A schema URI as the user wrote it: `contracts/x.json`, not `file:///contracts/x.json`."""
+    return uri.removeprefix("file:///")
+
+
+def _schema_location(location: str, left: str, right: str) -> str:
+    """A compat location (`producer#/ptr`, `consumer#/ptr` or `<resource uri>#/ptr`) as the
+    schema file and pointer it names, so a reader can open the file at the keyword."""
+    doc, sep, pointer = location.partition("#")
+    uri = {"producer": left, "consumer": right}.get(doc, doc)
+    return f"{_short_uri(uri)}{sep}{pointer}"
+
+
 def edge_details(edge: EdgeResult) -> str:
     """Every problem of every failing step, and the witnesses, as plain text lines."""
     lines = [f"{edge.producer.label()} -> {edge.consumer.label()} ({edge.kind})"]
@@ -51,13 +66,13 @@ def edge_details(edge: EdgeResult) -> str:
     if edge.note:
         lines.append(f"note: {edge.note}")
     for s in edge.failing:
-        lines.append(f"[{s.verdict}] {s.step}: {s.left} ⊆ {s.right}")
+        lines.append(f"[{s.verdict}] {s.step}: {_short_uri(s.left)} ⊆ {_short_uri(s.right)}")
         if s.reason:
             lines.append(f"  reason: {s.reason}")
         for p in s.problems:
             lines.append(f"  {p.kind} at {p.instance_pointer or '/'}: {p.message}")
-            lines.append(f"    producer: {p.producer_location}")
-            lines.append(f"    consumer: {p.consumer_location}")
+            lines.append(f"    producer: {_schema_location(p.producer_location, s.left, s.right)}")
+            lines.append(f"    consumer: {_schema_location(p.consumer_location, s.left, s.right)}")
         if s.has_witness:
             lines.append(f"  witness: {_witness_text(s)}")
     return "\n".join(lines)
@@ -175,6 +190,24 @@ def render_github(report: CheckReport, *, prefix: str = "") -> str:
         f"{s['incompatible']} incompatible, {s['unknown']} unknown, {s['unchecked']} unchecked"
     )
     return "\n".join(out) + "\n"
+
+
+def render_github_diagnostics(diagnostics: Sequence[Diagnostic], *, prefix: str = "") -> str:
+    """A workspace that does not load, as GitHub annotations on the files and lines at fault
+    (so a broken teamrel.yaml or contract is marked in the pull request, not only in the log)."""
+    out: list[str] = []
+    for d in diagnostics:
+        command = "error" if d.severity == "error" else "warning"
+        props: list[str] = []
+        path = _path(prefix, d.file)
+        if path:
+            props.append(f"file={_gh_prop(path)}")
+            if d.line:
+                props.append(f"line={d.line}")
+        props.append(f"title={_gh_prop(f'teamrel workspace: {d.code}')}")
+        where = f"#{d.pointer}: " if d.pointer else ""
+        out.append(f"::{command} {','.join(props)}::{_gh_data(where + d.message)}")
+    return "\n".join(out) + ("\n" if out else "")
 
 
 # --------------------------------------------------------------------------- SARIF 2.1.0

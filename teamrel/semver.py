@@ -190,8 +190,11 @@ def check_bump(
             f"{old} -> {new} only changes the pre-release; a {required} change needs {suggested}",
             suggested,
         )
+    # Below 1.0.0 the levels shift (Cargo): 0.1.0 -> 0.1.1 is a "minor" step, which reads as
+    # a mistake to anyone who sees a patch bump unless the rule is named.
+    rule = " (below 1.0.0, 0.y.z: y is the breaking level)" if old.major == 0 else ""
     return bump, BumpFinding(
         "bump-too-small",
-        f"{old} -> {new} is a {bump} bump; a {required} change needs {suggested}",
+        f"{old} -> {new} is a {bump} bump{rule}; a {required} change needs {suggested}",
         suggested,
     )

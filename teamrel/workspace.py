@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from teamrel.canonical import DIGEST_PREFIX, JSON, canonical_json
-from teamrel.contracts import SchemaLoader
+from teamrel.contracts import SchemaLoader, missing_file
 from teamrel.errors import Diagnostic, InputError, WorkspaceError, errors_of
 from teamrel.graph import GraphEdge, GraphNode, TeamGraph
 from teamrel.models import (
@@ -158,9 +158,11 @@ def load_workspace(root: Path) -> Workspace:
     if report.workspace is None:
         errors = errors_of(report.diagnostics)
         n = len(errors)
-        first = f": {errors[0]}" if errors else ""
+        # The problems themselves travel in `diagnostics` (the CLI prints one per line, JSON
+        # lists them): repeating the first here printed it twice. They may also lie in a
+        # contract or prompt, not in teamrel.yaml.
         raise WorkspaceError(
-            f"{WORKSPACE_FILE} has {n} problem{'s' if n != 1 else ''}{first}",
+            f"the workspace at {root} does not load: {n} problem{'s' if n != 1 else ''}",
             report.diagnostics,
         )
     return report.workspace
@@ -645,7 +647,7 @@ class _Loader:
             try:
                 rel = self.schemas.path(src, what="schema path")
             except InputError as err:
-                code = "missing-file" if "no such file" in err.message else "path-refused"
+                code = "missing-file" if missing_file(err.message) else "path-refused"
                 self.diag(code, ptr, err.message)
                 return False, None
             doc, problems = self.schemas.resolve(rel)
@@ -678,7 +680,7 @@ class _Loader:
         try:
             rel = self.schemas.path(raw, what="prompt")
         except InputError as err:
-            code = "missing-file" if "no such file" in err.message else "path-refused"
+            code = "missing-file" if missing_file(err.message) else "path-refused"
             self.diag(code, ptr, err.message)
             return None
         if rel not in self.prompts:

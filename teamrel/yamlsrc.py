@@ -344,6 +344,14 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         msg = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
         diag = Diagnostic(code="yaml", message=f"invalid YAML: {msg}", file=file, line=line)
         raise YamlError(f"{file}: invalid YAML: {msg}", [diag]) from None
+    except yaml.reader.ReaderError as err:
+        # a control character (NUL, ...): name the line and the character, not a position
+        # in "<unicode string>"
+        line = text.count("\n", 0, err.position) + 1
+        what = f"U+{err.character:04X}" if isinstance(err.character, int) else repr(err.character)
+        msg = f"invalid YAML: control character {what} is not allowed"
+        diag = Diagnostic(code="yaml", message=msg, file=file, line=line)
+        raise YamlError(f"{file}:{line}: {msg}", [diag]) from None
     except yaml.YAMLError as err:
         diag = Diagnostic(code="yaml", message=f"invalid YAML: {err}", file=file)
         raise YamlError(f"{file}: invalid YAML: {err}", [diag]) from None
@@ -371,6 +379,8 @@ def load_yaml(path: Path, file: str | None = None, *, max_bytes: int = MAX_YAML_
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        msg = f"not UTF-8 (byte {err.start})"
-        raise YamlError(f"{name}: {msg}", [Diagnostic("encoding", msg, file=name)]) from None
+        line = raw.count(b"\n", 0, err.start) + 1
+        msg = f"not UTF-8 (byte {err.start}: {raw[err.start : err.end]!r})"
+        diag = Diagnostic("encoding", msg, file=name, line=line)
+        raise YamlError(f"{name}:{line}: {msg}", [diag]) from None
     return parse_yaml(text, name)

@@ -17,8 +17,14 @@ from rich.markup import escape
 from teamrel.check import CheckReport, EdgeResult
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from teamrel.reporting import edge_details, render_github, render_junit, render_sarif
+from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError, WorkspaceError
+from teamrel.reporting import (
+    edge_details,
+    render_github,
+    render_github_diagnostics,
+    render_junit,
+    render_sarif,
+)
 
 FORMATS = ("text", "json", "junit", "github", "sarif")
 
@@ -174,14 +180,21 @@ def check_command(
         if unknown not in (None, "fail", "warn"):
             raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
         c = context(ctx)
-        report = c.check(
-            members=member or (),
-            changed_since=changed_since,
-            against=against,
-            unknown=unknown,  # type: ignore[arg-type]
-            format_assertion=format_assertion,
-            use_cache=not no_cache,
-        )
+        try:
+            report = c.check(
+                members=member or (),
+                changed_since=changed_since,
+                against=against,
+                unknown=unknown,  # type: ignore[arg-type]
+                format_assertion=format_assertion,
+                use_cache=not no_cache,
+            )
+        except WorkspaceError as err:
+            if f == "github" and output is None:  # annotate the files at fault, then exit 3
+                typer.echo(
+                    render_github_diagnostics(err.diagnostics, prefix=_prefix(c.root)), nl=False
+                )
+            raise
         code = EXIT_OK if report.passed else EXIT_FINDINGS
         prefix = _prefix(c.root)
         text: str | None = None

@@ -29,6 +29,9 @@ _ACTION = {
     "unchanged": (" ", "dim"),
 }
 _CATEGORY = {"breaking": "bold red", "non-breaking": "green", "metadata-only": "cyan"}
+#: Above this many lines, a list of uneventful rows (new members, compatible handoffs) is
+#: folded into a count unless --explain.
+_COLLAPSE_OVER = 30
 
 
 def _value(v: Any) -> str:
@@ -52,6 +55,16 @@ def _p(out: Console, text: str) -> None:
     out.print(text, markup=True, highlight=False)
 
 
+def _prompt_diff(out: Console, diff: str, *, explain: bool) -> None:
+    lines = diff.splitlines()
+    shown = lines if explain else lines[:12]
+    for line in shown:
+        colour = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+        _p(out, f"      [{colour}]{escape(line)}[/]")
+    if len(shown) < len(lines):
+        _p(out, f"      [dim]... {len(lines) - len(shown)} more lines (--explain)[/]")
+
+
 def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
     sign, style = _ACTION[m["action"]]
     cat = m.get("category")
@@ -62,6 +75,9 @@ def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
             for r in m["reasons"]:
                 _p(out, f"    [dim]{escape(r)}[/]")
         return
+    # what the change does to the contracts first: that is what can break a neighbour
+    for s in m["schema_changes"]:
+        _p(out, f"    {escape(s['summary'])}")
     for c in m["changes"]:
         if c["field"] == "tools":
             what = f"+ {c['new']}" if c.get("new") else f"- {c['old']}"
@@ -69,20 +85,14 @@ def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
         elif c["field"] != "version":
             old, new = escape(_value(c["old"])), escape(_value(c["new"]))
             _p(out, f"    {escape(c['field'])}: {old} -> {new}")
-    for s in m["schema_changes"]:
-        _p(out, f"    {escape(s['summary'])}")
-    if m.get("prompt_diff"):
-        lines = m["prompt_diff"].splitlines()
-        shown = lines if explain else lines[:12]
-        for line in shown:
-            colour = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-            _p(out, f"      [{colour}]{escape(line)}[/]")
-        if len(shown) < len(lines):
-            _p(out, f"      [dim]... {len(lines) - len(shown)} more lines (--explain)[/]")
+        if c["field"] == "prompt":  # the text diff right under the digests it explains
+            _prompt_diff(out, m.get("prompt_diff") or "", explain=explain)
+    if m.get("prompt_diff") and not any(c["field"] == "prompt" for c in m["changes"]):
+        _prompt_diff(out, m["prompt_diff"], explain=explain)
     sv = m.get("semver")
     if sv:
         if sv["ok"]:
-            _p(out, f"    [dim]semver: {sv['bump']} bump, {sv['required']} required: ok[/]")
+            _p(out, f"    [dim]semver: ok, {sv['bump']} bump (at least {sv['required']} needed)[/]")
         else:
             _p(out, f"    [bold red]semver: {escape(sv['message'])}[/]")
     radius = m["blast_radius"]
@@ -124,30 +134,47 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
     if quiet:
         return
     changed = [m for m in doc["members"] if m["action"] != "unchanged"]
+    # A first release of a large team adds every member: list the adds that need attention
+    # and count the rest, or the changes that matter drown in a thousand "+" lines.
+    quiet_adds = [m for m in changed if m["action"] == "add" and m.get("category") != "breaking"]
+    collapse_adds = not explain and len(quiet_adds) > _COLLAPSE_OVER
+    folded = {id(m) for m in quiet_adds} if collapse_adds else set()
+    listed = [m for m in changed if id(m) not in folded]
     if changed:
         _p(out, "\n[bold]Members[/]")
-        for m in changed:
+        for m in listed:
             _member(out, m, explain=explain)
+        if collapse_adds:
+            _p(out, f"[green]+ {len(quiet_adds)} new members[/] [dim](--explain lists them)[/]")
     unchanged = [m["name"] for m in doc["members"] if m["action"] == "unchanged"]
-    if unchanged:
-        _p(out, f"  [dim]unchanged: {escape(_names(unchanged, explain=explain))}[/]")
+    if unchanged and (explain or len(unchanged) <= 12):
+        _p(out, f"  [dim]unchanged: {escape(', '.join(unchanged))}[/]")
+    elif unchanged:
+        _p(out, f"  [dim]unchanged: {len(unchanged)} members (--explain lists them)[/]")
     if doc["waves"]:
         _p(out, "\n[bold]Release order[/]")
         for w in doc["waves"]:
             verb = "remove" if w["action"] == "remove" else "ship"
-            names = _names(w["members"], explain=explain, limit=40)
+            names = _names(w["members"], explain=explain, limit=8)
+            if len(w["members"]) > 8 and not explain:
+                names = f"{len(w['members'])} members: {names}"
             _p(out, f"  wave {w['wave']}: {verb} {escape(names)}")
     touched = {m["name"] for m in changed}
     edges = doc["handoffs"]
-    shown = [
-        e
-        for e in edges
-        if explain
-        or e["verdict"] != "compatible"
-        or e["producer"]["name"] in touched
-        or e["consumer"]["name"] in touched
-        or len(edges) <= 30
-    ]
+    # Every verdict that is not "compatible" is always shown; compatible handoffs are listed
+    # on a small team, and on a large one only those touching a change (while there are few
+    # of them): the rest is a count, --explain and --format json give the full list.
+    if explain or len(edges) <= _COLLAPSE_OVER:
+        shown = edges
+    else:
+        near = [
+            e
+            for e in edges
+            if e["verdict"] == "compatible"
+            and (e["producer"]["name"] in touched or e["consumer"]["name"] in touched)
+        ]
+        keep = {id(e) for e in near} if len(near) <= _COLLAPSE_OVER else set()
+        shown = [e for e in edges if e["verdict"] != "compatible" or id(e) in keep]
     if shown:
         _p(out, "\n[bold]Handoffs[/]")
         for e in shown:
@@ -168,8 +195,11 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
                         import json
 
                         _p(out, f"      [dim]witness: {escape(json.dumps(s['witness']))}[/]")
-        if len(shown) < len(edges):
-            _p(out, f"  [dim]... {len(edges) - len(shown)} more compatible handoffs (--explain)[/]")
+    if len(shown) < len(edges):
+        if not shown:
+            _p(out, "\n[bold]Handoffs[/]")
+        more = "more " if shown else ""
+        _p(out, f"  [dim]... {len(edges) - len(shown)} {more}compatible handoffs (--explain)[/]")
 
 
 @app.command("plan")

@@ -125,6 +125,11 @@ def test_member_selection(tmp_path: Path) -> None:
     assert [e["key"] for e in doc["edges"]] == ["b->c"] and doc["selected_members"] == ["c"]
     code, out = invoke("-C", str(broken(tmp_path / "y")), "check", "-m", "nobody")
     assert code == 2
+    # an empty or mistyped name is quoted (not "no member named  in team ...") with a guess
+    result = runner.invoke(app, ["-C", str(tmp_path / "y" / "ws"), "check", "-m", "", "-m", "bb"])
+    assert result.exit_code == 2
+    assert "--member: no member named '', 'bb' in team" in result.stderr
+    assert "(did you mean 'b'?)" in result.stderr
 
 
 def test_unknown_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,6 +156,13 @@ def test_bad_input_exits_3(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["ok"] is False and doc["error"] == "WorkspaceError"
     assert invoke("-C", str(root), "check", "--format", "yaml")[0] == 2
+    # in GitHub Actions the broken workspace is annotated where it breaks, then exit 3
+    code, out = invoke("-C", str(root), "check", "--format", "github")
+    assert code == 3
+    lines = [line for line in out.splitlines() if line]
+    assert lines and all(line.startswith("::error file=") for line in lines), out
+    assert ",title=teamrel workspace%3A missing-file::#/members/" in lines[0]
+    assert "'contracts/in.json': no such file" in out
 
 
 def test_changed_since_outside_git_is_a_usage_error(tmp_path: Path) -> None:
@@ -206,7 +218,10 @@ def test_against_an_environment_uses_its_live_release(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["base"]["kind"] == "env" and doc["base"]["env"] == "staging"
     assert doc["base"]["release"] == "r1"
-    assert invoke("-C", str(root), "check", "--against", "prod")[0] == 2  # not declared
+    result = runner.invoke(app, ["-C", str(root), "check", "--against", "r9"])
+    assert result.exit_code == 2  # neither a declared environment nor a release: say both
+    assert "--against 'r9': no environment, release under manifests/" in result.stderr
+    assert "environments: staging" in result.stderr
     # plan against the environment sees the change
     code, out = invoke("-C", str(root), "plan", "--env", "staging", "--format", "json")
     assert code == 1
@@ -230,5 +245,8 @@ def test_changed_since_checks_only_the_edges_of_changed_members(tmp_path: Path) 
     doc = json.loads(out)
     assert code == 0 and doc["selected_members"] == ["c"]
     assert [e["key"] for e in doc["edges"]] == ["b->c"]
-    code, out = invoke("-C", str(root), "check", "--changed-since", "no-such-branch")
-    assert code == 2
+    result = runner.invoke(app, ["-C", str(root), "check", "--changed-since", "no-such-branch"])
+    assert result.exit_code == 2
+    # not "git rev-parse --verify --quiet no-such-branch^{commit} failed: exit status 1"
+    assert "--changed-since 'no-such-branch': no such commit, branch or tag" in result.stderr
+    assert "fetch-depth" in result.stderr and "rev-parse" not in result.stderr

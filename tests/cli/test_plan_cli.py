@@ -67,6 +67,12 @@ def test_json_and_out(demo_copy: Path, tmp_path: Path) -> None:
     assert saved.desired_members == doc["desired_members"]
     code, out = invoke("-C", str(demo_copy), "plan", "--out", str(tmp_path / "p2.json"))
     assert code == 0 and "plan saved to" in out
+    # a missing directory names the plan file, not the temporary file written first
+    missing = tmp_path / "no-such-dir" / "plan.json"
+    result = runner.invoke(app, ["-C", str(demo_copy), "plan", "--out", str(missing)])
+    assert result.exit_code == 3
+    assert f"cannot write the plan to {missing}: No such file or directory" in result.stderr
+    assert ".tmp" not in result.stderr
 
 
 def test_base_selection_and_usage_errors(demo_copy: Path) -> None:
@@ -114,3 +120,79 @@ def test_release_applies_exactly_the_reviewed_plan(demo_copy: Path, tmp_path: Pa
     prompt.write_text(prompt.read_text() + "\nNever use exclamation marks.\n")
     code, _ = invoke("-C", str(demo_copy), "release", "--plan", str(saved), "--name", "r2")
     assert code == 3
+
+
+def _gen_team():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    repo = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("gen_team", repo / "bench" / "gen_team.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_large_team_plan_stays_readable(tmp_path: Path) -> None:
+    # a release manager reads the text plan: on a large team the uneventful rows (new or
+    # unchanged members, compatible handoffs away from the change) fold into counts
+    root = tmp_path / "big"
+    bad = _gen_team().generate(60, 240, root, incompatible=1, seed=3)
+    code, out = invoke("-C", str(root), "plan")
+    assert code == 1, out
+    lines = out.splitlines()
+    assert lines[0].startswith("Plan: 0 to change, 60 to add (2 breaking), 0 to remove")
+    assert sum(1 for line in lines if line.startswith("+ ")) == 3  # 2 breaking + the count
+    assert "+ 58 new members (--explain lists them)" in lines
+    assert [line.split()[0] for line in lines if "@" in line and "->" in line] == ["incompatible"]
+    assert f"... {241 - 1} more compatible handoffs (--explain)" in out
+    assert f"✗ {bad[0]}: " in out
+    assert all(len(line) < 200 for line in lines if line.startswith("  wave "))
+    assert len(lines) < 60, out
+    code, explained = invoke("-C", str(root), "plan", "--explain")
+    assert explained.count("\n+ ") == 60
+    assert explained.count("compatible   ") == 240
+
+    # released, then one agent changes: only its handoffs are listed, the rest is counted
+    gen = _gen_team()
+    gen.generate(60, 240, root, seed=3)
+    release_base(root)
+    yaml = root / "teamrel.yaml"
+    text = yaml.read_text()
+    prompt = root / "prompts" / "agent-00030.md"
+    prompt.write_text(prompt.read_text() + "One more rule.\n")
+    entry = text.index("  agent-00030:")
+    at = text.index("version: ", entry) + len("version: ")
+    old = text[at : text.index("\n", at)]
+    major, minor, patch = old.split(".")
+    yaml.write_text(text[:at] + f"{major}.{minor}.{int(patch) + 1}" + text[at + len(old) :])
+    code, out = invoke("-C", str(root), "plan")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("Plan: 1 to change, 0 to add, 0 to remove · 240 handoffs")
+    assert "  unchanged: 59 members (--explain lists them)" in lines
+    listed = [line for line in lines if line.startswith("  compatible ")]
+    assert listed and all("agent-00030@" in line for line in listed)
+    assert f"... {240 - len(listed)} more compatible handoffs (--explain)" in out
+    assert "semver: ok, patch bump (at least patch needed)" in out
+
+
+def test_member_block_reads_contract_change_then_prompt_with_its_diff(example_copy) -> None:  # type: ignore[no-untyped-def]
+    root = example_copy("story-b-enum-minor-bump")
+    code, out = invoke("-C", str(root), "plan")
+    assert code == 1, out
+    lines = out.splitlines()
+    head = lines.index("~ router 2.1.0 -> 2.2.0 (agent)  breaking")
+    schema = lines.index('    output widened: may now send intent="cancel_subscription"')
+    prompt = next(i for i, line in enumerate(lines) if line.startswith("    prompt: "))
+    assert head < schema < prompt
+    assert lines[prompt + 1] == "      --- router@2.1.0"  # the diff sits under its digests
+
+
+def test_a_manifest_of_another_team_is_refused_by_name(demo_copy: Path, example_copy) -> None:  # type: ignore[no-untyped-def]
+    other = example_copy("story-b-enum-minor-bump") / "manifests" / "story-b" / "r1.json"
+    for args in (["plan", "--base", str(other)], ["check", "--against", str(other)]):
+        result = runner.invoke(app, ["-C", str(demo_copy), *args])
+        assert result.exit_code == 3, result.output
+        # not "snapshot of member sha256:... is missing" under the wrong team's directory
+        assert "manifest of team 'story-b', but this workspace is team 'support'" in (result.stderr)

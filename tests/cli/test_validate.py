@@ -429,3 +429,22 @@ def test_unreadable_workspace_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyP
     code, out = invoke("-C", str(tmp_path), "validate")
     assert code == 3
     assert "Permission denied" in out and "teamrel.yaml" in out
+
+
+def test_the_annotated_example_of_the_docs_is_a_valid_workspace(demo_copy: Path) -> None:
+    # docs/workspace.md's "complete annotated example" once listed a tool twice and a handoff
+    # from a member it does not declare: copying it gave errors beyond the missing files
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "workspace.md").read_text()
+    example = docs.split("## A complete annotated example", 1)[1]
+    example = example.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (demo_copy / "teamrel.yaml").write_text(example)
+    _, doc = validate_json(demo_copy)
+    for d in doc["diagnostics"]:  # files the example names beyond the demo's own
+        assert d["code"] == "missing-file", d
+        rel = d["message"].rsplit("(", 1)[1].rstrip(")")
+        path = demo_copy / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}" if rel.endswith(".json") else "Draft it.\n")
+    code, doc = validate_json(demo_copy)
+    assert code == 0 and doc["valid"] is True, doc["diagnostics"]
+    assert doc["members"] == 3

@@ -244,6 +244,34 @@ def test_size_and_depth_caps(tmp_path: Path) -> None:
     assert doc is None and probs[0].code == "too-deep"
 
 
+def test_too_large_file_is_never_parsed_for_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a 50 MB contract took 17 s and 570 MB to be refused: the line map parsed it whole
+    write(tmp_path, "big.json", {"description": "x" * 200})
+    calls: list[str] = []
+    import teamrel.contracts as contracts_mod
+
+    real = contracts_mod.parse_yaml
+    monkeypatch.setattr(contracts_mod, "parse_yaml", lambda t, f: calls.append(f) or real(t, f))
+    doc, probs = SchemaLoader(tmp_path, max_bytes=100).resolve("big.json")
+    assert doc is None and [p.code for p in probs] == ["too-large"]
+    assert probs[0].file == "big.json" and probs[0].line is None
+    assert calls == []
+
+
+def test_directory_where_a_file_is_expected(tmp_path: Path) -> None:
+    (tmp_path / "a.json").mkdir()
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        resolve_path(tmp_path, "a.json")
+    write(tmp_path, "b.json", {"$ref": "a.json"})
+    assert problems(tmp_path, "b.json") == [("ref-missing", "b.json", "/$ref")]
+    if hasattr(os, "mkfifo"):  # a FIFO would block the reader: refused by its kind
+        os.mkfifo(tmp_path / "f.json")
+        with pytest.raises(InputError, match=r"'f\.json' is not a regular file"):
+            resolve_path(tmp_path, "f.json")
+
+
 def test_problems_of_referenced_files_reported(tmp_path: Path) -> None:
     write(tmp_path, "a.json", {"$ref": "b.json"})
     write(tmp_path, "b.json", {"type": 5})

@@ -115,6 +115,17 @@ def test_empty_base_adds_everything(tmp_path: Path) -> None:
     ]
 
 
+def test_breaking_new_members_are_counted_with_the_adds(tmp_path: Path) -> None:
+    # a first release whose handoffs do not hold: "0 to change (2 breaking)" read as nonsense
+    narrow = closed(["id", "tier"], id={"type": "string", "maxLength": 5}, tier=TIER)
+    fs = files(**{"contracts/escalation_in.json": narrow})
+    root = write_workspace(tmp_path / "ws", members=members(), handoffs=HANDOFFS, files=fs)
+    doc = plan_of(root)
+    assert doc["summary"]["breaking"] >= 1 and not doc["passed"]
+    line = doc["summary"]["line"]
+    assert line.startswith(f"Plan: 0 to change, 4 to add ({doc['summary']['breaking']} breaking)")
+
+
 def test_prompt_change_is_non_breaking_and_needs_a_patch(tmp_path: Path) -> None:
     root = released(tmp_path)
     change(root, versions={"router": "2.0.1"}, **{"prompts/router.md": "Route it.\nBe terse.\n"})
@@ -125,6 +136,10 @@ def test_prompt_change_is_non_breaking_and_needs_a_patch(tmp_path: Path) -> None
     assert any(c["field"] == "prompt" for c in router["changes"])
     assert "-Keep it short." in router["prompt_diff"] and "+Be terse." in router["prompt_diff"]
     assert router["semver"]["required"] == "patch" and router["semver"]["ok"]
+    # --explain says why it is non-breaking, not only why something breaks
+    assert router["reasons"] == [
+        "non-breaking: prompt changed, and no handoff breaks because of it"
+    ]
     assert router["blast_radius"]["downstream"] == ["billing", "escalation"]
     assert doc["passed"] and doc["has_changes"]
     assert doc["summary"]["line"] == (
@@ -150,6 +165,9 @@ def test_metadata_only(tmp_path: Path) -> None:
     billing = member(doc, "billing")
     assert billing["category"] == "metadata-only"
     assert {"field": "metadata.owner", "old": None, "new": "payments"} in billing["changes"]
+    assert billing["reasons"] == [
+        "metadata-only: only metadata changed, nothing a neighbour could notice"
+    ]
 
 
 def test_two_hop_null_breaks_escalation_and_flags_the_bumps(tmp_path: Path) -> None:

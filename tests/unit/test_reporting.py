@@ -17,8 +17,15 @@ from lxml import etree
 
 from teamrel.check import CheckReport, EdgeEnd, EdgeResult, StepResult
 from teamrel.compat import Problem
+from teamrel.errors import Diagnostic
 from teamrel.models import Source
-from teamrel.reporting import render_github, render_junit, render_sarif
+from teamrel.reporting import (
+    edge_details,
+    render_github,
+    render_github_diagnostics,
+    render_junit,
+    render_sarif,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -161,3 +168,26 @@ def test_github_unknown_is_a_warning_under_warn() -> None:
     out = render_github(_report("warn"))
     assert "::warning title=" not in out  # it has a file
     assert "::warning file=teamrel.yaml,line=42,title=unknown handoff router->escalation::" in out
+
+
+def test_edge_details_name_the_schema_files_not_placeholders() -> None:
+    # "producer: producer#/properties/intent" told the reader nothing about which file to open
+    text = edge_details(_edge("incompatible"))
+    assert "[incompatible] producer-consumer: contracts/triaged.json ⊆ " in text
+    assert "    producer: contracts/triaged.json#/properties/intent" in text
+    assert "    consumer: contracts/billing_input.json#/properties/intent" in text
+    assert "file:///" not in text and "producer#" not in text
+
+
+def test_github_annotations_for_a_workspace_that_does_not_load() -> None:
+    diags = [
+        Diagnostic("path-refused", "prompt '../x' escapes, really", "teamrel.yaml", 14, "/m/p"),
+        Diagnostic("cycle", "a -> a", "teamrel.yaml", None, "/handoffs/0", "warning"),
+    ]
+    text = render_github_diagnostics(diags, prefix="team")
+    assert text.splitlines() == [
+        "::error file=team/teamrel.yaml,line=14,title=teamrel workspace%3A path-refused::"
+        "#/m/p: prompt '../x' escapes, really",
+        "::warning file=team/teamrel.yaml,title=teamrel workspace%3A cycle::#/handoffs/0: a -> a",
+    ]
+    assert render_github_diagnostics([]) == ""

@@ -102,7 +102,14 @@ def test_below_one_uses_cargo_convention() -> None:
     assert check_bump("0.3.1", "0.4.0", "major")[1] is None
     _, finding = check_bump("0.3.1", "0.3.2", "major")
     assert finding is not None and finding.suggested == "0.4.0"
+    # "0.3.1 -> 0.3.2 is a minor bump" looked wrong to a reader who sees a patch: name the rule
+    assert finding.message == (
+        "0.3.1 -> 0.3.2 is a minor bump (below 1.0.0, 0.y.z: y is the breaking level); "
+        "a major change needs 0.4.0"
+    )
     assert check_bump("0.3.1", "0.3.2", "minor")[1] is None
+    _, finding = check_bump("1.4.0", "1.4.1", "major")
+    assert finding is not None and "below 1.0.0" not in finding.message
 
 
 def test_moving_on_from_a_prerelease_allows_any_change() -> None:

@@ -401,6 +401,26 @@ def _gen_team():  # type: ignore[no-untyped-def]
     return mod
 
 
+def test_bench_generator_never_deletes_what_it_did_not_write(tmp_path: Path) -> None:
+    gen = _gen_team()
+    precious = tmp_path / "repo"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="refusing to replace"):
+        gen.generate(10, 10, precious)  # `gen_team.py 10 10 .` in a repository
+    assert (precious / "notes.txt").read_text() == "keep me"
+    # a failed run leaves no half-written workspace behind
+    with pytest.raises(SystemExit, match="could only place"):
+        gen.generate(3, 3, tmp_path / "tiny")
+    assert not (tmp_path / "tiny").exists()
+    # its own earlier output, and an empty directory, are fine to replace
+    gen.generate(20, 20, tmp_path / "again")
+    gen.generate(20, 20, tmp_path / "again")
+    (tmp_path / "empty").mkdir()
+    gen.generate(20, 20, tmp_path / "empty")
+    assert (tmp_path / "empty" / "teamrel.yaml").is_file()
+
+
 def test_bench_generator_makes_a_valid_deterministic_team(tmp_path: Path) -> None:
     gen = _gen_team()
     bad = gen.generate(40, 120, tmp_path / "a", tools=3, incompatible=4, seed=5)

@@ -90,6 +90,21 @@ def test_syntax_error_has_line() -> None:
     assert d.file == "t.yaml" and d.line is not None and d.line >= 2
 
 
+def test_control_character_and_bad_encoding_name_the_line(tmp_path: Path) -> None:
+    # was: 'invalid YAML: unacceptable character #x0000 ... in "<unicode string>", position 9'
+    with pytest.raises(YamlError) as info:
+        parse_yaml("team: a\nb: sup\x00x\n", "t.yaml")
+    (d,) = info.value.diagnostics
+    assert (d.code, d.line) == ("yaml", 2)
+    assert d.message == "invalid YAML: control character U+0000 is not allowed"
+    p = tmp_path / "t.yaml"
+    p.write_bytes(b"team: a\nmembers:\n  b\xff: {}\n")
+    with pytest.raises(YamlError) as info:
+        load_yaml(p)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.line) == ("encoding", 3) and "byte 20" in d.message
+
+
 def test_deep_nesting_refused() -> None:
     with pytest.raises(YamlError):
         parse_yaml("a: " + "[" * 300 + "]" * 300, "t.yaml")
