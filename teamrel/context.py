@@ -52,6 +52,12 @@ class Context:
         """The workspace directory (found on first use)."""
         if self._root is None:
             if self._workspace_arg is not None:
+                if not self._workspace_arg.is_dir():
+                    raise WorkspaceNotFound(
+                        f"{self._workspace_arg}: no such directory"
+                        if not self._workspace_arg.exists()
+                        else f"{self._workspace_arg}: not a directory"
+                    )
                 if not (self._workspace_arg / WORKSPACE_FILE).is_file():
                     raise WorkspaceNotFound(
                         f"{self._workspace_arg}: no {WORKSPACE_FILE} in this directory"

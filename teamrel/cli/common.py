@@ -64,7 +64,8 @@ def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
     opts = options(ctx)
     return Console(
         stderr=stderr,
-        no_color=not opts.color,
+        # None lets rich honour the NO_COLOR convention when --no-color is not given
+        no_color=None if opts.color else True,
         highlight=False,
         soft_wrap=True,
         color_system="auto" if opts.color else None,

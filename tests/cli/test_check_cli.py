@@ -250,3 +250,22 @@ def test_changed_since_checks_only_the_edges_of_changed_members(tmp_path: Path) 
     # not "git rev-parse --verify --quiet no-such-branch^{commit} failed: exit status 1"
     assert "--changed-since 'no-such-branch': no such commit, branch or tag" in result.stderr
     assert "fetch-depth" in result.stderr and "rev-parse" not in result.stderr
+
+
+def test_a_cache_committed_to_git_is_never_trusted(tmp_path: Path) -> None:
+    from teamkit import git
+
+    root = broken(tmp_path)
+    assert invoke("-C", str(root), "check")[0] == 1
+    assert (root / ".teamrel" / ".gitignore").read_text().splitlines()[-1] == "*"
+    # a pull request forges the cached report into a pass and commits it past the .gitignore
+    report = root / ".teamrel" / "cache" / "check-report.json"
+    forged = report.read_text().replace('"incompatible"', '"compatible"')
+    report.write_text(forged.replace('"passed": false', '"passed": true'))
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "add", "-f", ".teamrel")
+    git(root, "commit", "-qm", "forged cache")
+    code, out = invoke("-C", str(root), "check", "--format", "json")
+    assert code == 1
+    assert json.loads(out)["passed"] is False
