@@ -16,7 +16,6 @@ Categories, as SQLMesh classifies model changes:
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -41,6 +40,7 @@ from teamrel.check import (
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.graph import GraphEdge, TeamGraph
+from teamrel.memberdiff import field_changes
 from teamrel.models import ResolvedMember, SchemaDoc
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
@@ -48,8 +48,6 @@ from teamrel.workspace import Workspace
 #: Major version of the plan document; a reader refuses any other.
 PLAN_FORMAT_VERSION = 1
 #: Lines of unified prompt diff kept in a plan (the full diff with `explain`).
-PROMPT_DIFF_LINES = 40
-PROMPT_DIFF_LINES_EXPLAIN = 400
 
 Action = Literal["add", "change", "remove", "unchanged"]
 Category = Literal["breaking", "non-breaking", "metadata-only"]
@@ -403,85 +401,6 @@ def _schema_roles(m: ResolvedMember) -> dict[str, SchemaDoc | None]:
 
 
 # --------------------------------------------------------------------------- field diffs
-
-
-def _prompt(m: ResolvedMember) -> tuple[str | None, str | None]:
-    p = m.spec.get("prompt")
-    if isinstance(p, dict):
-        text = p.get("text")
-        sha = p.get("sha256")
-        return (str(sha) if sha is not None else None, str(text) if text is not None else None)
-    return (None, None)
-
-
-def _model(m: ResolvedMember) -> dict[str, Any]:
-    model = m.spec.get("model")
-    return model if isinstance(model, dict) else {}
-
-
-def _evals(m: ResolvedMember) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for e in m.spec.get("evals") or []:
-        if isinstance(e, dict):
-            out[str(e.get("suite"))] = dict(e.get("metrics") or {})
-    return out
-
-
-def field_changes(
-    old: ResolvedMember, new: ResolvedMember, *, explain: bool = False
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Field-level differences (version, model, parameters, prompt, tools, evals, metadata)
-    and a unified diff of the prompt text (None when the prompt is unchanged)."""
-    out: list[dict[str, Any]] = []
-
-    def add(name: str, a: Any, b: Any) -> None:
-        if a != b:
-            out.append({"field": name, "old": a, "new": b})
-
-    add("version", old.version, new.version)
-    add("description", old.spec.get("description"), new.spec.get("description"))
-    mo, mn = _model(old), _model(new)
-    add("model.provider", mo.get("provider"), mn.get("provider"))
-    add("model.id", mo.get("id"), mn.get("id"))
-    po, pn = dict(mo.get("parameters") or {}), dict(mn.get("parameters") or {})
-    for key in sorted(set(po) | set(pn)):
-        add(f"model.parameters.{key}", po.get(key), pn.get(key))
-    (so, to), (sn, tn) = _prompt(old), _prompt(new)
-    diff_text: str | None = None
-    if so != sn:
-        out.append({"field": "prompt", "old": so, "new": sn})
-        if to is not None and tn is not None:
-            lines = list(
-                difflib.unified_diff(
-                    to.splitlines(),
-                    tn.splitlines(),
-                    fromfile=f"{old.name or 'old'}@{old.version}",
-                    tofile=f"{new.name or 'new'}@{new.version}",
-                    lineterm="",
-                    n=1,
-                )
-            )
-            limit = PROMPT_DIFF_LINES_EXPLAIN if explain else PROMPT_DIFF_LINES
-            if len(lines) > limit:
-                lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
-            diff_text = "\n".join(lines)
-    to_, tn_ = set(old.tools), set(new.tools)
-    for t in sorted(tn_ - to_):
-        out.append({"field": "tools", "old": None, "new": t, "change": "added"})
-    for t in sorted(to_ - tn_):
-        out.append({"field": "tools", "old": t, "new": None, "change": "removed"})
-    eo, en = _evals(old), _evals(new)
-    for suite in sorted(set(eo) | set(en)):
-        a, b = eo.get(suite), en.get(suite)
-        if a is None or b is None:
-            add(f"evals.{suite}", a, b)
-            continue
-        for metric in sorted(set(a) | set(b)):
-            add(f"evals.{suite}.{metric}", a.get(metric), b.get(metric))
-    meto, metn = dict(old.spec.get("metadata") or {}), dict(new.spec.get("metadata") or {})
-    for key in sorted(set(meto) | set(metn)):
-        add(f"metadata.{key}", meto.get(key), metn.get(key))
-    return out, diff_text
 
 
 _SCHEMA_KEYS = frozenset({"input", "output", "input_schema", "output_schema"})

@@ -12,7 +12,6 @@ passed in as its summary: this module does not import `teamrel.check`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import getpass
 import json
 import os
@@ -50,6 +49,7 @@ from teamrel.manifest import (
     write_manifest,
     write_snapshot,
 )
+from teamrel.memberdiff import field_changes
 from teamrel.models import EnvironmentSpec, ResolvedMember
 from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
@@ -931,16 +931,15 @@ def _model_view(m: Any) -> JSON:
     return m.model_dump(mode="json") if m is not None else None
 
 
-def _prompt_text(loader: Callable[[str], ResolvedMember] | None, member_digest: str) -> str | None:
+def _snapshot(
+    loader: Callable[[str], ResolvedMember] | None, member_digest: str
+) -> ResolvedMember | None:
     if loader is None:
         return None
     try:
-        prompt = loader(member_digest).spec.get("prompt")
+        return loader(member_digest)
     except TeamrelError:
         return None  # no snapshot at hand: the digests still say what changed
-    if isinstance(prompt, dict) and isinstance(prompt.get("text"), str):
-        return str(prompt["text"])
-    return None
 
 
 def snapshot_loader(store: Store, root: Path | None, team: str) -> Callable[[str], ResolvedMember]:
@@ -996,20 +995,18 @@ def diff(
             if x != y:
                 changes[f"schemas/{role}"] = {"old": x, "new": y}
         prompt_diff: list[str] = []
-        if "prompt_digest" in changes:
-            old_text = _prompt_text(loader, old.digest)
-            new_text = _prompt_text(loader, new.digest)
-            if old_text is not None and new_text is not None:
-                prompt_diff = [
-                    line.rstrip("\n")
-                    for line in difflib.unified_diff(
-                        old_text.splitlines(keepends=True),
-                        new_text.splitlines(keepends=True),
-                        f"{name}@{old.version}",
-                        f"{name}@{new.version}",
-                        n=2,
-                    )
-                ]
+        old_member, new_member = _snapshot(loader, old.digest), _snapshot(loader, new.digest)
+        if old_member is not None and new_member is not None:
+            # field by field (model.id, each parameter, evals...) instead of whole objects
+            fields, diff_text = field_changes(
+                old_member.model_copy(update={"name": name}),
+                new_member.model_copy(update={"name": name}),
+            )
+            changes.pop("model", None)
+            for change in fields:
+                if change["field"] not in ("version", "prompt", "tools"):
+                    changes[change["field"]] = {"old": change["old"], "new": change["new"]}
+            prompt_diff = diff_text.splitlines() if diff_text else []
         out.append(MemberDiff(name, "changed", old.version, new.version, changes, prompt_diff))
     return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)
 

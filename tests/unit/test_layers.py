@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "workspace": 4,
     "compat": 5,
     "manifest": 5,
+    "memberdiff": 5,
     "store": 6,
     "semver": 7,
     "check": 7,

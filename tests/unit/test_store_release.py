@@ -227,3 +227,26 @@ def test_automatic_name_never_records_content_recorded_meanwhile(
     )
     assert (recorded.release, created) == ("r1", False)
     assert [r.release for r in store.releases("duo")] == ["r1"]
+
+
+def test_diff_with_snapshots_is_field_level(store: Store, tmp_path: Path) -> None:
+    old = _agent("You triage tickets.\n")
+    spec = {
+        **old.spec,
+        "model": {"provider": "acme", "id": "m-2", "parameters": {"temperature": 0.2}},
+        "prompt": {"sha256": "x", "text": "You triage tickets.\nBe brief.\n"},
+    }
+    new = ResolvedMember(
+        name="", kind="agent", version="1.0.0", spec=spec, digest=member_digest(spec)
+    )
+    _release(store, tmp_path, {"a": old})
+    _release(store, tmp_path, {"a": new})
+    a = rel.lookup(store, tmp_path, "duo", ENVS, "r1")
+    b = rel.lookup(store, tmp_path, "duo", ENVS, "r2")
+    d = rel.diff(a, b, "r1", "r2", loader=store.snapshot)
+    changes = d.members[0].changes
+    assert changes["model.id"] == {"old": "m-1", "new": "m-2"}
+    assert changes["model.parameters.temperature"] == {"old": None, "new": 0.2}
+    assert "model" not in changes  # not the whole model object
+    assert "+Be brief." in d.members[0].prompt_diff
+    assert d.members[0].prompt_diff[0] == "--- a@1.0.0"
