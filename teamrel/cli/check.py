@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from teamrel.check import CheckReport, EdgeResult
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError, WorkspaceError
-from teamrel.reporting import (
-    edge_details,
-    render_github,
-    render_github_diagnostics,
-    render_junit,
-    render_sarif,
-)
+
+if TYPE_CHECKING:
+    # imported when a command runs, not at start-up: `teamrel rollback` must not pay for them
+    from teamrel.check import CheckReport, EdgeResult
 
 FORMATS = ("text", "json", "junit", "github", "sarif")
 
@@ -65,6 +61,8 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
     if first and edge.verdict != "compatible":
         lines.append(st(f"        {first}"))
     if edge.verdict == "incompatible" or (verbose and edge.verdict == "unknown"):
+        from teamrel.reporting import edge_details
+
         lines.extend(st(f"        {d}") for d in edge_details(edge).splitlines()[1:])
     return lines
 
@@ -179,6 +177,13 @@ def check_command(
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {f!r}")
         if unknown not in (None, "fail", "warn"):
             raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
+        from teamrel.reporting import (
+            render_github,
+            render_github_diagnostics,
+            render_junit,
+            render_sarif,
+        )
+
         c = context(ctx)
         try:
             report = c.check(

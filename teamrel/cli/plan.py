@@ -8,7 +8,7 @@ with its field-level diff, the release waves, and the handoff verdicts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,7 +17,10 @@ from rich.markup import escape
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from teamrel.plan import Plan, member_label
+
+if TYPE_CHECKING:
+    # imported when a command runs, not at start-up: `teamrel rollback` must not pay for it
+    from teamrel.plan import Plan
 
 #: --detailed-exitcode: changes pending (2 is taken by usage errors).
 EXIT_CHANGES = 4
@@ -69,6 +72,8 @@ def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
     sign, style = _ACTION[m["action"]]
     cat = m.get("category")
     cat_text = f"  [{_CATEGORY[cat]}]{cat}[/]" if cat else ""
+    from teamrel.plan import member_label
+
     _p(out, f"[{style}]{sign} {escape(member_label(m))}[/] [dim]({m['kind']})[/]{cat_text}")
     if m["action"] != "change":
         if m["action"] == "add" and explain:
