@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import islice
 from typing import Any, ClassVar
 
 from teamrel.canonical import JSON, canonical_json
@@ -93,6 +94,13 @@ PROVED = Outcome.PROVED
 def fail(cands: Iterable[Cand] = (), reason: str | None = None) -> Outcome:
     """A failed goal."""
     return Outcome(False, list(cands), reason)
+
+
+_MISSING: Any = object()
+
+#: values generated for schemas that mean the same in every document (no `$` keyword), by
+#: content (`Prover._content_key`), as JSON text: shared across checks
+_SHARED_VALUES: dict[tuple[Any, ...], str] = {}
 
 
 class _NoValue:
@@ -209,6 +217,12 @@ class Prover:
         self.budget = budget
         self.memo: dict[Any, Outcome] = {}
         self.active: dict[Any, tuple[int, int]] = {}
+        #: goals (not decomposed sequents) being proved: the depth budget counts these
+        self.open_goals = 0
+        #: pairs of nodes known to be the same schema (or not), see `same_schema`
+        self.same_memo: dict[Any, bool] = {}
+        #: values generated for terms, by content (see `_content_key`)
+        self.values: dict[Any, tuple[JSON]] = {}
         self.low = math.inf
         self.approximations: list[str] = []
         self.unmodelled: list[str] = []
@@ -597,10 +611,11 @@ class Prover:
                 self.low = min(self.low, index)
                 return PROVED
             return fail(reason="a $ref cycle that does not descend into the instance")
-        if idepth > self.budget.max_depth or len(self.active) > self.budget.max_depth:
+        if idepth > self.budget.max_depth or self.open_goals > self.budget.max_depth:
             return fail(reason=f"nesting deeper than {self.budget.max_depth} levels")
         index = len(self.active)
         self.active[key] = (idepth, index)
+        self.open_goals += 1
         saved_low = self.low
         self.low = math.inf
         try:
@@ -612,6 +627,7 @@ class Prover:
             out = fail(reason=str(exc))
         finally:
             del self.active[key]
+            self.open_goals -= 1
         my_low = self.low
         if not out.ok or my_low >= index:
             self.memo[key] = out
@@ -626,7 +642,7 @@ class Prover:
             and len(delta) == 1
             and isinstance(gamma[0], Node)
             and isinstance(delta[0], Node)
-            and same_schema(gamma[0], delta[0])
+            and same_schema(gamma[0], delta[0], self.same_memo)
         ):
             # the same schema on both sides (e.g. a shared definition): trivially contained
             return PROVED
@@ -722,7 +738,7 @@ class Prover:
         if len(g_nodes) * len(d_nodes) <= 64:
             for gn in g_nodes:
                 for dn in d_nodes:
-                    if same_schema(gn, dn):
+                    if same_schema(gn, dn, self.same_memo):
                         return PROVED
         g_terms: list[Term] = [*g_atoms, *g_choices]
         d_terms: list[Term] = [*d_atoms, *d_conj]
@@ -731,11 +747,46 @@ class Prover:
             if "enum" in a.kw or "const" in a.kw:
                 values = a.kw["enum"] if "enum" in a.kw else [a.kw["const"]]
                 return self.finite(values, g_nodes, g_terms, d_nodes, d_terms, a)
-        if g_choices:
-            return self.branch_gamma(g_atoms, g_choices, d_atoms, d_conj, idepth)
-        if d_conj:
-            return self.branch_delta(g_atoms, d_atoms, d_conj, idepth)
-        return self.atoms_case(g_atoms, d_atoms, idepth)
+        # Nodes reached through different `$ref`s or property schemas often decompose into
+        # the same atoms (a shared definition used by many properties): the decomposed sequent
+        # is memoised like a goal, with the same co-inductive discipline (an assumption made
+        # below it keeps it out of the memo until that assumption is discharged).
+        akey = (
+            "D",
+            frozenset([*(t.key for t in g_atoms), *(t.key for t in g_choices)]),
+            frozenset([*(t.key for t in d_atoms), *(t.key for t in d_conj)]),
+        )
+        got = self.memo.get(akey)
+        if got is not None:
+            return got
+        act = self.active.get(akey)
+        if act is not None:
+            depth_then, index = act
+            if idepth > depth_then:
+                self.low = min(self.low, index)
+                return PROVED
+            return fail(reason="a $ref cycle that does not descend into the instance")
+        index = len(self.active)
+        self.active[akey] = (idepth, index)
+        saved_low = self.low
+        self.low = math.inf
+        try:
+            if g_choices:
+                out = self.branch_gamma(g_atoms, g_choices, d_atoms, d_conj, idepth)
+            elif d_conj:
+                out = self.branch_delta(g_atoms, d_atoms, d_conj, idepth)
+            else:
+                out = self.atoms_case(g_atoms, d_atoms, idepth)
+        except BaseException:
+            self.low = min(saved_low, self.low)
+            raise
+        finally:
+            del self.active[akey]
+        my_low = self.low
+        if not out.ok or my_low >= index:
+            self.memo[akey] = out
+        self.low = min(saved_low, my_low if my_low < index else math.inf)
+        return out
 
     def _negated_required(self, a: Atom) -> Node | None:
         """The negation of an atom that only requires one property, as a schema node."""
@@ -935,20 +986,10 @@ class Prover:
         if lo is not None and hi is not None and (lo > hi or (lo == hi and (lo_ex or hi_ex))):
             return PROVED
         if not d:
-            # generation (a value of the producer): try the obvious values first
-            quick: list[int | float] = []
-            for base in (lo, hi, Fraction(0)):
-                if base is None:
-                    continue
-                for step in (Fraction(0), Fraction(1), Fraction(-1), Fraction(1, 2)):
-                    cand = base + step
-                    for m in mults:
-                        em = exact(m)
-                        cand = math.ceil(cand / em) * em
-                    v = _as_json_number(cand)
-                    if v is not None:
-                        quick.append(v)
-            got = self._filter(g, d, [Cand(v, "type-widened", _loc(g)) for v in quick[:12]])
+            # generation (a value of the producer): try the obvious values first, built
+            # lazily (the first one usually does)
+            loc = _loc(g)
+            got = self._filter(g, d, islice(_quick_numbers(lo, hi, mults, loc), 12))
             if got:
                 return fail(got)
         strict = any(a.strict_int for a in g)
@@ -1337,6 +1378,9 @@ class Prover:
     def _find_string(
         self, must: list[str], must_not: list[str], lo: int, hi: int | None
     ) -> str | None:
+        if not must and not must_not and lo <= 1000:
+            # what the automata answer without patterns, without building any
+            return "a" * lo if hi is None or lo <= hi else None
         try:
             from teamrel.compat import regex as rx
         except ImportError:
@@ -1601,18 +1645,82 @@ class Prover:
         """Some value satisfying every term (a counterexample of terms ⊢ ∅), or NOVALUE."""
         if not terms:
             return None
+        memo = self.memo.get((frozenset(t.key for t in terms), frozenset()))
+        if memo is not None:  # this very goal was settled already
+            if memo.ok or not memo.cands:
+                return NOVALUE
+            return memo.cands[0].value
+        ckey, shared = self._content_key(terms)
+        if ckey is not None:
+            known = self.values.get(ckey)
+            if known is not None:
+                return known[0]
+            if shared:
+                text = _SHARED_VALUES.get(ckey)
+                if text is not None:
+                    value: JSON = json.loads(text)  # a private copy: callers may mutate
+                    self.values[ckey] = (value,)
+                    return value
         out = self.goal(list(terms), [], idepth + 1)
         if out.ok or not out.cands:
             return NOVALUE
-        return out.cands[0].value
+        value = out.cands[0].value
+        if ckey is not None:
+            self.values[ckey] = (value,)
+            if shared:
+                try:
+                    dumped = json.dumps(value, allow_nan=False)
+                except (TypeError, ValueError, RecursionError):
+                    return value
+                if len(_SHARED_VALUES) >= 4096:
+                    _SHARED_VALUES.pop(next(iter(_SHARED_VALUES)))
+                _SHARED_VALUES[ckey] = dumped
+        return value
+
+    def _content_key(self, terms: Sequence[Term]) -> tuple[tuple[Any, ...] | None, bool]:
+        """A key of `terms` by content, for sides where equal text means equal schema, and
+        whether it holds across sides too.
+
+        Contracts repeat the same property schema many times (distinct objects, equal
+        text); a value generated for one is valid for all. Only when no identifier can move
+        a base URI and no dynamic scope exists; the base URI is part of the key. A schema
+        without any `$` keyword (no reference, identifier, anchor or `$schema`) means the
+        same in every document: its key is the same across checks (`shared`).
+        """
+        key: list[Any] = []
+        shared = True
+        for t in terms:
+            if not isinstance(t, Node):
+                return None, False
+            try:
+                # repr tells JSON values apart (true from 1, 1.0 from 1); keys in another
+                # order only miss the cache
+                text = repr(t.raw)
+            except RecursionError:
+                return None, False
+            side = t.side
+            if (
+                "'$" not in text
+                and '"$' not in text
+                and not (t.dialect in ("draft3", "draft4") and ("'id'" in text or '"id"' in text))
+            ):
+                key.append((side.label, side.format_assertion, t.cls, text))
+            elif side.context_free:
+                shared = False
+                key.append((id(side), t.cls, getattr(t.resolver, "_base_uri", None), text))
+            else:
+                return None, False
+        return tuple(key), shared
 
     # objects ---------------------------------------------------------
 
     def key_terms(self, atoms: Sequence[Atom], k: str) -> list[Node] | None:
         """Γ's schemas for property `k`; None when some atom forbids the name."""
-        mkey = (tuple(a.key for a in atoms), k)
-        if mkey in self._key_terms:
-            got = self._key_terms[mkey]
+        # keyed by the atoms themselves (identity: cheap to hash, and they stay alive in
+        # the sides' decomposition caches while the proof runs)
+        mkey = (*atoms, k)
+        got = self._key_terms.get(mkey, _MISSING)
+        if got is not _MISSING:
             return None if got is None else list(got)
         found = self._key_terms_uncached(atoms, k)
         self._key_terms[mkey] = None if found is None else tuple(found)
@@ -1640,21 +1748,25 @@ class Prover:
 
     def _required(self, atoms: Sequence[Atom], extra: Iterable[str] = ()) -> list[str]:
         req: list[str] = []
+        seen: set[str] = set()  # beside the list (order matters): membership in O(1)
         for a in atoms:
             for r in a.kw.get("required", ()):
-                if r not in req:
+                if r not in seen:
+                    seen.add(r)
                     req.append(r)
         for r in extra:
-            if r not in req:
+            if r not in seen:
+                seen.add(r)
                 req.append(r)
         changed = True
         while changed:
             changed = False
             for a in atoms:
                 for k, deps in a.kw.get("dependentRequired", {}).items():
-                    if k in req:
+                    if k in seen:
                         for dep in deps:
-                            if dep not in req:
+                            if dep not in seen:
+                                seen.add(dep)
                                 req.append(dep)
                                 changed = True
         return req
@@ -1757,9 +1869,10 @@ class Prover:
             obj = self.build_object(g, {}, set(), idepth)
             return fail([Cand(obj, "schema-widened", loc)] if obj is not None else [])
         req = self._required(g)
+        req_set = set(req)
         # required
         for r in kw.get("required", ()):
-            if r not in req and not self._forced(g, req, r):
+            if r not in req_set and not self._forced(g, req, r):
                 obj = self.build_object(g, {}, {r}, idepth)
                 if obj is not None:
                     return fail([Cand(obj, "required-removed", loc)])
@@ -1783,13 +1896,16 @@ class Prover:
             return fail(reason=f"dependentRequired {k!r} at {x.loc}")
         # explicit names
         names: list[str] = []
+        named: set[str] = set()
         for a in (*g, x):
             for n in (*a.kw.get("properties", {}), *a.kw.get("required", ())):
-                if n not in names:
+                if n not in named:
+                    named.add(n)
                     names.append(n)
             for k, deps in a.kw.get("dependentRequired", {}).items():
                 for n in (k, *deps):
-                    if n not in names:
+                    if n not in named:
+                        named.add(n)
                         names.append(n)
         for n in names:
             gt = self.key_terms(g, n)
@@ -1810,7 +1926,7 @@ class Prover:
                 return fail(reason=f"property {n!r} at {x.loc}")
             if not dt:
                 continue
-            if len(gt) == 1 and len(dt) == 1 and same_schema(gt[0], dt[0]):
+            if len(gt) == 1 and len(dt) == 1 and same_schema(gt[0], dt[0], self.same_memo):
                 continue  # the same property schema on both sides (the common case)
             for dn in dt:
                 sub = self.goal(gt, [dn], idepth + 1)
@@ -2027,6 +2143,23 @@ class Prover:
         return fail(reason=sub.reason or f"propertyNames at {x.loc}")
 
 
+def _quick_numbers(
+    lo: Fraction | None, hi: Fraction | None, mults: list[int | float], loc: str | None
+) -> Iterator[Cand]:
+    """Obvious numbers near the bounds and 0, rounded up to the multiples, as candidates."""
+    for base in (lo, hi, Fraction(0)):
+        if base is None:
+            continue
+        for step in (Fraction(0), Fraction(1), Fraction(-1), Fraction(1, 2)):
+            cand = base + step
+            for m in mults:
+                em = exact(m)
+                cand = math.ceil(cand / em) * em
+            v = _as_json_number(cand)
+            if v is not None:
+                yield Cand(v, "type-widened", loc)
+
+
 def _num(x: float | int | Fraction) -> int | float:
     if isinstance(x, Fraction):
         if x.denominator == 1:
@@ -2065,44 +2198,132 @@ def _loc(atoms: Sequence[Atom]) -> str | None:
     return None
 
 
-_REFLIKE = ("$ref", "$dynamicRef", "$recursiveRef", "$id", "id", "$anchor", "$dynamicAnchor")
+#: keys that make a subschema's meaning depend on where it sits (base URI, dynamic scope)
+_CONTEXTUAL = frozenset(
+    ("$id", "$dynamicRef", "$recursiveRef", "$dynamicAnchor", "$recursiveAnchor")
+)
 
 
-def _ref_free(raw: JSON, depth: int = 0) -> bool:
-    if depth > 50:
-        return False
-    if isinstance(raw, dict):
-        if any(k in raw for k in _REFLIKE):
-            return False
-        return all(_ref_free(v, depth + 1) for v in raw.values())
-    if isinstance(raw, list):
-        return all(_ref_free(v, depth + 1) for v in raw)
-    return True
+def _same_refs(a: Any, b: Any, legacy_id: bool) -> tuple[str, ...] | None:
+    """The `$ref` strings inside two strictly equal JSON values, or None.
+
+    Strictly equal: Python's `==`, with numbers of the same type and booleans distinct from
+    numbers at every leaf (`true` is not `1` for `const`, `1.0` is not `1` for `multipleOf`).
+    None too when the value's meaning may depend on its context: an identifier (`$id`,
+    draft-04 `id`) moving the base URI, a dynamic reference or anchor, a `$schema` below
+    the top. The references are collected wherever they occur (a superset of those the
+    validator follows).
+    """
+    try:
+        if a != b:
+            return None
+        # equal for Python; the same repr also means the same types at every leaf (True is
+        # not 1, 1.0 is not 1). Keys in another order: not recognised (only a lost shortcut)
+        text = repr(a)
+        if text != repr(b):
+            return None
+    except RecursionError:
+        return None
+    if (
+        "'$" not in text
+        and '"$' not in text
+        and not (legacy_id and ("'id'" in text or '"id"' in text))
+    ):
+        return ()  # no reference, identifier, anchor or $schema anywhere
+    refs: set[str] = set()
+    stack: list[tuple[Any, Any, bool]] = [(a, b, True)]
+    while stack:
+        x, y, top = stack.pop()
+        if type(x) is not type(y):
+            return None
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in _CONTEXTUAL or (k == "$schema" and not top):
+                    return None
+                w = y[k]
+                if k == "$ref" and isinstance(v, str):
+                    refs.add(v)
+                elif k == "id" and legacy_id and isinstance(v, str):
+                    return None
+                if isinstance(v, (dict, list)):
+                    stack.append((v, w, False))
+                elif type(v) is not type(w):
+                    return None
+        elif isinstance(x, list):
+            for v, w in zip(x, y, strict=True):
+                if isinstance(v, (dict, list)):
+                    stack.append((v, w, False))
+                elif type(v) is not type(w):
+                    return None
+    return tuple(sorted(refs))
 
 
-def _canon(n: Node) -> str | None:
-    """Canonical text of a ref-free schema object (cached per side), None if it has refs."""
-    cache = n.side.synthetic
-    key = ("$canon", id(n.raw))
-    if key in cache:
-        return cache[key]  # type: ignore[return-value]
-    text: str | None = None
-    if _ref_free(n.raw):
-        try:
-            text = json.dumps(n.raw, sort_keys=True)
-        except (TypeError, ValueError, RecursionError):
-            text = None
-    cache[key] = text  # type: ignore[assignment]
-    return text
+def same_schema(a: Node, b: Node, memo: dict[Any, bool] | None = None) -> bool:
+    """Whether two nodes are the same schema (so a ⊆ b trivially).
 
-
-def same_schema(a: Node, b: Node) -> bool:
-    """Whether two nodes are the same schema in the same context (so a ⊆ b trivially)."""
+    The same canonical text, read under the same dialect, whose `$ref`s (looked up from each
+    node's own base URI) reach targets that are again the same schema: a bisimulation, so
+    both accept exactly the same values. `memo` (per proof) remembers pairs already settled.
+    """
     if a.cls is not b.cls or a.side.format_assertion != b.side.format_assertion:
         return False
     if a.raw is b.raw and a.side is b.side:
         return a.key == b.key
     if not isinstance(a.raw, dict) or not isinstance(b.raw, dict) or len(a.raw) != len(b.raw):
         return False
-    ca = _canon(a)
-    return ca is not None and ca == _canon(b)
+    if (
+        a.raw is a.side.schema
+        and b.raw is b.side.schema
+        and a.side.fingerprint == b.side.fingerprint
+    ):
+        return True  # two whole documents, identical with their URI and resources
+    pair = (a.key, b.key)
+    if memo is not None:
+        got = memo.get(pair)
+        if got is not None:
+            return got
+    assumed: set[Any] = set()
+    ok = _bisimilar(a, b, assumed, memo if memo is not None else {})
+    if memo is not None:
+        if ok:
+            # every pair assumed on the way was checked: together they form a bisimulation
+            for p in assumed:
+                memo[p] = True
+        memo[pair] = ok
+    return ok
+
+
+def _bisimilar(a: Node, b: Node, assumed: set[Any], memo: dict[Any, bool]) -> bool:
+    todo = [(a, b)]
+    while todo:
+        a, b = todo.pop()
+        if a.cls is not b.cls:
+            return False
+        if not isinstance(a.raw, dict) or not isinstance(b.raw, dict):
+            if isinstance(a.raw, bool) and a.raw is b.raw:
+                continue
+            return False
+        pair = (a.key, b.key)
+        if pair in assumed or memo.get(pair):
+            continue
+        if len(assumed) >= 256:
+            return False
+        dialect = a.dialect
+        if dialect == "draft3":
+            return False
+        refs = _same_refs(a.raw, b.raw, dialect == "draft4")
+        if refs is None:
+            return False
+        assumed.add(pair)
+        if not refs:
+            continue
+        if a.side.dynamic or b.side.dynamic:
+            return False
+        for ref in refs:
+            try:
+                ta = a.follow("$ref", ref)
+                tb = b.follow("$ref", ref)
+            except Exception:  # not a reference the validator follows (e.g. inside an enum)
+                return False
+            todo.append((ta, tb))
+    return True

@@ -214,7 +214,7 @@ def problems_for(p: Side, c: Side, cand: Cand, errors: list[Any]) -> list[Proble
         ptr = pointer_of(list(err.absolute_path))
         kind = _kind(err, cand.kind)
         message, iptr = _message(err, kind, ptr)
-        schema_loc = c.locate(err.schema)
+        schema_loc = c.locate_along(err.schema, err.absolute_schema_path)
         if schema_loc is None:
             path = list(err.absolute_schema_path)
             schema_loc = f"{c.label}#" + pointer_of(path) if "$ref" not in path else f"{c.label}#"

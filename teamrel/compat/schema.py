@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -33,7 +34,7 @@ from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore
 
 from teamrel.canonical import JSON
 from teamrel.compat import wellformed
-from teamrel.compat.evaluate import ValidationUnavailable, multiple_of, search
+from teamrel.compat.evaluate import ValidationUnavailable, multiple_of, python_search, search
 from teamrel.errors import RefError, SchemaError
 from teamrel.models import SchemaDoc
 
@@ -94,28 +95,49 @@ _SIDES: dict[tuple[str, bool, str], Side] = {}
 _DOC_SIDES: dict[tuple[int, str, bool], tuple[SchemaDoc, Side]] = {}
 
 
-def load_side(doc: SchemaDoc | JSON, label: str, *, format_assertion: bool) -> Side:
-    """A `Side` for `doc`, reused from a small cache when the same content was seen.
-
-    A `SchemaDoc` (an immutable model) is also recognised by identity, which spares
-    re-serialising a large contract on every edge that uses it.
-    """
+def cached_side(doc: SchemaDoc | JSON, label: str, *, format_assertion: bool) -> Side | None:
+    """The cached `Side` of a `SchemaDoc` recognised by identity, if any."""
     if isinstance(doc, SchemaDoc):
         by_id = _DOC_SIDES.get((id(doc), label, format_assertion))
         if by_id is not None and by_id[0] is doc:
             return by_id[1]
+    return None
+
+
+def fingerprint_of(doc: SchemaDoc | JSON) -> str | None:
+    """Canonical text of (uri, schema, resources): the identity of a side's content
+    (None when it is not JSON: `Side` reports what is wrong)."""
+    if isinstance(doc, SchemaDoc):
         uri, schema, resources = doc.uri, doc.schema_, doc.resources
     else:
         uri, schema, resources = "", doc, {}
-    key: tuple[str, bool, str] | None = None
     try:
-        key = (
-            label,
-            format_assertion,
-            json.dumps([uri, schema, resources], sort_keys=True, allow_nan=False),
-        )
+        return json.dumps([uri, schema, resources], sort_keys=True, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        key = None  # Side() reports what is wrong
+        return None
+
+
+def load_side(
+    doc: SchemaDoc | JSON,
+    label: str,
+    *,
+    format_assertion: bool,
+    fingerprint: str | None = None,
+) -> Side:
+    """A `Side` for `doc`, reused from a small cache when the same content was seen.
+
+    A `SchemaDoc` (an immutable model) is also recognised by identity, which spares
+    re-serialising a large contract on every edge that uses it. `fingerprint`: the
+    `fingerprint_of(doc)` when the caller already computed it.
+    """
+    by_id = cached_side(doc, label, format_assertion=format_assertion)
+    if by_id is not None:
+        return by_id
+    if fingerprint is None:
+        fingerprint = fingerprint_of(doc)
+    key: tuple[str, bool, str] | None = None
+    if fingerprint is not None:
+        key = (label, format_assertion, fingerprint)
     if key is not None:
         got = _SIDES.get(key)
         if got is not None:
@@ -221,11 +243,29 @@ class Side:
             k in fingerprint
             for k in ('"$dynamicAnchor"', '"$recursiveAnchor"', '"$dynamicRef"', '"$recursiveRef"')
         )
+        #: whether equal subschema text means equal schema anywhere in this side (same
+        #: base URI given): no identifier can move a base URI, no dynamic scope
+        self.context_free = (
+            not self.dynamic
+            and '"$id"' not in fingerprint
+            and not (
+                '"id"' in fingerprint
+                and (
+                    dialect_name(self.root_cls) in ("draft3", "draft4")
+                    or "draft-04" in fingerprint
+                    or "draft-03" in fingerprint
+                )
+            )
+        )
         self._validators: dict[tuple[type[Any], bool], Any] = {}
+        #: the validators' `$ref` lookups (static scope only: see `_cached_reference`)
+        self._refs: dict[Any, Any] | None = None if self.dynamic else {}
         self.resources: dict[str, JSON] = resources
-        self._locations: dict[int, str] | None = None
+        self._locations: dict[int, Any] | None = None
         #: the prover's per-node decompositions and synthetic nodes, reused across checks
         self.parts_cache: dict[Any, Any] = {}
+        #: targets of references, by (keyword, reference, base URI, dialect) (static scope)
+        self.follows: dict[Any, Node] = {}
         self.synthetic: dict[Any, Node] = {}
         #: whether the specification's reading can differ from python-jsonschema's here
         self.spec_differs = any(
@@ -251,9 +291,13 @@ class Side:
                     pointer=wellformed.pointer(path),
                 )
         resolvers: dict[str, Any] = {}
+        done: set[tuple[str, str, str]] = set()
         for keyword, ref, base, path in found.refs:
             if keyword == "$recursiveRef":
                 continue  # resolved dynamically; not modelled (unknown where reached)
+            if (keyword, ref, base) in done:
+                continue  # the same reference from the same base: already resolved
+            done.add((keyword, ref, base))
             resolver = resolvers.get(base)
             if resolver is None:
                 resolver = resolvers[base] = self.registry.resolver(base_uri=base)
@@ -273,29 +317,82 @@ class Side:
                     pointer=wellformed.pointer(path),
                 )
 
+    def locate_along(self, obj: Any, path: Any) -> str | None:
+        """`locate(obj)`, found by following `path` (a validator error's absolute schema
+        path, `$ref`s included) from the root when it leads there: spares indexing a large
+        document for one error."""
+        if isinstance(obj, dict) and not self.dynamic:
+            try:
+                node = self.root
+                keys = list(path)
+                i = 0
+                while node.raw is not obj and i < len(keys):
+                    key = keys[i]
+                    raw = node.raw
+                    if not isinstance(raw, dict):
+                        break
+                    if key == "$ref" and isinstance(raw.get("$ref"), str):
+                        node = node.follow("$ref", raw["$ref"])
+                        i += 1
+                        continue
+                    sub = raw.get(key) if isinstance(key, str) else None
+                    if isinstance(sub, list) and i + 1 < len(keys):
+                        index = keys[i + 1]
+                        if not isinstance(index, int) or not 0 <= index < len(sub):
+                            break
+                        node = node.child(sub[index], key, index)
+                        i += 2
+                    elif isinstance(sub, dict) and key not in ("properties", "$defs"):
+                        node = node.child(sub, key)
+                        i += 1
+                    elif isinstance(sub, dict) and i + 1 < len(keys):
+                        name = keys[i + 1]
+                        if not isinstance(name, str) or name not in sub:
+                            break
+                        node = node.child(sub[name], key, name)
+                        i += 2
+                    else:
+                        break
+                if node.raw is obj:
+                    found = self.locate(obj) if self._locations is not None else None
+                    return found or node.loc
+            except Exception:  # an unexpected path: the full index answers
+                pass
+        return self.locate(obj)
+
     def locate(self, obj: Any) -> str | None:
         """Location of a schema object of this side: `<label>#/pointer` in the root document,
         `<resource uri>#/pointer` in another resource (None if not found)."""
         if not isinstance(obj, dict):
             return None
         if self._locations is None:
-            self._locations = {}
+            # every object's (parent entry, key): the pointer text is only built for the
+            # objects asked for
+            locations: dict[int, Any] = {}
             docs: list[tuple[str, JSON]] = [(f"{self.label}#", self.schema)]
             docs.extend((f"{u}#", c) for u, c in self.resources.items())
             for prefix, doc in docs:
-                stack: list[tuple[JSON, str]] = [(doc, prefix)]
-                while stack and len(self._locations) < 200_000:
-                    raw, loc = stack.pop()
+                stack: list[tuple[JSON, Any]] = [(doc, prefix)]
+                while stack and len(locations) < 200_000:
+                    raw, entry = stack.pop()
                     if isinstance(raw, dict):
-                        self._locations.setdefault(id(raw), loc)
+                        locations.setdefault(id(raw), entry)
                         for k, v in raw.items():
                             if isinstance(v, (dict, list)):
-                                stack.append((v, f"{loc}/{escape(k)}"))
+                                stack.append((v, (entry, k)))
                     elif isinstance(raw, list):
                         for i, v in enumerate(raw):
                             if isinstance(v, (dict, list)):
-                                stack.append((v, f"{loc}/{i}"))
-        return self._locations.get(id(obj))
+                                stack.append((v, (entry, i)))
+            self._locations = locations
+        entry = self._locations.get(id(obj))
+        if entry is None:
+            return None
+        keys: list[str] = []
+        while isinstance(entry, tuple):
+            entry, key = entry
+            keys.append(escape(key) if isinstance(key, str) else str(key))
+        return str(entry) + "".join("/" + k for k in reversed(keys))
 
     # ---------------------------------------------------------------- reference validation
 
@@ -309,7 +406,7 @@ class Side:
         v = self._validators.get(key)
         if v is None:
             checker = cls.FORMAT_CHECKER if self.format_assertion else None
-            vcls = cls if reference else spec_class(cls, self.label == "consumer")
+            vcls = reference_class(cls) if reference else spec_class(cls, self.label == "consumer")
             v = vcls(
                 {},
                 registry=self.registry,
@@ -325,6 +422,7 @@ class Side:
             return True
         if node.raw is False:
             return False
+        token = _REF_CACHE.set(self._refs)
         try:
             errors = self.validator(node.cls).descend(instance, node.raw, resolver=node.resolver)
             return next(errors, None) is None
@@ -337,14 +435,63 @@ class Side:
             raise RefError(f"unresolvable $ref {exc.ref!r} in {self.label} schema") from None
         except jsonschema.exceptions._WrappedReferencingError as exc:
             raise RefError(f"unresolvable $ref in {self.label} schema: {exc}") from None
+        finally:
+            _REF_CACHE.reset(token)
+
+    def valid_in_both_readings(self, instance: JSON) -> bool:
+        """Whether python-jsonschema accepts `instance` under the whole document, and so
+        does the specification's reading (exact decimal `multipleOf`, ECMA-262 patterns)."""
+        errors, may_differ = self.errors_noting(instance)
+        if errors:
+            return False
+        return not may_differ or not self.errors(instance, reference=False)
+
+    def errors_noting(self, instance: JSON) -> tuple[list[Any], bool]:
+        """python-jsonschema's errors for `instance` under the whole document, and whether
+        the specification's reading (`validator()`) may answer differently.
+
+        One reference validation that also evaluates, at every `multipleOf`, `pattern`,
+        `patternProperties` and `additionalProperties` (and, for the consumer, `format`) it
+        meets, the specification's reading of that keyword: when they agree everywhere,
+        both readings take the same path to the same answer (valid or not); only a
+        disagreement calls for the second, full validation.
+        """
+        if not self.spec_differs:
+            return self.errors(instance), False
+        dual = dual_class(self.root.cls, self.label == "consumer")
+        if dual is None:
+            return self.errors(instance), True
+        box = [False]
+        token = _DISAGREE.set(box)
+        try:
+            errors = self._errors(self._dual_validator(dual), instance)
+        finally:
+            _DISAGREE.reset(token)
+        return errors, box[0]
+
+    def _dual_validator(self, dual: type[Any]) -> Any:
+        v = self._validators.get((dual, True))
+        if v is None:
+            checker = dual.FORMAT_CHECKER if self.format_assertion else None
+            v = dual(
+                {},
+                registry=self.registry,
+                format_checker=checker,
+                _resolver=self.registry.resolver(),
+            )
+            self._validators[(dual, True)] = v
+        return v
 
     def errors(self, instance: JSON, *, reference: bool = True) -> list[Any]:
         """The validator's errors for `instance` under the whole document."""
+        return self._errors(self.validator(self.root.cls, reference=reference), instance)
+
+    def _errors(self, v: Any, instance: JSON) -> list[Any]:
         node = self.root
         if node.raw is True:
             return []
+        token = _REF_CACHE.set(self._refs)
         try:
-            v = self.validator(node.cls, reference=reference)
             return list(v.descend(instance, node.raw, resolver=node.resolver))
         except ValidationUnavailable:
             raise
@@ -356,6 +503,8 @@ class Side:
             jsonschema.exceptions._WrappedReferencingError,
         ) as exc:
             raise RefError(f"unresolvable $ref in {self.label} schema: {exc}") from None
+        finally:
+            _REF_CACHE.reset(token)
 
 
 def _spec_multiple_of(validator: Any, d: Any, instance: Any, schema: Any) -> Iterator[Any]:
@@ -467,7 +616,187 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
         return new_cls(**changes)
 
     new.evolve = evolve
+    new._validate_reference = _cached_reference(cls._validate_reference)
     _SPEC[(cls, strict_format)] = new
+    result: type[Any] = new
+    return result
+
+
+#: set while a side validates: its `$ref` lookups by (base URI, reference), or None
+_REF_CACHE: ContextVar[dict[Any, Any] | None] = ContextVar("teamrel_compat_refs", default=None)
+
+
+def _cached_reference(original: Any) -> Any:
+    """python-jsonschema's `_validate_reference`, with the lookup memoised per side.
+
+    Without a dynamic scope (the side has no `$dynamicRef`/`$recursiveRef`/anchors of
+    them: `_REF_CACHE` is None otherwise), where a reference leads depends only on the
+    base URI it is looked up from: the same lookup, done once.
+    """
+
+    def _validate_reference(self: Any, ref: str, instance: Any) -> Any:
+        cache = _REF_CACHE.get()
+        if cache is None or self._ref_resolver is not None:
+            return original(self, ref, instance)
+        resolver = self._resolver
+        key = (resolver._base_uri, ref)
+        resolved = cache.get(key)
+        if resolved is None:
+            try:
+                resolved = resolver.lookup(ref)
+            except referencing.exceptions.Unresolvable as err:
+                raise jsonschema.exceptions._WrappedReferencingError(err) from err
+            cache[key] = resolved
+        return self.descend(instance, resolved.contents, resolver=resolved.resolver)
+
+    return _validate_reference
+
+
+_REFERENCE: dict[type[Any], type[Any]] = {}
+
+
+def reference_class(cls: type[Any]) -> type[Any]:
+    """python-jsonschema's `cls` itself (same keywords, same errors), its `$ref` lookups
+    memoised per side (`_cached_reference`)."""
+    got = _REFERENCE.get(cls)
+    if got is not None:
+        return got
+    if cls not in DIALECT_CLASSES:
+        return cls
+    new = jsonschema.validators.extend(cls, {})
+    init_fields = [(f.alias, f.name) for f in attrs.fields(new) if f.init]
+
+    def evolve(self: Any, **changes: Any) -> Any:
+        # as python-jsonschema: the dialect of a subschema with its own $schema
+        schema = changes.setdefault("schema", self.schema)
+        target = validator_for(schema, default=cls)
+        new_cls = type(self) if target is cls else reference_class(target)
+        for alias, name in init_fields:
+            if alias not in changes:
+                changes[alias] = getattr(self, name)
+        return new_cls(**changes)
+
+    new.evolve = evolve
+    new._validate_reference = _cached_reference(cls._validate_reference)
+    _REFERENCE[cls] = new
+    result: type[Any] = new
+    return result
+
+
+#: set while `Side.valid_in_both_readings` validates: the box records a disagreement
+_DISAGREE: ContextVar[list[bool] | None] = ContextVar("teamrel_compat_disagree", default=None)
+
+
+def _disagree() -> None:
+    box = _DISAGREE.get()
+    if box is not None:
+        box[0] = True
+
+
+def _dual_leaf(original: Any, spec: Any) -> Any:
+    """python-jsonschema's keyword, noting when the specification's reading differs."""
+
+    def keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        errors = list(original(validator, value, instance, schema))
+        try:
+            agree = bool(errors) == (
+                next(spec(validator, value, instance, schema), None) is not None
+            )
+        except Exception:  # the specification's reading failed: let the full check decide
+            agree = False
+        if not agree:
+            _disagree()
+        yield from errors
+
+    return keyword
+
+
+def _names_agree(instance: Any, schema: Any) -> bool:
+    """Whether both readings match the same property names to the same patterns."""
+    pats = schema.get("patternProperties", {}) if isinstance(schema, dict) else {}
+    if not pats:
+        return True
+    try:
+        for p in pats:
+            for k in instance:
+                if python_search(p, k) != search(p, k):
+                    return False
+        props = schema.get("properties", {})
+        spec_extras = {
+            k for k in instance if k not in props and not any(search(p, k) for p in pats)
+        }
+        # python-jsonschema's own reading of `additionalProperties` (its patterns joined)
+        from jsonschema._utils import find_additional_properties
+
+        return set(find_additional_properties(instance, schema)) == spec_extras
+    except Exception:
+        return False
+
+
+def _dual_names(original: Any) -> Any:
+    """python-jsonschema's keyword, noting when the readings match names differently."""
+
+    def keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "object") and not _names_agree(instance, schema):
+            _disagree()
+        yield from original(validator, value, instance, schema)
+
+    return keyword
+
+
+def _dual_format(original: Any) -> Any:
+    """python-jsonschema's `format`, noting where the consumer's strict reading (a format
+    without a faithful checker is unavailable) would not answer."""
+
+    def keyword(validator: Any, fmt: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        checker = validator.format_checker
+        if checker is not None and not (fmt in FAITHFUL_FORMATS and fmt in checker.checkers):
+            _disagree()
+        yield from original(validator, fmt, instance, schema)
+
+    return keyword
+
+
+_DUAL: dict[tuple[type[Any], bool], type[Any] | None] = {}
+
+
+def dual_class(cls: type[Any], strict_format: bool = False) -> type[Any] | None:
+    """`cls` (python-jsonschema: same keywords, same errors) noting every keyword where
+    the specification's reading (`spec_class(cls, strict_format)`) could differ; None if
+    not supported."""
+    if (cls, strict_format) in _DUAL:
+        return _DUAL[(cls, strict_format)]
+    if cls not in DIALECT_CLASSES or "multipleOf" not in cls.VALIDATORS:
+        _DUAL[(cls, strict_format)] = None
+        return None
+    overrides: dict[str, Any] = {
+        "multipleOf": _dual_leaf(cls.VALIDATORS["multipleOf"], _spec_multiple_of)
+    }
+    if "pattern" in cls.VALIDATORS:
+        overrides["pattern"] = _dual_leaf(cls.VALIDATORS["pattern"], _spec_pattern)
+    for name in ("patternProperties", "additionalProperties"):
+        if name in cls.VALIDATORS:
+            overrides[name] = _dual_names(cls.VALIDATORS[name])
+    if strict_format and "format" in cls.VALIDATORS:
+        overrides["format"] = _dual_format(cls.VALIDATORS["format"])
+    new = jsonschema.validators.extend(cls, overrides)
+    init_fields = [(f.alias, f.name) for f in attrs.fields(new) if f.init]
+
+    def evolve(self: Any, **changes: Any) -> Any:
+        schema = changes.setdefault("schema", self.schema)
+        target = validator_for(schema, default=cls)
+        new_cls = dual_class(target, strict_format) if target is not cls else type(self)
+        if new_cls is None:  # a dialect without a dual: the full check decides
+            _disagree()
+            new_cls = target
+        for alias, name in init_fields:
+            if alias not in changes:
+                changes[alias] = getattr(self, name)
+        return new_cls(**changes)
+
+    new.evolve = evolve
+    new._validate_reference = _cached_reference(cls._validate_reference)
+    _DUAL[(cls, strict_format)] = new
     result: type[Any] = new
     return result
 
@@ -567,17 +896,40 @@ def _scan(cls: type[Any], schema: JSON, label: str, uri: str) -> wellformed.Scan
 class Node:
     """One subschema in context: raw JSON, dialect class, resolver (base URI), location."""
 
-    __slots__ = ("_cache", "_kw", "cls", "key", "loc", "ptr", "raw", "resolver", "side")
+    __slots__ = (
+        "_cache",
+        "_kw",
+        "_loc",
+        "_parent",
+        "_path",
+        "_ptr",
+        "cls",
+        "key",
+        "raw",
+        "resolver",
+        "side",
+    )
 
     def __init__(
-        self, raw: JSON, side: Side, cls: type[Any], resolver: Any, loc: str, ptr: str
+        self,
+        raw: JSON,
+        side: Side,
+        cls: type[Any],
+        resolver: Any,
+        loc: str | None,
+        ptr: str | None,
+        parent: Node | None = None,
+        path: tuple[str | int, ...] = (),
     ) -> None:
         self.raw = raw
         self.side = side
         self.cls = cls
         self.resolver = resolver
-        self.loc = loc
-        self.ptr = ptr
+        # a child's location is only spelled out when asked for (most never are)
+        self._loc = loc
+        self._ptr = ptr
+        self._parent = parent
+        self._path = path
         scope: Any = None
         if side.dynamic:
             scope = (
@@ -586,10 +938,33 @@ class Node:
             )
         self.key = (id(raw), cls, id(side), scope)
         self._kw: dict[str, Any] | None = None
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Any, Any] | None = None  # children and $ref targets, when asked
 
     def __repr__(self) -> str:
         return f"Node({self.loc})"
+
+    def _suffix(self) -> str:
+        return "".join("/" + escape(str(p)) for p in self._path)
+
+    @property
+    def loc(self) -> str:
+        """Schema location: `producer#/pointer`, or a resource URI with a pointer."""
+        if self._loc is None:
+            assert self._parent is not None
+            self._loc = self._parent.loc + self._suffix()
+        return self._loc
+
+    @loc.setter
+    def loc(self, value: str) -> None:
+        self._loc = value
+
+    @property
+    def ptr(self) -> str:
+        """JSON pointer of the node inside its document."""
+        if self._ptr is None:
+            assert self._parent is not None
+            self._ptr = self._parent.ptr + self._suffix()
+        return self._ptr
 
     @property
     def dialect(self) -> str:
@@ -598,12 +973,15 @@ class Node:
 
     def child(self, raw: JSON, *path: str | int) -> Node:
         """The subschema `raw` found under this node at `path` (relative JSON pointer)."""
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
         ckey = (id(raw), path)
-        got = self._cache.get(ckey)
+        got = cache.get(ckey)
         if got is not None:
             return got  # type: ignore[no-any-return]
         got = self._child(raw, *path)
-        self._cache[ckey] = got
+        cache[ckey] = got
         return got
 
     def _child(self, raw: JSON, *path: str | int) -> Node:
@@ -614,15 +992,27 @@ class Node:
                 cls = validator_for(raw, default=cls)
             if "$id" in raw or "id" in raw:  # only an id can move the base URI
                 resolver = resolver.in_subresource(_specification(self.cls).create_resource(raw))
-        suffix = "".join("/" + escape(str(p)) for p in path)
-        return Node(raw, self.side, cls, resolver, self.loc + suffix, self.ptr + suffix)
+        return Node(raw, self.side, cls, resolver, None, None, self, path)
 
     def follow(self, keyword: str, ref: str) -> Node:
         """The target of this node's `$ref` / `$dynamicRef`."""
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
         ckey = ("$follow", keyword, ref)
-        got = self._cache.get(ckey)
+        got = cache.get(ckey)
         if got is None:
-            got = self._cache[ckey] = self._follow(keyword, ref)
+            side = self.side
+            if side.dynamic:
+                got = self._follow(keyword, ref)
+            else:
+                # without a dynamic scope, a reference's target depends only on the base URI
+                # (and the dialect it is read under): many `$ref`s to one definition share it
+                skey = (keyword, ref, getattr(self.resolver, "_base_uri", None), self.cls)
+                got = side.follows.get(skey)
+                if got is None:
+                    got = side.follows[skey] = self._follow(keyword, ref)
+            cache[ckey] = got
         return got
 
     def _follow(self, keyword: str, ref: str) -> Node:

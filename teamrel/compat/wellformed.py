@@ -129,16 +129,24 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
     out = Scan()
     legacy = dialect in _LEGACY
     draft4 = dialect in ("draft3", "draft4")
+    id_key = "id" if draft4 else "$id"
+    # what to do with each keyword this dialect reads, looked up once per key
+    actions = {k: a for k, a in _ACTIONS.items() if k in vocabulary or k in _ALSO or k in _DEFS}
+    value_checks = _VALUE
+    refs = out.refs
+    patterns = out.patterns
     stack: list[tuple[JSON, Path, str, int]] = [(schema, None, base, 1)]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        node, path, base, depth = stack.pop()
+        node, path, base, depth = pop()
         if depth > max_depth:
             out.problem = (
                 pointer(path) or "/",
                 f"nested too deeply (more than {max_depth} levels)",
             )
             return out
-        if isinstance(node, bool):
+        if node is True or node is False:
             if draft4:
                 out.problem = (
                     pointer(path) or "/",
@@ -151,55 +159,56 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
             return out
         legacy_ref = legacy and "$ref" in node
         if not legacy_ref:
-            ident = node.get("id" if draft4 else "$id")
+            ident = node.get(id_key)
             if isinstance(ident, str) and not ident.startswith("#"):
                 base = urljoin(base, ident).partition("#")[0]
         deeper = depth + 1
         for key, value in node.items():
-            if key in ("$defs", "definitions"):
-                pass  # containers of schemas: always checked (they may be referenced)
-            elif legacy_ref and key != "$ref":
+            action = actions.get(key)
+            if action is None:
+                continue  # an annotation or a keyword unknown to the dialect
+            if legacy_ref and key != "$ref" and action != _A_DEFS:
                 continue  # ignored beside $ref in draft <= 7
-            elif key not in vocabulary and key not in _ALSO:
-                continue
-            check = _VALUE.get(key)
-            if check is not None:
+            if action == _A_VALUE:
+                check = value_checks[key]
                 if not check[0](value):
                     out.problem = (pointer((path, key)), f"{key} must be {check[1]}")
                     return out
-                if key in ("$ref", "$dynamicRef", "$recursiveRef"):
-                    out.refs.append((key, value, base, (path, key)))
-                elif key == "pattern":
-                    out.patterns.append((value, (path, key)))
+                if key == "pattern":
+                    patterns.append((value, (path, key)))
+                elif key in _REF_KEYS:
+                    refs.append((key, value, base, (path, key)))
                 continue
             here = (path, key)
-            if key in ("exclusiveMaximum", "exclusiveMinimum"):
+            if action == _A_SCHEMA:
+                push((value, here, base, deeper))
+            elif action in (_A_MAP, _A_DEFS):
+                if not isinstance(value, dict):
+                    out.problem = (pointer(here), f"{key} must be an object of schemas")
+                    return out
+                if key == "patternProperties":
+                    patterns.extend((k, (here, k)) for k in value)
+                for k, v in value.items():
+                    push((v, (here, k), base, deeper))
+            elif action == _A_ARRAY:
+                if not isinstance(value, list) or not value:
+                    out.problem = (pointer(here), f"{key} must be a non-empty array of schemas")
+                    return out
+                for i, v in enumerate(value):
+                    push((v, (here, i), base, deeper))
+            elif action == _A_BOUND:
                 ok = isinstance(value, bool) if draft4 else _is_number(value)
                 if not ok:
                     want = "a boolean" if draft4 else "a number"
                     out.problem = (pointer(here), f"{key} must be {want}")
                     return out
-                continue
-            if key in _SCHEMA:
-                stack.append((value, here, base, deeper))
-            elif key in _SCHEMA_ARRAY:
-                if not isinstance(value, list) or not value:
-                    out.problem = (pointer(here), f"{key} must be a non-empty array of schemas")
-                    return out
-                stack.extend((v, (here, i), base, deeper) for i, v in enumerate(value))
-            elif key in _SCHEMA_MAP:
-                if not isinstance(value, dict):
-                    out.problem = (pointer(here), f"{key} must be an object of schemas")
-                    return out
-                if key == "patternProperties":
-                    out.patterns.extend((k, (here, k)) for k in value)
-                stack.extend((v, (here, k), base, deeper) for k, v in value.items())
-            elif key == "items":
+            elif action == _A_ITEMS:
                 if isinstance(value, list) and dialect != "draft2020-12":
-                    stack.extend((v, (here, i), base, deeper) for i, v in enumerate(value))
+                    for i, v in enumerate(value):
+                        push((v, (here, i), base, deeper))
                 else:
-                    stack.append((value, here, base, deeper))
-            elif key == "dependencies":
+                    push((value, here, base, deeper))
+            else:  # dependencies
                 if not isinstance(value, dict):
                     out.problem = (pointer(here), "dependencies must be an object")
                     return out
@@ -212,7 +221,7 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
                             )
                             return out
                     else:
-                        stack.append((v, (here, k), base, deeper))
+                        push((v, (here, k), base, deeper))
     return out
 
 
@@ -222,6 +231,23 @@ def problem(schema: JSON, dialect: str, vocabulary: frozenset[str]) -> tuple[str
 
 
 _ALSO = frozenset(("then", "else", "minContains", "maxContains"))
+_DEFS = frozenset(("$defs", "definitions"))
+_REF_KEYS = frozenset(("$ref", "$dynamicRef", "$recursiveRef"))
+
+_A_VALUE, _A_SCHEMA, _A_ARRAY, _A_MAP, _A_DEFS, _A_BOUND, _A_ITEMS, _A_DEPS = range(8)
+#: how `scan` treats each keyword (when the dialect reads it)
+_ACTIONS: dict[str, int] = {
+    **{k: _A_VALUE for k in _VALUE},
+    **{k: _A_SCHEMA for k in _SCHEMA},
+    **{k: _A_ARRAY for k in _SCHEMA_ARRAY},
+    **{k: _A_MAP for k in _SCHEMA_MAP},
+    "$defs": _A_DEFS,
+    "definitions": _A_DEFS,
+    "exclusiveMaximum": _A_BOUND,
+    "exclusiveMinimum": _A_BOUND,
+    "items": _A_ITEMS,
+    "dependencies": _A_DEPS,
+}
 
 
 def _escape(token: str) -> str:
