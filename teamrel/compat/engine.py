@@ -302,7 +302,9 @@ class Prover:
             checker = a.node.cls.FORMAT_CHECKER
             if not faithful_format(a.node.cls, kw["format"]):
                 if a.node.side.label == "consumer":
-                    raise ValidationUnavailable(f"format {kw['format']!r} has no checker")
+                    raise ValidationUnavailable(
+                        f"format {kw['format']!r} has no checker that implements it exactly"
+                    )
             elif not checker.conforms(v, kw["format"]):
                 return False
         return True
