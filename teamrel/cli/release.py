@@ -17,7 +17,6 @@ import typer
 from teamrel.canonical import short
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.context import Context
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
@@ -26,11 +25,6 @@ ActorOpt = Annotated[
     typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit log.")]
-
-
-def _ctx(ctx: typer.Context) -> Context:
-    """The command's Context (common.context closes its store when the command ends)."""
-    return context(ctx)
 
 
 def _format(ctx: typer.Context, override: str | None) -> str:
@@ -96,7 +90,7 @@ def release_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = _ctx(ctx).release(
+        result = context(ctx).release(
             name=name,
             plan=plan,
             promote=promote,
@@ -151,7 +145,7 @@ def promote_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = _ctx(ctx).promote(release, env=env, expect=expect, reason=reason, actor=actor)
+        result = context(ctx).promote(release, env=env, expect=expect, reason=reason, actor=actor)
         if out_fmt == "json":
             emit_json(result.to_json())
             return EXIT_OK
@@ -182,7 +176,7 @@ def rollback_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = _ctx(ctx).rollback(
+        result = context(ctx).rollback(
             env=env, to=to, steps=steps, expect=expect, reason=reason, actor=actor
         )
         if out_fmt == "json":
@@ -205,7 +199,7 @@ def status_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        report = _ctx(ctx).status(env)
+        report = context(ctx).status(env)
         if out_fmt == "json":
             emit_json(report.to_json())
             return EXIT_OK
@@ -242,7 +236,7 @@ def history_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        report = _ctx(ctx).history(env, limit)
+        report = context(ctx).history(env, limit)
         if out_fmt == "json":
             emit_json(report.to_json())
             return EXIT_OK
@@ -273,7 +267,7 @@ def diff_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = _ctx(ctx).diff(a, b)
+        result = context(ctx).diff(a, b)
         if out_fmt == "json":
             emit_json(result.to_json())
             return EXIT_OK
@@ -311,7 +305,7 @@ def verify_cmd(ctx: typer.Context, output_format: FormatOpt = None) -> None:
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = _ctx(ctx).verify()
+        result = context(ctx).verify()
         if out_fmt == "json":
             emit_json(result.to_json())
             return EXIT_OK if result.ok else EXIT_FINDINGS
@@ -344,7 +338,7 @@ def resolve_cmd(
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        res = _ctx(ctx).resolve(env, member)
+        res = context(ctx).resolve(env, member)
         if out_fmt == "json":
             emit_json(res.to_json())
             return EXIT_OK
