@@ -263,7 +263,8 @@ def values(schema: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     if isinstance(kind, list):
         return st.one_of([values({**schema, "type": k}, depth + 1) for k in kind])
     lo = schema.get("minimum", schema.get("exclusiveMinimum", -6))
-    hi = schema.get("maximum", 6)
+    # an empty range (minimum above maximum) still needs a valid candidate range
+    hi = max(schema.get("maximum", 6), lo)
     if kind == "integer":
         ints = st.integers(int(lo) - 1, int(hi) + 1)
         step = schema.get("multipleOf")
