@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ import yaml
 from teamrel import compat
 from teamrel.canonical import JSON
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
+from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
@@ -360,15 +360,7 @@ class ResultCache:
                 separators=(",", ":"),
                 ensure_ascii=False,
             ).encode("utf-8")
-            fd, tmp = tempfile.mkstemp(prefix=".compat-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            atomic_write(path, data, durable=False)
             self._entries = merged
             self._new = {}
 
@@ -468,16 +460,8 @@ def save_report(
         "report": report.to_json(),
     }
     with contextlib.suppress(OSError):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=cache_dir)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode())
-            os.replace(tmp, cache_dir / REPORT_FILE)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        atomic_write(cache_dir / REPORT_FILE, data, durable=False)
 
 
 # --------------------------------------------------------------------------- the prover

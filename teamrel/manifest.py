@@ -14,9 +14,7 @@ The manifest digest is sha256 over the canonical JSON of the whole document exce
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from teamrel import __version__
 from teamrel.canonical import JSON, digest, sha256_hex
 from teamrel.errors import FormatVersionError, InputError, IntegrityError, UsageError
+from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedMember
 
 #: Major version of the manifest document this teamrel writes and reads.
@@ -423,26 +422,6 @@ def manifest_file_bytes(manifest: Manifest) -> bytes:
 def snapshot_file_bytes(spec: Mapping[str, JSON]) -> bytes:
     """The exact bytes teamrel writes for a snapshot file (deterministic, sorted keys)."""
     return (json.dumps(spec, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write `data` to `path` through a temporary file and a rename: never half-written.
-
-    `durable` fsyncs the data before the rename (skipped for content-addressed snapshots,
-    which every reader re-hashes and `release` rewrites when missing).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_snapshot(root: Path, team: str, member: ResolvedMember) -> Path:

@@ -39,6 +39,7 @@ from teamrel.check import (
     run_check,
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
+from teamrel.fileio import atomic_write
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes
 from teamrel.models import ResolvedMember, SchemaDoc
@@ -144,22 +145,11 @@ class Plan:
 
     def write(self, path: Path) -> None:
         """Save the plan as JSON (atomically: temp file + rename)."""
-        import os
-        import tempfile
-
         data = (json.dumps(self.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        directory = path.parent if str(path.parent) else Path(".")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+            atomic_write(path, data, mkdir=False)
         except OSError as err:  # name the plan file, not the temporary one
             raise InputError(f"cannot write the plan to {path}: {err.strerror or err}") from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
 
 def plan_from_json(doc: Any, where: str = "plan") -> Plan:

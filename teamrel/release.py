@@ -32,12 +32,12 @@ from teamrel.errors import (
     TeamrelError,
     UsageError,
 )
+from teamrel.fileio import atomic_write
 from teamrel.manifest import (
     DIGEST_RE,
     MANIFESTS_DIR,
     SNAPSHOTS_DIR,
     Manifest,
-    atomic_write,
     build_manifest,
     check_name,
     content_key,

@@ -18,6 +18,7 @@ PKG = Path(__file__).resolve().parents[2] / "teamrel"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "canonical": 0,
+    "fileio": 0,
     "models": 1,
     "yamlsrc": 2,
     "graph": 2,
