@@ -34,7 +34,13 @@ from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore
 
 from teamrel.canonical import JSON
 from teamrel.compat import wellformed
-from teamrel.compat.evaluate import ValidationUnavailable, multiple_of, python_search, search
+from teamrel.compat.evaluate import (
+    ValidationUnavailable,
+    json_type,
+    multiple_of,
+    python_search,
+    search,
+)
 from teamrel.errors import RefError, SchemaError
 from teamrel.models import SchemaDoc
 
@@ -181,7 +187,7 @@ class Side:
         self.schema: JSON = schema
         if not isinstance(schema, (dict, bool)):
             raise SchemaError(
-                f"{label} schema must be a JSON object or a boolean, not {_json_type(schema)}",
+                f"{label} schema must be a JSON object or a boolean, not {json_type(schema)}",
                 uri=uri or None,
                 pointer="",
             )
@@ -844,20 +850,6 @@ def _valid_pattern(p: str) -> bool:
         return bool(rx.is_valid_pattern(p))
     except Exception:
         return True
-
-
-def _json_type(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    return "object"
 
 
 def _root_class(schema: JSON, label: str, uri: str, default: type[Any]) -> type[Any]:
