@@ -228,6 +228,9 @@ class Prover:
         self.unmodelled: list[str] = []
         self.regex_notes: list[str] = []
         self._key_terms: dict[Any, tuple[Node, ...] | None] = {}
+        #: `gen` results by the identity of the terms (kept alive here): a witness object
+        #: is often built twice, with the same terms for every untouched property
+        self._generated: dict[tuple[int, ...], tuple[Sequence[Term], JSON]] = {}
         self.true_node = Node(True, producer, producer.root_cls, producer.root.resolver, "#", "")
         self.false_node = Node(False, producer, producer.root_cls, producer.root.resolver, "#", "")
 
@@ -1647,6 +1650,16 @@ class Prover:
         """Some value satisfying every term (a counterexample of terms ⊢ ∅), or NOVALUE."""
         if not terms:
             return None
+        ids = tuple(map(id, terms))
+        done = self._generated.get(ids)
+        if done is not None:
+            return done[1]
+        value = self._gen(terms, idepth)
+        if not isinstance(value, _NoValue):  # "none found" may be provisional (a cycle)
+            self._generated[ids] = (tuple(terms), value)
+        return value
+
+    def _gen(self, terms: Sequence[Term], idepth: int) -> JSON | _NoValue:
         memo = self.memo.get((frozenset(t.key for t in terms), frozenset()))
         if memo is not None:  # this very goal was settled already
             if memo.ok or not memo.cands:
@@ -1826,7 +1839,7 @@ class Prover:
 
     def object_case(self, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
         req = self._required(g)
-        if any(self.key_terms(g, r) is None for r in req):
+        if not all(self._name_allowed(g, r) for r in req):
             return PROVED  # a required property is forbidden: no such object exists
         hi = min((a.kw["maxProperties"] for a in g if "maxProperties" in a.kw), default=None)
         if hi is not None and len(req) > hi:
@@ -1909,7 +1922,24 @@ class Prover:
                     if n not in named:
                         named.add(n)
                         names.append(n)
+        # one producer atom and a consumer naming properties the same plain way: a property
+        # whose two subschemas are strictly equal text without any reference needs no node
+        same_plain: tuple[dict[str, Any], dict[str, Any], bool] | None = None
+        if len(g) == 1 and g[0].node.cls is x.node.cls:
+            gkw = g[0].kw
+            if not any(k in gkw or k in kw for k in ("patternProperties", "propertyNames")):
+                same_plain = (
+                    gkw.get("properties", {}),
+                    kw.get("properties", {}),
+                    x.node.dialect in ("draft3", "draft4"),
+                )
         for n in names:
+            if same_plain is not None:
+                gs = same_plain[0].get(n, _MISSING)
+                if gs is not _MISSING:
+                    ds = same_plain[1].get(n, _MISSING)
+                    if ds is not _MISSING and _same_refs(gs, ds, same_plain[2]) == ():
+                        continue
             gt = self.key_terms(g, n)
             if gt is None:
                 continue
@@ -1994,7 +2024,22 @@ class Prover:
                 possible = names if possible is None else [n for n in possible if n in names]
         if possible is None:
             return None
-        return [n for n in possible if self.key_terms(g, n) is not None]
+        return [n for n in possible if self._name_allowed(g, n)]
+
+    def _name_allowed(self, g: Sequence[Atom], k: str) -> bool:
+        """`key_terms(g, k) is not None`, without building the property's nodes when the
+        atoms' plain `properties` / `additionalProperties` decide it."""
+        for a in g:
+            kw = a.kw
+            if "propertyNames" in kw or "patternProperties" in kw:
+                return self.key_terms(g, k) is not None
+            sub = kw.get("properties", _MISSING)
+            sub = sub.get(k, _MISSING) if isinstance(sub, dict) else _MISSING
+            if sub is _MISSING:
+                sub = kw.get("additionalProperties", True)
+            if sub is False:
+                return False
+        return True
 
     def _forced(self, g: Sequence[Atom], req: list[str], name: str) -> bool:
         """Whether every Γ object has `name` though it is not required: all its possible

@@ -118,7 +118,7 @@ def fingerprint_of(doc: SchemaDoc | JSON) -> str | None:
     else:
         uri, schema, resources = "", doc, {}
     try:
-        return json.dumps([uri, schema, resources], sort_keys=True, allow_nan=False)
+        return json.dumps([uri, schema, resources], allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return None
 
@@ -130,7 +130,8 @@ def load_side(
     format_assertion: bool,
     fingerprint: str | None = None,
 ) -> Side:
-    """A `Side` for `doc`, reused from a small cache when the same content was seen.
+    """A `Side` for `doc`; a `SchemaDoc`'s side is reused from a small cache when the same
+    content was seen.
 
     A `SchemaDoc` (an immutable model) is also recognised by identity, which spares
     re-serialising a large contract on every edge that uses it. `fingerprint`: the
@@ -148,13 +149,17 @@ def load_side(
         got = _SIDES.get(key)
         if got is not None:
             return got
+    is_model = isinstance(doc, SchemaDoc)
     side = Side(
         doc,
         label,
         format_assertion=format_assertion,
         fingerprint=key[2] if key is not None else None,
+        private=is_model,
     )
-    if key is not None:
+    # a plain JSON document is the caller's (it may change after the call): its side, built
+    # on the caller's objects without a copy, serves this one check only
+    if key is not None and is_model:
         if len(_SIDES) >= 64:
             _SIDES.pop(next(iter(_SIDES)))
         _SIDES[key] = side
@@ -176,6 +181,7 @@ class Side:
         *,
         format_assertion: bool,
         fingerprint: str | None = None,
+        private: bool = True,
     ) -> None:
         self.label = label
         self.format_assertion = format_assertion
@@ -195,7 +201,7 @@ class Side:
         self.root_cls: type[Any] = _root_class(schema, label, uri, default)
         if fingerprint is None:
             try:
-                fingerprint = json.dumps([uri, schema, resources], sort_keys=True, allow_nan=False)
+                fingerprint = json.dumps([uri, schema, resources], allow_nan=False)
             except RecursionError:
                 raise SchemaError(
                     f"{label} schema is nested too deeply to be analysed", uri=uri or None
@@ -204,9 +210,10 @@ class Side:
                 raise SchemaError(f"{label} schema is not JSON", uri=uri or None) from None
         #: canonical text of (uri, schema, resources): identity of this side's content
         self.fingerprint = fingerprint
-        # the side owns a private copy: callers may mutate their dicts, and node identities
-        # (id of each schema object) must stay stable while a cached side lives
-        _u, schema, resources = json.loads(fingerprint)
+        if private:
+            # a cached side owns a private copy: callers may mutate their dicts, and node
+            # identities (id of each schema object) must stay stable while it lives
+            _u, schema, resources = json.loads(fingerprint)
         self.schema = schema
         checked = fingerprint in _CHECKED
         scans: list[tuple[str, wellformed.Scan]] = []
@@ -429,6 +436,7 @@ class Side:
         if node.raw is False:
             return False
         token = _REF_CACHE.set(self._refs)
+        vtoken = _VALID.set(None if self._refs is None else {})
         try:
             errors = self.validator(node.cls).descend(instance, node.raw, resolver=node.resolver)
             return next(errors, None) is None
@@ -442,6 +450,7 @@ class Side:
         except jsonschema.exceptions._WrappedReferencingError as exc:
             raise RefError(f"unresolvable $ref in {self.label} schema: {exc}") from None
         finally:
+            _VALID.reset(vtoken)
             _REF_CACHE.reset(token)
 
     def valid_in_both_readings(self, instance: JSON) -> bool:
@@ -497,6 +506,7 @@ class Side:
         if node.raw is True:
             return []
         token = _REF_CACHE.set(self._refs)
+        vtoken = _VALID.set(None if self._refs is None else {})
         try:
             return list(v.descend(instance, node.raw, resolver=node.resolver))
         except ValidationUnavailable:
@@ -510,6 +520,7 @@ class Side:
         ) as exc:
             raise RefError(f"unresolvable $ref in {self.label} schema: {exc}") from None
         finally:
+            _VALID.reset(vtoken)
             _REF_CACHE.reset(token)
 
 
@@ -623,6 +634,7 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
 
     new.evolve = evolve
     new._validate_reference = _cached_reference(cls._validate_reference)
+    new.descend = _memo_descend(cls.descend)
     _SPEC[(cls, strict_format)] = new
     result: type[Any] = new
     return result
@@ -658,6 +670,58 @@ def _cached_reference(original: Any) -> Any:
     return _validate_reference
 
 
+#: set while a side validates one instance (static scope only): the (schema, instance)
+#: pairs python-jsonschema already found valid, by identity
+_VALID: ContextVar[dict[Any, Any] | None] = ContextVar("teamrel_compat_valid", default=None)
+
+
+def _memo_descend(original: Any) -> Any:
+    """python-jsonschema's `descend`, remembering within one validation which subschema
+    already accepted which part of the instance.
+
+    A witness repeats the same value under the same subschema many times (a contract's
+    110 required properties reach a handful of `$defs`): the reference validator still
+    decides every distinct (subschema, value, base URI) once, with its own keywords; the
+    repeats are answered from that decision. Only acceptances are remembered (errors carry
+    paths, which differ), and only without a dynamic scope, where the answer depends on
+    nothing else. Keys are identities, kept alive by the memo, so `true` is never `1`.
+    """
+
+    def descend(
+        self: Any,
+        instance: Any,
+        schema: Any,
+        path: Any = None,
+        schema_path: Any = None,
+        resolver: Any = None,
+    ) -> Any:
+        memo = _VALID.get()
+        if memo is None or not isinstance(schema, dict):
+            return original(self, instance, schema, path, schema_path, resolver)
+        base = (resolver if resolver is not None else self._resolver)._base_uri
+        key = (id(schema), id(instance), type(self), base)
+        kept = memo.get(key)
+        if kept is not None and kept[0] is schema and kept[1] is instance:
+            return iter(())
+        return _recording(
+            memo,
+            key,
+            (schema, instance),
+            original(self, instance, schema, path, schema_path, resolver),
+        )
+
+    return descend
+
+
+def _recording(memo: dict[Any, Any], key: Any, kept: Any, errors: Iterator[Any]) -> Iterator[Any]:
+    failed = False
+    for error in errors:
+        failed = True
+        yield error
+    if not failed:
+        memo[key] = kept
+
+
 _REFERENCE: dict[type[Any], type[Any]] = {}
 
 
@@ -684,6 +748,7 @@ def reference_class(cls: type[Any]) -> type[Any]:
 
     new.evolve = evolve
     new._validate_reference = _cached_reference(cls._validate_reference)
+    new.descend = _memo_descend(cls.descend)
     _REFERENCE[cls] = new
     result: type[Any] = new
     return result
@@ -802,6 +867,7 @@ def dual_class(cls: type[Any], strict_format: bool = False) -> type[Any] | None:
 
     new.evolve = evolve
     new._validate_reference = _cached_reference(cls._validate_reference)
+    new.descend = _memo_descend(cls.descend)
     _DUAL[(cls, strict_format)] = new
     result: type[Any] = new
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -10,6 +11,7 @@ import pytest
 from teamrel.compat import wellformed
 from teamrel.compat.evaluate import equal, exact, is_integer, multiple_of, ref_multiple_of
 from teamrel.compat.schema import Side, dialect_name, json_depth, load_side, normalise
+from teamrel.models import SchemaDoc
 
 D4, D6, D7 = jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator
 D19, D20 = jsonschema.Draft201909Validator, jsonschema.Draft202012Validator
@@ -93,17 +95,28 @@ def test_json_depth_is_iterative() -> None:
     assert json_depth(deep) > 128
 
 
-def test_side_cache_reuses_by_content_and_copies() -> None:
+def test_side_cache_reuses_schema_docs_by_content_and_copies() -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    doc = SchemaDoc(uri="file:///c.json", schema=schema)
+    first = load_side(doc, "producer", format_assertion=False)
+    assert load_side(doc, "producer", format_assertion=False) is first
+    equal_doc = SchemaDoc(uri="file:///c.json", schema=json.loads(json.dumps(schema)))
+    assert load_side(equal_doc, "producer", format_assertion=False) is first
+    assert first.schema == schema and first.schema is not schema
+    assert load_side(doc, "producer", format_assertion=True) is not first
+
+
+def test_plain_json_sides_are_not_cached_and_not_copied() -> None:
+    # the caller owns a plain document and may change it after the call: a side built on
+    # it serves one check, without the cost of a private copy
     schema: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "integer"}}}
     first = load_side(schema, "producer", format_assertion=False)
-    again = load_side(
-        {"properties": {"a": {"type": "integer"}}, "type": "object"},
-        "producer",
-        format_assertion=False,
+    assert first.schema is schema
+    assert load_side(schema, "producer", format_assertion=False) is not first
+    schema["properties"]["a"]["type"] = "string"
+    assert load_side(schema, "producer", format_assertion=False).is_valid(
+        load_side(schema, "producer", format_assertion=False).root, {"a": "x"}
     )
-    assert again is first
-    assert first.schema == schema and first.schema is not schema
-    assert load_side(schema, "producer", format_assertion=True) is not first
 
 
 def test_nodes_children_and_refs_are_located() -> None:
