@@ -9,6 +9,7 @@ own errors on that witness, every "unknown" says what could not be decided and w
 from __future__ import annotations
 
 import json
+import marshal
 import math
 from typing import Any
 
@@ -45,7 +46,23 @@ def _finite_json(v: JSON, depth: int = 0) -> bool:
 
 def _identical(p: Side, c: Side) -> bool:
     # same document, same base URI, same resources: the same set of values
-    return p.fingerprint == c.fingerprint
+    return p.fingerprint is not None and p.fingerprint == c.fingerprint
+
+
+def _same_plain(a: JSON | SchemaDoc, b: JSON | SchemaDoc) -> bool:
+    """Whether two plain JSON documents are strictly the same (`true` is not `1`)."""
+    if isinstance(a, SchemaDoc) or isinstance(b, SchemaDoc):
+        return False
+    try:
+        if a != b:  # Python's equality: fast, but `true == 1` and `1.0 == 1`
+            return False
+        # marshal keeps every type apart and is fast; equal bytes mean equal values, but
+        # equal values may give unequal bytes (shared objects are written as back-references)
+        if marshal.dumps(a) == marshal.dumps(b):
+            return True
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (ValueError, TypeError, RecursionError):
+        return False
 
 
 def check(
@@ -64,10 +81,14 @@ def check(
     p = _side(producer, "producer", format_assertion)
     c_fingerprint: str | None = None
     if cached_side(consumer, "consumer", format_assertion=format_assertion) is None:
-        c_fingerprint = fingerprint_of(consumer)
-        if c_fingerprint is not None and c_fingerprint == p.fingerprint:
-            # the same document on both sides (already checked well-formed as the producer)
-            return CompatResult("compatible")
+        # the same document on both sides (already checked well-formed as the producer)
+        if p.fingerprint is None:
+            if _same_plain(producer, consumer):
+                return CompatResult("compatible")
+        else:
+            c_fingerprint = fingerprint_of(consumer)
+            if c_fingerprint is not None and c_fingerprint == p.fingerprint:
+                return CompatResult("compatible")
     c = _side(consumer, "consumer", format_assertion, c_fingerprint)
     if _identical(p, c):
         return CompatResult("compatible")

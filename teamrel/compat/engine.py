@@ -2321,6 +2321,7 @@ def same_schema(a: Node, b: Node, memo: dict[Any, bool] | None = None) -> bool:
     if (
         a.raw is a.side.schema
         and b.raw is b.side.schema
+        and a.side.fingerprint is not None
         and a.side.fingerprint == b.side.fingerprint
     ):
         return True  # two whole documents, identical with their URI and resources

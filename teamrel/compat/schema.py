@@ -140,34 +140,27 @@ def load_side(
     by_id = cached_side(doc, label, format_assertion=format_assertion)
     if by_id is not None:
         return by_id
+    if not isinstance(doc, SchemaDoc):
+        # a plain JSON document is the caller's (it may change after the call): its side,
+        # built on the caller's objects without a copy or a fingerprint, serves this check
+        return Side(doc, label, format_assertion=format_assertion, private=False)
     if fingerprint is None:
         fingerprint = fingerprint_of(doc)
     key: tuple[str, bool, str] | None = None
     if fingerprint is not None:
         key = (label, format_assertion, fingerprint)
-    if key is not None:
         got = _SIDES.get(key)
         if got is not None:
             return got
-    is_model = isinstance(doc, SchemaDoc)
-    side = Side(
-        doc,
-        label,
-        format_assertion=format_assertion,
-        fingerprint=key[2] if key is not None else None,
-        private=is_model,
-    )
-    # a plain JSON document is the caller's (it may change after the call): its side, built
-    # on the caller's objects without a copy, serves this one check only
-    if key is not None and is_model:
+    side = Side(doc, label, format_assertion=format_assertion, fingerprint=fingerprint)
+    if key is not None:
         if len(_SIDES) >= 64:
             _SIDES.pop(next(iter(_SIDES)))
         _SIDES[key] = side
-    if isinstance(doc, SchemaDoc):
-        if len(_DOC_SIDES) >= 64:
-            _DOC_SIDES.pop(next(iter(_DOC_SIDES)))
-        # the doc is kept alive with its side, so its id cannot be reused meanwhile
-        _DOC_SIDES[(id(doc), label, format_assertion)] = (doc, side)
+    if len(_DOC_SIDES) >= 64:
+        _DOC_SIDES.pop(next(iter(_DOC_SIDES)))
+    # the doc is kept alive with its side, so its id cannot be reused meanwhile
+    _DOC_SIDES[(id(doc), label, format_assertion)] = (doc, side)
     return side
 
 
@@ -199,7 +192,7 @@ class Side:
             )
         default = jsonschema.Draft202012Validator
         self.root_cls: type[Any] = _root_class(schema, label, uri, default)
-        if fingerprint is None:
+        if fingerprint is None and private:
             try:
                 fingerprint = json.dumps([uri, schema, resources], allow_nan=False)
             except RecursionError:
@@ -208,25 +201,28 @@ class Side:
                 ) from None
             except (TypeError, ValueError):
                 raise SchemaError(f"{label} schema is not JSON", uri=uri or None) from None
-        #: canonical text of (uri, schema, resources): identity of this side's content
+        #: JSON text of (uri, schema, resources), the identity of a cached side's content
+        #: (None for a plain document: its side is not cached)
         self.fingerprint = fingerprint
-        if private:
+        if private and fingerprint is not None:
             # a cached side owns a private copy: callers may mutate their dicts, and node
             # identities (id of each schema object) must stay stable while it lives
             _u, schema, resources = json.loads(fingerprint)
         self.schema = schema
-        checked = fingerprint in _CHECKED
-        scans: list[tuple[str, wellformed.Scan]] = []
-        if not checked:
-            scans.append((uri, _scan(self.root_cls, schema, label, uri)))
-        pairs: list[tuple[str, Any]] = []
+        self.resources: dict[str, JSON] = resources
+        self.uri = uri
+        known = _CHECKED.get(fingerprint) if fingerprint is not None else None
+        scans: list[tuple[str, type[Any], wellformed.Scan]] = []
+        if known is None:
+            scans.append((uri, self.root_cls, _scan(self.root_cls, schema, label, uri)))
+        res_pairs: list[tuple[str, Any]] = []
         for res_uri, contents in resources.items():
             if not isinstance(contents, (dict, bool)):
                 raise SchemaError(f"resource {res_uri} is not a schema", uri=res_uri, pointer="")
             res_cls = _root_class(contents, label, res_uri, default)
-            if not checked:
-                scans.append((res_uri, _scan(res_cls, contents, label, res_uri)))
-            pairs.append(
+            if known is None:
+                scans.append((res_uri, res_cls, _scan(res_cls, contents, label, res_uri)))
+            res_pairs.append(
                 (
                     res_uri,
                     referencing.Resource.from_contents(
@@ -234,46 +230,36 @@ class Side:
                     ),
                 )
             )
-        root_resource = _specification(self.root_cls).create_resource(schema)
-        registry: Any = referencing.Registry().with_resources(pairs)
-        # embedded resources ($id) and anchors need the registry crawled up front; plain
-        # JSON-pointer references do not (and crawling a large contract is costly)
-        if any(k in fingerprint for k in _CRAWL_MARKERS):
-            registry = registry.crawl()
-        if uri:
-            registry = registry.with_resource(uri, root_resource)
-            self.registry: Any = SPECIFICATIONS.combine(registry)
-            resolver = self.registry.resolver(base_uri=uri).in_subresource(root_resource)
-        else:
-            # as python-jsonschema's resolver_with_root: the root under its own $id (or "")
-            root_id = root_resource.id() or ""
-            registry = registry.with_resource(root_id, root_resource)
-            self.registry = SPECIFICATIONS.combine(registry)
-            resolver = self.registry.resolver(base_uri=root_id)
+        self._res_pairs = res_pairs
+        markers: frozenset[str] = known if known is not None else _markers(scans)
+        resolver = self._build_registry(markers)
+        if known is None:
+            visited: set[int] = set()
+            for _u, _c, found in scans:
+                visited |= found.visited
+            outside = False
+            for doc_uri, doc_cls, found in scans:
+                outside |= self._check_scan(doc_uri, doc_cls, found, visited)
+            if outside:
+                # a reference into a place no keyword makes a schema (a `default`, an
+                # unknown keyword): read the whole text for markers, as conservatively as
+                # any occurrence of them anywhere
+                markers = markers | _text_markers([uri, schema, resources])
+                resolver = self._build_registry(markers)
+            if fingerprint is not None:
+                if len(_CHECKED) > 4096:
+                    _CHECKED.clear()
+                _CHECKED[fingerprint] = markers
         #: base URI of the root document (its $id resolved against its URI)
         self.base: str = getattr(resolver, "_base_uri", uri)
-        self.dynamic = any(
-            k in fingerprint
-            for k in ('"$dynamicAnchor"', '"$recursiveAnchor"', '"$dynamicRef"', '"$recursiveRef"')
-        )
+        self.dynamic = not markers.isdisjoint(_DYNAMIC_MARKERS)
+        legacy_id = "legacy id" in markers
         #: whether equal subschema text means equal schema anywhere in this side (same
         #: base URI given): no identifier can move a base URI, no dynamic scope
-        self.context_free = (
-            not self.dynamic
-            and '"$id"' not in fingerprint
-            and not (
-                '"id"' in fingerprint
-                and (
-                    dialect_name(self.root_cls) in ("draft3", "draft4")
-                    or "draft-04" in fingerprint
-                    or "draft-03" in fingerprint
-                )
-            )
-        )
+        self.context_free = not self.dynamic and "$id" not in markers and not legacy_id
         self._validators: dict[tuple[type[Any], bool], Any] = {}
         #: the validators' `$ref` lookups (static scope only: see `_cached_reference`)
         self._refs: dict[Any, Any] | None = None if self.dynamic else {}
-        self.resources: dict[str, JSON] = resources
         self._locations: dict[int, Any] | None = None
         #: the prover's per-node decompositions and synthetic nodes, reused across checks
         self.parts_cache: dict[Any, Any] = {}
@@ -281,19 +267,39 @@ class Side:
         self.follows: dict[Any, Node] = {}
         self.synthetic: dict[Any, Node] = {}
         #: whether the specification's reading can differ from python-jsonschema's here
-        self.spec_differs = any(
-            k in self.fingerprint for k in ('"multipleOf"', '"pattern"', '"patternProperties"')
-        ) or (format_assertion and '"format"' in self.fingerprint)
+        self.spec_differs = not markers.isdisjoint(_SPEC_MARKERS) or (
+            format_assertion and "format" in markers
+        )
         self.root = Node(schema, self, self.root_cls, resolver, f"{label}#", "")
-        if not checked:
-            for doc_uri, found in scans:
-                self._check_scan(doc_uri, found)
-            if len(_CHECKED) > 4096:
-                _CHECKED.clear()
-            _CHECKED[fingerprint] = None
 
-    def _check_scan(self, doc_uri: str, found: wellformed.Scan) -> None:
-        """Every pattern must be ECMA-262, every `$ref` must resolve to a schema (RefError)."""
+    def _build_registry(self, markers: frozenset[str]) -> Any:
+        """This side's registry (`self.registry`), and the root's resolver."""
+        schema, uri = self.schema, self.uri
+        root_resource = _specification(self.root_cls).create_resource(schema)
+        registry: Any = referencing.Registry().with_resources(self._res_pairs)
+        # embedded resources ($id) and anchors need the registry crawled up front; plain
+        # JSON-pointer references do not (and crawling a large contract is costly)
+        if not markers.isdisjoint(_CRAWL_MARKERS):
+            registry = registry.crawl()
+        if uri:
+            registry = registry.with_resource(uri, root_resource)
+            self.registry: Any = SPECIFICATIONS.combine(registry)
+            return self.registry.resolver(base_uri=uri).in_subresource(root_resource)
+        # as python-jsonschema's resolver_with_root: the root under its own $id (or "")
+        root_id = root_resource.id() or ""
+        registry = registry.with_resource(root_id, root_resource)
+        self.registry = SPECIFICATIONS.combine(registry)
+        return self.registry.resolver(base_uri=root_id)
+
+    def _check_scan(
+        self, doc_uri: str, cls: type[Any], found: wellformed.Scan, visited: set[int]
+    ) -> bool:
+        """Every pattern must be ECMA-262, every `$ref` must resolve to a schema (RefError).
+
+        A reference to a place the walk did not reach as a schema (inside a `default`, an
+        unknown keyword...) makes it one: it is checked as a schema too, and True returned.
+        """
+        outside = False
         where = f"{self.label}#" if doc_uri == self.uri else f"{doc_uri}#"
         for p, path in found.patterns:
             if not _valid_pattern(p):
@@ -329,6 +335,20 @@ class Side:
                     uri=doc_uri or None,
                     pointer=wellformed.pointer(path),
                 )
+            if isinstance(target, dict) and id(target) not in visited:
+                outside = True
+                extra = _scan(cls, target, self.label, base)
+                visited |= extra.visited
+                found.refs.extend(r for r in extra.refs if r not in found.refs)
+                for p, _where in extra.patterns:
+                    if not _valid_pattern(p):
+                        raise SchemaError(
+                            f"{self.label} schema: {p!r} is not a valid ECMA-262 regular "
+                            f"expression (reached through {keyword} {ref!r} at {loc})",
+                            uri=doc_uri or None,
+                            pointer=wellformed.pointer(path),
+                        )
+        return outside
 
     def locate_along(self, obj: Any, path: Any) -> str | None:
         """`locate(obj)`, found by following `path` (a validator error's absolute schema
@@ -931,10 +951,38 @@ def _root_class(schema: JSON, label: str, uri: str, default: type[Any]) -> type[
     return default
 
 
-_CHECKED: dict[str, None] = {}
+#: well-formed documents already walked (by fingerprint), with their markers
+_CHECKED: dict[str, frozenset[str]] = {}
 
-#: markers of identifiers that only a crawled registry knows (draft-04's "id" included)
-_CRAWL_MARKERS = ('"$id"', '"$anchor"', '"$dynamicAnchor"', '"$recursiveAnchor"', '"id":')
+#: identifiers that only a crawled registry knows (draft-04's "id" included)
+_CRAWL_MARKERS = frozenset(("$id", "$anchor", "$dynamicAnchor", "$recursiveAnchor", "legacy id"))
+_DYNAMIC_MARKERS = frozenset(("$dynamicAnchor", "$recursiveAnchor", "$dynamicRef", "$recursiveRef"))
+_SPEC_MARKERS = frozenset(("multipleOf", "pattern", "patternProperties"))
+
+
+def _markers(scans: list[tuple[str, type[Any], wellformed.Scan]]) -> frozenset[str]:
+    """The markers of every walked document; "legacy id": a draft-03/04 `id`, or an `id`
+    where a subschema switches dialect (which could make it one)."""
+    found: set[str] = set()
+    for _uri, cls, scan in scans:
+        found |= scan.markers
+        if "id" in scan.markers and (
+            dialect_name(cls) in ("draft3", "draft4") or "$schema" in scan.markers
+        ):
+            found.add("legacy id")
+    return frozenset(found)
+
+
+def _text_markers(doc: Any) -> frozenset[str]:
+    """Every marker occurring anywhere in `doc`'s text (conservative: in values too)."""
+    try:
+        text = json.dumps(doc)
+    except (TypeError, ValueError, RecursionError):
+        return frozenset((*wellformed.MARKERS, "legacy id"))
+    found = {m for m in wellformed.MARKERS if f'"{m}"' in text}
+    if "id" in found:
+        found.add("legacy id")
+    return frozenset(found)
 
 
 def _scan(cls: type[Any], schema: JSON, label: str, uri: str) -> wellformed.Scan:

@@ -10,6 +10,7 @@ Annotations and unknown keywords are not checked: they are ignored everywhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +24,51 @@ _LEGACY = ("draft3", "draft4", "draft6", "draft7")
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    # NaN and the infinities are not JSON (and would poison every comparison)
+    return (isinstance(v, int) and not isinstance(v, bool)) or (
+        isinstance(v, float) and math.isfinite(v)
+    )
 
 
 def _non_neg_int(v: Any) -> bool:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return False
     return v >= 0 and (isinstance(v, int) or v.is_integer())
+
+
+def is_json(v: Any, limit: int = 10_000) -> bool:
+    """Whether `v` is a JSON value: None, bool, int, finite float, str, lists and dicts with
+    string keys of such (iterative; nesting beyond `limit` is refused)."""
+    stack: list[tuple[Any, int]] = [(v, 0)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        x, depth = pop()
+        t = type(x)
+        if t is str or t is int or t is bool or x is None:
+            continue
+        if t is float:
+            if not math.isfinite(x):
+                return False
+        elif t is list:
+            if depth >= limit:
+                return False
+            for y in x:
+                push((y, depth + 1))
+        elif t is dict:
+            if depth >= limit:
+                return False
+            for k, y in x.items():
+                if type(k) is not str:
+                    return False
+                push((y, depth + 1))
+        else:
+            return False
+    return True
+
+
+def _enum(v: Any) -> bool:
+    return isinstance(v, list) and is_json(v)
 
 
 def _string_array(v: Any) -> bool:
@@ -50,7 +89,8 @@ def _type(v: Any) -> bool:
 #: value checks of keywords whose value is not (or does not contain) a subschema
 _VALUE: dict[str, tuple[Callable[[Any], bool], str]] = {
     "type": (_type, "a type name or a non-empty array of distinct type names"),
-    "enum": (lambda v: isinstance(v, list), "an array"),
+    "enum": (_enum, "an array of JSON values"),
+    "const": (is_json, "a JSON value"),
     "required": (_string_array, "an array of distinct strings"),
     "multipleOf": (lambda v: _is_number(v) and v > 0, "a number greater than 0"),
     "maximum": (_is_number, "a number"),
@@ -119,6 +159,31 @@ class Scan:
     refs: list[tuple[str, str, str, Path]] = field(default_factory=list)
     #: (pattern, path) of every `pattern` and `patternProperties` name
     patterns: list[tuple[str, Path]] = field(default_factory=list)
+    #: which of `MARKERS` occur as a keyword of some subschema (`$schema`: below the top)
+    markers: set[str] = field(default_factory=set)
+    #: identities of the subschema objects walked
+    visited: set[int] = field(default_factory=set)
+
+
+#: keywords whose mere presence changes how a document must be read: identifiers and
+#: anchors (base URIs, a registry to crawl), dynamic references, a dialect switched below
+#: the top, and the keywords whose specification reading may differ from python-jsonschema's
+MARKERS = frozenset(
+    (
+        "$id",
+        "id",
+        "$anchor",
+        "$dynamicAnchor",
+        "$recursiveAnchor",
+        "$dynamicRef",
+        "$recursiveRef",
+        "$schema",
+        "multipleOf",
+        "pattern",
+        "patternProperties",
+        "format",
+    )
+)
 
 
 def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_depth: int) -> Scan:
@@ -135,6 +200,9 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
     value_checks = _VALUE
     refs = out.refs
     patterns = out.patterns
+    markers = out.markers
+    visit = out.visited.add
+    marker_keys = MARKERS
     stack: list[tuple[JSON, Path, str, int]] = [(schema, None, base, 1)]
     pop = stack.pop
     push = stack.append
@@ -157,6 +225,7 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
         if not isinstance(node, dict):
             out.problem = (pointer(path) or "/", "a schema must be an object or a boolean")
             return out
+        visit(id(node))
         legacy_ref = legacy and "$ref" in node
         if not legacy_ref:
             ident = node.get(id_key)
@@ -164,6 +233,8 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
                 base = urljoin(base, ident).partition("#")[0]
         deeper = depth + 1
         for key, value in node.items():
+            if key in marker_keys and (key != "$schema" or path is not None):
+                markers.add(key)
             action = actions.get(key)
             if action is None:
                 continue  # an annotation or a keyword unknown to the dialect
@@ -189,6 +260,9 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
                 if key == "patternProperties":
                     patterns.extend((k, (here, k)) for k in value)
                 for k, v in value.items():
+                    if type(k) is not str:
+                        out.problem = (pointer(here), f"{key} must have string names")
+                        return out
                     push((v, (here, k), base, deeper))
             elif action == _A_ARRAY:
                 if not isinstance(value, list) or not value:

@@ -8,9 +8,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from teamrel.compat import wellformed
+from teamrel.compat import check, wellformed
 from teamrel.compat.evaluate import equal, exact, is_integer, multiple_of, ref_multiple_of
 from teamrel.compat.schema import Side, dialect_name, json_depth, load_side, normalise
+from teamrel.errors import SchemaError
 from teamrel.models import SchemaDoc
 
 D4, D6, D7 = jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator
@@ -146,3 +147,72 @@ def test_number_semantics() -> None:
     assert exact(0.1) * 3 == exact(0.3)
     assert multiple_of(0.3, 0.1) and not ref_multiple_of(0.3, 0.1)
     assert multiple_of(10, 5) and not multiple_of(5, 10)
+
+
+def test_a_reference_into_a_non_schema_place_makes_it_a_schema() -> None:
+    # python-jsonschema follows `$ref` anywhere; what it reaches must be well-formed
+    with pytest.raises(SchemaError, match="type"):
+        check({"x-defs": {"n": {"type": 5}}, "$ref": "#/x-defs/n"}, {})
+    producer = {
+        "x-defs": {"n": {"type": "integer"}},
+        "type": "object",
+        "properties": {"a": {"$ref": "#/x-defs/n"}},
+    }
+    assert check(producer, {"properties": {"a": {"type": "number"}}}).verdict == "compatible"
+    result = check(producer, {"properties": {"a": {"type": "string"}}})
+    assert result.verdict == "incompatible"
+    assert isinstance(result.witness, dict) and isinstance(result.witness["a"], int)
+    # an identifier there moves base URIs: equal text no longer means the same schema
+    side = Side(
+        {"x-defs": {"n": {"$id": "http://example.com/n"}}, "$ref": "#/x-defs/n"},
+        "producer",
+        format_assertion=False,
+        private=False,
+    )
+    assert not side.context_free
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"maximum": float("nan")},
+        {"minimum": float("inf")},
+        {"const": float("nan")},
+        {"enum": [1, float("-inf")]},
+        {"const": {"a": (1, 2)}},
+        {"properties": {1: {"type": "string"}}},
+    ],
+    ids=["nan-maximum", "inf-minimum", "nan-const", "inf-enum", "tuple-const", "int-name"],
+)
+def test_values_that_are_not_json_are_refused(schema: dict[Any, Any]) -> None:
+    with pytest.raises(SchemaError):
+        check(schema, {})
+    with pytest.raises(SchemaError):
+        check({}, schema)
+
+
+def test_identifiers_are_told_from_property_names() -> None:
+    # a property called "id" is not an identifier, not even in draft-04
+    named = {"type": "object", "properties": {"id": {"type": "string"}}}
+    assert Side(named, "producer", format_assertion=False, private=False).context_free
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", **named}
+    assert Side(draft4, "producer", format_assertion=False, private=False).context_free
+    with_id = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "properties": {"a": {"id": "http://example.com/a", "type": "string"}},
+    }
+    assert not Side(with_id, "producer", format_assertion=False, private=False).context_free
+    assert not Side(
+        {"properties": {"a": {"$id": "http://example.com/a"}}},
+        "producer",
+        format_assertion=False,
+        private=False,
+    ).context_free
+
+
+def test_the_same_document_shortcut_keeps_json_types_apart() -> None:
+    assert check({"const": True}, {"const": 1}).verdict == "incompatible"
+    assert check({"const": 1}, {"const": True}).verdict == "incompatible"
+    assert check({"enum": [1.0, "a"]}, {"enum": [1, "a"]}).verdict == "compatible"
+    equal_text = {"prefixItems": [{"const": False}], "minimum": 1.0}
+    assert check(equal_text, json.loads(json.dumps(equal_text))).verdict == "compatible"
