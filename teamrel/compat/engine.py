@@ -7,7 +7,9 @@ branch, `not X` moves X to the other side, anyOf in Δ joins the disjunction, co
 Δ branch), leaving *atoms* (a schema object's own assertion keywords). Atoms are then
 compared type by type (null, boolean, number, string, array, object); structural keywords
 create child goals (a property, an item) that are memoised, with co-inductive assumptions
-for recursive `$ref`s (only once the instance has been descended into).
+for recursive `$ref`s (only once the instance has been descended into). When no single
+consumer alternative covers Γ, Γ is split into cases that together hold every value, each
+proved on its own (`Prover.split`).
 
 Soundness discipline: a goal is "proved" only by a rule that holds under the reference
 validator's semantics; where a keyword is approximated, the producer is only ever widened
@@ -62,6 +64,14 @@ _COMBINATORS = frozenset(
     )
 )
 _INPLACE = ("allOf", "anyOf", "oneOf", "if", "$ref", "$dynamicRef", "$recursiveRef")
+
+#: case splits of the producer against a consumer union (`Prover.split`): how deeply splits
+#: may nest, how many partitions are tried per goal, how many cases one partition has, and
+#: how many cases one check may try in all (a count, not time: answers stay reproducible)
+_SPLIT_DEPTH = 4
+_SPLIT_TRIES = 4
+_SPLIT_CASES = 12
+_SPLIT_WORK = 400
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -232,6 +242,10 @@ class Prover:
         #: is often built twice, with the same terms for every untouched property
         self._generated: dict[tuple[int, ...], tuple[Sequence[Term], JSON]] = {}
         self._same_target_memo: dict[Any, bool] = {}
+        #: case splits open on the stack (see `split`) and the case atoms made for them
+        self.split_depth = 0
+        self.split_work = 0
+        self._case_atoms: dict[Any, Atom] = {}
         self.true_node = Node(True, producer, producer.root_cls, producer.root.resolver, "#", "")
         self.false_node = Node(False, producer, producer.root_cls, producer.root.resolver, "#", "")
 
@@ -243,7 +257,11 @@ class Prover:
         if isinstance(t, Node):
             return t.side.is_valid(t, v)
         if isinstance(t, Atom):
-            return self.holds_atom(t, v)
+            if self.holds_atom(t, v):
+                return True
+            # a narrowed consumer atom (unevaluated* beside anyOf...): its node accepting v
+            # proves the atom's exact reading, which the node implies
+            return t.approx is not None and t.key[2] == "d" and t.node.side.is_valid(t.node, v)
         if isinstance(t, Conj):
             return all(self.holds(x, v) for x in t.pos) and not any(self.holds(x, v) for x in t.neg)
         return any(
@@ -425,8 +443,11 @@ class Prover:
                 Choice(node, "dependentSchemas", [([absent], []), ([present, dep], [])], name)
             )
         split = self._uneval_if_split(node, choices)
+        union = None if split is not None else self._uneval_union_split(node, choices, mode)
         if split is not None:
             got = Parts(None, conj, neg, [split])
+        elif union is not None:
+            got = Parts(None, conj, neg, union)
         else:
             got = Parts(self.make_atom(node, mode), conj, neg, choices)
         cache[key] = got
@@ -489,6 +510,122 @@ class Prover:
             ([c_else, atoms[1]], list(d_else)),
         ]
         return Choice(node, "if", alts, "uneval")
+
+    def _uneval_union_split(
+        self, node: Node, choices: list[Choice], mode: str
+    ) -> list[Choice] | None:
+        """`unevaluatedProperties` / `unevaluatedItems` beside one anyOf or oneOf, exactly.
+
+        A branch adds its evaluations only when it is valid, and more evaluated names
+        (items) only weaken the keyword: with S the set of valid branches and atom_S the
+        node's own keywords with unevaluated* acting on what the node, its allOf/$ref closure
+        and S do not evaluate, anyOf is ⋁_{S≠∅} (⋀_{i∈S} Bᵢ ∧ atom_S) and oneOf is
+        ⋁ᵢ (Bᵢ ∧ ⋀_{j≠i} ¬Bⱼ ∧ atomᵢ) (as a consumer: oneOf ∧ ⋁ᵢ (Bᵢ ∧ atomᵢ)). Evaluated
+        items are a prefix, so the branch with the longest one decides: singletons suffice.
+        A consumer anyOf of 3-4 branches keeps the singletons and the whole set only (a
+        narrowing, noted as an approximation). Only for 2020-12 schemas whose evaluations
+        are static (properties, patternProperties, prefixItems; no nested anyOf, if,
+        contains...) and at most 4 branches."""
+        kw = node.kw
+        u_p = "unevaluatedProperties" in kw and "additionalProperties" not in kw
+        u_i = "unevaluatedItems" in kw and "items" not in kw
+        if (
+            not (u_p or u_i)
+            or len(choices) != 1
+            or choices[0].kind not in ("anyOf", "oneOf")
+            or len(choices[0].alts) > 4
+            or node.dialect != "draft2020-12"
+        ):
+            return None
+        kind = choices[0].kind
+        branches: list[Node] = [alt[0][0] for alt in choices[0].alts]
+        names0: list[str] = []
+        pats0: list[Any] = []
+        longest0 = 0
+        if u_p:
+            names0, pats0, every, simple = self._evaluated_closure(node, "p", owner_union=True)
+            if not simple:
+                return None
+            u_p = not every
+        if u_i:
+            _n, lp, every, simple = self._evaluated_closure(node, "i", owner_union=True)
+            if not simple:
+                return None
+            u_i = not every
+            longest0 = int(lp[0]) if lp else 0
+        if not (u_p or u_i):
+            return None  # everything is evaluated: make_atom drops the keywords
+        # what each branch evaluates: (names, patterns, all names?, prefix, all items?)
+        evals: list[tuple[list[str], list[Any], bool, int, bool]] = []
+        for b in branches:
+            if not isinstance(b.raw, dict):
+                evals.append(([], [], False, 0, False))
+                continue
+            bn: list[str] = []
+            bp: list[Any] = []
+            b_every_p = b_every_i = False
+            b_long = 0
+            if u_p:
+                bn, bp, b_every_p, b_simple = self._evaluated_closure(b, "p", is_owner=False)
+                if not b_simple:
+                    return None
+            if u_i:
+                _n, blp, b_every_i, b_simple = self._evaluated_closure(b, "i", is_owner=False)
+                if not b_simple:
+                    return None
+                b_long = int(blp[0]) if blp else 0
+            evals.append((bn, bp, b_every_p, b_long, b_every_i))
+        base = {k: v for k, v in kw.items() if k not in _COMBINATORS}
+        base.pop("unevaluatedProperties", None)
+        base.pop("unevaluatedItems", None)
+        k = len(branches)
+        subsets: list[tuple[int, ...]] = [(i,) for i in range(k)]
+        approx: str | None = None
+        if kind == "anyOf" and u_p and k > 1:
+            every_subset = [
+                tuple(i for i in range(k) if m >> i & 1) for m in range(1, 1 << k) if m & (m - 1)
+            ]
+            if mode == "g" or k <= 2:
+                subsets.extend(every_subset)
+            else:
+                subsets.append(tuple(range(k)))
+                approx = f"unevaluatedProperties at {node.loc}"
+        amode = "d" if approx is not None else "x"
+
+        def atom(sub: tuple[int, ...]) -> Atom:
+            akw = dict(base)
+            if u_p and not any(evals[i][2] for i in sub):
+                props = dict(akw.get("properties", {}))
+                pp = dict(akw.get("patternProperties", {}))
+                for n in (*names0, *(n for i in sub for n in evals[i][0])):
+                    props.setdefault(n, True)
+                for pat in (*pats0, *(p for i in sub for p in evals[i][1])):
+                    pp.setdefault(pat, True)
+                akw["properties"] = props
+                if pp:
+                    akw["patternProperties"] = pp
+                akw["additionalProperties"] = kw["unevaluatedProperties"]
+            if u_i and not any(evals[i][4] for i in sub):
+                prefix = list(akw.get("prefixItems", []))
+                target = max([longest0, *(evals[i][3] for i in sub)])
+                while len(prefix) < target:
+                    prefix.append(True)
+                if prefix:
+                    akw["prefixItems"] = prefix
+                u = kw["unevaluatedItems"]
+                # items matched by the node's own `contains` are evaluated too
+                akw["items"] = {"anyOf": [akw["contains"], u]} if "contains" in akw else u
+            return Atom(node, akw, amode, approx, tag=("uneval-union", sub))
+
+        if kind == "oneOf" and mode == "g":
+            alts: list[tuple[list[Any], list[Any]]] = [
+                ([b, atom((i,))], [o for j, o in enumerate(branches) if j != i])
+                for i, b in enumerate(branches)
+            ]
+            return [Choice(node, "oneOf", alts, "uneval")]
+        alts = [([*(branches[i] for i in sub), atom(sub)], []) for sub in subsets]
+        union = Choice(node, "anyOf+uneval", alts, "uneval")
+        return [choices[0], union] if kind == "oneOf" else [union]
 
     def make_atom(self, node: Node, mode: str) -> Atom | None:
         """The atom of `node`; unevaluated* are modelled exactly when the node's in-place
@@ -554,12 +691,18 @@ class Prover:
         return Atom(node, akw, amode, approx)
 
     def _evaluated_closure(
-        self, node: Node, what: str, owner_if: bool = False, is_owner: bool = True
+        self,
+        node: Node,
+        what: str,
+        owner_if: bool = False,
+        is_owner: bool = True,
+        owner_union: bool = False,
     ) -> tuple[list[str], list[Any], bool, bool]:
         """What node's allOf/$ref closure always evaluates: (names, patterns or [longest
         prefix], everything?, simple?). `simple`: no other in-place applicator (anyOf, oneOf,
         if, dependentSchemas, $dynamicRef, contains for items) anywhere in the closure, so the
-        closure's evaluation is exactly what is evaluated.
+        closure's evaluation is exactly what is evaluated. `owner_if` / `owner_union`: the
+        node's own if / anyOf, oneOf and contains are accounted for by the caller.
         """
         names: list[str] = []
         pats: list[Any] = []
@@ -577,7 +720,10 @@ class Prover:
             seen.add(n.key)
             kw = n.kw
             branching = ("anyOf", "oneOf", "dependentSchemas", "$dynamicRef")
-            if any(k in kw for k in branching) or ("if" in kw and not (owner_if and n is node)):
+            own = owner_union and n is node
+            if any(k in kw and not (own and k in ("anyOf", "oneOf")) for k in branching) or (
+                "if" in kw and not (owner_if and n is node)
+            ):
                 simple = False
             if "$recursiveRef" in kw:
                 simple = False
@@ -591,7 +737,7 @@ class Prover:
             else:
                 if "items" in kw or ((n is not node or not is_owner) and "unevaluatedItems" in kw):
                     return names, pats, True, simple
-                if "contains" in kw:
+                if "contains" in kw and not own:
                     simple = False
                 longest = max(longest, len(kw.get("prefixItems", [])))
             for i, sub in enumerate(kw.get("allOf", ())):
@@ -905,6 +1051,11 @@ class Prover:
                 out = self.object_case(g, dt, idepth)
             else:
                 out = self.array_case(g, dt, idepth)
+            if not out.ok and not out.cands and len(dt) >= 2 and t in ("string", "object", "array"):
+                # no single consumer alternative covers Γ: maybe they do jointly
+                split = self.split(g, dt, t, idepth)
+                if split is not None:
+                    out = split
             if not out.ok:
                 if out.cands:
                     return out
@@ -913,6 +1064,173 @@ class Prover:
         if reasons:
             return fail(reason=reasons[0])
         return PROVED
+
+    # case splits --------------------------------------------------------
+
+    def split(self, g: list[Atom], d: list[Atom], t: str, idepth: int) -> Outcome | None:
+        """Γ ⊢ Δ (values of type t) for consumer alternatives that cover Γ only jointly.
+
+        Γ is split into cases that together hold every value (a partition by a property's
+        presence and value, an item's value, or length ranges, derived from where the
+        consumer's alternatives differ) and each case Γ ∧ Cᵢ ⊢ Δ is proved. A case that
+        fails with a counterexample refutes the goal (the counterexample is in Γ); a case
+        that cannot be decided abandons the partition. None: no partition decided it."""
+        # the cases are producer atoms: their subschemas are reported at the producer's root
+        owner = self.p.root
+        if self.split_depth >= _SPLIT_DEPTH or owner.dialect == "draft3":
+            return None
+        if t == "object":
+            partitions = self._object_partitions(g, d)
+        elif t == "string":
+            partitions = self._length_partitions(g, d, "minLength", "maxLength", t)
+        else:
+            partitions = self._array_partitions(g, d)
+        self.split_depth += 1
+        try:
+            have = {a.key for a in g}
+            for cases in islice(partitions, _SPLIT_TRIES):
+                if len(cases) > _SPLIT_CASES or any(
+                    self._case_atom(owner, c).key in have for c in cases
+                ):
+                    continue  # too many cases, or Γ is one of them already
+                out = self._prove_cases(owner, g, d, cases, idepth)
+                if out is not None:
+                    return out
+        finally:
+            self.split_depth -= 1
+        return None
+
+    def _prove_cases(
+        self, owner: Node, g: list[Atom], d: list[Atom], cases: list[JSON], idepth: int
+    ) -> Outcome | None:
+        for case in cases:
+            self.split_work += 1
+            if self.split_work > _SPLIT_WORK:
+                return None
+            atom = self._case_atom(owner, case)
+            sub = self.goal([*g, atom], d, idepth)
+            if sub.ok:
+                continue
+            got = self._filter([*g, atom], d, sub.cands)
+            return fail(got) if got else None
+        return PROVED
+
+    def _case_atom(self, owner: Node, kw: dict[str, Any]) -> Atom:
+        """An atom of the producer for one case of a split (exact; cached by content)."""
+        text = canonical_json(kw)
+        key = (owner.key, text)
+        got = self._case_atoms.get(key)
+        if got is None:
+            got = Atom(owner, kw, "x", None, tag=("case", text))
+            for k in ("properties", "prefixItems"):
+                subs = kw.get(k, {})
+                for name, raw in subs.items() if isinstance(subs, dict) else enumerate(subs):
+                    # synthetic subschemas, reported at the producer location they refine
+                    node = self.syn(owner, ("case", canonical_json(raw)), raw)
+                    got._children[(k, name)] = node
+            self._case_atoms[key] = got
+        return got
+
+    def _value_families(self, terms: list[list[Node]]) -> list[list[JSON]]:
+        """Complete families of schemas (every value satisfies one) that tell apart the
+        values the consumer's alternatives treat differently: their const/enum values and
+        the rest, their types and the rest."""
+        consts: list[JSON] = []
+        types: list[str] = []
+        for nodes in terms:
+            for node in nodes:
+                if not isinstance(node.raw, dict):
+                    continue
+                for n in (node, *self.parts(node, "d").conj):
+                    kw = n.kw if isinstance(n.raw, dict) else {}
+                    vals = [kw["const"]] if "const" in kw else list(kw.get("enum", ()))
+                    for v in vals:
+                        if not any(equal(v, w) and type(v) is type(w) for w in consts):
+                            consts.append(v)
+                    ts = kw.get("type", [])
+                    for ty in [ts] if isinstance(ts, str) else ts:
+                        if ty not in types:
+                            types.append(ty)
+        out: list[list[JSON]] = []
+        if consts and len(consts) < _SPLIT_CASES:
+            out.append([*({"enum": [v]} for v in consts), {"not": {"enum": consts}}])
+        if types:
+            out.append([*({"type": ty} for ty in types), {"not": {"type": types}}])
+        return out
+
+    def _object_partitions(self, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
+        """Partitions of Γ's objects by a property the consumer's alternatives disagree on
+        (absent, or present with a value of each family member, or just present), or by
+        the number of properties."""
+        names: list[str] = []
+        for x in d:
+            for n in (*x.kw.get("properties", {}), *x.kw.get("required", ())):
+                if n not in names:
+                    names.append(n)
+        req = set(self._required(g))
+        for n in names:
+            if self.key_terms(g, n) is None:
+                continue  # Γ never has it
+            terms: list[list[Node]] = []
+            sigs: set[Any] = set()
+            for x in d:
+                xt = self.key_terms([x], n)
+                terms.append(xt or [])
+                sigs.add(
+                    (
+                        n in x.kw.get("required", ()),
+                        None if xt is None else tuple(sorted(map(repr, (t.key for t in xt)))),
+                    )
+                )
+            if len(sigs) < 2:
+                continue  # every alternative treats it alike: nothing to tell apart
+            head: list[JSON] = []
+            need: dict[str, Any] = {}
+            if n not in req:
+                head = [{"type": "object", "properties": {n: False}}]
+                need = {"required": [n]}
+            for family in self._value_families(terms):
+                yield [*head, *({"type": "object", "properties": {n: s}, **need} for s in family)]
+            if head:
+                yield [*head, {"type": "object", **need}]
+        yield from self._length_partitions(g, d, "minProperties", "maxProperties", "object")
+
+    def _length_partitions(
+        self, g: Sequence[Atom], d: list[Atom], lo_kw: str, hi_kw: str, t: str
+    ) -> Iterator[list[JSON]]:
+        """Γ's values of type t split into length ranges at the consumer's bounds."""
+        lo = max((a.kw.get(lo_kw, 0) for a in g), default=0)
+        his = [a.kw[hi_kw] for a in g if hi_kw in a.kw]
+        hi = min(his) if his else None
+        cuts: set[int] = set()
+        for x in d:
+            if lo_kw in x.kw:
+                cuts.add(x.kw[lo_kw])
+            if hi_kw in x.kw:
+                cuts.add(x.kw[hi_kw] + 1)
+        edges = sorted(c for c in cuts if c > lo and (hi is None or c <= hi))
+        if not edges:
+            return
+        starts = [lo, *edges]
+        cases: list[JSON] = []
+        for i, a in enumerate(starts):
+            case: dict[str, Any] = {"type": t, lo_kw: a}
+            if i + 1 < len(starts):
+                case[hi_kw] = starts[i + 1] - 1
+            cases.append(case)
+        yield cases
+
+    def _array_partitions(self, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
+        """Γ's arrays split by length ranges, or by the value of an item at a position
+        where the consumer's alternatives differ."""
+        yield from self._length_partitions(g, d, "minItems", "maxItems", "array")
+        top = max((len(x.kw.get("prefixItems", [])) for x in d), default=0)
+        for i in range(min(top, 4)):
+            terms = [self._items_for([x], i) for x in d]
+            if len({tuple(sorted(repr(t.key) for t in ts)) for ts in terms}) < 2:
+                continue
+            for family in self._value_families(terms):
+                yield [{"type": "array", "prefixItems": [*([True] * i), s]} for s in family]
 
     def _filter(
         self,
@@ -1280,8 +1598,7 @@ class Prover:
             if "maxLength" in x.kw:
                 lengths.add(x.kw["maxLength"] + 1)
         lengths = {n for n in lengths if n >= lo and (hi is None or n <= hi) and n < 100_000}
-        lengths.discard(lo)
-        lengths.discard(lo + 1)
+        lengths.discard(lo)  # the first probe below
         s = self._find_string(pats, [], lo, hi)
         if s is not None:
             probes.append(s)
@@ -1448,10 +1765,24 @@ class Prover:
             if a.kw.get("items") is False:
                 n = len(a.kw.get("prefixItems", []))
                 hi = n if hi is None else min(hi, n)
+            prefix = a.kw.get("prefixItems", [])
+            if False in prefix:
+                # no item can stand at a `false` position, nor therefore after it
+                n = next(i for i, p in enumerate(prefix) if p is False)
+                hi = n if hi is None else min(hi, n)
         return lo, hi
 
     def array_case(self, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
         lo, hi = self._array_len(g)
+        if (
+            any(a.kw.get("uniqueItems") is True for a in g)
+            and any("maxItems" in x.kw for x in d)
+            and (hi is None or any(hi > x.kw.get("maxItems", hi) for x in d))
+        ):
+            # distinct items drawn from finitely many values: a counting bound on the length
+            bound = self._unique_bound(g)
+            if bound is not None and (hi is None or bound < hi):
+                hi = bound
         if hi is not None and lo > hi:
             return PROVED
         reasons: list[str] = []
@@ -1500,19 +1831,20 @@ class Prover:
             return fail([Cand(arr, "schema-widened", loc)] if arr is not None else [])
         cands: list[Cand] = []
         reason: str | None = None
+        # a count that is not proved but shows no array: the items may still show one
+        pending: str | None = None
         d_lo = kw.get("minItems", 0)
         if d_lo > lo:
             arr = self.build_array(g, lo, {}, idepth)
-            return fail(
-                [Cand(arr, "bound-relaxed", loc)] if arr is not None else [],
-                None if arr is not None else f"minItems at {x.loc}",
-            )
+            if arr is not None:
+                return fail([Cand(arr, "bound-relaxed", loc)])
+            pending = f"minItems at {x.loc}"
         if "maxItems" in kw and (hi is None or hi > kw["maxItems"]):
             n = kw["maxItems"] + 1
             arr = self.build_array(g, max(n, lo), {}, idepth)
             if arr is not None:
                 return fail([Cand(arr, "bound-relaxed", loc)])
-            return fail(reason=f"maxItems at {x.loc}")
+            pending = pending or f"maxItems at {x.loc}"
         d_prefix = len(kw.get("prefixItems", []))
         g_prefix = max((len(a.kw.get("prefixItems", [])) for a in g), default=0)
         top = max(d_prefix, g_prefix)
@@ -1591,10 +1923,19 @@ class Prover:
                             self.goal([*self._items_for(g, i), c_node], [], idepth + 1).ok
                             for i in range(top + 1)
                         )
+                    if not ok and any(a.kw.get("uniqueItems") is True for a in g):
+                        most = self._unique_matches(g, c_node)
+                        ok = most is not None and most <= mx
                     if not ok:
                         fixed: dict[int, JSON] = {}
+                        distinct = any(a.kw.get("uniqueItems") is True for a in g)
                         for i in range(min(mx + 1, 1000)):
-                            v = self.gen([*self._items_for(g, i), c_node], idepth)
+                            terms: list[Term] = [*self._items_for(g, i), c_node]
+                            if distinct and fixed:
+                                prev = list(fixed.values())
+                                tag = ("distinct", canonical_json(prev))
+                                terms.append(self.syn(c_node, tag, {"not": {"enum": prev}}))
+                            v = self.gen(terms, idepth)
                             if isinstance(v, _NoValue):
                                 break
                             fixed[i] = v
@@ -1603,7 +1944,96 @@ class Prover:
                             if arr is not None:
                                 return fail([Cand(arr, "contains-relaxed", loc)])
                         return fail(reason=f"maxContains at {x.loc}")
-        return PROVED
+        return fail(reason=pending) if pending else PROVED
+
+    def _finite_values(self, node: Node) -> list[JSON] | None:
+        """A finite superset of the values `node` accepts (const, enum, null/boolean types,
+        also through one level of allOf/$ref), or None."""
+        if node.raw is False:
+            return []
+        if not isinstance(node.raw, dict):
+            return None
+        best: list[JSON] | None = None
+        for n in (node, *self.parts(node, "g").conj):
+            kw = n.kw if isinstance(n.raw, dict) else {}
+            vals: list[JSON] | None = None
+            if n.raw is False:
+                vals = []
+            elif "const" in kw:
+                vals = [kw["const"]]
+            elif "enum" in kw and len(kw["enum"]) <= 64:
+                vals = list(kw["enum"])
+            elif "type" in kw:
+                ts = [kw["type"]] if isinstance(kw["type"], str) else kw["type"]
+                if set(ts) <= {"null", "boolean"}:
+                    vals = [None] if "null" in ts else []
+                    if "boolean" in ts:
+                        vals.extend((False, True))
+            if vals is not None and (best is None or len(vals) < len(best)):
+                best = vals
+        return best
+
+    def _position_values(self, g: Sequence[Atom], i: int) -> list[JSON] | None:
+        """The distinct values (uniqueItems' equality) an item at position i may take, when
+        finitely many; None otherwise. Decided in the specification's reading."""
+        terms = self._items_for(g, i)
+        cands: list[JSON] | None = None
+        for n in terms:
+            vals = self._finite_values(n)
+            if vals is not None and (cands is None or len(vals) < len(cands)):
+                cands = vals
+        if cands is None:
+            return None
+        out: list[JSON] = []
+        for v in cands:
+            if any(equal(v, w) for w in out):
+                continue
+            if all(self.holds(n, v) for n in terms):
+                out.append(v)
+        return out
+
+    def _unique_bound(self, g: Sequence[Atom]) -> int | None:
+        """At most how many items a producer array with uniqueItems holds: its items are
+        pairwise distinct, so no more than the values they may take (None: unbounded)."""
+        top = max((len(a.kw.get("prefixItems", [])) for a in g), default=0)
+        try:
+            per = [self._position_values(g, i) for i in range(top + 1)]
+        except (Unmodelled, ValidationUnavailable):
+            return None
+        rest = per[top]
+        if rest is None:
+            return None
+        bound = top + len(rest)
+        if all(p is not None for p in per):
+            union: list[JSON] = []
+            for p in per:
+                for v in p or ():
+                    if not any(equal(v, w) for w in union):
+                        union.append(v)
+            bound = min(bound, len(union))
+        return bound
+
+    def _unique_matches(self, g: Sequence[Atom], c_node: Node) -> int | None:
+        """At most how many items of a producer array with uniqueItems match `c_node`:
+        matching items are distinct values; a position without a finite set of values
+        counts once (only prefix positions may be so)."""
+        top = max((len(a.kw.get("prefixItems", [])) for a in g), default=0)
+        matches: list[JSON] = []
+        loose = 0
+        try:
+            for i in range(top + 1):
+                vals = self._position_values(g, i)
+                if vals is None:
+                    if i == top:
+                        return None
+                    loose += 1
+                    continue
+                for v in vals:
+                    if self.holds(c_node, v) and not any(equal(v, w) for w in matches):
+                        matches.append(v)
+        except (Unmodelled, ValidationUnavailable):
+            return None
+        return loose + len(matches)
 
     def _array_avoiding(self, g: list[Atom], n: int, avoid: Node, idepth: int) -> JSON | None:
         fixed: dict[int, JSON] = {}
@@ -1627,8 +2057,9 @@ class Prover:
                 arr.append(fixed[i])
                 continue
             terms: list[Term] = list(self._items_for(g, i))
-            if distinct and arr and g:
-                prev = list(arr) + [v for j, v in fixed.items() if j > i]
+            prev = list(arr) + [v for j, v in fixed.items() if j > i] if distinct else []
+            if prev and g:
+                # distinct from the items before and the fixed items after it
                 tag = ("distinct", canonical_json(prev))
                 terms.append(self.syn(g[0].node, tag, {"not": {"enum": prev}}))
             v = self.gen(terms, idepth)
@@ -1845,6 +2276,10 @@ class Prover:
         hi = min((a.kw["maxProperties"] for a in g if "maxProperties" in a.kw), default=None)
         if hi is not None and len(req) > hi:
             return PROVED
+        if hi == 0:
+            # the empty object is Γ's only object: decided by evaluating it
+            got = self._filter(g, d, [Cand({}, None, _loc(g))], exhaustive=True)
+            return fail(got) if got else PROVED
         possible = self._possible_names(g)
         least = max([len(req), *(a.kw.get("minProperties", 0) for a in g)])
         if possible is not None and least > len(possible):
