@@ -9,11 +9,11 @@ method is a single call from a CLI command; it returns values (reports, findings
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from teamrel.errors import TeamrelError, WorkspaceNotFound
+from teamrel.errors import NotFoundError, TeamrelError, WorkspaceNotFound
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release (issue 5)
@@ -122,8 +122,9 @@ class Context:
     # ---------------------------------------------------------------- check / plan (issue 4)
 
     def _store_factory(self) -> Any:
-        # the same cached store every other operation uses, so close_store() releases it
-        return self.store
+        # check and plan only read: the same cached store every other read uses, so
+        # close_store() releases it
+        return self._read_store
 
     def check(
         self,
@@ -238,14 +239,43 @@ class Context:
     # ---------------------------------------------------------------- store / release (issue 5)
 
     def store(self) -> Store:
-        """The state store (`--db`, else TEAMREL_DATABASE_URL, else .teamrel/state.db)."""
+        """The state store (`--db`, else TEAMREL_DATABASE_URL, else .teamrel/state.db),
+        created if it does not exist yet: for operations that write."""
         cached: Store | None = getattr(self, "_store", None)
+        if cached is not None and cached.is_missing:
+            self.close_store()  # the read-only stand-in: open (create) the real store
+            cached = None
         if cached is None:
             from teamrel.store import open_store
 
             root = self.root if self._db_url is None else self._root_or_none()
             cached = self._store = open_store(self._db_url, root)
         return cached
+
+    def _read_store(self) -> Store:
+        """The state store for an operation that only reads: a SQLite store that does not
+        exist yet is not created (an empty stand-in answers "nothing released yet")."""
+        cached: Store | None = getattr(self, "_store", None)
+        if cached is None:
+            from teamrel.store import open_store
+
+            root = self.root if self._db_url is None else self._root_or_none()
+            cached = self._store = open_store(self._db_url, root, create=False)
+        return cached
+
+    @contextlib.contextmanager
+    def _naming_a_missing_store(self, store: Store) -> Iterator[None]:
+        # without a store nothing can be found in it: say so rather than "nothing is live"
+        try:
+            yield
+        except NotFoundError as err:
+            if not store.is_missing:
+                raise
+            raise NotFoundError(
+                f"{err.message}: the state store {store.url} does not exist yet",
+                hint=err.hint
+                or "nothing has been released yet (teamrel release creates the store)",
+            ) from None
 
     def close_store(self) -> None:
         """Release the state store's connections (the CLI calls this after each command)."""
@@ -384,34 +414,35 @@ class Context:
         from teamrel import release as rel
 
         team, envs = self.team_rules()
-        return rel.status(self.store(), team, envs, env)
+        return rel.status(self._read_store(), team, envs, env)
 
     def history(self, env: str | None = None, limit: int | None = None) -> _rel.HistoryReport:
         """`teamrel history`: audit events, newest first."""
         from teamrel import release as rel
 
         team, envs = self.team_rules()
-        return rel.history(self.store(), team, envs, env, limit)
+        return rel.history(self._read_store(), team, envs, env, limit)
 
     def diff(self, a: str, b: str) -> _rel.ManifestDiff:
         """`teamrel diff A B`: two releases, manifest files or environments, member by member."""
         from teamrel import release as rel
 
         team, envs = self.team_rules()
-        store = self.store()
-        return rel.diff(
-            rel.lookup(store, self.root, team, envs, a),
-            rel.lookup(store, self.root, team, envs, b),
-            a,
-            b,
-            rel.snapshot_loader(store, self.root, team),
-        )
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return rel.diff(
+                rel.lookup(store, self.root, team, envs, a),
+                rel.lookup(store, self.root, team, envs, b),
+                a,
+                b,
+                rel.snapshot_loader(store, self.root, team),
+            )
 
     def verify(self) -> _rel.VerifyResult:
         """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain."""
         from teamrel import release as rel
 
-        return rel.verify(self.store(), self._root_or_none())
+        return rel.verify(self._read_store(), self._root_or_none())
 
     def resolve(self, env: str, member: str | None = None) -> _rel.Resolution:
         """`teamrel resolve`: the exact pinned configuration live in an environment."""
@@ -419,4 +450,6 @@ class Context:
 
         team, envs = self.team_rules()
         rel.environment_rules(envs, env)
-        return rel.resolve(self.store(), team, env, member)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return rel.resolve(store, team, env, member)

@@ -43,7 +43,14 @@ from teamrel.compat.evaluate import (
     unique,
 )
 from teamrel.compat.result import Budget
-from teamrel.compat.schema import Node, Side, Unmodelled, faithful_format
+from teamrel.compat.schema import (
+    Node,
+    Side,
+    Unmodelled,
+    faithful_format,
+    format_meaning,
+    unfaithful_format_reason,
+)
 
 #: ECMA-262 syntax characters (escaped with a backslash to match literally)
 _SYNTAX = frozenset("^$\\.*+?()[]{}|/")
@@ -324,9 +331,8 @@ class Prover:
             checker = a.node.cls.FORMAT_CHECKER
             if not faithful_format(a.node.cls, kw["format"]):
                 if a.node.side.label == "consumer":
-                    raise ValidationUnavailable(
-                        f"format {kw['format']!r} has no checker that implements it exactly"
-                    )
+                    reason = unfaithful_format_reason(a.node.cls, kw["format"])
+                    raise ValidationUnavailable(f"{reason} (at {a.loc})")
             elif not checker.conforms(v, kw["format"]):
                 return False
         return True
@@ -774,7 +780,7 @@ class Prover:
             out = self.prove(list(gamma), list(delta), idepth)
         except Unmodelled as exc:
             self.unmodelled.append(str(exc))
-            out = fail(reason=f"{exc.what} is not modelled (at {exc.location})")
+            out = fail(reason=exc.reason)
         except ValidationUnavailable as exc:
             out = fail(reason=str(exc))
         finally:
@@ -1531,7 +1537,9 @@ class Prover:
         lo = 0
         hi: int | None = None
         pats: list[str] = []
-        fmts: list[str] = []
+        # a format names the same strings on both sides only if it means the same in both
+        # dialects (draft-07 does not check "uuid", 2020-12 does)
+        fmts: list[tuple[str, Any]] = []
         for a in g:
             kw = a.kw
             lo = max(lo, kw.get("minLength", 0))
@@ -1540,7 +1548,7 @@ class Prover:
             if "pattern" in kw:
                 pats.append(kw["pattern"])
             if "format" in kw:
-                fmts.append(kw["format"])
+                fmts.append((kw["format"], format_meaning(a.node.cls, kw["format"])))
         if hi is not None and lo > hi:
             return PROVED
         reasons: list[str] = []
@@ -1576,12 +1584,12 @@ class Prover:
                             f"pattern {kw['pattern']!r} at {x.loc} could not be compared "
                             "with the producer's patterns"
                         )
-            if ok and "format" in kw and kw["format"] not in fmts:
+            fmt = kw.get("format")
+            if ok and fmt is not None and (fmt, format_meaning(x.node.cls, fmt)) not in fmts:
                 ok = False
                 if not faithful_format(x.node.cls, kw["format"]):
-                    raise Unmodelled(
-                        f"format {kw['format']!r} (no faithful checker installed)", x.loc
-                    )
+                    reason = unfaithful_format_reason(x.node.cls, kw["format"])
+                    raise Unmodelled(f"format {kw['format']!r}", x.loc, f"{reason} (at {x.loc})")
                 reasons.append(f"format {kw['format']!r} at {x.loc} (format assertion)")
             if ok and ("enum" in kw or "const" in kw):
                 members = [kw["const"]] if "const" in kw else list(kw["enum"])

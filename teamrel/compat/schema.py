@@ -62,10 +62,12 @@ APPLICATORS = ("allOf", "anyOf", "oneOf", "not", "if", "$ref", "$dynamicRef", "$
 class Unmodelled(Exception):
     """A construct the engine does not model; the check answers "unknown" with this reason."""
 
-    def __init__(self, what: str, location: str) -> None:
-        super().__init__(f"{what} at {location}")
+    def __init__(self, what: str, location: str, reason: str | None = None) -> None:
+        super().__init__(reason or f"{what} at {location}")
         self.what = what
         self.location = location
+        #: `reason`: for a construct that is modelled but cannot be decided exactly
+        self.reason = reason or f"{what} is not modelled (at {location})"
 
 
 def escape(token: str) -> str:
@@ -607,6 +609,73 @@ FAITHFUL_FORMATS = frozenset(
 def faithful_format(cls: type[Any], fmt: Any) -> bool:
     """Whether `fmt` is asserted faithfully by the reference validator's format checker."""
     return fmt in FAITHFUL_FORMATS and fmt in cls.FORMAT_CHECKER.checkers
+
+
+_ALL_DIALECTS = frozenset(DIALECT_NAMES.values())
+_FROM_DRAFT6 = _ALL_DIALECTS - {"draft3", "draft4"}
+_FROM_DRAFT7 = _FROM_DRAFT6 - {"draft6"}
+
+#: Formats python-jsonschema checks only when an optional package is installed: the package,
+#: and the dialects that define the format (elsewhere it is not checked at all).
+_CHECKER_PACKAGES: dict[str, tuple[str, frozenset[str]]] = {
+    "date-time": ("rfc3339-validator", _ALL_DIALECTS),
+    "time": ("rfc3339-validator", _FROM_DRAFT7),
+    "hostname": ("fqdn", _ALL_DIALECTS),
+    "idn-hostname": ("idna", _FROM_DRAFT7),
+    "uri": ("rfc3986-validator", _ALL_DIALECTS),
+    "uri-reference": ("rfc3986-validator", _FROM_DRAFT6),
+    "iri": ("rfc3987-syntax", _FROM_DRAFT7),
+    "iri-reference": ("rfc3987-syntax", _FROM_DRAFT7),
+    "json-pointer": ("jsonpointer", _FROM_DRAFT6),
+    "relative-json-pointer": ("jsonpointer", _FROM_DRAFT7),
+    "uri-template": ("uri-template", _FROM_DRAFT6),
+    "duration": ("isoduration", frozenset({"draft2019-09", "draft2020-12"})),
+}
+
+#: How python-jsonschema's checker departs from the format's definition, where it is known.
+_LOOSE_CHECKERS = {
+    "email": "is looser than the specification (it only checks for an '@')",
+    "idn-email": "is looser than the specification (it only checks for an '@')",
+    "regex": "reads Python's regular expressions, not ECMA-262's as the specification does",
+}
+
+
+def format_meaning(cls: type[Any], fmt: str) -> tuple[Any, bool]:
+    """What `fmt` asserts in dialect `cls`: python-jsonschema's checker for it (None: not
+    checked) and whether the dialect defines it. Two `format`s with the same name and
+    meaning accept the same strings, whether or not that checker is exact."""
+    checker = cls.FORMAT_CHECKER.checkers.get(fmt)
+    return checker, checker is not None or dialect_name(cls) in _CHECKER_PACKAGES.get(
+        fmt, ("", frozenset())
+    )[1]
+
+
+def unfaithful_format_reason(cls: type[Any], fmt: Any) -> str:
+    """Why `fmt` (not `faithful_format`) cannot be decided exactly: no checker installed,
+    a checker looser than the specification, or a format the dialect does not define."""
+    dialect = dialect_name(cls)
+    if fmt in cls.FORMAT_CHECKER.checkers:
+        how = _LOOSE_CHECKERS.get(fmt, "does not implement the specification's definition exactly")
+        return (
+            f"format {fmt!r}: python-jsonschema's checker for it {how}, "
+            "so the engine cannot decide this pair exactly"
+        )
+    package, dialects = _CHECKER_PACKAGES.get(fmt, ("", frozenset()))
+    if dialect in dialects:
+        # rfc3987-syntax is left out of the extra on purpose (see pyproject.toml)
+        extra = (
+            ", which teamrel[formats] does not install"
+            if package == "rfc3987-syntax"
+            else ": install teamrel[formats]"
+        )
+        return (
+            f"format {fmt!r}: no checker installed (python-jsonschema checks it only with "
+            f"the package {package}{extra}), so the engine cannot decide this pair exactly"
+        )
+    return (
+        f"format {fmt!r} is not defined in {dialect}: python-jsonschema does not check it, "
+        "so the engine cannot decide this pair exactly"
+    )
 
 
 def _strict_format(original: Any) -> Any:

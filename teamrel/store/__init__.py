@@ -1,9 +1,10 @@
 """The state store: the one package that imports SQLModel/SQLAlchemy.
 
 Owns opening a store (`open_store`): the URL given (`--db`), else `TEAMREL_DATABASE_URL`, else
-SQLite at `<workspace>/.teamrel/state.db` (created on first use), migrated to the newest schema
-on open (an older teamrel refuses a newer store). See `teamrel.store.store.Store` for the
-operations and docs/operations.md for the design.
+SQLite at `<workspace>/.teamrel/state.db` (created on first write: read-only commands get an
+empty stand-in instead), migrated to the newest schema on open (an older teamrel refuses a
+newer store). See `teamrel.store.store.Store` for the operations and docs/operations.md for
+the design.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from pathlib import Path
 
 from teamrel.errors import UsageError
-from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url
+from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url, sqlite_file
 from teamrel.store.migrations import SCHEMA_VERSION
 from teamrel.store.store import (
     ROLLBACK_GUARD_SECONDS,
@@ -39,9 +40,18 @@ def store_url(url: str | None, root: Path | None) -> str:
     return default_url(root)
 
 
-def open_store(url: str | None, root: Path | None) -> Store:
-    """Open the state store at `url`, else TEAMREL_DATABASE_URL, else the workspace default."""
-    return Store.connect(store_url(url, root))
+def open_store(url: str | None, root: Path | None, *, create: bool = True) -> Store:
+    """Open the state store at `url`, else TEAMREL_DATABASE_URL, else the workspace default.
+
+    `create=False` (read-only commands): a SQLite store whose file does not exist is not
+    created; an empty stand-in (`Store.is_missing`) answers "nothing released yet".
+    """
+    target = store_url(url, root)
+    if not create:
+        path = sqlite_file(target)
+        if path is not None and not path.exists():
+            return Store.missing(target)
+    return Store.connect(target)
 
 
 __all__ = [

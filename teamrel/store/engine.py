@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
 
 from teamrel.errors import UsageError
 
@@ -78,10 +79,29 @@ def display_url(url: str) -> str:
 
 
 def default_url(root: Path) -> str:
-    """The SQLite URL of the default store of the workspace at `root` (directory created)."""
-    path = root / DEFAULT_SQLITE_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+    """The SQLite URL of the default store of the workspace at `root` (nothing is created:
+    opening a store for writing creates its directory)."""
+    return f"sqlite:///{root / DEFAULT_SQLITE_PATH}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite store URL; None for another backend or in-memory."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_empty_engine() -> Engine:
+    """A private in-memory SQLite engine (one connection), for an empty stand-in store."""
+    engine = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    _configure_sqlite(engine)
+    return engine
 
 
 def make_engine(url: str) -> Engine:

@@ -38,7 +38,13 @@ from teamrel.errors import (
 )
 from teamrel.manifest import DIGEST_RE, Manifest, member_from_spec
 from teamrel.models import ResolvedMember
-from teamrel.store.engine import describe_error, display_url, fault, make_engine
+from teamrel.store.engine import (
+    describe_error,
+    display_url,
+    fault,
+    make_empty_engine,
+    make_engine,
+)
 from teamrel.store.migrations import SCHEMA_VERSION, migrate, read_version
 from teamrel.store.tables import table
 
@@ -221,6 +227,8 @@ class Store:
         self._write_engine = engine.execution_options(teamrel_write=True)
         self.url = display_url(engine.url.render_as_string(hide_password=True))
         self.backend = engine.dialect.name
+        #: True for the empty stand-in of a store that does not exist yet (`missing`)
+        self.is_missing = False
         if migrate_schema:
             try:
                 migrate(engine, self.url)
@@ -238,6 +246,16 @@ class Store:
                 f"cannot open the state store {display_url(url)}: {describe_error(err)}",
                 hint="check --db / TEAMREL_DATABASE_URL and that the database is reachable",
             ) from None
+
+    @classmethod
+    def missing(cls, url: str) -> Store:
+        """An empty in-memory store standing in for the SQLite store at `url`, which does not
+        exist yet: reads answer "nothing released yet" and no file is created. Read-only
+        commands use it; it must never be written to."""
+        store = cls(make_empty_engine())
+        store.url = display_url(url)
+        store.is_missing = True
+        return store
 
     def close(self) -> None:
         """Release the store's connections."""

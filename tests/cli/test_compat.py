@@ -135,6 +135,20 @@ def test_format_assertion_flag(tmp_path: Path) -> None:
     )
 
 
+def test_format_assertion_with_a_loose_checker_says_so(tmp_path: Path) -> None:
+    # python-jsonschema's "email" checker is installed, but only looks for "@"
+    p = write(tmp_path / "p.json", {"type": "string"})
+    c = write(tmp_path / "c.json", {"type": "string", "format": "email"})
+    res = invoke("compat", str(p), str(c), "--format-assertion", "--format", "json")
+    doc = json.loads(res.output)
+    assert doc["verdict"] == "unknown"
+    assert "looser than the specification" in doc["reason"]
+    assert "installed" not in doc["reason"]
+    # the same format on both sides: decided without asking the checker
+    res = invoke("compat", str(c), str(c), "--format-assertion")
+    assert res.exit_code == 0, res.output
+
+
 def test_cross_file_refs_resolve_relative_to_each_file(tmp_path: Path) -> None:
     write(tmp_path / "a" / "defs" / "money.json", {"type": "number", "minimum": 0})
     p = write(

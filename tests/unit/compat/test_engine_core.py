@@ -311,6 +311,82 @@ def test_unfaithful_format_checker_gives_unknown() -> None:
 
 
 @pytest.mark.parametrize(
+    "producer",
+    [
+        {"type": "object", "properties": {"contact": {"type": "string"}}},
+        # decided value by value: the checker is asked about "a@b.c" and cannot answer exactly
+        {"type": "object", "properties": {"contact": {"const": "a@b.c"}}},
+    ],
+)
+def test_loose_format_checker_is_not_reported_as_missing(producer: Any) -> None:
+    consumer = {"type": "object", "properties": {"contact": {"type": "string", "format": "email"}}}
+    result = verdict(producer, consumer, format_assertion=True)
+    assert result.verdict == "unknown"
+    reason = result.reason or ""
+    # the checker is installed (python-jsonschema always has one for "email"): it is loose
+    assert "email" in jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers
+    assert "looser than the specification" in reason, reason
+    assert "installed" not in reason and "no checker" not in reason, reason
+    assert reason.endswith("(at consumer#/properties/contact)"), reason
+
+
+def test_missing_format_checker_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    # as without the `fqdn` package (teamrel[formats]): python-jsonschema has no "hostname" checker
+    monkeypatch.delitem(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers, "hostname")
+    result = verdict({"type": "string"}, {"format": "hostname"}, format_assertion=True)
+    assert result.verdict == "unknown"
+    assert "no checker installed" in (result.reason or "")
+    assert "teamrel[formats]" in (result.reason or "")
+    # the same format on both sides accepts the same strings: no checker needed to decide
+    same = {"type": "object", "properties": {"host": {"type": "string", "format": "hostname"}}}
+    tighter = {
+        "type": "object",
+        "properties": {"host": {"type": "string", "format": "hostname", "maxLength": 63}},
+        "required": ["host"],
+    }
+    assert verdict(tighter, same, format_assertion=True).verdict == "compatible"
+
+
+def test_format_unknown_to_the_dialect_is_reported_as_such() -> None:
+    result = verdict({"type": "string"}, {"$schema": D7, "format": "uuid"}, format_assertion=True)
+    assert result.verdict == "unknown"
+    assert "not defined in draft7" in (result.reason or ""), result.reason
+
+
+@pytest.mark.parametrize("fmt", ["email", "regex", "idn-email", "no-such-format"])
+def test_same_format_on_the_same_property_needs_no_checker(fmt: str) -> None:
+    def contact(**extra: Any) -> dict[str, Any]:
+        prop = {"type": "string", "format": fmt, **extra}
+        return {"$schema": S2020, "type": "object", "properties": {"contact": prop}}
+
+    assert verdict(contact(), contact(), format_assertion=True).verdict == "compatible"
+    # not the same document: the proof compares the two `format`s
+    tighter = contact(maxLength=40, pattern="^[a-z]")
+    assert verdict(tighter, contact(), format_assertion=True).verdict == "compatible"
+    looser = {"$schema": D7, "type": "object", "properties": contact()["properties"]}
+    assert verdict(looser, contact(minLength=0), format_assertion=True).verdict == "compatible"
+
+
+@pytest.mark.parametrize(
+    ("producer", "consumer"),
+    [
+        # draft-07 does not define "uuid" (python-jsonschema does not check it there), 2020-12
+        # does: the same name is not the same constraint
+        ({"$schema": D7, "type": "string", "format": "uuid"}, {"type": "string", "format": "uuid"}),
+        ({"$schema": D4, "type": "string", "format": "date"}, {"type": "string", "format": "date"}),
+        (
+            {"$schema": D7, "properties": {"id": {"type": "string", "format": "uuid"}}},
+            {"properties": {"id": {"type": "string", "format": "uuid"}}},
+        ),
+    ],
+)
+def test_same_format_name_in_another_dialect_is_not_the_same_constraint(
+    producer: Any, consumer: Any
+) -> None:
+    assert verdict(producer, consumer, format_assertion=True).verdict == "incompatible"
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         {"type": "strin"},

@@ -19,6 +19,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from compat_oracle import is_valid, witness_problems
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -256,7 +257,8 @@ def values(schema: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     if "const" in schema:
         return st.just(schema["const"])
     if "enum" in schema:
-        return st.sampled_from(schema["enum"])
+        # an empty enum admits nothing, and sampled_from([]) is an error: any candidate will do
+        return st.sampled_from(schema["enum"]) if schema["enum"] else anything
     if "anyOf" in schema:
         return st.one_of([values(b, depth + 1) for b in schema["anyOf"]])
     kind = schema.get("type")
@@ -298,10 +300,39 @@ def values(schema: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         required = {k: values(props.get(k, {}), depth + 1) for k in schema.get("required", [])}
         optional = {k: values(v, depth + 1) for k, v in props.items() if k not in required}
         extra = schema.get("additionalProperties", True)
-        if extra is not False:
+        # "x" stands for a property `properties` does not name (fixed_dictionaries refuses a
+        # key that is both required and optional)
+        if extra is not False and "x" not in props and "x" not in required:
             optional["x"] = values(extra, depth + 1) if isinstance(extra, dict) else anything
         return st.fixed_dictionaries(required, optional=optional)
     return anything
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # empty ranges (a mutation moves one bound past the other)
+        {"type": "integer", "minimum": 3, "maximum": -3},
+        {"type": "integer", "minimum": 3, "maximum": -3, "multipleOf": 2},
+        {"type": "number", "exclusiveMinimum": 2, "maximum": -5, "multipleOf": 0.5},
+        {"type": "number", "minimum": 10},
+        {"type": "integer", "maximum": -10},
+        {"type": "string", "minLength": 5, "maxLength": 2},
+        {"type": "array", "minItems": 5, "maxItems": 1, "items": {"type": "integer"}},
+        {"type": ["integer", "string"], "minimum": 4, "maximum": 1, "minLength": 3, "maxLength": 0},
+        # an empty enum admits nothing
+        {"enum": []},
+        {"type": "array", "minItems": 1, "items": {"enum": []}},
+        # a property named like the stand-in for additional properties
+        {"type": "object", "required": ["x"]},
+        {"type": "object", "properties": {"x": {"type": "null"}}, "additionalProperties": {}},
+    ],
+)
+def test_candidate_strategy_is_valid_for_every_schema(schema: Any) -> None:
+    # hypothesis checks a strategy's arguments when it is first drawn from: an invalid one
+    # raises InvalidArgument only for the rare draw that builds it (derandomised runs miss it)
+    values(schema).validate()
+    st.lists(values(schema), max_size=30).validate()
 
 
 # ----------------------------------------------------------------------------- the property
