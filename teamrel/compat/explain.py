@@ -196,8 +196,8 @@ def _message(err: Any, kind: str, ptr: str) -> tuple[str, str]:
             return f"producer may send {_sending(ptr, v)}; consumer does not allow it", ptr
         if kind == "tuple-extended":
             return (
-                f"producer may send an extra item {_show(v)} {_where(ptr)}; "
-                "consumer's tuple ends before it",
+                f"producer may send the item {_show(v)} {_where(ptr)}; "
+                "consumer's tuple allows no item there",
                 ptr,
             )
         return f"producer may send {_sending(ptr, v)}; consumer accepts nothing there", ptr

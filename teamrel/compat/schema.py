@@ -784,6 +784,10 @@ def _memo_descend(original: Any) -> Any:
         schema_path: Any = None,
         resolver: Any = None,
     ) -> Any:
+        if schema is False:
+            return _located(
+                original(self, instance, schema, path, schema_path, resolver), path, schema_path
+            )
         memo = _VALID.get()
         if memo is None or not isinstance(schema, dict):
             return original(self, instance, schema, path, schema_path, resolver)
@@ -800,6 +804,18 @@ def _memo_descend(original: Any) -> Any:
         )
 
     return descend
+
+
+def _located(errors: Iterator[Any], path: Any, schema_path: Any) -> Iterator[Any]:
+    """A `false` subschema's error with the place it was reached at: python-jsonschema's
+    `descend` returns it without adding `path`/`schema_path` as it does for every other
+    error (so `{"properties": {"a": false}}` would report `{"a": 1}` at the top level)."""
+    for error in errors:
+        if path is not None:
+            error.path.appendleft(path)
+        if schema_path is not None:
+            error.schema_path.appendleft(schema_path)
+        yield error
 
 
 def _recording(memo: dict[Any, Any], key: Any, kept: Any, errors: Iterator[Any]) -> Iterator[Any]:

@@ -118,3 +118,56 @@ def test_result_json_document_is_stable() -> None:
     assert unknown.verdict in ("unknown", "compatible")
     if unknown.verdict == "unknown":
         assert unknown.to_json()["reason"]
+
+
+@pytest.mark.parametrize(
+    ("producer", "consumer", "pointer", "consumer_location"),
+    [
+        (
+            {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            {"properties": {"a": False}},
+            "/a",
+            "consumer#/properties/a",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"x": {"$ref": "#/$defs/inner"}},
+                "required": ["x"],
+                "$defs": {
+                    "inner": {
+                        "type": "object",
+                        "properties": {"a": {"type": "integer"}},
+                        "required": ["a"],
+                    }
+                },
+            },
+            {"properties": {"x": {"properties": {"a": False}}}},
+            "/x/a",
+            "consumer#/properties/x/properties/a",
+        ),
+        (
+            {"type": "object", "properties": {"bb": {"type": "integer"}}, "required": ["bb"]},
+            {"patternProperties": {"^b": False}},
+            "/bb",
+            "consumer#/patternProperties/^b",
+        ),
+        (
+            {"type": "array", "prefixItems": [{"type": "string"}], "minItems": 1},
+            {"prefixItems": [{"type": "string"}, False]},
+            "/1",
+            "consumer#/prefixItems/1",
+        ),
+    ],
+    ids=["property", "nested-property", "pattern-property", "tuple-position"],
+)
+def test_a_false_subschema_is_reported_where_it_stands(
+    producer: dict[str, Any], consumer: dict[str, Any], pointer: str, consumer_location: str
+) -> None:
+    # python-jsonschema reports a `false` subschema's error without the place it was
+    # reached at; the explanation must still point there
+    result = check(producer, consumer)
+    assert result.verdict == "incompatible"
+    assert [(p.instance_pointer, p.consumer_location) for p in result.problems] == [
+        (pointer, consumer_location)
+    ]

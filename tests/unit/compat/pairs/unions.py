@@ -362,7 +362,7 @@ PAIRS = [
         arr(prefixItems=[False], items={"type": "boolean"}, maxItems=3),
         ["a"],
         ANY,
-        "|/0",
+        "/0",
     ),
     bad(
         "unique/distinct-witness",
@@ -374,7 +374,7 @@ PAIRS = [
             ]
         },
         [0, 1],
-        UNION + "|" + TYPE + "|" + ITEMS,
+        UNION + "|" + TYPE + "|" + ITEMS + "|tuple-extended",
         "|/0|/1",
         note="the witness's items must be distinct although only one of them is fixed",
     ),
