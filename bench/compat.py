@@ -14,7 +14,8 @@ jsonsubschema (`isSubschema(producer, consumer)`), over two sets:
 
 Usage: python bench/compat.py [--corpus PATH] [--contracts N] [--engines teamrel,jsonschema_rs,
 jsonsubschema] [--limit N] [--json OUT]. Prints a Markdown table (median and p99 milliseconds
-per pair, decided rate, wrong answers, crashes) for docs/benchmarks.md.
+per pair, decided rate, wrong answers, crashes) for docs/benchmarks.md. `--phases`: instead,
+teamrel's CPU time per phase on the large contracts (reading, proof, confirming + explaining).
 """
 
 from __future__ import annotations
@@ -381,6 +382,41 @@ def reference_floor(cases: list[Case]) -> dict[str, Any] | None:
     }
 
 
+def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
+    """Median CPU milliseconds per phase of teamrel's check, by kind of large-contract pair:
+    reading each side, the proof, and (incompatible pairs) confirming the witness with
+    python-jsonschema and explaining it. Uses the engine's internals (bench only)."""
+    from teamrel.compat import api
+    from teamrel.compat.engine import Prover
+    from teamrel.compat.result import Budget
+
+    by_kind: dict[str, list[tuple[float, ...]]] = {}
+    for case in cases:
+        clock = time.process_time
+        t0 = clock()
+        producer = api._side(case.producer, "producer", case.format_assertion)
+        t1 = clock()
+        consumer = api._side(case.consumer, "consumer", case.format_assertion)
+        t2 = clock()
+        run = Budget().start()
+        prover = Prover(producer, consumer, run)
+        out = prover.goal([producer.root], [consumer.root], 0)
+        t3 = clock()
+        if not out.ok:
+            api._refute(prover, producer, consumer, out, run)
+        t4 = clock()
+        kind = case.name.split(":", 1)[1]
+        by_kind.setdefault(kind, []).append((t1 - t0, t2 - t1, t3 - t2, t4 - t3))
+    names = ("read producer", "read consumer", "proof", "confirm + explain")
+    return {
+        kind: {
+            name: round(1000 * statistics.median(t[i] for t in rows), 2)
+            for i, name in enumerate(names)
+        }
+        for kind, rows in by_kind.items()
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -388,7 +424,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--limit", type=int, default=None, help="first N corpus directions")
     parser.add_argument("--json", type=Path, default=None, help="also write rows as JSON")
+    parser.add_argument(
+        "--phases", action="store_true", help="only: teamrel's time per phase, large contracts"
+    )
     args = parser.parse_args(argv)
+    if args.phases:
+        from teamrel.compat import check
+
+        for case in WARM_UP:
+            check(case.producer, case.consumer)
+        table = phases(contract_cases(args.contracts))
+        cols = list(next(iter(table.values())))
+        print("| pair | " + " | ".join(f"{c} ms" for c in cols) + " |")
+        print("|---|" + "---:|" * len(cols))
+        for kind, row in table.items():
+            print(f"| {kind} | " + " | ".join(str(row[c]) for c in cols) + " |")
+        return 0
 
     sets = {
         "corpus": corpus_cases(args.corpus, args.limit),
