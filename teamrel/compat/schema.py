@@ -304,13 +304,8 @@ class Side:
         outside = False
         where = f"{self.label}#" if doc_uri == self.uri else f"{doc_uri}#"
         for p, path in found.patterns:
-            if not _valid_pattern(p):
-                raise SchemaError(
-                    f"{self.label} schema: {p!r} is not a valid ECMA-262 regular expression "
-                    f"(at {where}{wellformed.pointer(path)})",
-                    uri=doc_uri or None,
-                    pointer=wellformed.pointer(path),
-                )
+            ptr = wellformed.pointer(path)
+            self._check_pattern(p, f"at {where}{ptr}", doc_uri, ptr)
         resolvers: dict[str, Any] = {}
         done: set[tuple[str, str, str]] = set()
         for keyword, ref, base, path in found.refs:
@@ -343,14 +338,19 @@ class Side:
                 visited |= extra.visited
                 found.refs.extend(r for r in extra.refs if r not in found.refs)
                 for p, _where in extra.patterns:
-                    if not _valid_pattern(p):
-                        raise SchemaError(
-                            f"{self.label} schema: {p!r} is not a valid ECMA-262 regular "
-                            f"expression (reached through {keyword} {ref!r} at {loc})",
-                            uri=doc_uri or None,
-                            pointer=wellformed.pointer(path),
-                        )
+                    reached = f"reached through {keyword} {ref!r} at {loc}"
+                    self._check_pattern(p, reached, doc_uri, wellformed.pointer(path))
         return outside
+
+    def _check_pattern(self, pattern: str, where: str, doc_uri: str, ptr: str) -> None:
+        """A `SchemaError` at `ptr` unless `pattern` is a valid ECMA-262 expression."""
+        if not _valid_pattern(pattern):
+            raise SchemaError(
+                f"{self.label} schema: {pattern!r} is not a valid ECMA-262 regular expression "
+                f"({where})",
+                uri=doc_uri or None,
+                pointer=ptr,
+            )
 
     def locate_along(self, obj: Any, path: Any) -> str | None:
         """`locate(obj)`, found by following `path` (a validator error's absolute schema
