@@ -304,8 +304,7 @@ class Side:
         outside = False
         where = f"{self.label}#" if doc_uri == self.uri else f"{doc_uri}#"
         for p, path in found.patterns:
-            ptr = wellformed.pointer(path)
-            self._check_pattern(p, f"at {where}{ptr}", doc_uri, ptr)
+            self._check_pattern(p, None, doc_uri, path, where)
         resolvers: dict[str, Any] = {}
         done: set[tuple[str, str, str]] = set()
         for keyword, ref, base, path in found.refs:
@@ -339,15 +338,19 @@ class Side:
                 found.refs.extend(r for r in extra.refs if r not in found.refs)
                 for p, _where in extra.patterns:
                     reached = f"reached through {keyword} {ref!r} at {loc}"
-                    self._check_pattern(p, reached, doc_uri, wellformed.pointer(path))
+                    self._check_pattern(p, reached, doc_uri, path, where)
         return outside
 
-    def _check_pattern(self, pattern: str, where: str, doc_uri: str, ptr: str) -> None:
-        """A `SchemaError` at `ptr` unless `pattern` is a valid ECMA-262 expression."""
+    def _check_pattern(
+        self, pattern: str, reached: str | None, doc_uri: str, path: wellformed.Path, where: str
+    ) -> None:
+        """A `SchemaError` at `path` unless `pattern` is a valid ECMA-262 expression
+        (`reached`: how a pattern found outside the document's own schemas was reached)."""
         if not _valid_pattern(pattern):
+            ptr = wellformed.pointer(path)
             raise SchemaError(
                 f"{self.label} schema: {pattern!r} is not a valid ECMA-262 regular expression "
-                f"({where})",
+                f"({reached or f'at {where}{ptr}'})",
                 uri=doc_uri or None,
                 pointer=ptr,
             )
