@@ -216,3 +216,27 @@ def test_the_same_document_shortcut_keeps_json_types_apart() -> None:
     assert check({"enum": [1.0, "a"]}, {"enum": [1, "a"]}).verdict == "compatible"
     equal_text = {"prefixItems": [{"const": False}], "minimum": 1.0}
     assert check(equal_text, json.loads(json.dumps(equal_text))).verdict == "compatible"
+
+
+def test_the_reference_validator_remembers_acceptances_only_for_the_same_schema_and_value() -> None:
+    # one value object under two subschemas, one accepting it, one not; `true` beside `1`
+    shared: dict[str, Any] = {"a": 1}
+    side = Side(
+        {
+            "$defs": {"int_a": {"properties": {"a": {"type": "integer"}}}},
+            "prefixItems": [
+                {"$ref": "#/$defs/int_a"},
+                {"$ref": "#/$defs/int_a"},
+                {"properties": {"a": {"type": "string"}}},
+                {"type": "integer"},
+                {"type": "integer"},
+            ],
+        },
+        "consumer",
+        format_assertion=False,
+        private=False,
+    )
+    errors = side.errors([shared, shared, shared, 1, True])
+    assert sorted(tuple(e.absolute_path) for e in errors) == [(2, "a"), (4,)]
+    assert side.is_valid(side.root, [shared, shared])
+    assert not side.is_valid(side.root, [shared, shared, shared])
