@@ -725,8 +725,7 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
         return new_cls(**changes)
 
     new.evolve = evolve
-    new._validate_reference = _cached_reference(cls._validate_reference)
-    new.descend = _memo_descend(cls.descend)
+    _install_memos(new, cls)
     _SPEC[(cls, strict_format)] = new
     result: type[Any] = new
     return result
@@ -830,6 +829,13 @@ def _recording(memo: dict[Any, Any], key: Any, kept: Any, errors: Iterator[Any])
         memo[key] = kept
 
 
+def _install_memos(new: type[Any], cls: type[Any]) -> None:
+    """Give a validator class derived from python-jsonschema's `cls` the per-side `$ref`
+    lookups and the per-validation acceptance memo (every such class needs both)."""
+    new._validate_reference = _cached_reference(cls._validate_reference)
+    new.descend = _memo_descend(cls.descend)
+
+
 _REFERENCE: dict[type[Any], type[Any]] = {}
 
 
@@ -855,8 +861,7 @@ def reference_class(cls: type[Any]) -> type[Any]:
         return new_cls(**changes)
 
     new.evolve = evolve
-    new._validate_reference = _cached_reference(cls._validate_reference)
-    new.descend = _memo_descend(cls.descend)
+    _install_memos(new, cls)
     _REFERENCE[cls] = new
     result: type[Any] = new
     return result
@@ -974,8 +979,7 @@ def dual_class(cls: type[Any], strict_format: bool = False) -> type[Any] | None:
         return new_cls(**changes)
 
     new.evolve = evolve
-    new._validate_reference = _cached_reference(cls._validate_reference)
-    new.descend = _memo_descend(cls.descend)
+    _install_memos(new, cls)
     _DUAL[(cls, strict_format)] = new
     result: type[Any] = new
     return result
