@@ -141,7 +141,21 @@ class _Builder:
 
     def fatal(self, line: int, ptr: str | None, message: str) -> YamlError:
         self.error(line, ptr, "yaml", message)
-        return YamlError(f"{self.file}: {message}", self.diagnostics)
+        where = f"{self.file}:{line}" if line else self.file
+        return YamlError(f"{where}: {message}", self.diagnostics)
+
+    def too_deep(self, line: int) -> YamlError:
+        """The refusal of nesting deeper than `MAX_DEPTH`.
+
+        It names the top-level entry the nesting is under (`/members`): the line says where
+        it went too deep, and a pointer 200 levels long helps nobody.
+        """
+        ptr: str | None = None
+        if len(self.stack) > 1:
+            ptr = self.stack[1].ptr
+        elif self.stack and isinstance(self.stack[0].pending, str):
+            ptr = pointer(self.stack[0].pending)
+        return self.fatal(line, ptr, f"nesting deeper than {MAX_DEPTH} levels")
 
     # -- where the next value goes ---------------------------------------------------
 
@@ -278,7 +292,7 @@ class _Builder:
             if ev.anchor:
                 self.open_anchors.add(ev.anchor)
         if len(self.stack) > MAX_DEPTH:
-            raise self.fatal(line, self.stack[-1].ptr, f"nesting deeper than {MAX_DEPTH} levels")
+            raise self.too_deep(line)
 
     def end(self, line: int) -> None:
         frame = self.stack.pop()
@@ -326,6 +340,11 @@ class _Builder:
         self._attach(value, size, line)
 
 
+def _is_depth_refusal(err: yaml.MarkedYAMLError) -> bool:
+    """Whether the YAML library refused the text for its nesting depth (its own limit)."""
+    return "nesting depth" in str(err.problem or "") or "nesting depth" in str(err.context or "")
+
+
 def parse_yaml(text: str, file: str) -> YamlDoc:
     """Parse one YAML document from `text`; `file` names it in diagnostics.
 
@@ -341,6 +360,10 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
+        if _is_depth_refusal(err):
+            # libyaml (from PyYAML 6.0.4) refuses deep nesting in its scanner, which reads
+            # ahead of the events the builder counts: the same refusal, in teamrel's words
+            raise builder.too_deep(line or 0) from None
         msg = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
         diag = Diagnostic(code="yaml", message=f"invalid YAML: {msg}", file=file, line=line)
         raise YamlError(f"{file}: invalid YAML: {msg}", [diag]) from None

@@ -95,6 +95,14 @@ def _alias_bomb(root: Path) -> None:
     (root / "teamrel.yaml").write_text("\n".join([*lines, "members: {}", ""]))
 
 
+def _yaml_nested_1000_deep(root: Path) -> None:
+    (root / "teamrel.yaml").write_text("team: support\nmembers: " + "[" * 1000 + "]" * 1000 + "\n")
+
+
+def _yaml_nested_200000_deep(root: Path) -> None:
+    (root / "teamrel.yaml").write_text("team: support\nmembers:\n" + "- " * 200_000 + "x\n")
+
+
 #: (breakage, text every command's message must contain)
 CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "prompt-escapes": (_prompt_escapes, "#/members/intake/prompt: prompt '../../etc/passwd'"),
@@ -120,6 +128,14 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "empty": (_empty, "teamrel.yaml must be a mapping"),
     "a-list": (_a_list, "teamrel.yaml:1 #: teamrel.yaml must be a mapping"),
     "alias-bomb": (_alias_bomb, "YAML aliases expand to more than"),
+    "yaml-nested-1000": (
+        _yaml_nested_1000_deep,
+        "teamrel.yaml:2 #/members: nesting deeper than 200 levels",
+    ),
+    "yaml-nested-200000": (
+        _yaml_nested_200000_deep,
+        "teamrel.yaml:3 #/members: nesting deeper than 200 levels",
+    ),
 }
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from teamrel.yamlsrc import YamlError, load_yaml, parse_yaml, pointer
+from teamrel import yamlsrc
+from teamrel.yamlsrc import MAX_DEPTH, YamlError, load_yaml, parse_yaml, pointer
 
 
 def test_data_and_lines() -> None:
@@ -131,12 +134,49 @@ def test_load_yaml_caps_and_encoding(tmp_path: Path) -> None:
     assert load_yaml(p).data == {"a": 1}
 
 
-def test_very_deep_nesting_does_not_crash() -> None:
-    # libyaml's recursive composer overflows the C stack on this; the event builder refuses it
-    for n in (1_000, 200_000):
-        with pytest.raises(YamlError) as info:
-            parse_yaml("a: " + "[" * n + "]" * n, "t.yaml")
-        assert "deeper than" in info.value.message
+@pytest.mark.parametrize("depth", [1_000, 200_000])
+@pytest.mark.parametrize(
+    ("make", "line"),
+    [
+        (lambda n: "a: " + "[" * n + "]" * n, 1),  # flow sequences
+        (lambda n: "a: " + "{k: " * n + "1" + "}" * n, 1),  # flow mappings
+        (lambda n: "a:\n" + "- " * n + "x\n", 2),  # block sequences on one line
+    ],
+)
+@pytest.mark.parametrize("loader", ["default", "pure-python"])
+def test_very_deep_nesting_is_refused_in_teamrels_words(
+    depth: int, make: Any, line: int, loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libyaml's recursive composer overflows the C stack on this, and PyYAML >= 6.0.4 refuses
+    # deep flow nesting in its own scanner first: whichever layer refuses, the user reads the
+    # same located error
+    if loader == "pure-python":
+        monkeypatch.setattr(yamlsrc, "_Loader", yaml.SafeLoader)
+    with pytest.raises(YamlError) as info:
+        parse_yaml(make(depth), "t.yaml")
+    assert info.value.message == f"t.yaml:{line}: nesting deeper than {MAX_DEPTH} levels"
+    (diag,) = info.value.diagnostics
+    assert (diag.file, diag.line, diag.code) == ("t.yaml", line, "yaml")
+    assert diag.pointer == "/a"
+
+
+def test_the_yaml_librarys_own_depth_limit_is_reported_as_teamrels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the refusal as PyYAML 6.0.4's libyaml scanner raises it, before any event reaches the
+    # builder; older PyYAML never raises it, so it is reproduced here for every version
+    class RefusingLoader(yaml.SafeLoader):
+        def check_event(self, *choices: Any) -> bool:
+            mark = yaml.Mark("<unicode string>", 1002, 0, 1002, None, None)
+            raise yaml.scanner.ScannerError(
+                "while increasing flow level", mark, "exceeded maximum nesting depth", mark
+            )
+
+    monkeypatch.setattr(yamlsrc, "_Loader", RefusingLoader)
+    with pytest.raises(YamlError) as info:
+        parse_yaml("a: [[[", "t.yaml")
+    assert info.value.message == f"t.yaml:1: nesting deeper than {MAX_DEPTH} levels"
+    assert info.value.diagnostics[0].line == 1
 
 
 @pytest.mark.parametrize(
