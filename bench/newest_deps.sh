@@ -36,7 +36,7 @@ for line in open(".ci/requirements.txt"):
 moved = 0
 for dist in sorted(metadata.distributions(), key=lambda d: norm(d.metadata["Name"])):
     name = norm(dist.metadata["Name"])
-    if name == "teamrel":
+    if name in ("teamrel", "setuptools", "wheel"):  # the project, and what venv seeds
         continue
     pins = locked.get(name)
     if pins is None:

@@ -693,41 +693,6 @@ def check_edge(
     )
 
 
-def default_cache_dir(root: Path) -> Path | None:
-    """`<workspace>/.teamrel/cache`, or None when it cannot be trusted.
-
-    A cache that arrived with the checkout (files under `.teamrel/` tracked by git, e.g.
-    committed in a pull request) could claim any verdict, so it is neither read nor written;
-    the directory teamrel creates carries a `.gitignore` so it is never committed by accident.
-    """
-    state = root / ".teamrel"
-    if _tracked_by_git(root, state):
-        return None
-    with contextlib.suppress(OSError):
-        state.mkdir(exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# teamrel's local state: never commit it\n*\n", "utf-8")
-    return state / "cache"
-
-
-def _tracked_by_git(root: Path, path: Path) -> bool:
-    """Whether git tracks any file under `path` (False outside a git work tree or without git)."""
-    if not path.exists():
-        return False
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--", str(path)],
-            cwd=root,
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0 and bool(proc.stdout)
-
-
 def run_check(
     ws: Workspace,
     *,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from teamrel.errors import NotFoundError, TeamrelError, WorkspaceNotFound
+from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release (issue 5)
@@ -76,7 +77,15 @@ class Context:
             from teamrel.workspace import load_workspace
 
             cached = self._workspace = load_workspace(self.root)
+            self._remember_rules(cached)
         return cached
+
+    def _remember_rules(self, ws: Workspace) -> None:
+        # the file was just parsed whole: the next promote/rollback/status need not parse it
+        from teamrel.rules import TeamRules, remember_rules
+
+        if ws.file_sha256 is not None:
+            remember_rules(self.root, ws.file_sha256, TeamRules(ws.team.team, ws.team.environments))
 
     def validate(self) -> ValidationReport:
         """Every error and warning of the workspace (never raises for bad content)."""
@@ -144,7 +153,7 @@ class Context:
         from teamrel import __version__, compat
         from teamrel import check as chk
 
-        cache_dir = chk.default_cache_dir(self.root) if use_cache else None
+        cache_dir = default_cache_dir(self.root) if use_cache else None
         opts = {
             "teamrel": __version__,
             "engine": compat.ENGINE_VERSION,
@@ -226,7 +235,7 @@ class Context:
             the_base,
             unknown=unknown,
             format_assertion=format_assertion,
-            cache_dir=chk.default_cache_dir(self.root) if use_cache else None,
+            cache_dir=default_cache_dir(self.root) if use_cache else None,
             explain=explain,
         )
 
@@ -290,30 +299,27 @@ class Context:
         except WorkspaceNotFound:
             return None
 
-    def team_rules(self) -> tuple[str, dict[str, EnvironmentSpec]]:
+    def team_rules(self, *, writes: bool = False) -> tuple[str, dict[str, EnvironmentSpec]]:
         """The team name and environment rules, read without resolving the members.
 
-        Promote, rollback, status and resolve need only these: an incident must not be
-        blocked by a working tree that no longer loads (a missing prompt, a broken schema).
+        Promote, rollback, status and resolve need only these: an incident must not wait for
+        every member to be read, nor be blocked by a working tree that no longer loads (a
+        missing prompt, a broken schema). See `teamrel.rules` (an index keyed by the digest
+        of `teamrel.yaml`); `writes`: the command writes state anyway, so the index may
+        create `.teamrel/` (read-only commands leave a fresh clone untouched).
         """
-        from teamrel.manifest import check_name
-        from teamrel.models import EnvironmentSpec
-        from teamrel.yamlsrc import load_yaml
+        from teamrel.rules import TeamRules, read_rules
 
         loaded: Workspace | None = getattr(self, "_workspace", None)
         if loaded is not None:
             return loaded.team.team, dict(loaded.team.environments)
-        try:
-            data = load_yaml(self.root / WORKSPACE_FILE, WORKSPACE_FILE).data
-            team = check_name(data["team"], "team")
-            envs = {
-                str(name): EnvironmentSpec.model_validate(spec or {})
-                for name, spec in (data.get("environments") or {}).items()
-            }
-        except (TeamrelError, KeyError, TypeError, AttributeError, ValueError):
+
+        def full_load() -> TeamRules:
             ws = self.load()  # raises with every located problem
-            return ws.team.team, dict(ws.team.environments)
-        return team, envs
+            return TeamRules(ws.team.team, ws.team.environments)
+
+        rules = read_rules(self.root, full_load, create_state=writes)
+        return rules.team, dict(rules.environments)
 
     def release(
         self,
@@ -364,7 +370,7 @@ class Context:
         """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
         from teamrel import release as rel
 
-        team, envs = self.team_rules()
+        team, envs = self.team_rules(writes=True)
         return rel.promote(
             self.store(),
             self.root,
@@ -386,18 +392,25 @@ class Context:
         expect: str | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        workspace_check: bool = True,
     ) -> _rel.TransitionResult:
-        """`teamrel rollback`: move an environment back to an earlier promotion."""
+        """`teamrel rollback`: move an environment back to an earlier promotion.
+
+        The pointer moves without loading the workspace; comparing the working tree with
+        what was rolled back (the re-ship warning) is left pending on the result
+        (`TransitionResult.finish()`), and skipped without `workspace_check` or a workspace.
+        """
         from teamrel import release as rel
 
-        team, envs = self.team_rules()
+        team, envs = self.team_rules(writes=True)
+        root = self._root_or_none()
 
         def working() -> dict[str, str]:
             return {n: m.digest for n, m in self.load().members.items()}
 
         return rel.rollback(
             self.store(),
-            self.root,
+            root,
             team,
             envs,
             env,
@@ -406,7 +419,7 @@ class Context:
             to=to,
             steps=steps,
             expect=expect,
-            working_digests=working,
+            working_digests=working if workspace_check and root is not None else None,
         )
 
     def status(self, env: str | None = None) -> _rel.StatusReport:

@@ -236,15 +236,28 @@ class ReleaseResult:
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class TransitionResult:
-    """What `promote` or `rollback` did, with warnings for the operator."""
+    """What `promote` or `rollback` did, with warnings for the operator.
+
+    `pending` holds the checks that take longer than the transition itself (comparing the
+    working tree with what was rolled back): the pointer has already moved, so a caller shows
+    the result first and then calls `finish()`, which runs them once and adds their warnings.
+    """
 
     transition: Transition
     warnings: list[str] = field(default_factory=list)
+    pending: Callable[[], list[str]] | None = None
+
+    def finish(self) -> list[str]:
+        """Run the pending checks (once); the warnings they add."""
+        check, self.pending = self.pending, None
+        added = check() if check is not None else []
+        self.warnings.extend(added)
+        return added
 
     def to_json(self) -> dict[str, JSON]:
-        """The `teamrel promote|rollback --format json` document."""
+        """The `teamrel promote|rollback --format json` document (after `finish()`)."""
         doc: dict[str, JSON] = {"format_version": RELEASE_FORMAT_VERSION}
         doc.update(self.transition.to_json())
         doc["warnings"] = list(self.warnings)
@@ -819,8 +832,12 @@ def rollback(
     working_digests: Callable[[], Mapping[str, str]] | None = None,
     guard_seconds: float | None = None,
 ) -> TransitionResult:
-    """Move `env` back to an earlier promotion (see `Store.rollback`), then compare the
-    working tree with what was rolled back and warn if the next release would re-ship it."""
+    """Move `env` back to an earlier promotion (see `Store.rollback`).
+
+    With `working_digests` (the working tree's member digests), the result's pending check
+    compares the working tree with what was rolled back and warns if the next release would
+    ship it again: O(members), run by `TransitionResult.finish()` once the result is shown.
+    """
     rules = environment_rules(environments, env)
     _require_reason(rules, env, reason, "roll back")
     if guard_seconds is None:
@@ -838,35 +855,37 @@ def rollback(
         check_target=_target_check(root, env, rules),
         guard_seconds=guard_seconds,
     )
-    warnings: list[str] = []
+    pending: Callable[[], list[str]] | None = None
     if working_digests is not None and transition.from_manifest is not None:
-        warnings.extend(_reship_warning(store, transition, working_digests))
-    return TransitionResult(transition, warnings)
+        working = working_digests
+
+        def pending() -> list[str]:
+            return reship_warning(store, transition, working)
+
+    return TransitionResult(transition, [], pending)
 
 
-def _reship_warning(
+def reship_warning(
     store: Store, transition: Transition, working_digests: Callable[[], Mapping[str, str]]
 ) -> list[str]:
+    """Warn when the working tree still declares (members of) the release just rolled back
+    from: the next `teamrel release` would ship it again. Linear in team size."""
     try:
         working = dict(working_digests())
-        bad = store.get_manifest(str(transition.from_manifest))
-        good = store.get_manifest(transition.to_manifest)
+        bad = store.get_manifest(str(transition.from_manifest)).member_digests
+        good = store.get_manifest(transition.to_manifest).member_digests
     except TeamrelError as err:
         return [f"could not compare the working tree with {transition.from_release}: {err}"]
-    if working == bad.member_digests:
-        changed = sorted(
-            n for n, d in bad.member_digests.items() if good.member_digests.get(n) != d
-        ) + sorted(n for n in good.member_digests if n not in bad.member_digests)
+    if working == bad:
+        changed = sorted(n for n, d in bad.items() if good.get(n) != d) + sorted(
+            n for n in good if n not in bad
+        )
         return [
             f"the working tree still declares exactly {transition.from_release}, which was just "
             f"rolled back (changed: {', '.join(changed) or 'nothing'}): the next "
             "`teamrel release` would ship it again; revert the working tree first"
         ]
-    same = sorted(
-        name
-        for name, d in working.items()
-        if bad.member_digests.get(name) == d and good.member_digests.get(name) != d
-    )
+    same = sorted(name for name, d in working.items() if bad.get(name) == d and good.get(name) != d)
     if not same:
         return []
     return [

@@ -81,6 +81,8 @@ class Workspace:
     lines: Mapping[str, int] = field(default_factory=dict, repr=False)
     #: the resolved contract of each declared handoff, in declaration order
     contracts: tuple[SchemaDoc | None, ...] = field(default=(), repr=False)
+    #: sha256 of the exact bytes of teamrel.yaml that were loaded
+    file_sha256: str | None = None
 
     def line_of(self, pointer: str) -> int | None:
         """The teamrel.yaml line of a JSON pointer (or of its nearest declared ancestor)."""
@@ -121,6 +123,7 @@ class Workspace:
             graph=graph,
             lines=self.lines,
             contracts=self.contracts,
+            file_sha256=self.file_sha256,
         )
 
 
@@ -524,6 +527,7 @@ class _Loader:
             graph=graph,
             lines=lines,
             contracts=contracts,
+            file_sha256=self.doc.sha256,
         )
         return self.report(team_name, len(members), len(handoffs), ws)
 

@@ -12,6 +12,7 @@ that are not plain JSON types, files over the size cap, and alias expansion beyo
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,8 @@ class YamlDoc:
     data: Any
     lines: dict[str, int] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: sha256 (hex) of the file's bytes, when read from a file by `load_yaml`
+    sha256: str | None = None
 
     def line_of(self, ptr: str) -> int | None:
         """The line of `ptr`, else of its nearest ancestor that has one."""
@@ -406,4 +409,6 @@ def load_yaml(path: Path, file: str | None = None, *, max_bytes: int = MAX_YAML_
         msg = f"not UTF-8 (byte {err.start}: {raw[err.start : err.end]!r})"
         diag = Diagnostic("encoding", msg, file=name, line=line)
         raise YamlError(f"{name}:{line}: {msg}", [diag]) from None
-    return parse_yaml(text, name)
+    doc = parse_yaml(text, name)
+    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    return doc

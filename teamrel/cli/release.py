@@ -9,6 +9,7 @@ rolled back, by whom and why; warnings go to stderr.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -170,6 +171,14 @@ def rollback_cmd(
     ] = None,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
+    no_workspace_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-workspace-check",
+            help="Skip comparing the working tree with what was rolled back (the re-ship "
+            "warning); it runs after the result is printed.",
+        ),
+    ] = False,
     output_format: FormatOpt = None,
 ) -> None:
     """Put the whole team back to the release live before the current one: one pointer write."""
@@ -177,13 +186,24 @@ def rollback_cmd(
 
     def body() -> int:
         result = context(ctx).rollback(
-            env=env, to=to, steps=steps, expect=expect, reason=reason, actor=actor
+            env=env,
+            to=to,
+            steps=steps,
+            expect=expect,
+            reason=reason,
+            actor=actor,
+            workspace_check=not no_workspace_check,
         )
         if out_fmt == "json":
+            result.finish()  # the document carries every warning
             emit_json(result.to_json())
-        else:
-            _plain(ctx, _transition_line(result.transition))
+            _warn(ctx, result.warnings)
+            return EXIT_OK
+        # the pointer has moved: say so now, before the (slower) working-tree comparison
+        _plain(ctx, _transition_line(result.transition))
+        sys.stdout.flush()
         _warn(ctx, result.warnings)
+        _warn(ctx, result.finish())
         return EXIT_OK
 
     run(ctx, out_fmt, body)

@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "canonical": 0,
     "fileio": 0,
+    "localstate": 0,
     "models": 1,
     "yamlsrc": 2,
     "graph": 2,
