@@ -444,7 +444,9 @@ def _scan_legacy(schema: JSON, dialect: str, base: str, max_depth: int) -> Scan:
                     continue
                 if not isinstance(value, list) or not unique(value):
                     return bad(here, f"{key} must be a type or an array of distinct types")
-                if not draft3 and (not value or any(v not in TYPE_NAMES for v in value)):
+                if not draft3 and (
+                    not value or any(not isinstance(v, str) or v not in TYPE_NAMES for v in value)
+                ):
                     return bad(here, f"{key} must be a non-empty array of type names")
                 for i, v in enumerate(value):
                     if not isinstance(v, str):
