@@ -44,6 +44,8 @@ from teamrel.compat.evaluate import (
 )
 from teamrel.compat.result import Budget
 from teamrel.compat.schema import (
+    TYPE3_KEY,
+    UNMODELLED_KEY,
     Node,
     Side,
     Unmodelled,
@@ -68,9 +70,12 @@ _COMBINATORS = frozenset(
         "$dynamicRef",
         "$recursiveRef",
         "dependentSchemas",
+        "extends",
+        "disallow",
+        TYPE3_KEY,
     )
 )
-_INPLACE = ("allOf", "anyOf", "oneOf", "if", "$ref", "$dynamicRef", "$recursiveRef")
+_INPLACE = ("allOf", "anyOf", "oneOf", "if", "$ref", "$dynamicRef", "$recursiveRef", "extends")
 
 #: case splits of the producer against a consumer union (`Prover.split`): how deeply splits
 #: may nest, how many partitions are tried per goal, how many cases one partition has, and
@@ -420,13 +425,31 @@ class Prover:
         conj: list[Node] = []
         neg: list[Node] = []
         choices: list[Choice] = []
+        if UNMODELLED_KEY in kw:
+            raise Unmodelled("draft-03", node.loc, f"{kw[UNMODELLED_KEY]} at {node.loc}")
         for i, sub in enumerate(kw.get("allOf", ())):
             conj.append(node.child(sub, "allOf", i))
+        if "extends" in kw:  # draft-03: allOf, or one schema
+            ext = kw["extends"]
+            if isinstance(ext, list):
+                conj.extend(node.child(sub, "extends", i) for i, sub in enumerate(ext))
+            else:
+                conj.append(node.child(ext, "extends"))
         for k in ("$ref", "$dynamicRef", "$recursiveRef"):
             if k in kw:
                 conj.append(node.follow(k, kw[k]))
         if "not" in kw:
             neg.append(node.child(kw["not"], "not"))
+        if "disallow" in kw:  # draft-03: not {"type": disallow}
+            ds = kw["disallow"]
+            neg.append(self.syn(node, ("disallow",), {"type": [ds] if isinstance(ds, str) else ds}))
+        if TYPE3_KEY in kw:  # draft-03: type names and schemas, any one of them
+            ts = kw[TYPE3_KEY]
+            names = [t for t in ts if isinstance(t, str)]
+            subs = [node.child(t, "type", i) for i, t in enumerate(ts) if not isinstance(t, str)]
+            if names:
+                subs.append(self.syn(node, ("type3",), {"type": names}))
+            choices.append(Choice(node, "anyOf", [([s], []) for s in subs], "type3"))
         if "anyOf" in kw:
             subs = [node.child(s, "anyOf", i) for i, s in enumerate(kw["anyOf"])]
             choices.append(Choice(node, "anyOf", [([s], []) for s in subs], None))

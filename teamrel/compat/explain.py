@@ -58,6 +58,7 @@ _BY_KEYWORD = {
     "minLength": "length-relaxed",
     "maxLength": "length-relaxed",
     "multipleOf": "multiple-of-relaxed",
+    "divisibleBy": "multiple-of-relaxed",
     "additionalProperties": "property-not-allowed",
     "unevaluatedProperties": "property-not-allowed",
     "propertyNames": "property-not-allowed",
@@ -134,13 +135,24 @@ def _message(err: Any, kind: str, ptr: str) -> tuple[str, str]:
     if k == "const":
         return f"producer may send {_sending(ptr, v)}; consumer requires exactly {_show(vv)}", ptr
     if k == "required" and isinstance(v, dict):
+        if not isinstance(vv, list):  # draft-03: `required: true` in a property's schema
+            props = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            vv = [n for n, sub in props.items() if isinstance(sub, dict) and sub.get("required")]
+            # python-jsonschema puts the missing name on the error's path: the object is above
+            if err.path:
+                ptr = ptr.rsplit("/", 1)[0]
         missing = [r for r in vv if r not in v]
         # one error per missing property: name the one this error is about
         named = [r for r in missing if err.message.startswith(repr(r))]
         name = (named or missing or ["?"])[0]
         return f'producer may omit "{name}" {_where(ptr)}; consumer requires it', ptr
     if k == "type":
-        want = vv if isinstance(vv, str) else " or ".join(vv)
+        # draft-03 alternatives may be schemas
+        want = (
+            vv
+            if isinstance(vv, str)
+            else " or ".join(t if isinstance(t, str) else _show(t) for t in vv)
+        )
         what = "null" if v is None else _show(v)
         return f"producer may send {what} {_where(ptr)}; consumer accepts only {want}", ptr
     if k in ("additionalProperties", "unevaluatedProperties") and isinstance(v, dict):
@@ -165,7 +177,17 @@ def _message(err: Any, kind: str, ptr: str) -> tuple[str, str]:
         n = len(v) if isinstance(v, (list, dict)) else "?"
         unit = "items" if k.endswith("Items") else "properties"
         return f"producer may send {n} {unit} {_where(ptr)}; consumer requires {k} {vv}", ptr
-    if k == "multipleOf":
+    if k == "additionalItems" and vv is False and isinstance(v, list):
+        # draft <= 2019-09 reports the array; the first item past the tuple is the one refused
+        prefix = err.schema.get("items") if isinstance(err.schema, dict) else None
+        if isinstance(prefix, list) and len(v) > len(prefix):
+            iptr = f"{ptr}/{len(prefix)}"
+            return (
+                f"producer may send the item {_show(v[len(prefix)])} at {iptr}; "
+                "consumer's tuple allows no item there",
+                iptr,
+            )
+    if k in ("multipleOf", "divisibleBy"):
         return f"producer may send {_sending(ptr, v)}; consumer requires a multiple of {vv}", ptr
     if k == "pattern":
         return f"producer may send {_sending(ptr, v)}; consumer requires pattern {vv}", ptr
@@ -208,7 +230,12 @@ def problems_for(p: Side, c: Side, cand: Cand, errors: list[Any]) -> list[Proble
     """Problems explaining why `cand.value` (valid under p) is rejected by c."""
     out: list[Problem] = []
     for top in errors[:5]:
-        err = jsonschema.exceptions.best_match([top])
+        try:
+            err = jsonschema.exceptions.best_match([top])
+        except TypeError:
+            # python-jsonschema's ranking reads every `type` as names; a draft-03 `type`
+            # with schemas among its alternatives breaks it: the error itself is enough
+            err = top
         if err is None:
             continue
         ptr = pointer_of(list(err.absolute_path))
@@ -218,6 +245,9 @@ def problems_for(p: Side, c: Side, cand: Cand, errors: list[Any]) -> list[Proble
         if schema_loc is None:
             path = list(err.absolute_schema_path)
             schema_loc = f"{c.label}#" + pointer_of(path) if "$ref" not in path else f"{c.label}#"
+        elif err.validator == "required" and isinstance(err.validator_value, bool) and err.path:
+            # draft-03: the keyword sits in the missing property's own schema
+            schema_loc = f"{schema_loc}/properties/{escape(str(err.path[-1]))}/required"
         elif err.validator is not None:
             schema_loc = f"{schema_loc}/{escape(str(err.validator))}"
         out.append(

@@ -467,7 +467,14 @@ class Side:
             return next(errors, None) is None
         except ValidationUnavailable:
             raise
-        except (RecursionError, OverflowError, ValueError, ZeroDivisionError, re.error) as exc:
+        except (
+            RecursionError,
+            OverflowError,
+            ValueError,
+            ZeroDivisionError,
+            re.error,
+            jsonschema.exceptions.UnknownType,  # a draft-03 type name it does not know
+        ) as exc:
             msg = f"reference validator failed: {type(exc).__name__}"
             raise ValidationUnavailable(msg) from None
         except referencing.exceptions.Unresolvable as exc:
@@ -536,7 +543,14 @@ class Side:
             return list(v.descend(instance, node.raw, resolver=node.resolver))
         except ValidationUnavailable:
             raise
-        except (RecursionError, OverflowError, ValueError, ZeroDivisionError, re.error) as exc:
+        except (
+            RecursionError,
+            OverflowError,
+            ValueError,
+            ZeroDivisionError,
+            re.error,
+            jsonschema.exceptions.UnknownType,  # a draft-03 type name it does not know
+        ) as exc:
             msg = f"reference validator failed: {type(exc).__name__}"
             raise ValidationUnavailable(msg) from None
         except (
@@ -703,6 +717,8 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
     if got is not None:
         return got
     overrides: dict[str, Any] = {"multipleOf": _spec_multiple_of}
+    if "divisibleBy" in cls.VALIDATORS:
+        overrides["divisibleBy"] = _spec_multiple_of
     if "pattern" in cls.VALIDATORS:
         overrides["pattern"] = _spec_pattern
     if "patternProperties" in cls.VALIDATORS:
@@ -1049,7 +1065,7 @@ _CHECKED: dict[str, frozenset[str]] = {}
 #: identifiers that only a crawled registry knows (draft-04's "id" included)
 _CRAWL_MARKERS = frozenset(("$id", "$anchor", "$dynamicAnchor", "$recursiveAnchor", "legacy id"))
 _DYNAMIC_MARKERS = frozenset(("$dynamicAnchor", "$recursiveAnchor", "$dynamicRef", "$recursiveRef"))
-_SPEC_MARKERS = frozenset(("multipleOf", "pattern", "patternProperties"))
+_SPEC_MARKERS = frozenset(("multipleOf", "divisibleBy", "pattern", "patternProperties"))
 
 
 def _markers(scans: list[tuple[str, type[Any], wellformed.Scan]]) -> frozenset[str]:
@@ -1299,7 +1315,9 @@ def normalise(raw: JSON, cls: type[Any], format_assertion: bool) -> dict[str, An
                 out[k] = raw[k]
     if "format" in out and not format_assertion:
         del out["format"]
-    if dialect == "draft4":
+    if dialect == "draft3":
+        _normalise_draft3(raw, out)
+    if dialect in ("draft3", "draft4"):
         for bound, excl in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
             flag = raw.get(excl, False)
             if bound in out and flag is True:
@@ -1318,6 +1336,45 @@ def normalise(raw: JSON, cls: type[Any], format_assertion: bool) -> dict[str, An
             for name, dep in deps.items():
                 if isinstance(dep, list):
                     out.setdefault("dependentRequired", {})[name] = dep
+                elif isinstance(dep, str):  # draft-03: one property name
+                    out.setdefault("dependentRequired", {})[name] = [dep]
                 else:
                     out.setdefault("dependentSchemas", {})[name] = dep
     return out
+
+
+#: where a draft-03 keyword the engine cannot read exactly is kept (see `_normalise_draft3`)
+UNMODELLED_KEY = "$unmodelled"
+#: where draft-03 `type` with schemas among its alternatives is kept (a union, see the prover)
+TYPE3_KEY = "$type3"
+
+
+def _normalise_draft3(raw: dict[str, Any], out: dict[str, Any]) -> None:
+    """draft-03's own keywords, in 2020-12 terms where they have an exact equivalent.
+
+    `divisibleBy` is `multipleOf`; `required: true` inside a property's schema is the
+    parent's `required`; `type: "any"` is no constraint. `type` with schemas among its
+    alternatives is kept under `TYPE3_KEY` (the prover reads it as a union); a type name
+    python-jsonschema does not know (it fails when it meets one) under `UNMODELLED_KEY`.
+    `extends` and `disallow` stay (the prover reads them as allOf and a negated `type`).
+    """
+    if "divisibleBy" in out:
+        out["multipleOf"] = out.pop("divisibleBy")
+    props = out.get("properties")
+    if isinstance(props, dict):
+        names = [n for n, sub in props.items() if isinstance(sub, dict) and sub.get("required")]
+        if names:
+            out["required"] = names
+    ts = out.get("type")
+    if ts is None:
+        return
+    alts = [ts] if isinstance(ts, str) else list(ts)
+    if "any" in alts:
+        del out["type"]
+        return
+    unknown = [t for t in alts if isinstance(t, str) and t not in wellformed.TYPE_NAMES]
+    if unknown:
+        del out["type"]
+        out[UNMODELLED_KEY] = f"draft-03 type {unknown[0]!r} (not a type python-jsonschema knows)"
+    elif any(not isinstance(t, str) for t in alts):
+        out[TYPE3_KEY] = out.pop("type")

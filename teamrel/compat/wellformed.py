@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from teamrel.canonical import JSON
+from teamrel.compat.evaluate import unique
 
 TYPE_NAMES = frozenset(("null", "boolean", "integer", "number", "string", "array", "object"))
 
@@ -179,6 +180,7 @@ MARKERS = frozenset(
         "$recursiveRef",
         "$schema",
         "multipleOf",
+        "divisibleBy",
         "pattern",
         "patternProperties",
         "format",
@@ -191,6 +193,8 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
 
     `vocabulary` holds the keywords the dialect asserts (others are annotations). Iterative.
     """
+    if dialect in ("draft3", "draft4"):
+        return _scan_legacy(schema, dialect, base, max_depth)
     out = Scan()
     legacy = dialect in _LEGACY
     draft4 = dialect in ("draft3", "draft4")
@@ -296,6 +300,176 @@ def scan(schema: JSON, dialect: str, vocabulary: frozenset[str], base: str, max_
                             return out
                     else:
                         push((v, (here, k), base, deeper))
+    return out
+
+
+def _legacy_int(v: Any) -> bool:
+    # draft-03/04's "integer" (python-jsonschema's reading of their meta-schemas) is an
+    # integral JSON number written without a fraction: 1.0 is refused
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _legacy_string_array(v: Any) -> bool:
+    """draft-04's `stringArray`: non-empty, distinct strings."""
+    return isinstance(v, list) and len(v) > 0 and _string_array(v)
+
+
+def _legacy_enum(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and is_json(v) and unique(v)
+
+
+#: draft-03/04 keywords whose value holds no subschema: (dialects, check, what it must be),
+#: transcribed from each dialect's meta-schema (format-only constraints, such as `pattern`
+#: being a regex or `$schema` a URI, are left to the checks that read them)
+_LEGACY_VALUE: dict[str, tuple[tuple[str, ...], Callable[[Any], bool], str]] = {
+    "id": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "$schema": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "title": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "description": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "format": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "pattern": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+    "maximum": (("draft3", "draft4"), _is_number, "a number"),
+    "minimum": (("draft3", "draft4"), _is_number, "a number"),
+    "exclusiveMaximum": (("draft3", "draft4"), lambda v: isinstance(v, bool), "a boolean"),
+    "exclusiveMinimum": (("draft3", "draft4"), lambda v: isinstance(v, bool), "a boolean"),
+    "uniqueItems": (("draft3", "draft4"), lambda v: isinstance(v, bool), "a boolean"),
+    "enum": (("draft3", "draft4"), _legacy_enum, "a non-empty array of distinct JSON values"),
+    "minItems": (("draft3", "draft4"), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "maxItems": (("draft3", "draft4"), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "minLength": (("draft3", "draft4"), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "maxLength": (("draft3", "draft4"), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "minProperties": (("draft4",), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "maxProperties": (("draft4",), lambda v: _legacy_int(v) and v >= 0, "an integer >= 0"),
+    "multipleOf": (("draft4",), lambda v: _is_number(v) and v > 0, "a number greater than 0"),
+    "divisibleBy": (("draft3",), lambda v: _is_number(v) and v > 0, "a number greater than 0"),
+    "required": (("draft4",), _legacy_string_array, "a non-empty array of distinct strings"),
+    # not constrained by draft-04's meta-schema, but a JSON Reference is a string, and
+    # python-jsonschema fails on any other value when it follows one
+    "$ref": (("draft3", "draft4"), lambda v: isinstance(v, str), "a string"),
+}
+#: draft-03 differs: no lower bound on `maxLength`, `required` a boolean (in a property's schema)
+_LEGACY_DRAFT3_VALUE = {
+    **_LEGACY_VALUE,
+    "maxLength": (("draft3",), _legacy_int, "an integer"),
+    "required": (("draft3",), lambda v: isinstance(v, bool), "a boolean"),
+}
+_LEGACY_BOUNDS = (("exclusiveMaximum", "maximum"), ("exclusiveMinimum", "minimum"))
+
+
+def _scan_legacy(schema: JSON, dialect: str, base: str, max_depth: int) -> Scan:
+    """`scan` for draft-03 and draft-04: every keyword position accepts what the dialect's
+    meta-schema accepts (booleans only where it allows them: `additionalProperties`,
+    `additionalItems`). Keywords beside a `$ref`, ignored by the validator, must still be
+    well-formed, but their subschemas are walked "dead": checked, not recorded as visited,
+    their references and patterns not collected (a `$ref` into them is checked when
+    resolved, as one into any other place)."""
+    out = Scan()
+    draft3 = dialect == "draft3"
+    values = _LEGACY_DRAFT3_VALUE if draft3 else _LEGACY_VALUE
+    refs = out.refs
+    patterns = out.patterns
+    markers = out.markers
+    visit = out.visited.add
+    # (node, path, base URI, depth, live)
+    stack: list[tuple[JSON, Path, str, int, bool]] = [(schema, None, base, 1, True)]
+    pop = stack.pop
+    push = stack.append
+
+    def bad(path: Path, message: str) -> Scan:
+        out.problem = (pointer(path) or "/", message)
+        return out
+
+    while stack:
+        node, path, base, depth, live = pop()
+        if depth > max_depth:
+            return bad(path, f"nested too deeply (more than {max_depth} levels)")
+        if not isinstance(node, dict):
+            if node is True or node is False:
+                return bad(path, f"a {dialect} schema must be an object, not a boolean")
+            return bad(path, f"a {dialect} schema must be an object")
+        if live:
+            visit(id(node))
+        has_ref = "$ref" in node
+        if not has_ref:
+            ident = node.get("id")
+            if isinstance(ident, str) and not ident.startswith("#"):
+                base = urljoin(base, ident).partition("#")[0]
+        deeper = depth + 1
+        for key, value in node.items():
+            if key in MARKERS and (key != "$schema" or path is not None):
+                markers.add(key)
+            here = (path, key)
+            # a keyword the validator ignores (beside $ref) is still checked
+            child_live = live and (not has_ref or key == "$ref" or key == "definitions")
+            rule = values.get(key)
+            if rule is not None and dialect in rule[0]:
+                if not rule[1](value):
+                    return bad(here, f"{key} must be {rule[2]}")
+                if child_live:
+                    if key == "pattern":
+                        patterns.append((value, here))
+                    elif key == "$ref":
+                        refs.append((key, value, base, here))
+                continue
+            if key in ("additionalProperties", "additionalItems") or (key == "not" and not draft3):
+                if isinstance(value, bool) and key != "not":
+                    continue  # the one place a draft-03/04 schema position takes a boolean
+                push((value, here, base, deeper, child_live))
+            elif key in ("properties", "patternProperties") or (
+                key == "definitions" and not draft3
+            ):
+                if not isinstance(value, dict):
+                    return bad(here, f"{key} must be an object of schemas")
+                if key == "patternProperties" and child_live:
+                    patterns.extend((k, (here, k)) for k in value)
+                for k, v in value.items():
+                    push((v, (here, k), base, deeper, child_live))
+            elif key in ("allOf", "anyOf", "oneOf") and not draft3:
+                if not isinstance(value, list) or not value:
+                    return bad(here, f"{key} must be a non-empty array of schemas")
+                for i, v in enumerate(value):
+                    push((v, (here, i), base, deeper, child_live))
+            elif key == "items" or (key == "extends" and draft3):
+                if isinstance(value, list):
+                    if not value and not draft3:
+                        return bad(here, f"{key} must be a schema or a non-empty array of schemas")
+                    for i, v in enumerate(value):
+                        push((v, (here, i), base, deeper, child_live))
+                else:
+                    push((value, here, base, deeper, child_live))
+            elif key == "type" or (key == "disallow" and draft3):
+                if isinstance(value, str):
+                    if not draft3 and value not in TYPE_NAMES:
+                        return bad(here, f"{key} must be one of {sorted(TYPE_NAMES)}")
+                    continue
+                if not isinstance(value, list) or not unique(value):
+                    return bad(here, f"{key} must be a type or an array of distinct types")
+                if not draft3 and (
+                    not value or any(not isinstance(v, str) or v not in TYPE_NAMES for v in value)
+                ):
+                    return bad(here, f"{key} must be a non-empty array of type names")
+                for i, v in enumerate(value):
+                    if not isinstance(v, str):
+                        push((v, (here, i), base, deeper, child_live))
+            elif key == "dependencies":
+                if not isinstance(value, dict):
+                    return bad(here, "dependencies must be an object")
+                for k, v in value.items():
+                    if draft3 and isinstance(v, str):
+                        continue
+                    if isinstance(v, list):
+                        ok = (
+                            all(isinstance(x, str) for x in v)
+                            if draft3
+                            else _legacy_string_array(v)
+                        )
+                        if not ok:
+                            return bad((here, k), "must be an array of distinct strings")
+                        continue
+                    push((v, (here, k), base, deeper, child_live))
+        for flag, bound in _LEGACY_BOUNDS:
+            if flag in node and bound not in node:
+                return bad((path, flag), f"{flag} requires {bound} beside it")
     return out
 
 

@@ -1,7 +1,8 @@
 """The hand-made producer/consumer table: every pair with its verdict worked out by hand.
 
 Owns the `Pair` record and the helpers the data modules (`scalars`, `objects`, `arrays`, `logic`,
-`refs`, `stories`, `tricky`, `unions`) build their pairs with, and `ALL_PAIRS`, the whole table.
+`refs`, `stories`, `tricky`, `unions`, `legacy`) build their pairs with, and `ALL_PAIRS`, the
+whole table.
 
 For an incompatible pair the table carries the hand-made witness (a value valid under the
 producer and invalid under the consumer: the suite checks it with the reference oracle, so the
@@ -136,10 +137,10 @@ def edit(schema: JSON, path: str, value: JSON = MISSING) -> JSON:
 
 
 def _all() -> list[Pair]:
-    from . import arrays, logic, objects, refs, scalars, stories, tricky, unions
+    from . import arrays, legacy, logic, objects, refs, scalars, stories, tricky, unions
 
     pairs: list[Pair] = []
-    for module in (scalars, objects, arrays, logic, refs, stories, tricky, unions):
+    for module in (scalars, objects, arrays, logic, refs, stories, tricky, unions, legacy):
         pairs.extend(module.PAIRS)
     ids = [p.id for p in pairs]
     dup = {i for i in ids if ids.count(i) > 1}
