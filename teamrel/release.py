@@ -17,7 +17,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -391,32 +391,82 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class PinnedEntry:
+    """How a manifest pins one member: its kind, version and snapshot digest."""
+
+    kind: Literal["agent", "tool"]
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class Resolution:
-    """The exact configuration pinned in an environment (what a runtime loads)."""
+    """The exact configuration pinned in an environment (what a runtime loads).
+
+    Members are read from their snapshots as they are iterated (`members()`, `iter_json()`),
+    a chunk at a time: resolving a 10,000-member team never holds all of them at once.
+    """
 
     team: str
     environment: str
-    manifest: Manifest
-    members: dict[str, ResolvedMember]
+    release: str
+    manifest_digest: str
+    #: every member asked for, in manifest order
+    entries: Mapping[str, PinnedEntry]
+    #: loads snapshots by digest (re-hashed)
+    load: Callable[[list[str]], Mapping[str, ResolvedMember]] = field(repr=False)
 
-    def to_json(self) -> dict[str, JSON]:
-        """The `teamrel resolve --format json` document."""
+    #: Snapshots read per store round trip.
+    CHUNK = 500
+
+    def members(self) -> Iterator[tuple[str, ResolvedMember]]:
+        """(name, member as pinned), in manifest order, loaded a chunk at a time."""
+        names = list(self.entries)
+        for i in range(0, len(names), self.CHUNK):
+            chunk = names[i : i + self.CHUNK]
+            snaps = self.load([self.entries[n].digest for n in chunk])
+            for name in chunk:
+                e = self.entries[name]
+                yield (
+                    name,
+                    snaps[e.digest].model_copy(
+                        update={"name": name, "kind": e.kind, "version": e.version}
+                    ),
+                )
+
+    def _head(self) -> dict[str, JSON]:
         return {
             "format_version": RELEASE_FORMAT_VERSION,
             "team": self.team,
             "environment": self.environment,
-            "release": self.manifest.release,
-            "manifest_digest": self.manifest.digest,
-            "members": {
-                name: {
-                    "kind": m.kind,
-                    "version": m.version,
-                    "digest": m.digest,
-                    "spec": m.spec,
-                }
-                for name, m in self.members.items()
-            },
+            "release": self.release,
+            "manifest_digest": self.manifest_digest,
         }
+
+    @staticmethod
+    def _member_doc(m: ResolvedMember) -> dict[str, JSON]:
+        return {"kind": m.kind, "version": m.version, "digest": m.digest, "spec": m.spec}
+
+    def to_json(self) -> dict[str, JSON]:
+        """The `teamrel resolve --format json` document, whole (see `iter_json`)."""
+        doc = self._head()
+        doc["members"] = {name: self._member_doc(m) for name, m in self.members()}
+        return doc
+
+    def iter_json(self) -> Iterator[str]:
+        """The same document as `to_json()`, as `json.dumps(doc, indent=2)` would print it,
+        in pieces: one member at a time, so memory stays bounded for any team size."""
+        head = json.dumps(self._head(), indent=2, ensure_ascii=False)
+        yield head[: -len("\n}")] + ',\n  "members": {'
+        sep = "\n    "
+        any_member = False
+        for name, m in self.members():
+            body = json.dumps(self._member_doc(m), indent=2, ensure_ascii=False)
+            key = json.dumps(name, ensure_ascii=False)
+            yield f"{sep}{key}: {body.replace(chr(10), chr(10) + '    ')}"
+            sep = ",\n    "
+            any_member = True
+        yield "\n  }\n}" if any_member else "}\n}"
 
 
 # --------------------------------------------------------------------------- finding manifests
@@ -1093,16 +1143,43 @@ def verify(store: Store, root: Path | None) -> VerifyResult:
 
 
 def resolve(store: Store, team: str, env: str, member: str | None = None) -> Resolution:
-    """The exact pinned configuration live in `env` (every member, or one)."""
+    """The exact pinned configuration live in `env` (every member, or one).
+
+    Reads the live manifest's entries only; members are loaded from their snapshots when
+    the result is iterated, so `member` costs one snapshot whatever the team's size.
+    """
     check_name(env, "environment")
-    manifest = store.live_manifest(team, env)
-    if manifest is None:
+    live = store.live_body(team, env)
+    if live is None:
         raise NotFoundError(f"nothing is live in {env} of team {team}")
-    if member is not None and member not in manifest.members:
+    digest, release_name, body = live
+    raw: dict[str, Any] = body["members"]
+    if member is not None and member not in raw:
+        names = list(raw)
+        more = f", ... ({len(names) - 20} more)" if len(names) > 20 else ""
         raise NotFoundError(
-            f"release {manifest.release} live in {env} has no member {member!r}",
-            hint=f"members: {', '.join(manifest.members)}",
+            f"release {release_name} live in {env} has no member {member!r}",
+            hint=f"members: {', '.join(names[:20])}{more}",
         )
-    pinned = store.pinned(manifest)
-    members = {member: pinned[member]} if member is not None else pinned
-    return Resolution(team=team, environment=env, manifest=manifest, members=members)
+    wanted = [member] if member is not None else list(raw)
+    entries = {name: _pinned_entry(release_name, name, raw[name]) for name in wanted}
+    return Resolution(
+        team=team,
+        environment=env,
+        release=release_name,
+        manifest_digest=digest,
+        entries=entries,
+        load=store.snapshots,
+    )
+
+
+def _pinned_entry(release_name: str, name: str, raw: Any) -> PinnedEntry:
+    where = f"release {release_name}, member {name}"
+    if not isinstance(raw, dict):
+        raise IntegrityError(f"{where}: not a manifest member entry")
+    kind, version, digest = raw.get("kind"), raw.get("version"), raw.get("digest")
+    if kind not in ("agent", "tool") or not isinstance(version, str):
+        raise IntegrityError(f"{where}: a manifest member needs a kind and a version")
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
+        raise IntegrityError(f"{where}: invalid member digest {digest!r}")
+    return PinnedEntry("tool" if kind == "tool" else "agent", version, digest)

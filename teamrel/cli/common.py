@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -75,6 +76,26 @@ def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
 def emit_json(doc: dict[str, Any]) -> None:
     """Print a JSON document to stdout (stable key order as built, UTF-8)."""
     typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+def emit_json_pieces(pieces: Iterable[str]) -> None:
+    """Print a JSON document produced in pieces (a large one, built as it is read).
+
+    The pieces are spooled (in memory up to a few MB, then a temporary file) and printed
+    only once the last one is made: an error half-way prints the error document alone,
+    never half a document followed by it.
+    """
+    with tempfile.SpooledTemporaryFile(
+        max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8"
+    ) as buf:
+        for piece in pieces:
+            buf.write(piece)
+        buf.seek(0)
+        out = sys.stdout
+        while chunk := buf.read(1024 * 1024):
+            out.write(chunk)
+        out.write("\n")
+        out.flush()
 
 
 def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> NoReturn:

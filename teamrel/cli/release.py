@@ -17,7 +17,7 @@ import typer
 
 from teamrel.canonical import short
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import console, context, emit_json, emit_json_pieces, fmt, options, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
@@ -360,11 +360,13 @@ def resolve_cmd(
     def body() -> int:
         res = context(ctx).resolve(env, member)
         if out_fmt == "json":
-            emit_json(res.to_json())
+            emit_json_pieces(res.iter_json())
             return EXIT_OK
-        m = res.manifest
-        _plain(ctx, f"{res.team}/{res.environment}: release {m.release} ({short(m.digest)})")
-        for name, mem in res.members.items():
+        _plain(
+            ctx,
+            f"{res.team}/{res.environment}: release {res.release} ({short(res.manifest_digest)})",
+        )
+        for name, mem in res.members():
             spec = mem.spec
             model = spec.get("model") if isinstance(spec.get("model"), dict) else None
             line = f"  {name:<14} {mem.kind:<5} {mem.version:<10} {short(mem.digest)}"

@@ -569,6 +569,31 @@ class Store:
             for name, e in manifest.members.items()
         }
 
+    def live_body(self, team: str, env: str) -> tuple[str, str, dict[str, Any]] | None:
+        """(digest, release, parsed body) of the manifest live in `env`, or None.
+
+        The body is re-hashed against its digest but not turned into a `Manifest`: a caller
+        that needs a few members of a large team reads their entries and snapshots only.
+        """
+        with self._tx() as conn:
+            row = conn.execute(
+                select(_MAN.c.digest, _MAN.c.release, _MAN.c.body)
+                .select_from(_ENV.join(_MAN, _MAN.c.digest == _ENV.c.manifest_digest))
+                .where(_ENV.c.team == team, _ENV.c.name == env)
+            ).one_or_none()
+        if row is None:
+            return None
+        if sha256_hex(row.body.encode("utf-8")) != row.digest:
+            raise IntegrityError(
+                f"release {row.release} ({row.digest}) in the state store does not match "
+                "its digest: it was modified",
+                hint="run `teamrel verify`",
+            )
+        body = json.loads(row.body)
+        if not isinstance(body, dict) or not isinstance(body.get("members"), dict):
+            raise IntegrityError(f"release {row.release} ({row.digest}): not a manifest")
+        return row.digest, row.release, body
+
     # ------------------------------------------------------------------ environments
 
     def _env_row(self, conn: Connection, team: str, env: str) -> Any:

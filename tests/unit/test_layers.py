@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "compat": 5,
     "manifest": 5,
     "memberdiff": 5,
+    "rules": 6,
     "store": 6,
     "semver": 7,
     "check": 7,
