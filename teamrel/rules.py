@@ -91,7 +91,13 @@ def remember_rules(root: Path, key: str, rules: TeamRules) -> None:
 
 
 def _parse(raw: bytes) -> TeamRules:
-    data = parse_yaml(raw.decode("utf-8-sig"), WORKSPACE_FILE).data
+    doc = parse_yaml(raw.decode("utf-8-sig"), WORKSPACE_FILE)
+    for diag in doc.diagnostics:
+        # e.g. `environments` given twice: which rules hold is ambiguous, so the full load
+        # reports it instead of the first one silently winning
+        if diag.pointer is None or diag.pointer.split("/")[1:2] in ([], ["team"], ["environments"]):
+            raise ValueError(diag.message)
+    data = doc.data
     team = check_name(data["team"], "team")
     envs = {
         str(name): EnvironmentSpec.model_validate(spec or {})
