@@ -352,14 +352,23 @@ def member_from_spec(
     name: str = "",
     kind: Literal["agent", "tool"] | None = None,
     version: str | None = None,
+    text_verified: bool = False,
 ) -> ResolvedMember:
-    """A ResolvedMember from a stored spec, after checking the spec hashes to `member_digest`."""
+    """A ResolvedMember from a stored spec, after checking the spec hashes to `member_digest`.
+
+    `text_verified`: `spec` was parsed from canonical text whose own sha256 was just checked
+    against `member_digest` (the store's snapshots), so encoding it again to hash it would
+    only cost time (most of resolving a large team).
+    """
     if not isinstance(spec, dict):
         raise IntegrityError(f"{where}: a member snapshot is a JSON object")
-    try:
-        actual = digest(spec)
-    except RecursionError:
-        raise InputError(f"{where}: JSON nested too deeply") from None
+    if text_verified:
+        actual = member_digest
+    else:
+        try:
+            actual = digest(spec)
+        except RecursionError:
+            raise InputError(f"{where}: JSON nested too deeply") from None
     if actual != member_digest:
         raise IntegrityError(
             f"{where}: snapshot content does not match its digest "

@@ -454,16 +454,17 @@ class Resolution:
         return doc
 
     def iter_json(self) -> Iterator[str]:
-        """The same document as `to_json()`, as `json.dumps(doc, indent=2)` would print it,
-        in pieces: one member at a time, so memory stays bounded for any team size."""
+        """The `to_json()` document as text, in pieces: one member at a time, so memory
+        stays bounded for any team size. The document is indented like every other one,
+        except that each member is one line (`"router": {"kind": ...}`): a 10,000-member
+        team prints 10,000 lines, greppable, and is encoded at the C encoder's speed."""
         head = json.dumps(self._head(), indent=2, ensure_ascii=False)
         yield head[: -len("\n}")] + ',\n  "members": {'
         sep = "\n    "
         any_member = False
         for name, m in self.members():
-            body = json.dumps(self._member_doc(m), indent=2, ensure_ascii=False)
             key = json.dumps(name, ensure_ascii=False)
-            yield f"{sep}{key}: {body.replace(chr(10), chr(10) + '    ')}"
+            yield f"{sep}{key}: {json.dumps(self._member_doc(m), ensure_ascii=False)}"
             sep = ",\n    "
             any_member = True
         yield "\n  }\n}" if any_member else "}\n}"

@@ -553,6 +553,7 @@ class Store:
                         where=where,
                         kind="tool" if row.kind == "tool" else "agent",
                         version=row.version,
+                        text_verified=True,  # the stored text was hashed just above
                     )
         missing = [d for d in wanted if d not in out]
         if missing:
