@@ -25,7 +25,7 @@ from teamrel import __version__
 from teamrel.canonical import JSON, digest, sha256_hex
 from teamrel.errors import FormatVersionError, InputError, IntegrityError, UsageError
 from teamrel.fileio import atomic_write
-from teamrel.models import NAME_RE, ResolvedMember
+from teamrel.models import NAME_RE, ResolvedMember, error_text
 
 #: Major version of the manifest document this teamrel writes and reads.
 MANIFEST_FORMAT_VERSION = 1
@@ -247,7 +247,7 @@ def manifest_from_json(doc: Any, where: str) -> Manifest:
     except ValidationError as err:
         first = err.errors()[0]
         raise InputError(
-            f"{where}#{_pointer(tuple(first['loc']))}: {first['msg']}"
+            f"{where}#{_pointer(tuple(first['loc']))}: {error_text(first)}"
             + (f" (and {err.error_count() - 1} more problems)" if err.error_count() > 1 else "")
         ) from None
     body = {k: v for k, v in doc.items() if k != "digest"}

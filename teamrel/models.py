@@ -15,6 +15,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import ErrorDetails
 
 from teamrel.canonical import JSON, digest
 
@@ -28,6 +29,66 @@ SEMVER_RE = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z",
     re.ASCII,
 )
+
+#: What a pydantic error type says was expected, in teamrel's words.
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+def _json_kind(value: Any) -> str:
+    """What a value is, as a reader of the file would say it (a scalar is shown as is)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def error_text(err: ErrorDetails) -> str:
+    """teamrel's sentence for one pydantic validation error (an item of `errors()`).
+
+    pydantic's own `msg` is worded differently from one pydantic release to the next; the
+    errors a hand-written file commonly has are worded here, the rare rest keep pydantic's.
+    """
+    etype = err["type"]
+    loc = err["loc"]
+    key = loc[-1] if loc else None
+    ctx = err.get("ctx") or {}
+    if etype == "missing":
+        return f"missing required key {key!r}"
+    if etype == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if etype in _EXPECTED:
+        return f"expected {_EXPECTED[etype]}, not {_json_kind(err['input'])}"
+    if etype == "literal_error":
+        return f"{err['input']!r} is not one of the allowed values ({ctx.get('expected', '?')})"
+    if etype == "string_pattern_mismatch":
+        return f"{err['input']!r} does not have the expected form ({ctx.get('pattern', '?')})"
+    if etype == "value_error" and "error" in ctx:
+        # a teamrel validator's own message, without the "Value error, " pydantic puts before it
+        return str(ctx["error"])
+    return err["msg"]
+
 
 #: Model ids that float: the provider may change what they point at without notice.
 #: A deny-list (overridable under `policy.floating_models`), matched exactly or, for

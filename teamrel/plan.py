@@ -42,7 +42,7 @@ from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.fileio import atomic_write
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes
-from teamrel.models import ResolvedMember, SchemaDoc
+from teamrel.models import ResolvedMember, SchemaDoc, error_text
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
 
@@ -170,7 +170,7 @@ def plan_from_json(doc: Any, where: str = "plan") -> Plan:
     except ValidationError as err:
         first = err.errors()[0]
         pointer = "/" + "/".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}#{pointer}: {first['msg']}") from None
+        raise InputError(f"{where}#{pointer}: {error_text(first)}") from None
     expected = _core_digest(doc)
     if doc["digest"] != expected:
         raise IntegrityError(

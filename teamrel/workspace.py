@@ -51,6 +51,7 @@ from teamrel.models import (
     TeamFile,
     ToolSpec,
     ToolUse,
+    error_text,
 )
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
 
@@ -403,7 +404,7 @@ class _Loader:
                     "(mapping or true/false)"
                 )
             else:
-                msg = f"{e['msg']}"
+                msg = error_text(e)
                 if etype == "string_type" and isinstance(_node, (int, float)):
                     msg += " (quote it in YAML)"
             grouped.setdefault(ptr, [])

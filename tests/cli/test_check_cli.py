@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import cli_runner
 from lxml import etree
 from teamkit import agent, closed, release_base, write_workspace
-from typer.testing import CliRunner
 
 from teamrel import compat
 from teamrel.cli.app import app
 
-runner = CliRunner()
+runner = cli_runner()
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 OUT = closed(["id", "status"], id={"type": "string", "maxLength": 10}, status={"enum": ["ok"]})

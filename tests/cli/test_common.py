@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 from teamrel.cli.common import GlobalOptions, console
@@ -14,15 +14,15 @@ from teamrel.cli.common import GlobalOptions, console
 
 def test_missing_workspace_directory_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
-    result = CliRunner().invoke(app, ["-C", str(missing), "validate"])
+    result = cli_runner().invoke(app, ["-C", str(missing), "validate"])
     assert result.exit_code == 3
-    assert f"{missing}: no such directory" in result.output
+    assert f"{missing}: no such directory" in result.stderr
 
 
 def test_directory_without_teamrel_yaml_is_named(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["-C", str(tmp_path), "validate"])
+    result = cli_runner().invoke(app, ["-C", str(tmp_path), "validate"])
     assert result.exit_code == 3
-    assert "no teamrel.yaml in this directory" in result.output
+    assert "no teamrel.yaml in this directory" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
-runner = CliRunner()
+runner = cli_runner()
 
 TICKET_IN = {
     "type": "object",
@@ -58,34 +58,34 @@ def test_compatible_exits_0(tmp_path: Path) -> None:
     p = write(tmp_path / "out.json", TICKET_OUT_NARROW)
     c = write(tmp_path / "in.json", TICKET_IN)
     res = invoke("compat", str(p), str(c))
-    assert res.exit_code == 0, res.output
-    assert res.output.startswith("compatible")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert res.stdout.startswith("compatible")
 
 
 def test_incompatible_text_shows_problem_and_witness(tmp_path: Path) -> None:
     p = write(tmp_path / "out.json", TICKET_OUT_NEW_INTENT)
     c = write(tmp_path / "in.json", TICKET_IN)
     res = invoke("compat", str(p), str(c))
-    assert res.exit_code == 1, res.output
-    lines = res.output.splitlines()
+    assert res.exit_code == 1, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
     assert lines[0].startswith("incompatible")
     problem_lines = [line for line in lines if line.startswith("  /intent")]
-    assert len(problem_lines) == 1, res.output
+    assert len(problem_lines) == 1, res.stdout
     # one line per problem: pointer, kind, sentence, both schema locations
     assert "[enum-extended]" in problem_lines[0]
     assert "cancel_subscription" in problem_lines[0]
     assert "producer: producer#" in problem_lines[0]
     assert "consumer: consumer#" in problem_lines[0]
-    assert "witness" in res.output
-    assert '"cancel_subscription"' in res.output
+    assert "witness" in res.stdout
+    assert '"cancel_subscription"' in res.stdout
 
 
 def test_incompatible_json_document(tmp_path: Path) -> None:
     p = write(tmp_path / "out.json", TICKET_OUT_NEW_INTENT)
     c = write(tmp_path / "in.json", TICKET_IN)
     res = invoke("compat", str(p), str(c), "--format", "json")
-    assert res.exit_code == 1, res.output
-    doc = json.loads(res.output)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
     assert doc["format_version"] == 1
     assert doc["verdict"] == "incompatible"
     assert doc["has_witness"] is True
@@ -103,8 +103,8 @@ def test_global_json_format_and_null_witness(tmp_path: Path) -> None:
     p = write(tmp_path / "p.json", {"type": ["string", "null"]})
     c = write(tmp_path / "c.json", {"type": "string"})
     res = invoke("--format", "json", "compat", str(p), str(c))
-    assert res.exit_code == 1, res.output
-    doc = json.loads(res.output)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
     assert doc["verdict"] == "incompatible"
     assert doc["has_witness"] is True
     assert doc["witness"] is None  # null IS the witness: has_witness tells them apart
@@ -114,8 +114,8 @@ def test_compatible_json_has_no_witness(tmp_path: Path) -> None:
     p = write(tmp_path / "p.json", {"type": "integer"})
     c = write(tmp_path / "c.json", {"type": "number"})
     res = invoke("compat", str(p), str(c), "--format", "json")
-    assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    assert res.exit_code == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
     assert doc == doc | {"verdict": "compatible", "has_witness": False, "witness": None}
     assert doc["problems"] == []
 
@@ -126,8 +126,8 @@ def test_format_assertion_flag(tmp_path: Path) -> None:
     c = write(tmp_path / "c.json", {"type": "string", "format": "date"})
     assert invoke("compat", str(p), str(c)).exit_code == 0
     res = invoke("compat", str(p), str(c), "--format-assertion", "--format", "json")
-    assert res.exit_code == 1, res.output
-    doc = json.loads(res.output)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
     assert doc["verdict"] == "incompatible"
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
     assert not jsonschema.Draft202012Validator({"format": "date"}, format_checker=checker).is_valid(
@@ -140,13 +140,13 @@ def test_format_assertion_with_a_loose_checker_says_so(tmp_path: Path) -> None:
     p = write(tmp_path / "p.json", {"type": "string"})
     c = write(tmp_path / "c.json", {"type": "string", "format": "email"})
     res = invoke("compat", str(p), str(c), "--format-assertion", "--format", "json")
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["verdict"] == "unknown"
     assert "looser than the specification" in doc["reason"]
     assert "installed" not in doc["reason"]
     # the same format on both sides: decided without asking the checker
     res = invoke("compat", str(c), str(c), "--format-assertion")
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 0, res.stdout + res.stderr
 
 
 def test_cross_file_refs_resolve_relative_to_each_file(tmp_path: Path) -> None:
@@ -162,8 +162,8 @@ def test_cross_file_refs_resolve_relative_to_each_file(tmp_path: Path) -> None:
     )
     assert invoke("compat", str(p), str(c)).exit_code == 0
     res = invoke("compat", str(c), str(p), "--format", "json")
-    assert res.exit_code == 1, res.output
-    doc = json.loads(res.output)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
     assert doc["witness"]["total"] < 0
     assert doc["problems"][0]["instance_pointer"] == "/total"
 
@@ -187,12 +187,12 @@ def test_unknown_policy(
     p = write(tmp_path / "p.json", {"type": "string"})
     c = write(tmp_path / "c.json", {"type": "string"})
     res = invoke("compat", str(p), str(c), "--unknown", policy)
-    assert res.exit_code == code, res.output
-    assert res.output.startswith("unknown")
-    assert "reason: pattern at producer#/pattern: backreference" in res.output
+    assert res.exit_code == code, res.stdout + res.stderr
+    assert res.stdout.startswith("unknown")
+    assert "reason: pattern at producer#/pattern: backreference" in res.stdout
     res = invoke("compat", str(p), str(c), "--unknown", policy, "--format", "json")
     assert res.exit_code == code
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["verdict"] == "unknown" and doc["reason"].startswith("pattern")
 
 
@@ -216,8 +216,8 @@ def test_missing_file_exits_3(tmp_path: Path) -> None:
     c = write(tmp_path / "c.json", True)
     res = invoke("compat", str(tmp_path / "nope.json"), str(c))
     assert res.exit_code == 3
-    assert "producer schema" in res.output and "nope.json" in res.output
-    assert "Traceback" not in res.output
+    assert "producer schema" in res.stderr and "nope.json" in res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
 
 
 def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
     c.write_text('{\n  "type": "string",\n}\n', encoding="utf-8")
     res = invoke("compat", str(p), str(c))
     assert res.exit_code == 3
-    assert "consumer schema" in res.output and "broken.json" in res.output
+    assert "consumer schema" in res.stderr and "broken.json" in res.stderr
 
 
 def test_not_a_schema_names_pointer(tmp_path: Path) -> None:
@@ -234,7 +234,7 @@ def test_not_a_schema_names_pointer(tmp_path: Path) -> None:
     c = write(tmp_path / "c.json", True)
     res = invoke("compat", str(p), str(c), "--format", "json")
     assert res.exit_code == 3
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["ok"] is False and doc["format_version"] == 1
     assert doc["pointer"] == "/properties/a/type"
     assert "p.json" in doc["message"]
@@ -246,8 +246,8 @@ def test_remote_or_escaping_ref_refused(tmp_path: Path, ref: str) -> None:
     p = write(tmp_path / "dir" / "p.json", {"$ref": ref})
     c = write(tmp_path / "dir" / "c.json", True)
     res = invoke("compat", str(p), str(c))
-    assert res.exit_code == 3, res.output
-    assert "producer schema" in res.output
+    assert res.exit_code == 3, res.stdout + res.stderr
+    assert "producer schema" in res.stderr
 
 
 def test_quiet_prints_only_the_verdict(tmp_path: Path) -> None:
@@ -255,7 +255,9 @@ def test_quiet_prints_only_the_verdict(tmp_path: Path) -> None:
     c = write(tmp_path / "in.json", TICKET_IN)
     res = invoke("-q", "compat", str(p), str(c))
     assert res.exit_code == 1
-    assert res.output.strip().splitlines() == [f"incompatible: {p} may send values {c} rejects"]
+    assert (res.stdout + res.stderr).strip().splitlines() == [
+        f"incompatible: {p} may send values {c} rejects"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -272,13 +274,13 @@ def test_unusable_file_exits_3(tmp_path: Path, content: bytes, expect: str) -> N
     p.write_bytes(content)
     c = write(tmp_path / "c.json", True)
     res = invoke("compat", str(p), str(c))
-    assert res.exit_code == 3, res.output
-    assert "producer schema" in res.output and expect in res.output
-    assert "Traceback" not in res.output
+    assert res.exit_code == 3, res.stdout + res.stderr
+    assert "producer schema" in res.stderr and expect in res.stderr
+    assert "Traceback" not in res.stdout + res.stderr
 
 
 def test_directory_is_not_a_schema(tmp_path: Path) -> None:
     c = write(tmp_path / "c.json", True)
     res = invoke("compat", str(c), str(tmp_path))
     assert res.exit_code == 3
-    assert "consumer schema" in res.output
+    assert "consumer schema" in res.stderr

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
-runner = CliRunner()
+runner = cli_runner()
 MEMBERS = [
     "intake",
     "router",
@@ -23,8 +23,9 @@ MEMBERS = [
 
 
 def invoke(*args: str) -> tuple[int, str]:
+    """The exit code and all the command printed (the graph on stdout, errors on stderr)."""
     r = runner.invoke(app, list(args))
-    return r.exit_code, r.output
+    return r.exit_code, r.stdout + r.stderr
 
 
 def test_mermaid_names_every_member_and_handoff() -> None:

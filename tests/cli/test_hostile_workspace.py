@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
-runner = CliRunner()
+runner = cli_runner()
 
 
 def run(root: Path | str, *args: str) -> tuple[int, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from clikit import cli_runner
 from teamkit import release_base
-from typer.testing import CliRunner
 
 from teamrel.cli.app import app
 from teamrel.plan import read_plan
 
-runner = CliRunner()
+runner = cli_runner()
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -193,6 +193,6 @@ def test_a_manifest_of_another_team_is_refused_by_name(demo_copy: Path, example_
     other = example_copy("story-b-enum-minor-bump") / "manifests" / "story-b" / "r1.json"
     for args in (["plan", "--base", str(other)], ["check", "--against", str(other)]):
         result = runner.invoke(app, ["-C", str(demo_copy), *args])
-        assert result.exit_code == 3, result.output
+        assert result.exit_code == 3, result.stderr
         # not "snapshot of member sha256:... is missing" under the wrong team's directory
         assert "manifest of team 'story-b', but this workspace is team 'support'" in (result.stderr)

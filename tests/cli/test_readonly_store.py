@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 from teamrel.context import Context
@@ -29,7 +29,7 @@ def clone(demo_copy: Path) -> Path:
 
 
 def invoke(ws: Path, *args: str, db: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
+    result = cli_runner().invoke(
         app,
         ["-C", str(ws), *args],
         env={"TEAMREL_ACTOR": "carol", "TEAMREL_DATABASE_URL": db, "TEAMREL_FAULT": None},

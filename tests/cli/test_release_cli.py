@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
@@ -89,7 +89,7 @@ def edit(ws: Path, member: str, prompt: str, version: str) -> None:
 class Run:
     def __init__(self, ws: Path) -> None:
         self.ws = ws
-        self.runner = CliRunner()
+        self.runner = cli_runner()
 
     def __call__(self, *args: str) -> tuple[int, str, str]:
         result = self.runner.invoke(

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clikit import cli_runner
 from teamkit import validates
-from typer.testing import CliRunner
 
 from teamrel.cli.app import app
 from teamrel.models import SchemaDoc
 from teamrel.workspace import load_workspace
 
 REPO = Path(__file__).resolve().parents[2]
-runner = CliRunner()
+runner = cli_runner()
 
 STORIES = {
     # story: (broken edge, instance pointers the witness may be explained at, member to blame,

@@ -8,21 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
-runner = CliRunner()
+runner = cli_runner()
 
 
 def invoke(*args: str) -> tuple[int, str]:
+    """The exit code and all the command printed (findings on stdout, errors on stderr)."""
     result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout + result.stderr
 
 
 def validate_json(root: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code, out = invoke("-C", str(root), "validate", "--format", "json")
-    return code, json.loads(out)
+    result = runner.invoke(app, ["-C", str(root), "validate", "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)
 
 
 def line_of(path: Path, needle: str, occurrence: int = 1) -> int:

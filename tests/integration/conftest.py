@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clikit import cli_runner
 
 from teamrel.cli.app import app
 
@@ -59,7 +59,7 @@ class Cli:
     def __init__(self, ws: Path, url: str) -> None:
         self.ws = ws
         self.url = url
-        self.runner = CliRunner()
+        self.runner = cli_runner()
 
     def __call__(self, *args: str, actor: str = "tester") -> tuple[int, str, str]:
         result = self.runner.invoke(

@@ -15,6 +15,7 @@ from teamrel.models import (
     SchemaDoc,
     TeamFile,
     ToolSpec,
+    error_text,
     member_digest,
 )
 
@@ -32,6 +33,23 @@ def test_agent_defaults_and_frozen() -> None:
     assert a.kind == "agent" and a.tools == [] and a.evals == [] and a.metadata == {}
     with pytest.raises(pydantic.ValidationError):
         a.version = "2.0.0"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({k: v for k, v in AGENT.items() if k != "prompt"}, "missing required key 'prompt'"),
+        ({**AGENT, "promt": "x"}, "unknown key 'promt'"),
+        ({**AGENT, "prompt": 12}, "expected a string, not 12"),
+        ({**AGENT, "model": ["anthropic"]}, "expected a mapping, not a list"),
+        ({**AGENT, "kind": "robot"}, "'robot' is not one of the allowed values"),
+    ],
+)
+def test_validation_errors_are_worded_by_teamrel(doc: dict, expected: str) -> None:  # type: ignore[type-arg]
+    # pydantic's own `msg` ("Field required", "Input should be ...") changes between releases
+    with pytest.raises(pydantic.ValidationError) as info:
+        AgentSpec.model_validate(doc)
+    assert error_text(info.value.errors()[0]).startswith(expected)
 
 
 def test_extra_keys_refused() -> None:

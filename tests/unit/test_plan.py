@@ -249,7 +249,7 @@ def test_saved_plan_round_trip_and_refusals(tmp_path: Path) -> None:
     tampered["desired_members"]["router"] = "sha256:" + "0" * 64
     with pytest.raises(IntegrityError, match="digest"):
         plan_from_json(tampered)
-    with pytest.raises(InputError, match="base"):
+    with pytest.raises(InputError, match="#/base: missing required key 'base'"):
         plan_from_json({k: v for k, v in doc.items() if k != "base"})
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="not a JSON plan"):

@@ -26,6 +26,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import referencing.exceptions
 from compat_oracle import OracleUnsupported, hang_guard, is_valid, witness_problems
 
 from teamrel.errors import SchemaError
@@ -296,8 +297,10 @@ def test_erratum_is_proven(key: Key) -> None:
     if erratum["settles"] == "invalid-schema":
         assert erratum["truth"] is None
         broken = row["schema1"]
-        with pytest.raises(OracleUnsupported, match=r"(?i)unresolvable|pointer|referenc"):
+        with pytest.raises(OracleUnsupported) as info:
             is_valid(broken, instances[0], format_assertion=fa)
+        # by the exception's type: its repr is the referencing library's, and changes with it
+        assert isinstance(info.value.__cause__, referencing.exceptions.Unresolvable)
     elif erratum["settles"] == "not-contained":
         assert erratum["truth"] is False
         (witness,) = instances
