@@ -95,6 +95,8 @@ class PgListener(ChangeFeed):
         self._engine = engine
         self._token = 0
         self._connected = False
+        #: the server process of the listening connection (None while disconnected)
+        self.backend_pid: int | None = None
         self._stop = threading.Event()
         self._up = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
@@ -156,6 +158,7 @@ class PgListener(ChangeFeed):
             try:
                 # anything sent while not listening was lost: count the reconnect as a change
                 self._token += 1
+                self.backend_pid = conn.info.backend_pid
                 self._connected = True
                 self._up.set()
                 self._listen(conn)
@@ -163,6 +166,7 @@ class PgListener(ChangeFeed):
                 pass
             finally:
                 self._connected = False
+                self.backend_pid = None
                 self._token += 1
                 with contextlib.suppress(Exception):  # already broken
                     conn.close()
