@@ -1,54 +1,276 @@
 """`teamrel.Runtime`: what an agent runtime calls to load the team pinned in an environment.
 
-Owns the read side used in production: `resolve(team, env, member)` answers from a short TTL
-cache (a dictionary lookup, microseconds) and refreshes with one indexed read of the
-environment's pointer, loading a manifest's snapshots only the first time that manifest is
-seen. `run(team, env)` pins ONE manifest for a whole multi-agent run: every member the run
-resolves comes from the same release, so a rollback in the middle of a conversation never
-mixes members of two releases (the next run picks the rollback up).
+Owns the read side used in production. `run(team, env)` pins ONE manifest for a whole
+multi-agent run: every member the run resolves comes from the same release, so a rollback in
+the middle of a conversation never mixes members of two releases (the next run picks the
+rollback up). `resolve(team, env, member)` is one member of the team pinned right now.
 
     rt = teamrel.Runtime("/srv/support-team")          # or a database URL
     with rt.run("support", "prod") as team:
         router = team.member("router")                 # prompt, model, tools, schemas
+
+Noticing a promote or rollback made by another process: every call asks the store's change
+feed (SQLite `PRAGMA data_version` on a kept connection, microseconds; PostgreSQL
+LISTEN/NOTIFY heard by a daemon thread, a memory read) whether any pointer may have moved,
+and re-reads the environment's pointer (one indexed read) only when it may have. The TTL is
+only an upper bound on trusting the feed; while the feed cannot tell (PostgreSQL listener
+reconnecting) every call re-reads the pointer.
+
+Switching to a release is flat in team size: nothing is loaded up front but the manifest's
+stored text, re-hashed (integrity) and not parsed. A member is located in that text, checked
+against the store's member index, and its snapshot read (and re-hashed) the first time a run
+asks for it. Snapshots are immutable and content-addressed, so they are cached by digest
+across releases: a rollback mostly returns to snapshots already loaded.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
+from typing import Any, Literal, NamedTuple
 
-from teamrel.errors import NotFoundError
+from teamrel.errors import IntegrityError, NotFoundError, StoreError
 from teamrel.manifest import Manifest
 from teamrel.models import ResolvedMember
 from teamrel.store import Store, open_store
+from teamrel.store.watch import ChangeFeed
 
-#: Seconds a resolved environment is served from the cache before its pointer is re-read.
+#: Seconds a resolved pointer is trusted at most, even when the change feed reports nothing.
 DEFAULT_TTL_SECONDS = 5.0
 
+#: What follows a member's name in a canonical manifest: keys are sorted, so an entry's first
+#: key is always its (mandatory) `digest`.
+_ENTRY_HEAD = '":{"digest":"sha256:'
 
-@dataclass(frozen=True)
+_DECODER = json.JSONDecoder()
+
+
+class _Entry(NamedTuple):
+    digest: str
+    kind: Literal["agent", "tool"]
+    version: str
+
+
+class _ManifestText:
+    """A manifest's verified canonical text, read one member at a time.
+
+    Finding one member is a substring search plus decoding that member's entry: no cost
+    proportional to the team. Anything that needs every member (iteration, `len`, the
+    `Manifest` model) parses the whole text once.
+    """
+
+    def __init__(
+        self,
+        digest: str,
+        release: str,
+        body: str,
+        index: Callable[[str], str | None],
+    ) -> None:
+        self.digest = digest
+        self.release = release
+        self._body = body
+        self._index = index
+        self._span: tuple[int, int] | None = _members_span(body)
+        self._entries: dict[str, _Entry | None] = {}
+        self._manifest: Manifest | None = None
+        self._all: dict[str, _Entry] | None = None
+        self._lock = threading.Lock()
+
+    def entry(self, name: str) -> _Entry | None:
+        """The manifest entry of member `name`, or None when it is not a member."""
+        if self._all is not None:
+            return self._all.get(name)
+        if name in self._entries:
+            return self._entries[name]
+        found = self._find(name)
+        self._entries[name] = found
+        return found
+
+    def _find(self, name: str) -> _Entry | None:
+        if self._span is None:
+            return self.all_entries().get(name)
+        start, end = self._span
+        needle = '"' + name + _ENTRY_HEAD
+        pos = self._body.find(needle, start, end)
+        if pos < 0:
+            return None
+        if self._body.find(needle, pos + 1, end) >= 0:
+            # the same text occurs again (inside some member's model parameters): only a full
+            # parse can tell which one is the entry
+            return self.all_entries().get(name)
+        try:
+            doc, _ = _DECODER.raw_decode(self._body, pos + len(name) + 3)
+            entry = _entry(doc)
+        except (ValueError, KeyError, TypeError):
+            return self.all_entries().get(name)
+        # a lone match could still be a look-alike nested in a member's parameters: the member
+        # index must agree (tampering would need both a crafted manifest and a modified index)
+        if self._index(name) != entry.digest:
+            return self.all_entries().get(name)
+        return entry
+
+    def all_entries(self) -> dict[str, _Entry]:
+        """Every member's entry, in manifest order (parses the whole text, once)."""
+        if self._all is None:
+            manifest = self.manifest()
+            self._all = {
+                n: _Entry(e.digest, e.kind, e.version) for n, e in manifest.members.items()
+            }
+        return self._all
+
+    def manifest(self) -> Manifest:
+        """The full `Manifest` model (parsed once, on first use)."""
+        with self._lock:
+            if self._manifest is None:
+                doc = json.loads(self._body)
+                doc["digest"] = self.digest
+                self._manifest = Manifest.model_validate(doc)
+            return self._manifest
+
+
+def _members_span(body: str) -> tuple[int, int] | None:
+    """Where the top-level `members` object of a canonical manifest starts and ends, found by
+    decoding only the (small) top-level values sorted before it; None if the text is not laid
+    out as expected (the caller then parses it whole)."""
+    try:
+        if not body.startswith("{"):
+            return None
+        i = 1
+        while True:
+            key, i = _DECODER.raw_decode(body, i)
+            if body[i] != ":":
+                return None
+            i += 1
+            if key == "members":
+                # `parent`, `release`, `team`, `teamrel_version` follow: plain values, so the
+                # last `,"parent":` in the text is the top-level one
+                end = body.rfind(',"parent":')
+                if body[i] != "{" or end <= i or body[end - 1] != "}":
+                    return None
+                return i, end
+            _, i = _DECODER.raw_decode(body, i)
+            if body[i] != ",":
+                return None
+            i += 1
+    except (ValueError, IndexError):
+        return None
+
+
+def _entry(doc: Any) -> _Entry:
+    kind = doc["kind"]
+    if kind not in ("agent", "tool"):
+        raise ValueError(kind)
+    return _Entry(str(doc["digest"]), "tool" if kind == "tool" else "agent", str(doc["version"]))
+
+
+class _Snapshots:
+    """Member snapshots by digest, shared by every release a runtime has seen (immutable)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: dict[str, ResolvedMember] = {}
+
+    def get(self, member_digest: str) -> ResolvedMember:
+        found = self._cache.get(member_digest)
+        if found is None:
+            found = self._cache[member_digest] = self._store.snapshot(member_digest)
+        return found
+
+    def prefetch(self, digests: Sequence[str]) -> None:
+        missing = [d for d in dict.fromkeys(digests) if d not in self._cache]
+        if missing:
+            self._cache.update(self._store.snapshots(missing))
+
+
+class PinnedMembers(Mapping[str, ResolvedMember]):
+    """The members of one release, each loaded (and re-hashed) on first access."""
+
+    def __init__(self, text: _ManifestText, snapshots: _Snapshots) -> None:
+        self._text = text
+        self._snapshots = snapshots
+        self._loaded: dict[str, ResolvedMember] = {}
+
+    def __getitem__(self, name: str) -> ResolvedMember:
+        found = self._loaded.get(name)
+        if found is not None:
+            return found
+        entry = self._text.entry(name) if isinstance(name, str) else None
+        if entry is None:
+            raise KeyError(name)
+        return self._pin(name, entry, self._snapshots.get(entry.digest))
+
+    def _pin(self, name: str, entry: _Entry, snapshot: ResolvedMember) -> ResolvedMember:
+        if snapshot.digest != entry.digest:
+            raise IntegrityError(
+                f"release {self._text.release}: member {name} loaded as {snapshot.digest}, "
+                f"pinned as {entry.digest}"
+            )
+        member = snapshot.model_copy(
+            update={"name": name, "kind": entry.kind, "version": entry.version}
+        )
+        self._loaded[name] = member
+        return member
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._text.entry(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._text.all_entries())
+
+    def __len__(self) -> int:
+        return len(self._text.all_entries())
+
+    def load_all(self) -> None:
+        """Load every member now, in batched reads (what iterating values or items does)."""
+        entries = self._text.all_entries()
+        self._snapshots.prefetch([e.digest for e in entries.values()])
+        for name, entry in entries.items():
+            if name not in self._loaded:
+                self._pin(name, entry, self._snapshots.get(entry.digest))
+
+    def values(self) -> ValuesView[ResolvedMember]:
+        """Every member (all loaded first, in batches)."""
+        self.load_all()
+        return super().values()
+
+    def items(self) -> ItemsView[str, ResolvedMember]:
+        """Every (name, member) (all loaded first, in batches)."""
+        self.load_all()
+        return super().items()
+
+
 class PinnedTeam:
-    """One release of a team as live in an environment: every member exactly as pinned."""
+    """One release of a team as live in an environment: every member exactly as pinned.
 
-    team: str
-    environment: str
-    manifest: Manifest
-    members: Mapping[str, ResolvedMember]
+    Bound to one manifest digest: members loaded later (lazily) still come from this release
+    even after the environment's pointer moved on.
+    """
+
+    def __init__(self, team: str, environment: str, text: _ManifestText, snapshots: _Snapshots):
+        self.team = team
+        self.environment = environment
+        self._text = text
+        self.members: Mapping[str, ResolvedMember] = PinnedMembers(text, snapshots)
 
     @property
     def release(self) -> str:
         """The release name."""
-        return self.manifest.release
+        return self._text.release
 
     @property
     def digest(self) -> str:
         """The manifest digest."""
-        return self.manifest.digest
+        return self._text.digest
+
+    @property
+    def manifest(self) -> Manifest:
+        """The whole manifest (parsed on first use: costs time linear in team size)."""
+        return self._text.manifest()
 
     def member(self, name: str) -> ResolvedMember:
         """A member as pinned (its `spec` holds prompt text, model, parameters, tools...)."""
@@ -56,12 +278,21 @@ class PinnedTeam:
             return self.members[name]
         except KeyError:
             raise NotFoundError(
-                f"release {self.manifest.release} live in {self.environment} has no member {name!r}"
+                f"release {self.release} live in {self.environment} has no member {name!r}"
             ) from None
+
+    def __repr__(self) -> str:
+        return f"PinnedTeam({self.team!r}, {self.environment!r}, release={self.release!r})"
+
+
+class _Cached(NamedTuple):
+    expires: float
+    token: int | None
+    pinned: PinnedTeam
 
 
 class Runtime:
-    """Resolve pinned team members from a state store, with a short cache."""
+    """Resolve pinned team members from a state store, following pointer moves promptly."""
 
     def __init__(
         self,
@@ -69,22 +300,36 @@ class Runtime:
         *,
         ttl: float = DEFAULT_TTL_SECONDS,
         db_url: str | None = None,
+        watch: bool = True,
     ) -> None:
         """`workspace_or_db_url`: a workspace directory (its store: `db_url`, else
-        TEAMREL_DATABASE_URL, else .teamrel/state.db) or a database URL."""
+        TEAMREL_DATABASE_URL, else .teamrel/state.db) or a database URL. `ttl`: seconds a
+        pointer is trusted at most (0: re-read on every call). `watch=False`: no change
+        feed, a pointer is trusted for the whole `ttl`."""
         target = str(workspace_or_db_url)
         if isinstance(workspace_or_db_url, str) and "://" in target:
             self._store: Store = open_store(target, None)
         else:
             self._store = open_store(db_url, Path(target))
         self.ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[float, PinnedTeam]] = {}
+        self._watching = watch and ttl > 0
+        try:
+            self._feed: ChangeFeed = self._store.change_feed() if self._watching else ChangeFeed()
+        except BaseException:
+            self._store.close()
+            raise
+        self._cache: dict[tuple[str, str], _Cached] = {}
         self._by_digest: dict[tuple[str, str, str], PinnedTeam] = {}
+        self._texts: dict[str, _ManifestText] = {}
+        self._snapshots = _Snapshots(self._store)
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Release the store's connections."""
-        self._store.close()
+        """Stop the change feed (and its thread) and release the store's connections."""
+        try:
+            self._feed.close()
+        finally:
+            self._store.close()
 
     def __enter__(self) -> Runtime:
         return self
@@ -97,35 +342,69 @@ class Runtime:
     ) -> None:
         self.close()
 
+    @property
+    def feed(self) -> ChangeFeed:
+        """The change feed this runtime follows (diagnostics)."""
+        return self._feed
+
     def invalidate(self) -> None:
         """Forget cached pointers (the next resolve re-reads every environment)."""
         with self._lock:
             self._cache.clear()
 
     def pinned(self, team: str, env: str) -> PinnedTeam:
-        """The team live in `env`: from the cache within the TTL, else re-read."""
+        """The team live in `env` now: from the cache while the change feed reports no move
+        (and within the TTL), else re-read."""
         entry = self._cache.get((team, env))
-        if entry is not None and entry[0] > time.monotonic():
-            return entry[1]
-        return self._refresh(team, env)
+        if entry is not None and entry.expires > time.monotonic():
+            if not self._watching:
+                return entry.pinned
+            # asked BEFORE the pointer is read: a move committed in between changes the token
+            token = self._feed.token()
+            if token is not None and token == entry.token:
+                return entry.pinned
+        else:
+            token = self._feed.token() if self._watching else None
+        return self._refresh(team, env, token, entry)
 
-    def _refresh(self, team: str, env: str) -> PinnedTeam:
+    def _refresh(self, team: str, env: str, token: int | None, entry: _Cached | None) -> PinnedTeam:
+        try:
+            pointer = self._store.live_pointer(team, env)
+        except StoreError:
+            # the store is unreachable: what was live a moment ago beats failing the run
+            if entry is not None and entry.expires > time.monotonic():
+                return entry.pinned
+            raise
+        if pointer is None:
+            raise NotFoundError(f"nothing is live in {env} of team {team}")
+        manifest_digest = pointer[0]
+        if entry is not None and entry.pinned.digest == manifest_digest:
+            pinned = entry.pinned
+        else:
+            pinned = self._open(team, env, manifest_digest)
+        self._cache[(team, env)] = _Cached(time.monotonic() + self.ttl, token, pinned)
+        return pinned
+
+    def _open(self, team: str, env: str, manifest_digest: str) -> PinnedTeam:
         with self._lock:
-            manifest_digest = self._store.live_digest(team, env)
-            if manifest_digest is None:
-                raise NotFoundError(f"nothing is live in {env} of team {team}")
             key = (team, env, manifest_digest)
             pinned = self._by_digest.get(key)
             if pinned is None:
-                manifest = self._store.get_manifest(manifest_digest)
-                members = self._store.pinned(manifest)
-                pinned = PinnedTeam(team, env, manifest, MappingProxyType(dict(members)))
-                self._by_digest[key] = pinned
-            self._cache[(team, env)] = (time.monotonic() + self.ttl, pinned)
+                text = self._texts.get(manifest_digest)
+                if text is None:
+                    release, body, _count = self._store.manifest_text(manifest_digest)
+
+                    def index(name: str, d: str = manifest_digest) -> str | None:
+                        return self._store.member_digest(d, name)
+
+                    text = self._texts[manifest_digest] = _ManifestText(
+                        manifest_digest, release, body, index
+                    )
+                pinned = self._by_digest[key] = PinnedTeam(team, env, text, self._snapshots)
             return pinned
 
     def resolve(self, team: str, env: str, member: str) -> ResolvedMember:
-        """One member as pinned in `env` (cached: see `ttl`)."""
+        """One member as pinned in `env` now (see `pinned`)."""
         return self.pinned(team, env).member(member)
 
     @contextmanager

@@ -47,6 +47,7 @@ from teamrel.store.engine import (
 )
 from teamrel.store.migrations import SCHEMA_VERSION, migrate, read_version
 from teamrel.store.tables import table
+from teamrel.store.watch import CHANNEL, ChangeFeed, change_feed, notify_payload
 
 #: Seconds after a rollback during which a plain `rollback` (no --to/--steps/--expect) of the
 #: same environment is refused rather than going further back (two operators, one incident).
@@ -631,6 +632,57 @@ class Store:
             ).scalar()
             return self._load_manifest(conn, found) if found else None
 
+    # -- runtime reads: what `teamrel.Runtime` needs to switch releases without per-member work
+
+    def live_pointer(self, team: str, env: str) -> tuple[str, int] | None:
+        """`(manifest digest, generation)` live in `env` (one indexed read), or None."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(_ENV.c.manifest_digest, _ENV.c.generation).where(
+                    _ENV.c.team == team, _ENV.c.name == env
+                )
+            ).one_or_none()
+        if row is None or row.manifest_digest is None:
+            return None
+        return str(row.manifest_digest), int(row.generation)
+
+    def manifest_text(self, manifest_digest: str) -> tuple[str, str, int]:
+        """`(release, body, member count)` of a manifest, its canonical body re-hashed
+        (IntegrityError if modified) but not parsed: parsing a large team's manifest costs
+        far more than hashing it."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(_MAN.c.release, _MAN.c.body, _MAN.c.member_count).where(
+                    _MAN.c.digest == manifest_digest
+                )
+            ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no manifest {manifest_digest} in the state store")
+        if sha256_hex(row.body.encode("utf-8")) != manifest_digest:
+            raise IntegrityError(
+                f"release {row.release} ({manifest_digest}) in the state store does not match "
+                "its digest: it was modified",
+                hint="run `teamrel verify`",
+            )
+        return str(row.release), str(row.body), int(row.member_count)
+
+    def member_digest(self, manifest_digest: str, name: str) -> str | None:
+        """The snapshot digest of member `name` of a manifest, from the member index (one
+        primary-key read; the index is not covered by the manifest digest: check it against
+        the manifest body)."""
+        with self._tx() as conn:
+            found = conn.execute(
+                select(_MM.c.member_digest).where(
+                    _MM.c.manifest_digest == manifest_digest, _MM.c.name == name
+                )
+            ).scalar()
+        return None if found is None else str(found)
+
+    def change_feed(self) -> ChangeFeed:
+        """A feed telling, cheaply, when any environment pointer may have moved (SQLite:
+        `PRAGMA data_version`; PostgreSQL: LISTEN/NOTIFY). Close it after use."""
+        return change_feed(self._engine)
+
     def environment(self, team: str, env: str) -> EnvState | None:
         """The state of one environment, or None when it was never promoted to."""
         states = self.environments(team, only=env)
@@ -781,6 +833,9 @@ class Store:
                 "command ran; nothing was changed",
                 hint="check `teamrel status` and re-run if still needed",
             )
+        if conn.dialect.name == "postgresql":
+            # part of this transaction: listening runtimes hear of the move only once it commits
+            conn.execute(select(func.pg_notify(CHANNEL, notify_payload(team, env, generation))))
         return generation
 
     def promote(

@@ -54,16 +54,26 @@ def _rollback(url: str) -> None:
     store.close()
 
 
-def test_resolve_and_cache(url: str) -> None:
-    with Runtime(url, ttl=3600) as rt:
+def test_resolve_and_cache_without_a_change_feed(url: str) -> None:
+    with Runtime(url, ttl=3600, watch=False) as rt:
         router = rt.resolve("demo", "prod", "router")
         assert router.spec["prompt"]["text"] == "route two"
         assert router.name == "router"
         _rollback(url)
-        # within the TTL the cached pointer is served...
+        # unwatched, the cached pointer is served within the TTL...
         assert rt.resolve("demo", "prod", "router").spec["prompt"]["text"] == "route two"
         # ...and re-read once it expires (or is invalidated)
         rt.invalidate()
+        assert rt.resolve("demo", "prod", "router").spec["prompt"]["text"] == "route one"
+
+
+def test_a_rollback_is_seen_at_once_despite_a_long_ttl(url: str) -> None:
+    with Runtime(url, ttl=3600) as rt:
+        assert rt.resolve("demo", "prod", "router").spec["prompt"]["text"] == "route two"
+        token = rt.feed.token()
+        assert token is not None and rt.feed.token() == token  # nothing moved: no re-read
+        _rollback(url)  # another connection commits: data_version moves
+        assert rt.feed.token() != token
         assert rt.resolve("demo", "prod", "router").spec["prompt"]["text"] == "route one"
 
 
