@@ -301,11 +301,13 @@ class Runtime:
         ttl: float = DEFAULT_TTL_SECONDS,
         db_url: str | None = None,
         watch: bool = True,
+        warm: bool = True,
     ) -> None:
         """`workspace_or_db_url`: a workspace directory (its store: `db_url`, else
         TEAMREL_DATABASE_URL, else .teamrel/state.db) or a database URL. `ttl`: seconds a
         pointer is trusted at most (0: re-read on every call). `watch=False`: no change
-        feed, a pointer is trusted for the whole `ttl`."""
+        feed, a pointer is trusted for the whole `ttl`. `warm=False`: do not read ahead the
+        release a rollback would switch to (a background thread per switch)."""
         target = str(workspace_or_db_url)
         if isinstance(workspace_or_db_url, str) and "://" in target:
             self._store: Store = open_store(target, None)
@@ -323,9 +325,17 @@ class Runtime:
         self._texts: dict[str, _ManifestText] = {}
         self._snapshots = _Snapshots(self._store)
         self._lock = threading.Lock()
+        #: keep the release a rollback would return to read ahead (see `_warm`)
+        self.warm = warm
+        self._warming: set[tuple[str, str]] = set()
+        self._warmers: list[threading.Thread] = []
+        self._closed = False
 
     def close(self) -> None:
         """Stop the change feed (and its thread) and release the store's connections."""
+        self._closed = True
+        for thread in self._warmers:
+            thread.join(timeout=5)
         try:
             self._feed.close()
         finally:
@@ -392,16 +402,46 @@ class Runtime:
             if pinned is None:
                 text = self._texts.get(manifest_digest)
                 if text is None:
-                    release, body, _count = self._store.manifest_text(manifest_digest)
-
-                    def index(name: str, d: str = manifest_digest) -> str | None:
-                        return self._store.member_digest(d, name)
-
-                    text = self._texts[manifest_digest] = _ManifestText(
-                        manifest_digest, release, body, index
-                    )
+                    text = self._texts[manifest_digest] = self._read_text(manifest_digest)
                 pinned = self._by_digest[key] = PinnedTeam(team, env, text, self._snapshots)
-            return pinned
+        if self.warm:
+            self._start_warming(team, env)
+        return pinned
+
+    def _read_text(self, manifest_digest: str) -> _ManifestText:
+        release, body, _count = self._store.manifest_text(manifest_digest)
+
+        def index(name: str, d: str = manifest_digest) -> str | None:
+            return self._store.member_digest(d, name)
+
+        return _ManifestText(manifest_digest, release, body, index)
+
+    def _start_warming(self, team: str, env: str) -> None:
+        with self._lock:
+            if (team, env) in self._warming or self._closed:
+                return
+            self._warming.add((team, env))
+            self._warmers = [t for t in self._warmers if t.is_alive()]
+        thread = threading.Thread(
+            target=self._warm, args=(team, env), name="teamrel-warm", daemon=True
+        )
+        self._warmers.append(thread)
+        thread.start()
+
+    def _warm(self, team: str, env: str) -> None:
+        """Read (and verify) the manifest a rollback of `env` would switch to, ahead of time:
+        the run that first sees that rollback then pays no per-team read."""
+        try:
+            target = self._store.rollback_target(team, env)
+            if target is not None and target not in self._texts and not self._closed:
+                text = self._read_text(target)
+                with self._lock:
+                    self._texts.setdefault(target, text)
+        except Exception:
+            pass  # best effort: the switch reads it itself when needed
+        finally:
+            with self._lock:
+                self._warming.discard((team, env))
 
     def resolve(self, team: str, env: str, member: str) -> ResolvedMember:
         """One member as pinned in `env` now (see `pinned`)."""

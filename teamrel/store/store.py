@@ -577,24 +577,15 @@ class Store:
         The body is re-hashed against its digest but not turned into a `Manifest`: a caller
         that needs a few members of a large team reads their entries and snapshots only.
         """
-        with self._tx() as conn:
-            row = conn.execute(
-                select(_MAN.c.digest, _MAN.c.release, _MAN.c.body)
-                .select_from(_ENV.join(_MAN, _MAN.c.digest == _ENV.c.manifest_digest))
-                .where(_ENV.c.team == team, _ENV.c.name == env)
-            ).one_or_none()
-        if row is None:
+        live = self.live_pointer(team, env)
+        if live is None:
             return None
-        if sha256_hex(row.body.encode("utf-8")) != row.digest:
-            raise IntegrityError(
-                f"release {row.release} ({row.digest}) in the state store does not match "
-                "its digest: it was modified",
-                hint="run `teamrel verify`",
-            )
-        body = json.loads(row.body)
+        digest = live[0]  # immutable from here on: a pointer moving meanwhile changes nothing
+        release, text, _count = self.manifest_text(digest)
+        body = json.loads(text)
         if not isinstance(body, dict) or not isinstance(body.get("members"), dict):
-            raise IntegrityError(f"release {row.release} ({row.digest}): not a manifest")
-        return row.digest, row.release, body
+            raise IntegrityError(f"release {release} ({digest}): not a manifest")
+        return digest, release, body
 
     # ------------------------------------------------------------------ environments
 
@@ -677,6 +668,24 @@ class Store:
                 )
             ).scalar()
         return None if found is None else str(found)
+
+    def rollback_target(self, team: str, env: str) -> str | None:
+        """The manifest digest a plain `rollback` of `env` would make live now, or None
+        (what a runtime keeps warm: the release an incident most likely switches to)."""
+        with self._tx() as conn:
+            row = self._env_row(conn, team, env)
+            if row is None or row.manifest_digest is None:
+                return None
+            marked = set(
+                conn.execute(
+                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
+                ).scalars()
+            )
+            for promo in self._earlier_promotions(conn, env, row.promotion_id):
+                d = str(promo.manifest_digest)
+                if d != row.manifest_digest and d not in marked:
+                    return d
+        return None
 
     def change_feed(self) -> ChangeFeed:
         """A feed telling, cheaply, when any environment pointer may have moved (SQLite:
@@ -816,6 +825,27 @@ class Store:
         if check_target is not None:
             check_target(target)
         return target
+
+    def _earlier_promotions(
+        self, conn: Connection, env: str, promotion_id: int | None
+    ) -> Iterator[Any]:
+        """The promotions before `promotion_id` (the live one) in `env`, newest first."""
+        promo_id = promotion_id
+        visited: set[int] = set()
+        while promo_id is not None:
+            if promo_id in visited:  # defensive: a corrupted chain must not loop
+                raise IntegrityError(f"the promotion chain of {env} loops at #{promo_id}")
+            visited.add(promo_id)
+            promo = conn.execute(
+                select(_PROMO.c.id, _PROMO.c.manifest_digest, _PROMO.c.previous_id).where(
+                    _PROMO.c.id == promo_id
+                )
+            ).one_or_none()
+            if promo is None:
+                raise IntegrityError(f"the promotion chain of {env} is broken at #{promo_id}")
+            promo_id = promo.previous_id
+            if len(visited) > 1:  # not the live promotion itself
+                yield promo
 
     def _cas(
         self, conn: Connection, row: Any, values: Mapping[str, Any], env: str, team: str
@@ -1013,22 +1043,7 @@ class Store:
             wanted = steps or 1
             found = 0
             target_promo: Any = None
-            promo_id: int | None = row.promotion_id
-            visited: set[int] = set()
-            while promo_id is not None:
-                if promo_id in visited:  # defensive: a corrupted chain must not loop
-                    raise IntegrityError(f"the promotion chain of {env} loops at #{promo_id}")
-                visited.add(promo_id)
-                promo = conn.execute(
-                    select(_PROMO.c.id, _PROMO.c.manifest_digest, _PROMO.c.previous_id).where(
-                        _PROMO.c.id == promo_id
-                    )
-                ).one_or_none()
-                if promo is None:
-                    raise IntegrityError(f"the promotion chain of {env} is broken at #{promo_id}")
-                promo_id = promo.previous_id
-                if len(visited) == 1:
-                    continue  # the current promotion itself
+            for promo in self._earlier_promotions(conn, env, row.promotion_id):
                 d = promo.manifest_digest
                 if d in marked or d in passed:
                     continue

@@ -210,7 +210,9 @@ def test_a_corrupted_snapshot_is_refused_when_loaded_lazily(
 
 def test_a_corrupted_manifest_is_refused_on_the_switch(setup: tuple[str, str, Store]) -> None:
     url, team, store = setup
-    with Runtime(url, ttl=3600) as rt:
+    # warm=False: a runtime that read r1 ahead (verified, before the damage) would serve that
+    # intact copy; this test is about the read on the switch itself
+    with Runtime(url, ttl=3600, warm=False) as rt:
         assert rt.pinned(team, "prod").release == "r2"
         _execute(
             url,
@@ -231,6 +233,39 @@ def test_a_corrupted_manifest_is_refused_on_the_switch(setup: tuple[str, str, St
         rt.invalidate()  # a hand-made pointer move sends no notification
         with pytest.raises(IntegrityError, match="does not match its digest"):
             rt.pinned(team, "prod")
+
+
+def test_the_release_a_rollback_returns_to_is_read_ahead(
+    setup: tuple[str, str, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, team, store = setup
+    reads: list[str] = []
+    real = Store.manifest_text
+
+    def counting(self: Store, digest: str) -> Any:
+        reads.append(digest)
+        return real(self, digest)
+
+    monkeypatch.setattr(Store, "manifest_text", counting)
+    r1, r2 = store.release_info(team, "r1"), store.release_info(team, "r2")
+    assert r1 is not None and r2 is not None
+    with Runtime(url, ttl=3600) as rt:
+        assert rt.pinned(team, "prod").release == "r2"
+        deadline = time.monotonic() + 10
+        while r1.digest not in reads and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reads[:2] == [r2.digest, r1.digest]  # r2 for the run, r1 in the background
+        store.rollback(team, "prod", actor="ops", reason="incident")
+        deadline = time.monotonic() + 10  # PostgreSQL: the notification arrives on its own
+        while rt.pinned(team, "prod").release != "r1" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with rt.run(team, "prod") as pinned:
+            assert pinned.release == "r1" and pinned.member("agent_00").version == "1.0.0"
+        assert reads.count(r1.digest) == 1  # the switch read nothing per team
+    with Runtime(url, ttl=3600, warm=False) as rt:
+        rt.pinned(team, "prod")
+        time.sleep(0.05)
+        assert reads[2:] == [r1.digest]  # no read-ahead
 
 
 def test_the_member_index_must_agree_with_the_manifest(setup: tuple[str, str, Store]) -> None:
