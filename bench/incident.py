@@ -159,7 +159,12 @@ def measure_size(n: int, runs: int, db_url: str | None) -> dict[str, Figures]:
     with tempfile.TemporaryDirectory() as tmp, database(db_url) as db:
         root = Path(tmp) / "team"
         t0 = time.perf_counter()
-        member = setup(root, n, db)
+        # in a child process: a parent holding a loaded 10,000-member workspace would lend
+        # its memory to every child's peak RSS (fork shares the pages until exec)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--setup", str(root), str(n)]
+        member = subprocess.run(
+            [*cmd, *([db] if db else [])], check=True, capture_output=True, text=True
+        ).stdout.strip()
         print(f"  {n} members: set up in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         env = dict(os.environ, TEAMREL_ROLLBACK_GUARD_SECONDS="0", TEAMREL_ACTOR="bench")
         if db is not None:
@@ -189,6 +194,11 @@ def measure_size(n: int, runs: int, db_url: str | None) -> dict[str, Figures]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--setup"]:  # the child process of `measure_size`
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+        root, n, db = Path(sys.argv[2]), int(sys.argv[3]), (sys.argv[4:5] or [None])[0]
+        print(setup(root, n, db))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10000])
     ap.add_argument("--runs", type=int, default=5)

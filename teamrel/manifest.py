@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -464,3 +465,134 @@ def write_manifest(root: Path, manifest: Manifest) -> Path:
         return path  # the same release, formatted differently: leave it alone
     atomic_write(path, data)
     return path
+
+
+# --------------------------------------------------------------------------- reading one member
+
+#: What follows a member's name in a canonical manifest: keys are sorted, so an entry's first
+#: key is always its (mandatory) `digest`.
+_ENTRY_HEAD = '":{"digest":"sha256:'
+
+_DECODER = json.JSONDecoder()
+
+
+class PinnedEntry(NamedTuple):
+    """How a manifest pins one member: its snapshot digest, kind and version."""
+
+    digest: str
+    kind: Literal["agent", "tool"]
+    version: str
+
+
+class ManifestText:
+    """A manifest's verified canonical text, read one member at a time (runtimes, `resolve`).
+
+    Finding one member is a substring search plus decoding that member's entry: no cost
+    proportional to the team. Anything that needs every member (iteration, `len`, the
+    `Manifest` model) parses the whole text once.
+    """
+
+    def __init__(
+        self,
+        digest: str,
+        release: str,
+        body: str,
+        index: Callable[[str], str | None],
+    ) -> None:
+        self.digest = digest
+        self.release = release
+        self._body = body
+        self._index = index
+        self._span: tuple[int, int] | None = _members_span(body)
+        self._entries: dict[str, PinnedEntry | None] = {}
+        self._manifest: Manifest | None = None
+        self._all: dict[str, PinnedEntry] | None = None
+        self._lock = threading.Lock()
+
+    def entry(self, name: str) -> PinnedEntry | None:
+        """The manifest entry of member `name`, or None when it is not a member."""
+        if self._all is not None:
+            return self._all.get(name)
+        if name in self._entries:
+            return self._entries[name]
+        found = self._find(name)
+        self._entries[name] = found
+        return found
+
+    def _find(self, name: str) -> PinnedEntry | None:
+        if self._span is None:
+            return self.all_entries().get(name)
+        start, end = self._span
+        needle = '"' + name + _ENTRY_HEAD
+        pos = self._body.find(needle, start, end)
+        if pos < 0:
+            return None
+        if self._body.find(needle, pos + 1, end) >= 0:
+            # the same text occurs again (inside some member's model parameters): only a full
+            # parse can tell which one is the entry
+            return self.all_entries().get(name)
+        try:
+            doc, _ = _DECODER.raw_decode(self._body, pos + len(name) + 3)
+            entry = _entry(doc)
+        except (ValueError, KeyError, TypeError):
+            return self.all_entries().get(name)
+        # a lone match could still be a look-alike nested in a member's parameters: the member
+        # index must agree (tampering would need both a crafted manifest and a modified index)
+        if self._index(name) != entry.digest:
+            return self.all_entries().get(name)
+        return entry
+
+    def all_entries(self) -> dict[str, PinnedEntry]:
+        """Every member's entry, in manifest order (parses the whole text, once)."""
+        if self._all is None:
+            manifest = self.manifest()
+            self._all = {
+                n: PinnedEntry(e.digest, e.kind, e.version) for n, e in manifest.members.items()
+            }
+        return self._all
+
+    def manifest(self) -> Manifest:
+        """The full `Manifest` model (parsed once, on first use)."""
+        with self._lock:
+            if self._manifest is None:
+                doc = json.loads(self._body)
+                doc["digest"] = self.digest
+                self._manifest = Manifest.model_validate(doc)
+            return self._manifest
+
+
+def _members_span(body: str) -> tuple[int, int] | None:
+    """Where the top-level `members` object of a canonical manifest starts and ends, found by
+    decoding only the (small) top-level values sorted before it; None if the text is not laid
+    out as expected (the caller then parses it whole)."""
+    try:
+        if not body.startswith("{"):
+            return None
+        i = 1
+        while True:
+            key, i = _DECODER.raw_decode(body, i)
+            if body[i] != ":":
+                return None
+            i += 1
+            if key == "members":
+                # `parent`, `release`, `team`, `teamrel_version` follow: plain values, so the
+                # last `,"parent":` in the text is the top-level one
+                end = body.rfind(',"parent":')
+                if body[i] != "{" or end <= i or body[end - 1] != "}":
+                    return None
+                return i, end
+            _, i = _DECODER.raw_decode(body, i)
+            if body[i] != ",":
+                return None
+            i += 1
+    except (ValueError, IndexError):
+        return None
+
+
+def _entry(doc: Any) -> PinnedEntry:
+    kind = doc["kind"]
+    if kind not in ("agent", "tool"):
+        raise ValueError(kind)
+    return PinnedEntry(
+        str(doc["digest"]), "tool" if kind == "tool" else "agent", str(doc["version"])
+    )

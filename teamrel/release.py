@@ -38,6 +38,8 @@ from teamrel.manifest import (
     MANIFESTS_DIR,
     SNAPSHOTS_DIR,
     Manifest,
+    ManifestText,
+    PinnedEntry,
     build_manifest,
     check_name,
     content_key,
@@ -388,15 +390,6 @@ class VerifyResult:
             },
             "problems": [p.to_json() for p in self.problems],
         }
-
-
-@dataclass(frozen=True)
-class PinnedEntry:
-    """How a manifest pins one member: its kind, version and snapshot digest."""
-
-    kind: Literal["agent", "tool"]
-    version: str
-    digest: str
 
 
 @dataclass(frozen=True)
@@ -1146,24 +1139,30 @@ def verify(store: Store, root: Path | None) -> VerifyResult:
 def resolve(store: Store, team: str, env: str, member: str | None = None) -> Resolution:
     """The exact pinned configuration live in `env` (every member, or one).
 
-    Reads the live manifest's entries only; members are loaded from their snapshots when
-    the result is iterated, so `member` costs one snapshot whatever the team's size.
+    Reads the live manifest's verified text; `member` is found in it without parsing the
+    rest, and members are loaded from their snapshots only when the result is iterated, so
+    one member costs one snapshot whatever the team's size.
     """
     check_name(env, "environment")
-    live = store.live_body(team, env)
+    live = store.live_pointer(team, env)
     if live is None:
         raise NotFoundError(f"nothing is live in {env} of team {team}")
-    digest, release_name, body = live
-    raw: dict[str, Any] = body["members"]
-    if member is not None and member not in raw:
-        names = list(raw)
-        more = f", ... ({len(names) - 20} more)" if len(names) > 20 else ""
-        raise NotFoundError(
-            f"release {release_name} live in {env} has no member {member!r}",
-            hint=f"members: {', '.join(names[:20])}{more}",
-        )
-    wanted = [member] if member is not None else list(raw)
-    entries = {name: _pinned_entry(release_name, name, raw[name]) for name in wanted}
+    digest = live[0]  # immutable from here on: a pointer moving meanwhile changes nothing
+    release_name, body, _count = store.manifest_text(digest)
+    text = ManifestText(digest, release_name, body, lambda n: store.member_digest(digest, n))
+    entries: dict[str, PinnedEntry]
+    if member is None:
+        entries = text.all_entries()
+    else:
+        found = text.entry(member)
+        if found is None:
+            names = list(text.all_entries())
+            more = f", ... ({len(names) - 20} more)" if len(names) > 20 else ""
+            raise NotFoundError(
+                f"release {release_name} live in {env} has no member {member!r}",
+                hint=f"members: {', '.join(names[:20])}{more}",
+            )
+        entries = {member: found}
     return Resolution(
         team=team,
         environment=env,
@@ -1172,15 +1171,3 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
         entries=entries,
         load=store.snapshots,
     )
-
-
-def _pinned_entry(release_name: str, name: str, raw: Any) -> PinnedEntry:
-    where = f"release {release_name}, member {name}"
-    if not isinstance(raw, dict):
-        raise IntegrityError(f"{where}: not a manifest member entry")
-    kind, version, digest = raw.get("kind"), raw.get("version"), raw.get("digest")
-    if kind not in ("agent", "tool") or not isinstance(version, str):
-        raise IntegrityError(f"{where}: a manifest member needs a kind and a version")
-    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
-        raise IntegrityError(f"{where}: invalid member digest {digest!r}")
-    return PinnedEntry("tool" if kind == "tool" else "agent", version, digest)

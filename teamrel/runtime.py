@@ -25,147 +25,22 @@ across releases: a rollback mostly returns to snapshots already loaded.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, NamedTuple
+from typing import NamedTuple
 
 from teamrel.errors import IntegrityError, NotFoundError, StoreError
-from teamrel.manifest import Manifest
+from teamrel.manifest import Manifest, ManifestText, PinnedEntry
 from teamrel.models import ResolvedMember
 from teamrel.store import Store, open_store
 from teamrel.store.watch import ChangeFeed
 
 #: Seconds a resolved pointer is trusted at most, even when the change feed reports nothing.
 DEFAULT_TTL_SECONDS = 5.0
-
-#: What follows a member's name in a canonical manifest: keys are sorted, so an entry's first
-#: key is always its (mandatory) `digest`.
-_ENTRY_HEAD = '":{"digest":"sha256:'
-
-_DECODER = json.JSONDecoder()
-
-
-class _Entry(NamedTuple):
-    digest: str
-    kind: Literal["agent", "tool"]
-    version: str
-
-
-class _ManifestText:
-    """A manifest's verified canonical text, read one member at a time.
-
-    Finding one member is a substring search plus decoding that member's entry: no cost
-    proportional to the team. Anything that needs every member (iteration, `len`, the
-    `Manifest` model) parses the whole text once.
-    """
-
-    def __init__(
-        self,
-        digest: str,
-        release: str,
-        body: str,
-        index: Callable[[str], str | None],
-    ) -> None:
-        self.digest = digest
-        self.release = release
-        self._body = body
-        self._index = index
-        self._span: tuple[int, int] | None = _members_span(body)
-        self._entries: dict[str, _Entry | None] = {}
-        self._manifest: Manifest | None = None
-        self._all: dict[str, _Entry] | None = None
-        self._lock = threading.Lock()
-
-    def entry(self, name: str) -> _Entry | None:
-        """The manifest entry of member `name`, or None when it is not a member."""
-        if self._all is not None:
-            return self._all.get(name)
-        if name in self._entries:
-            return self._entries[name]
-        found = self._find(name)
-        self._entries[name] = found
-        return found
-
-    def _find(self, name: str) -> _Entry | None:
-        if self._span is None:
-            return self.all_entries().get(name)
-        start, end = self._span
-        needle = '"' + name + _ENTRY_HEAD
-        pos = self._body.find(needle, start, end)
-        if pos < 0:
-            return None
-        if self._body.find(needle, pos + 1, end) >= 0:
-            # the same text occurs again (inside some member's model parameters): only a full
-            # parse can tell which one is the entry
-            return self.all_entries().get(name)
-        try:
-            doc, _ = _DECODER.raw_decode(self._body, pos + len(name) + 3)
-            entry = _entry(doc)
-        except (ValueError, KeyError, TypeError):
-            return self.all_entries().get(name)
-        # a lone match could still be a look-alike nested in a member's parameters: the member
-        # index must agree (tampering would need both a crafted manifest and a modified index)
-        if self._index(name) != entry.digest:
-            return self.all_entries().get(name)
-        return entry
-
-    def all_entries(self) -> dict[str, _Entry]:
-        """Every member's entry, in manifest order (parses the whole text, once)."""
-        if self._all is None:
-            manifest = self.manifest()
-            self._all = {
-                n: _Entry(e.digest, e.kind, e.version) for n, e in manifest.members.items()
-            }
-        return self._all
-
-    def manifest(self) -> Manifest:
-        """The full `Manifest` model (parsed once, on first use)."""
-        with self._lock:
-            if self._manifest is None:
-                doc = json.loads(self._body)
-                doc["digest"] = self.digest
-                self._manifest = Manifest.model_validate(doc)
-            return self._manifest
-
-
-def _members_span(body: str) -> tuple[int, int] | None:
-    """Where the top-level `members` object of a canonical manifest starts and ends, found by
-    decoding only the (small) top-level values sorted before it; None if the text is not laid
-    out as expected (the caller then parses it whole)."""
-    try:
-        if not body.startswith("{"):
-            return None
-        i = 1
-        while True:
-            key, i = _DECODER.raw_decode(body, i)
-            if body[i] != ":":
-                return None
-            i += 1
-            if key == "members":
-                # `parent`, `release`, `team`, `teamrel_version` follow: plain values, so the
-                # last `,"parent":` in the text is the top-level one
-                end = body.rfind(',"parent":')
-                if body[i] != "{" or end <= i or body[end - 1] != "}":
-                    return None
-                return i, end
-            _, i = _DECODER.raw_decode(body, i)
-            if body[i] != ",":
-                return None
-            i += 1
-    except (ValueError, IndexError):
-        return None
-
-
-def _entry(doc: Any) -> _Entry:
-    kind = doc["kind"]
-    if kind not in ("agent", "tool"):
-        raise ValueError(kind)
-    return _Entry(str(doc["digest"]), "tool" if kind == "tool" else "agent", str(doc["version"]))
 
 
 class _Snapshots:
@@ -190,7 +65,7 @@ class _Snapshots:
 class PinnedMembers(Mapping[str, ResolvedMember]):
     """The members of one release, each loaded (and re-hashed) on first access."""
 
-    def __init__(self, text: _ManifestText, snapshots: _Snapshots) -> None:
+    def __init__(self, text: ManifestText, snapshots: _Snapshots) -> None:
         self._text = text
         self._snapshots = snapshots
         self._loaded: dict[str, ResolvedMember] = {}
@@ -204,7 +79,7 @@ class PinnedMembers(Mapping[str, ResolvedMember]):
             raise KeyError(name)
         return self._pin(name, entry, self._snapshots.get(entry.digest))
 
-    def _pin(self, name: str, entry: _Entry, snapshot: ResolvedMember) -> ResolvedMember:
+    def _pin(self, name: str, entry: PinnedEntry, snapshot: ResolvedMember) -> ResolvedMember:
         if snapshot.digest != entry.digest:
             raise IntegrityError(
                 f"release {self._text.release}: member {name} loaded as {snapshot.digest}, "
@@ -251,7 +126,7 @@ class PinnedTeam:
     even after the environment's pointer moved on.
     """
 
-    def __init__(self, team: str, environment: str, text: _ManifestText, snapshots: _Snapshots):
+    def __init__(self, team: str, environment: str, text: ManifestText, snapshots: _Snapshots):
         self.team = team
         self.environment = environment
         self._text = text
@@ -322,7 +197,7 @@ class Runtime:
             raise
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._by_digest: dict[tuple[str, str, str], PinnedTeam] = {}
-        self._texts: dict[str, _ManifestText] = {}
+        self._texts: dict[str, ManifestText] = {}
         self._snapshots = _Snapshots(self._store)
         self._lock = threading.Lock()
         #: keep the release a rollback would return to read ahead (see `_warm`)
@@ -408,13 +283,13 @@ class Runtime:
             self._start_warming(team, env)
         return pinned
 
-    def _read_text(self, manifest_digest: str) -> _ManifestText:
+    def _read_text(self, manifest_digest: str) -> ManifestText:
         release, body, _count = self._store.manifest_text(manifest_digest)
 
         def index(name: str, d: str = manifest_digest) -> str | None:
             return self._store.member_digest(d, name)
 
-        return _ManifestText(manifest_digest, release, body, index)
+        return ManifestText(manifest_digest, release, body, index)
 
     def _start_warming(self, team: str, env: str) -> None:
         with self._lock:

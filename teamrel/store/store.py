@@ -571,22 +571,6 @@ class Store:
             for name, e in manifest.members.items()
         }
 
-    def live_body(self, team: str, env: str) -> tuple[str, str, dict[str, Any]] | None:
-        """(digest, release, parsed body) of the manifest live in `env`, or None.
-
-        The body is re-hashed against its digest but not turned into a `Manifest`: a caller
-        that needs a few members of a large team reads their entries and snapshots only.
-        """
-        live = self.live_pointer(team, env)
-        if live is None:
-            return None
-        digest = live[0]  # immutable from here on: a pointer moving meanwhile changes nothing
-        release, text, _count = self.manifest_text(digest)
-        body = json.loads(text)
-        if not isinstance(body, dict) or not isinstance(body.get("members"), dict):
-            raise IntegrityError(f"release {release} ({digest}): not a manifest")
-        return digest, release, body
-
     # ------------------------------------------------------------------ environments
 
     def _env_row(self, conn: Connection, team: str, env: str) -> Any:
