@@ -248,7 +248,9 @@ def plan_command(
             help="Treat `format` as an assertion (default: workspace policy).",
         ),
     ] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="text, json or markdown (a PR comment).")
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
     ] = False,
@@ -261,8 +263,8 @@ def plan_command(
     f = fmt(ctx, output_format)
 
     def body() -> int:
-        if f not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {f!r}")
+        if f not in ("text", "json", "markdown"):
+            raise UsageError(f"--format must be text, json or markdown, not {f!r}")
         if env is not None and base is not None:
             raise UsageError("--env and --base are exclusive: give one base")
         if unknown not in (None, "fail", "warn"):
@@ -279,6 +281,10 @@ def plan_command(
             plan.write(out_path)
         if f == "json":
             emit_json(plan.to_json())
+        elif f == "markdown":
+            from teamrel.markdown import render_plan_markdown
+
+            typer.echo(render_plan_markdown(plan.to_json()), nl=False)
         else:
             out = console(ctx)
             render_text(out, plan, explain=explain, quiet=options(ctx).quiet)

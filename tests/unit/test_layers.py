@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "check": 7,
     "reporting": 8,
     "plan": 8,
+    "markdown": 8,
     "release": 8,
     "context": 9,
     "runtime": 9,
