@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from teamrel.errors import NotFoundError, TeamrelError, WorkspaceNotFound
+from teamrel.errors import NotFoundError, TeamrelError, UsageError, WorkspaceNotFound
 from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
@@ -222,14 +222,25 @@ class Context:
         format_assertion: bool | None = None,
         explain: bool = False,
         use_cache: bool = True,
+        against: str | None = None,
     ) -> Plan:
         """`teamrel plan`: the working tree against `env`'s live release, a manifest (`base`:
-        a file or a release name), else the newest manifest under manifests/, else nothing."""
+        a file or a release name), else the newest manifest under manifests/, else nothing.
+
+        `against` is either, resolved as `teamrel check --against` does, so one CI input can
+        name the base of both commands."""
         from teamrel import check as chk
         from teamrel.plan import build_plan
 
         ws = self.load()
-        the_base = chk.load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
+        if against is not None:
+            if env is not None or base is not None:
+                raise UsageError("--against names the base: give it without --env or --base")
+            the_base = chk.resolve_against(ws, against, self._store_factory())
+        else:
+            the_base = chk.load_base(
+                ws, env=env, manifest=base, store_factory=self._store_factory()
+            )
         return build_plan(
             ws,
             the_base,

@@ -222,6 +222,14 @@ def plan_command(
             help="Compare with this manifest file or release name (default: the newest).",
         ),
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="ENV|MANIFEST",
+            help="The base, as `teamrel check --against` reads it: a release, a file or an env.",
+        ),
+    ] = None,
     out_path: Annotated[
         Path | None,
         typer.Option(
@@ -276,6 +284,7 @@ def plan_command(
             format_assertion=format_assertion,
             explain=explain,
             use_cache=not no_cache,
+            against=against,
         )
         if out_path is not None:
             plan.write(out_path)
