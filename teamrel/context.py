@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from teamrel.compat import CompatResult
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
+    from teamrel.scaffold import InitResult
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
 
@@ -477,3 +478,14 @@ class Context:
         store = self._read_store()
         with self._naming_a_missing_store(store):
             return rel.resolve(store, team, env, member)
+
+    # ---------------------------------------------------------------- init (issue 13)
+
+    def init(self, example: str = "minimal") -> InitResult:
+        """`teamrel init`: scaffold `example` into the `-C` directory, else the current one.
+
+        Does not look for an enclosing workspace: a new one may well sit inside another."""
+        from teamrel.scaffold import init_workspace
+
+        directory = self._workspace_arg if self._workspace_arg is not None else Path.cwd()
+        return init_workspace(directory, example)

@@ -73,7 +73,15 @@ def _global(
 
 
 #: Command modules, each registering its commands on `app` at import.
-COMMAND_MODULES: tuple[str, ...] = ("validate", "graph", "compat", "check", "plan", "release")
+COMMAND_MODULES: tuple[str, ...] = (
+    "init",
+    "validate",
+    "graph",
+    "compat",
+    "check",
+    "plan",
+    "release",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"teamrel.cli.{_name}")
