@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release (issue 5)
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
+    from teamrel.htmlreport import HtmlReport
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.scaffold import InitResult
@@ -489,3 +490,29 @@ class Context:
 
         directory = self._workspace_arg if self._workspace_arg is not None else Path.cwd()
         return init_workspace(directory, example)
+
+    # ---------------------------------------------------------------- report (issue 13)
+
+    def report(
+        self,
+        *,
+        env: str | None = None,
+        base: str | None = None,
+        against: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        use_cache: bool = True,
+    ) -> HtmlReport:
+        """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
+        one self-contained HTML page."""
+        from teamrel.htmlreport import HtmlReport, render_report
+
+        plan = self.plan(env=env, base=base, against=against, unknown=unknown, use_cache=use_cache)
+        ws = self.load()
+        doc = plan.to_json()
+        return HtmlReport(
+            html=render_report(doc, ws.graph),
+            passed=plan.passed,
+            summary_line=plan.summary_line,
+            members=len(ws.graph.nodes),
+            handoffs=len(doc["handoffs"]),
+        )

@@ -81,6 +81,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check",
     "plan",
     "release",
+    "report",
 )
 
 for _name in COMMAND_MODULES:

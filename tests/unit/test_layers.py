@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "reporting": 8,
     "plan": 8,
     "markdown": 8,
+    "htmlreport": 8,
     "release": 8,
     "context": 9,
     "runtime": 9,
