@@ -13,15 +13,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from teamrel.errors import NotFoundError, TeamrelError, WorkspaceNotFound
+from teamrel.errors import NotFoundError, TeamrelError, UsageError, WorkspaceNotFound
 from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release (issue 5)
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
+    from teamrel.htmlreport import HtmlReport
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
+    from teamrel.scaffold import InitResult
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
 
@@ -222,14 +224,25 @@ class Context:
         format_assertion: bool | None = None,
         explain: bool = False,
         use_cache: bool = True,
+        against: str | None = None,
     ) -> Plan:
         """`teamrel plan`: the working tree against `env`'s live release, a manifest (`base`:
-        a file or a release name), else the newest manifest under manifests/, else nothing."""
+        a file or a release name), else the newest manifest under manifests/, else nothing.
+
+        `against` is either, resolved as `teamrel check --against` does, so one CI input can
+        name the base of both commands."""
         from teamrel import check as chk
         from teamrel.plan import build_plan
 
         ws = self.load()
-        the_base = chk.load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
+        if against is not None:
+            if env is not None or base is not None:
+                raise UsageError("--against names the base: give it without --env or --base")
+            the_base = chk.resolve_against(ws, against, self._store_factory())
+        else:
+            the_base = chk.load_base(
+                ws, env=env, manifest=base, store_factory=self._store_factory()
+            )
         return build_plan(
             ws,
             the_base,
@@ -466,3 +479,40 @@ class Context:
         store = self._read_store()
         with self._naming_a_missing_store(store):
             return rel.resolve(store, team, env, member)
+
+    # ---------------------------------------------------------------- init (issue 13)
+
+    def init(self, example: str = "minimal") -> InitResult:
+        """`teamrel init`: scaffold `example` into the `-C` directory, else the current one.
+
+        Does not look for an enclosing workspace: a new one may well sit inside another."""
+        from teamrel.scaffold import init_workspace
+
+        directory = self._workspace_arg if self._workspace_arg is not None else Path.cwd()
+        return init_workspace(directory, example)
+
+    # ---------------------------------------------------------------- report (issue 13)
+
+    def report(
+        self,
+        *,
+        env: str | None = None,
+        base: str | None = None,
+        against: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        use_cache: bool = True,
+    ) -> HtmlReport:
+        """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
+        one self-contained HTML page."""
+        from teamrel.htmlreport import HtmlReport, render_report
+
+        plan = self.plan(env=env, base=base, against=against, unknown=unknown, use_cache=use_cache)
+        ws = self.load()
+        doc = plan.to_json()
+        return HtmlReport(
+            html=render_report(doc, ws.graph),
+            passed=plan.passed,
+            summary_line=plan.summary_line,
+            members=len(ws.graph.nodes),
+            handoffs=len(doc["handoffs"]),
+        )

@@ -126,6 +126,24 @@ class TeamGraph:
         out.sort(key=lambda c: self._order.get(c[0], 0))
         return out
 
+    def layout(self) -> dict[str, tuple[int, int]]:
+        """A drawing grid: member -> (column, row), one column per release wave.
+
+        The columns are networkx's topological generations (`waves()`); within a column the
+        members keep their declaration order, short columns centred beside tall ones. No
+        coordinates are computed beyond that: networkx's drawing layouts need numpy, which
+        teamrel does not otherwise depend on, and a grid by wave is what the report shows."""
+        waves = self.waves()
+        if not waves:
+            return {}
+        tallest = max(len(w) for w in waves)
+        out: dict[str, tuple[int, int]] = {}
+        for col, wave in enumerate(waves):
+            offset = (tallest - len(wave)) // 2
+            for row, name in enumerate(wave):
+                out[name] = (col, offset + row)
+        return out
+
     # ------------------------------------------------------------------ renderings
 
     def to_json(self) -> dict[str, Any]:

@@ -73,7 +73,16 @@ def _global(
 
 
 #: Command modules, each registering its commands on `app` at import.
-COMMAND_MODULES: tuple[str, ...] = ("validate", "graph", "compat", "check", "plan", "release")
+COMMAND_MODULES: tuple[str, ...] = (
+    "init",
+    "validate",
+    "graph",
+    "compat",
+    "check",
+    "plan",
+    "release",
+    "report",
+)
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"teamrel.cli.{_name}")

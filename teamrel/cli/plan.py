@@ -222,6 +222,14 @@ def plan_command(
             help="Compare with this manifest file or release name (default: the newest).",
         ),
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="ENV|MANIFEST",
+            help="The base, as `teamrel check --against` reads it: a release, a file or an env.",
+        ),
+    ] = None,
     out_path: Annotated[
         Path | None,
         typer.Option(
@@ -248,7 +256,9 @@ def plan_command(
             help="Treat `format` as an assertion (default: workspace policy).",
         ),
     ] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="text, json or markdown (a PR comment).")
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
     ] = False,
@@ -261,8 +271,8 @@ def plan_command(
     f = fmt(ctx, output_format)
 
     def body() -> int:
-        if f not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {f!r}")
+        if f not in ("text", "json", "markdown"):
+            raise UsageError(f"--format must be text, json or markdown, not {f!r}")
         if env is not None and base is not None:
             raise UsageError("--env and --base are exclusive: give one base")
         if unknown not in (None, "fail", "warn"):
@@ -274,11 +284,16 @@ def plan_command(
             format_assertion=format_assertion,
             explain=explain,
             use_cache=not no_cache,
+            against=against,
         )
         if out_path is not None:
             plan.write(out_path)
         if f == "json":
             emit_json(plan.to_json())
+        elif f == "markdown":
+            from teamrel.markdown import render_plan_markdown
+
+            typer.echo(render_plan_markdown(plan.to_json()), nl=False)
         else:
             out = console(ctx)
             render_text(out, plan, explain=explain, quiet=options(ctx).quiet)

@@ -196,3 +196,12 @@ def test_a_manifest_of_another_team_is_refused_by_name(demo_copy: Path, example_
         assert result.exit_code == 3, result.stderr
         # not "snapshot of member sha256:... is missing" under the wrong team's directory
         assert "manifest of team 'story-b', but this workspace is team 'support'" in (result.stderr)
+
+
+def test_against_reads_a_release_like_check_does(example_copy) -> None:  # type: ignore[no-untyped-def]
+    root = str(example_copy("story-b-enum-minor-bump"))
+    code, out = invoke("-C", root, "plan", "--against", "r1", "--format", "json")
+    assert code == 1
+    assert json.loads(out)["base"]["release"] == "r1"
+    assert invoke("-C", root, "plan", "--against", "r1", "--base", "r1")[0] == 2
+    assert invoke("-C", root, "plan", "--against", "r9")[0] == 2

@@ -117,3 +117,13 @@ def test_large_graph_cycles_are_bounded() -> None:
     (cyc,) = g.cycles()
     assert len(cyc) == 2
     assert g.waves() == [names]
+
+
+def test_layout_puts_each_wave_in_its_own_column() -> None:
+    from teamrel.graph import TeamGraph
+
+    g = TeamGraph.build(["a", "b", "c", "d"], [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+    pos = g.layout()
+    assert [pos[n][0] for n in "abcd"] == [0, 1, 1, 2]
+    assert pos["b"][1] != pos["c"][1]
+    assert TeamGraph.build([], []).layout() == {}

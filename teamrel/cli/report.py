@@ -1,0 +1,82 @@
+"""`teamrel report`: write the HTML report (plan, check, team graph). Parse, one
+`Context.report` call, write the file, print where it is, exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from teamrel.cli.app import app
+from teamrel.cli.common import context, emit_json, fmt, run
+from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+
+#: Version of the `teamrel report --format json` document.
+REPORT_FORMAT_VERSION = 1
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False),
+    ] = Path("report.html"),
+    env: Annotated[
+        str | None, typer.Option("--env", help="Plan against this environment's live release.")
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", metavar="MANIFEST", help="Plan against this manifest or release."),
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", metavar="ENV|MANIFEST", help="The base, as check reads it."),
+    ] = None,
+    unknown: Annotated[
+        str | None, typer.Option("--unknown", help="fail or warn on undecided handoffs.")
+    ] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
+    ] = False,
+) -> None:
+    """Write one self-contained HTML page (no network) with the plan, the check and the graph.
+
+    Exit 0 when the plan has no problem, 1 when it has (the file is written either way).
+    """
+    f = fmt(ctx, output_format)
+
+    def body() -> int:
+        if f not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {f!r}")
+        if unknown not in (None, "fail", "warn"):
+            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
+        if env is not None and base is not None:
+            raise UsageError("--env and --base are exclusive: give one base")
+        rep = context(ctx).report(
+            env=env,
+            base=base,
+            against=against,
+            unknown=unknown,  # type: ignore[arg-type]
+            use_cache=not no_cache,
+        )
+        out.write_text(rep.html, encoding="utf-8")
+        if f == "json":
+            emit_json(
+                {
+                    "format_version": REPORT_FORMAT_VERSION,
+                    "out": str(out),
+                    "passed": rep.passed,
+                    "summary": rep.summary_line,
+                    "members": rep.members,
+                    "handoffs": rep.handoffs,
+                    "bytes": len(rep.html.encode("utf-8")),
+                }
+            )
+        else:
+            typer.echo(f"{rep.summary_line}\nreport written to {out}")
+        return EXIT_OK if rep.passed else EXIT_FINDINGS
+
+    run(ctx, "json" if f == "json" else "text", body)

@@ -1,0 +1,264 @@
+"""The plan as GitHub-flavoured Markdown: a pull-request comment or a job summary.
+
+Owns `render_plan_markdown`, which reads a plan document (`Plan.to_json()`, docs/plan-format.md)
+and nothing else, so a saved plan renders the same as a fresh one. The output is a pure
+function of the document minus its timestamp: posting it on every push of a pull request
+shows a diff only when the plan itself changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Sections with more rows than this are folded into a <details> block: a pull-request
+#: comment should show the verdict and the problems without scrolling past a thousand rows.
+FOLD_OVER = 10
+
+_ACTION = {"add": "➕ add", "change": "✏️ change", "remove": "➖ remove", "unchanged": "unchanged"}
+_VERDICT = {
+    "compatible": "✅ compatible",
+    "incompatible": "❌ incompatible",
+    "unknown": "⚠️ unknown",
+    "unchecked": "⏭️ unchecked",
+}
+
+
+def cell(text: object) -> str:
+    """A table cell: pipes escaped, newlines flattened (a table row is one line)."""
+    s = str(text)
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")
+
+
+def code(text: object) -> str:
+    """Inline code that survives backticks inside `text`."""
+    s = str(text)
+    fence = "``" if "`" in s else "`"
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def block(text: str, lang: str = "") -> list[str]:
+    """A fenced code block, its fence longer than any backtick run inside."""
+    longest, run = 0, 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{lang}", text.rstrip("\n"), fence]
+
+
+def _uri(ref: str) -> str:
+    """A schema reference as the workspace path a reviewer can open."""
+    return ref.removeprefix("file:///")
+
+
+def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
+    if not fold:
+        return body
+    # blank lines around the body: GitHub renders Markdown inside <details> only then
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _version(m: Mapping[str, Any]) -> str:
+    old, new = m.get("old"), m.get("new")
+    if old and new and old["version"] != new["version"]:
+        return f"{old['version']} → {new['version']}"
+    if old and new and old["digest"] != new["digest"]:
+        return f"{new['version']} (content changed)"
+    side = new or old
+    return str(side["version"]) if side else ""
+
+
+def _rule(m: Mapping[str, Any]) -> str:
+    sv = m.get("semver")
+    if m["action"] == "add":
+        return "new member"
+    if m["action"] == "remove":
+        return "removed"
+    if not sv:
+        return ""
+    if sv["ok"]:
+        return f"✅ {sv['bump']} bump (≥ {sv['required']})"
+    suggested = f", use {code(sv['suggested'])}" if sv.get("suggested") else ""
+    return f"❌ {sv['message']}{suggested}"
+
+
+def _base(doc: Mapping[str, Any]) -> str:
+    base = doc["base"]
+    if base["kind"] == "empty":
+        return "an empty team (no release yet)"
+    if base["kind"] == "env":
+        return f"environment {code(base['env'])} ({base.get('release') or 'nothing live'})"
+    path = f" ({code(base['path'])})" if base.get("path") else ""
+    return f"release {code(base.get('release'))}{path}"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, str) and v.startswith("sha256:"):
+        return v.removeprefix("sha256:")[:12]
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def _member_details(m: Mapping[str, Any]) -> list[str]:
+    """The field-level diff of one changed member, as a list."""
+    lines: list[str] = []
+    for s in m["schema_changes"]:
+        lines.append(f"- {s['summary']}")
+    for c in m["changes"]:
+        if c["field"] == "version" or c["field"].startswith("evals"):
+            continue
+        if c["field"] == "tools":
+            what = f"+ {c['new']}" if c.get("new") else f"- {c['old']}"
+            lines.append(f"- tools: {code(what)}")
+        else:
+            lines.append(f"- {c['field']}: {code(_value(c['old']))} → {code(_value(c['new']))}")
+    radius = m["blast_radius"]
+    if radius["hit"]:
+        lines.append(f"- hits: {', '.join(code(n) for n in radius['hit'])}")
+    if radius["downstream"]:
+        lines.append(f"- blast radius: {', '.join(code(n) for n in radius['downstream'])}")
+    if m.get("prompt_diff"):
+        lines += ["", *_fold("prompt diff", block(m["prompt_diff"], "diff"), fold=True)]
+    return lines
+
+
+def _witnesses(edge: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    for s in edge["steps"]:
+        if s["verdict"] != "incompatible":
+            continue
+        out.append(f"Step {code(s['step'])}: {code(_uri(s['left']))} ⊄ {code(_uri(s['right']))}")
+        out.append("")
+        for p in s["problems"]:
+            where = f" at {code(p['instance_pointer'])}" if p.get("instance_pointer") else ""
+            out.append(f"- {code(p['kind'])}{where}: {p['message']}")
+        if s["has_witness"]:
+            witness = json.dumps(s["witness"], indent=2, ensure_ascii=False, sort_keys=True)
+            out += [
+                "",
+                "A message the producer may send and the consumer rejects:",
+                "",
+                *block(witness, "json"),
+            ]
+        out.append("")
+    return out
+
+
+def _edge_name(e: Mapping[str, Any]) -> str:
+    p, c = e["producer"], e["consumer"]
+    return f"{p['name']}@{p['version']} → {c['name']}@{c['version']}"
+
+
+def render_plan_markdown(doc: Mapping[str, Any]) -> str:
+    """The plan document as a Markdown pull-request comment (ends with a newline)."""
+    out: list[str] = []
+    passed = doc["passed"]
+    mark = "❌" if not passed else ("✏️" if doc["has_changes"] else "✅")
+    out += [f"### {mark} teamrel plan: {code(doc['team'])}", ""]
+    out += [f"**{doc['summary']['line']}**", ""]
+    out += [f"Base: {_base(doc)} · engine {doc['engine_version']}", ""]
+
+    findings: Sequence[Mapping[str, Any]] = doc["findings"]
+    problems = [f for f in findings if f["severity"] == "error"]
+    warnings = [f for f in findings if f["severity"] != "error"]
+    if problems:
+        out += ["#### Problems", ""]
+        out += [f"- ❌ {f['message']}" for f in problems]
+        out.append("")
+    if warnings:
+        out += ["#### Warnings", ""]
+        out += [f"- ⚠️ {f['message']}" for f in warnings]
+        out.append("")
+
+    members: Sequence[Mapping[str, Any]] = doc["members"]
+    changed = [m for m in members if m["action"] != "unchanged"]
+    unchanged = [m["name"] for m in members if m["action"] == "unchanged"]
+    if changed:
+        table = [
+            "| member | change | version | category | version rule |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for m in changed:
+            cat = m.get("category") or ""
+            cat = f"**{cat}**" if cat == "breaking" else cat
+            table.append(
+                f"| {code(m['name'])} | {_ACTION[m['action']]} | {cell(_version(m))} "
+                f"| {cat} | {cell(_rule(m))} |"
+            )
+        out += ["#### Members", ""]
+        out += _fold(f"{len(changed)} members to ship", table, fold=len(changed) > FOLD_OVER)
+        out.append("")
+        for m in changed:
+            if m["action"] != "change":
+                continue
+            details = _member_details(m)
+            if details:
+                out += _fold(f"<code>{m['name']}</code>: what changed", details, fold=True)
+                out.append("")
+    if unchanged:
+        names = ", ".join(code(n) for n in unchanged)
+        if len(unchanged) > FOLD_OVER:
+            out += _fold(f"{len(unchanged)} members unchanged", [names], fold=True)
+        else:
+            out.append(f"Unchanged: {names}")
+        out.append("")
+
+    edges: Sequence[Mapping[str, Any]] = doc["handoffs"]
+    broken = [e for e in edges if e["verdict"] == "incompatible"]
+    if broken:
+        out += ["#### Breaking handoffs", ""]
+        for e in broken:
+            out += [f"**{code(e['key'])}** ({_edge_name(e)})", ""]
+            if e.get("first_problem"):
+                out += [f"> {e['first_problem']}", ""]
+            out += _witnesses(e)
+
+    evals = [
+        (m["name"], c)
+        for m in changed
+        for c in m["changes"]
+        if c["field"] == "evals" or c["field"].startswith("evals.")
+    ]
+    if evals:
+        table = ["| member | metric | old | new |", "| --- | --- | --- | --- |"]
+        for name, c in evals:
+            metric = c["field"].removeprefix("evals").removeprefix(".") or "evals"
+            old = "" if c["old"] is None else _value(c["old"])
+            new = "" if c["new"] is None else _value(c["new"])
+            table.append(f"| {code(name)} | {cell(metric)} | {cell(old)} | {cell(new)} |")
+        out += ["#### Evals", ""]
+        out += _fold(f"{len(evals)} eval changes", table, fold=len(evals) > FOLD_OVER)
+        out.append("")
+
+    waves: Sequence[Mapping[str, Any]] = doc["waves"]
+    if waves:
+        table = ["| wave | action | members |", "| --- | --- | --- |"]
+        for w in waves:
+            names = ", ".join(code(n) for n in w["members"])
+            table.append(f"| {w['wave']} | {w['action']} | {names} |")
+        out += ["#### Rollout", ""]
+        out += _fold(f"{len(waves)} release waves", table, fold=len(waves) > FOLD_OVER)
+        out.append("")
+
+    if edges:
+        s = doc["summary"]["handoffs"]
+        counts = ", ".join(
+            f"{s[v]} {v}" for v in ("compatible", "incompatible", "unknown", "unchecked") if s[v]
+        )
+        table = ["| handoff | verdict | versions | first problem |", "| --- | --- | --- | --- |"]
+        for e in edges:
+            problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+            table.append(
+                f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
+                f"| {cell(_edge_name(e))} | {cell(problem or '')} |"
+            )
+        out += ["#### Handoffs", ""]
+        out += _fold(f"{s['edges']} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
+        out.append("")
+
+    out.append(f"<sub>plan {code(doc['digest'])}</sub>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,93 @@
+"""`teamrel plan --format markdown`: the pull-request comment of each breaking story equals its
+golden file (regenerate with TEAMREL_UPDATE_GOLDEN=1 after a deliberate change, and review the
+diff), is the same on every run, and folds long sections."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from teamrel.cli.app import app
+from teamrel.markdown import FOLD_OVER, cell, code, render_plan_markdown
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden"
+STORIES = sorted(p.name for p in (REPO / "examples").glob("story-*"))
+runner = CliRunner()
+
+
+def _markdown(root: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["-C", str(root), "plan", "--format", "markdown"])
+    return result.exit_code, result.stdout
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_story_markdown_matches_golden(story: str, tmp_path: Path) -> None:
+    root = tmp_path / story
+    shutil.copytree(REPO / "examples" / story, root, ignore=shutil.ignore_patterns(".teamrel"))
+    code_, first = _markdown(root)
+    assert code_ == 1  # every story breaks a handoff
+    _, second = _markdown(root)  # the second run reads the result cache
+    assert first == second
+    golden = GOLDEN / f"plan-{story}.md"
+    if os.environ.get("TEAMREL_UPDATE_GOLDEN"):
+        golden.write_text(first, encoding="utf-8")
+    assert first == golden.read_text(encoding="utf-8")
+    assert "#### Breaking handoffs" in first and "```json" in first
+
+
+def test_demo_plan_is_green_with_eval_and_rollout_sections() -> None:
+    code_, out = _markdown(REPO)
+    assert code_ == 0
+    assert out.startswith("### ✏️ teamrel plan: `support`")
+    assert "#### Evals" in out and "order_id_recall" in out
+    assert "#### Rollout" in out
+    assert "Breaking handoffs" not in out
+
+
+def _doc(members: int) -> dict[str, Any]:
+    names = [f"m{i:04d}" for i in range(members)]
+    return {
+        "team": "big",
+        "passed": True,
+        "has_changes": True,
+        "engine_version": "1",
+        "digest": "sha256:00",
+        "base": {"kind": "empty"},
+        "summary": {
+            "line": f"Plan: 0 to change, {members} to add",
+            "handoffs": {"edges": 0, "compatible": 0},
+        },
+        "findings": [],
+        "members": [
+            {
+                "name": n,
+                "action": "add",
+                "kind": "agent",
+                "category": "non-breaking",
+                "old": None,
+                "new": {"version": "1.0.0", "digest": "sha256:11"},
+                "changes": [],
+            }
+            for n in names
+        ],
+        "handoffs": [],
+        "waves": [{"wave": 1, "action": "ship", "members": names}],
+    }
+
+
+def test_long_sections_fold_short_ones_do_not() -> None:
+    small = render_plan_markdown(_doc(FOLD_OVER))
+    assert "<details>" not in small
+    big = render_plan_markdown(_doc(FOLD_OVER + 1))
+    assert f"<summary>{FOLD_OVER + 1} members to ship</summary>" in big
+
+
+def test_cells_and_code_escape_markdown() -> None:
+    assert cell("a|b\nc") == "a\\|b<br>c"
+    assert code("x`y") == "``x`y``"
