@@ -387,7 +387,7 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
     reading each side, the proof, and (incompatible pairs) confirming the witness with
     python-jsonschema and explaining it. Uses the engine's internals (bench only)."""
     from teamrel.compat import api
-    from teamrel.compat.engine import Prover
+    from teamrel.compat.prove import Prover
     from teamrel.compat.result import Budget
 
     by_kind: dict[str, list[tuple[float, ...]]] = {}

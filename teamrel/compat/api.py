@@ -14,9 +14,9 @@ import math
 from typing import Any
 
 from teamrel.canonical import JSON
-from teamrel.compat.engine import Cand, Outcome, Prover, fail
 from teamrel.compat.evaluate import ValidationUnavailable
 from teamrel.compat.explain import problems_for
+from teamrel.compat.prove import Cand, Outcome, Prover, fail
 from teamrel.compat.result import Budget, BudgetExhausted, CompatResult, Evolution
 from teamrel.compat.schema import Side, cached_side, fingerprint_of, load_side
 from teamrel.errors import SchemaError
