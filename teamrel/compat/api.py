@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from teamrel.canonical import JSON
+from teamrel.compat.annotations import semantic_fingerprint
 from teamrel.compat.evaluate import ValidationUnavailable
 from teamrel.compat.explain import problems_for
 from teamrel.compat.prove import Cand, Outcome, Prover, fail
@@ -65,6 +66,11 @@ def _same_plain(a: JSON | SchemaDoc, b: JSON | SchemaDoc) -> bool:
         return False
 
 
+def _same_semantics(a: JSON | SchemaDoc, b: JSON | SchemaDoc) -> bool:
+    fa = semantic_fingerprint(a)
+    return fa is not None and fa == semantic_fingerprint(b)
+
+
 def check(
     producer: JSON | SchemaDoc,
     consumer: JSON | SchemaDoc,
@@ -89,6 +95,9 @@ def check(
             c_fingerprint = fingerprint_of(consumer)
             if c_fingerprint is not None and c_fingerprint == p.fingerprint:
                 return CompatResult("compatible")
+    if _same_semantics(producer, consumer):
+        # only annotations differ: the same values, no proof needed
+        return CompatResult("compatible")
     c = _side(consumer, "consumer", format_assertion, c_fingerprint)
     if _identical(p, c):
         return CompatResult("compatible")
