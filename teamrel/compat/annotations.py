@@ -7,6 +7,10 @@ dialect's validator knows (`markdownDescription`, `x-…`). Two documents with t
 fingerprint accept the same values, so `check` answers "compatible" without a proof, the
 `teamrel check` result cache keys on it and `plan` calls such an edit metadata-only.
 
+`same_but_annotations(a, b)` decides the same equality for one pair without serialising either
+document: it walks both at once, descends only where they differ and protects an annotation
+only when a reference could point at its very position; `check` uses it before any proof.
+
 Decides only that equality. A property *named* `title` (a key of `properties`), an `enum`
 member or a `required` entry is a value, not a keyword, and stays. It leaves the fingerprint
 unknown (None: the caller compares content and proves) when removal could change meaning:
@@ -19,8 +23,9 @@ in a document, an annotation's value too) or its value holds an identifier or an
 from __future__ import annotations
 
 import json
+import marshal
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from teamrel.canonical import JSON
 from teamrel.models import SchemaDoc
@@ -194,4 +199,102 @@ def _identifies(value: Any) -> bool:
         )
     if isinstance(value, list):
         return any(_identifies(v) for v in value)
+    return False
+
+
+def same_but_annotations(a: SchemaDoc | JSON, b: SchemaDoc | JSON) -> bool:
+    """Whether `a` and `b` differ in annotations only (so accept the same values).
+
+    False means "not known": the prover decides. An annotation that differs is protected
+    (the answer is False) when some string of either document holds a JSON-pointer fragment
+    reaching its position from the document's root or from any schema object on its path (an
+    embedded resource's root), or when it holds an identifier or anchor.
+    """
+    if isinstance(a, SchemaDoc) != isinstance(b, SchemaDoc):
+        return False
+    if isinstance(a, SchemaDoc) and isinstance(b, SchemaDoc):
+        if a.uri != b.uri or a.resources.keys() != b.resources.keys():
+            return False
+        docs = [(a.schema_, b.schema_), *((a.resources[k], b.resources[k]) for k in a.resources)]
+    else:
+        docs = [(a, b)]
+    found: list[tuple[tuple[str, ...], str, Any, Any]] = []
+    try:
+        if not all(_same(x, y, (), found) for x, y in docs):
+            return False
+        if not found:
+            return True
+        text = b"".join(marshal.dumps(d) for pair in docs for d in pair)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    for path, key, x, y in found:
+        if _identifies(x) or _identifies(y):
+            return False
+        full = (*path, key)
+        for i in range(len(full)):
+            if _pointed_at(text, full[i:]):
+                return False
+    return True
+
+
+_MISSING: Any = object()
+
+
+def _strict_equal(x: Any, y: Any) -> bool:
+    """JSON equality: `true` is not `1`, `1.0` is not `1`, at every leaf."""
+    if x is y:
+        return True
+    if type(x) is not type(y) or x != y:
+        return False
+    if not isinstance(x, (dict, list)):
+        return True
+    # equal bytes mean equal values; unequal bytes may still be equal values (shared objects
+    # are written as back-references), which canonical text settles
+    if marshal.dumps(x) == marshal.dumps(y):
+        return True
+    return json.dumps(x, sort_keys=True) == json.dumps(y, sort_keys=True)
+
+
+def _same(x: Any, y: Any, path: tuple[str, ...], found: list[Any]) -> bool:
+    """Schemas x and y equal but for annotations (recorded in `found`)."""
+    if _strict_equal(x, y):
+        return True
+    if not isinstance(x, dict) or not isinstance(y, dict):
+        return False
+    for k in x.keys() | y.keys():
+        xv, yv = x.get(k, _MISSING), y.get(k, _MISSING)
+        if xv is not _MISSING and yv is not _MISSING and _strict_equal(xv, yv):
+            continue
+        if k in ANNOTATIONS or k not in _KNOWN:
+            found.append((path, k, None if xv is _MISSING else xv, None if yv is _MISSING else yv))
+            continue
+        if xv is _MISSING or yv is _MISSING:
+            return False
+        here = (*path, k)
+        if k in _SUBSCHEMA:
+            if isinstance(xv, list) and isinstance(yv, list):
+                if len(xv) != len(yv) or not all(
+                    _same(p, q, (*here, str(i)), found)
+                    for i, (p, q) in enumerate(zip(xv, yv, strict=True))
+                ):
+                    return False
+            elif isinstance(xv, list) or isinstance(yv, list) or not _same(xv, yv, here, found):
+                return False
+        elif k in _SUBSCHEMA_MAP and isinstance(xv, dict) and isinstance(yv, dict):
+            if xv.keys() != yv.keys():
+                return False
+            if not all(_same(xv[n], yv[n], (*here, n), found) for n in xv):
+                return False
+        else:
+            return False
+    return True
+
+
+def _pointed_at(text: bytes, tokens: tuple[str, ...]) -> bool:
+    """Whether `text` (the documents' strings) holds a fragment `#/t1/t2...` for `tokens`, as
+    written or percent-encoded (a prefix match: it may point below the position too)."""
+    raw = "#/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens)
+    for form in {raw, "#" + quote(raw[1:], safe="/~")}:
+        if form.encode("utf-8", "surrogatepass") in text:
+            return True
     return False

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from teamrel.canonical import JSON
-from teamrel.compat.annotations import semantic_fingerprint
+from teamrel.compat.annotations import same_but_annotations
 from teamrel.compat.evaluate import ValidationUnavailable
 from teamrel.compat.explain import problems_for
 from teamrel.compat.prove import Cand, Outcome, Prover, fail
@@ -66,11 +66,6 @@ def _same_plain(a: JSON | SchemaDoc, b: JSON | SchemaDoc) -> bool:
         return False
 
 
-def _same_semantics(a: JSON | SchemaDoc, b: JSON | SchemaDoc) -> bool:
-    fa = semantic_fingerprint(a)
-    return fa is not None and fa == semantic_fingerprint(b)
-
-
 def check(
     producer: JSON | SchemaDoc,
     consumer: JSON | SchemaDoc,
@@ -95,7 +90,7 @@ def check(
             c_fingerprint = fingerprint_of(consumer)
             if c_fingerprint is not None and c_fingerprint == p.fingerprint:
                 return CompatResult("compatible")
-    if _same_semantics(producer, consumer):
+    if same_but_annotations(producer, consumer):
         # only annotations differ: the same values, no proof needed
         return CompatResult("compatible")
     c = _side(consumer, "consumer", format_assertion, c_fingerprint)
