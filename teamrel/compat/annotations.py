@@ -136,6 +136,7 @@ _SUBSCHEMA = frozenset(
 _SUBSCHEMA_MAP = frozenset(
     ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
 )
+_DESCEND = _SUBSCHEMA | _SUBSCHEMA_MAP
 _REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
 _IDENTIFIERS = frozenset(("$id", "id", "$anchor", "$dynamicAnchor", "$recursiveAnchor"))
 
@@ -256,21 +257,29 @@ def _strict_equal(x: Any, y: Any) -> bool:
 
 
 def _same(x: Any, y: Any, path: tuple[str, ...], found: list[Any]) -> bool:
-    """Schemas x and y equal but for annotations (recorded in `found`)."""
-    if _strict_equal(x, y):
+    """Schemas x and y equal but for annotations (recorded in `found`).
+
+    Python's `==` finds the differing keys first (in C, and most pairs `check` sees differ in
+    a semantic keyword: they are refused before anything is serialised); only then are the
+    differing subschemas walked and the loosely equal values compared strictly."""
+    if x is y:
         return True
     if not isinstance(x, dict) or not isinstance(y, dict):
-        return False
+        return _strict_equal(x, y)
+    loose: list[str] = []
+    differ: list[str] = []
     for k in x.keys() | y.keys():
         xv, yv = x.get(k, _MISSING), y.get(k, _MISSING)
-        if xv is not _MISSING and yv is not _MISSING and _strict_equal(xv, yv):
-            continue
-        if k in ANNOTATIONS or k not in _KNOWN:
+        if xv is not _MISSING and yv is not _MISSING and xv == yv:
+            loose.append(k)
+        elif k in ANNOTATIONS or k not in _KNOWN:
             found.append((path, k, None if xv is _MISSING else xv, None if yv is _MISSING else yv))
-            continue
-        if xv is _MISSING or yv is _MISSING:
+        elif xv is _MISSING or yv is _MISSING or k not in _DESCEND:
             return False
-        here = (*path, k)
+        else:
+            differ.append(k)
+    for k in differ:
+        xv, yv, here = x[k], y[k], (*path, k)
         if k in _SUBSCHEMA:
             if isinstance(xv, list) and isinstance(yv, list):
                 if len(xv) != len(yv) or not all(
@@ -280,14 +289,12 @@ def _same(x: Any, y: Any, path: tuple[str, ...], found: list[Any]) -> bool:
                     return False
             elif isinstance(xv, list) or isinstance(yv, list) or not _same(xv, yv, here, found):
                 return False
-        elif k in _SUBSCHEMA_MAP and isinstance(xv, dict) and isinstance(yv, dict):
-            if xv.keys() != yv.keys():
-                return False
+        elif isinstance(xv, dict) and isinstance(yv, dict) and xv.keys() == yv.keys():
             if not all(_same(xv[n], yv[n], (*here, n), found) for n in xv):
                 return False
         else:
             return False
-    return True
+    return all(_strict_equal(x[k], y[k]) for k in loose if k not in ANNOTATIONS and k in _KNOWN)
 
 
 def _pointed_at(text: bytes, tokens: tuple[str, ...]) -> bool:
