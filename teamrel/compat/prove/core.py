@@ -54,8 +54,9 @@ from teamrel.compat.prove.terms import (
     fail,
     goal_loc,
 )
+from teamrel.compat.readings import faithful_format, unfaithful_format_reason
 from teamrel.compat.result import Budget
-from teamrel.compat.schema import Node, Side, Unmodelled, faithful_format, unfaithful_format_reason
+from teamrel.compat.schema import Node, Side, Unmodelled
 
 
 def _lists_null(t: Any) -> bool:

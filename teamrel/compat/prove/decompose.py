@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from teamrel.canonical import JSON
+from teamrel.compat.dialects import TYPE3_KEY, UNMODELLED_KEY
 from teamrel.compat.prove.terms import Atom, Choice, Parts
-from teamrel.compat.schema import TYPE3_KEY, UNMODELLED_KEY, Node, Unmodelled
+from teamrel.compat.schema import Node, Unmodelled
 
 if TYPE_CHECKING:
     from teamrel.compat.prove.core import Prover

@@ -15,12 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from teamrel.compat.evaluate import python_search, search
 from teamrel.compat.prove.terms import PROVED, SYNTAX, Atom, Cand, Outcome, fail, goal_loc
-from teamrel.compat.schema import (
-    Unmodelled,
-    faithful_format,
-    format_meaning,
-    unfaithful_format_reason,
-)
+from teamrel.compat.readings import faithful_format, format_meaning, unfaithful_format_reason
+from teamrel.compat.schema import Unmodelled
 
 if TYPE_CHECKING:
     from teamrel.compat.prove.core import Prover
