@@ -434,6 +434,38 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
     }
 
 
+def per_schema(cases: list[Case]) -> None:
+    """teamrel on the real-world pairs, one Markdown row per schema: pairs, decided, wrong,
+    the annotation-edit pair (slower direction) and the slowest pair, in milliseconds."""
+    from teamrel.compat import check
+
+    for case in WARM_UP:
+        check(case.producer, case.consumer)
+    rows: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        schema, kind, _label = case.name.split(":")
+        row = rows.setdefault(
+            schema, {"pairs": 0, "decided": 0, "wrong": 0, "edit": 0.0, "max": 0.0}
+        )
+        started = time.perf_counter()
+        verdict = check(case.producer, case.consumer).verdict
+        ms = 1000 * (time.perf_counter() - started)
+        row["pairs"] += 1
+        if verdict != "unknown":
+            row["decided"] += 1
+            row["wrong"] += (verdict == "compatible") != case.truth
+        if kind.startswith("annotation"):
+            row["edit"] = max(row["edit"], ms)
+        row["max"] = max(row["max"], ms)
+    print("| schema | pairs | decided | wrong | annotation edit ms | slowest pair ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for schema, r in sorted(rows.items()):
+        print(
+            f"| {schema.split('/')[-1]} | {r['pairs']} | {r['decided']} | {r['wrong']} "
+            f"| {r['edit']:.1f} | {r['max']:.1f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -443,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write rows as JSON")
     parser.add_argument(
         "--phases", action="store_true", help="only: teamrel's time per phase, large contracts"
+    )
+    parser.add_argument(
+        "--per-schema",
+        action="store_true",
+        help="only: teamrel on the schemastore pairs, one row per schema",
     )
     args = parser.parse_args(argv)
     if args.phases:
@@ -456,6 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|" + "---:|" * len(cols))
         for kind, row in table.items():
             print(f"| {kind} | " + " | ".join(str(row[c]) for c in cols) + " |")
+        return 0
+
+    if args.per_schema:
+        per_schema(schemastore_cases())
         return 0
 
     sets = {
