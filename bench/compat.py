@@ -8,6 +8,9 @@ jsonsubschema (`isSubschema(producer, consumer)`), over two sets:
   absent): every labelled direction, truth = the label corrected by
   tests/unit/compat/corpus_label_errata.json (pairs whose schema is unusable are left out);
   `*/optional/format/*` pairs with format assertion on;
+- real-world schemas: check-jsonschema's vendored SchemaStore copies (a test dependency;
+  skipped when absent), the labelled pairs of tests/unit/compat/schemastore_corpus.py
+  (annotation edits, and narrowing mutations in both directions), unreadable schemas left out;
 - large realistic contracts generated here: >= 200 properties, nested arrays of closed objects,
   local `$ref`s, enums, patterns, bounds; identical, narrowed (compatible) and widened
   (incompatible) variants whose truth is known by construction.
@@ -114,6 +117,20 @@ def corpus_cases(path: Path, limit: int | None) -> list[Case]:
                     continue  # unusable schema: no truth to score against
                 cases.append(Case(f"{key[0]}#{key[1]}:{direction}", p, c, truth, fa))
     return cases[:limit] if limit else cases
+
+
+def schemastore_cases() -> list[Case]:
+    """The real-world pairs (tests/unit/compat/schemastore_corpus.py), truth = their label."""
+    sys.path.insert(0, str(REPO / "tests" / "unit" / "compat"))
+    try:
+        from schemastore_corpus import UNUSABLE, pairs
+    finally:
+        sys.path.pop(0)
+    return [
+        Case(str(p), p.producer, p.consumer, p.expected == "compatible")
+        for p in pairs()
+        if p.schema not in UNUSABLE
+    ]
 
 
 def big_contract(rng: random.Random, n_props: int = 220) -> dict[str, Any]:
@@ -387,7 +404,7 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
     reading each side, the proof, and (incompatible pairs) confirming the witness with
     python-jsonschema and explaining it. Uses the engine's internals (bench only)."""
     from teamrel.compat import api
-    from teamrel.compat.engine import Prover
+    from teamrel.compat.prove import Prover
     from teamrel.compat.result import Budget
 
     by_kind: dict[str, list[tuple[float, ...]]] = {}
@@ -417,6 +434,38 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
     }
 
 
+def per_schema(cases: list[Case]) -> None:
+    """teamrel on the real-world pairs, one Markdown row per schema: pairs, decided, wrong,
+    the annotation-edit pair (slower direction) and the slowest pair, in milliseconds."""
+    from teamrel.compat import check
+
+    for case in WARM_UP:
+        check(case.producer, case.consumer)
+    rows: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        schema, kind, _label = case.name.split(":")
+        row = rows.setdefault(
+            schema, {"pairs": 0, "decided": 0, "wrong": 0, "edit": 0.0, "max": 0.0}
+        )
+        started = time.perf_counter()
+        verdict = check(case.producer, case.consumer).verdict
+        ms = 1000 * (time.perf_counter() - started)
+        row["pairs"] += 1
+        if verdict != "unknown":
+            row["decided"] += 1
+            row["wrong"] += (verdict == "compatible") != case.truth
+        if kind.startswith("annotation"):
+            row["edit"] = max(row["edit"], ms)
+        row["max"] = max(row["max"], ms)
+    print("| schema | pairs | decided | wrong | annotation edit ms | slowest pair ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for schema, r in sorted(rows.items()):
+        print(
+            f"| {schema.split('/')[-1]} | {r['pairs']} | {r['decided']} | {r['wrong']} "
+            f"| {r['edit']:.1f} | {r['max']:.1f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
@@ -426,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write rows as JSON")
     parser.add_argument(
         "--phases", action="store_true", help="only: teamrel's time per phase, large contracts"
+    )
+    parser.add_argument(
+        "--per-schema",
+        action="store_true",
+        help="only: teamrel on the schemastore pairs, one row per schema",
     )
     args = parser.parse_args(argv)
     if args.phases:
@@ -441,10 +495,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {kind} | " + " | ".join(str(row[c]) for c in cols) + " |")
         return 0
 
+    if args.per_schema:
+        per_schema(schemastore_cases())
+        return 0
+
     sets = {
         "corpus": corpus_cases(args.corpus, args.limit),
+        "schemastore": schemastore_cases(),
         "large contracts": contract_cases(args.contracts),
     }
+    if not sets["schemastore"]:
+        print("check-jsonschema not installed: schemastore skipped", file=sys.stderr)
+        del sets["schemastore"]
     if not sets["corpus"]:
         print(f"corpus not found at {args.corpus}: skipped", file=sys.stderr)
         del sets["corpus"]
@@ -455,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     rows: list[dict[str, Any]] = []
     floor: dict[str, Any] | None = None
+    notes: list[str] = []
     for name in args.engines.split(","):
         try:
             engine = ENGINES[name]()
@@ -468,6 +531,16 @@ def main(argv: list[str] | None = None) -> int:
             row = tally.row(name, label)
             row["wrong_examples"] = tally.wrong_examples
             rows.append(row)
+            if label == "schemastore":
+                # the reflexive annotation-edit pairs alone (S vs S with annotations edited)
+                edits = [
+                    t for c, t in zip(cases, tally.times, strict=True) if ":annotation" in c.name
+                ]
+                if edits:
+                    notes.append(
+                        f"{name} / schemastore annotation edits: {len(edits)} pairs, median "
+                        f"{1000 * statistics.median(edits):.3f} ms, max {1000 * max(edits):.3f} ms"
+                    )
             print(f"  {name} / {label}: done", file=sys.stderr)
         if name == "teamrel":
             # measured here, before the competitors fill the process's heap
@@ -487,6 +560,16 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {floor['p99_ms']} ms"
         )
         rows.append({"engine": "python-jsonschema (witness only)", **floor})
+        large = next(
+            (r for r in rows if r["engine"] == "teamrel" and r["set"] == "large contracts"), None
+        )
+        if large is not None and floor["median_ms"]:
+            print(
+                f"teamrel large-contract median / floor median = "
+                f"{large['median_ms'] / floor['median_ms']:.2f} (target <= 2.5)"
+            )
+    for note in notes:
+        print(note)
     for r in rows:
         if r.get("wrong_examples"):
             print(f"\n{r['engine']} / {r['set']} wrong, e.g.: {', '.join(r['wrong_examples'])}")

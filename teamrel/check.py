@@ -30,6 +30,7 @@ import yaml
 
 from teamrel import compat
 from teamrel.canonical import JSON
+from teamrel.compat.annotations import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
@@ -475,6 +476,7 @@ class Prover:
         self.format_assertion = format_assertion
         self._digests: dict[int, tuple[SchemaDoc, str]] = {}
         self._by_content: dict[tuple[Any, ...], tuple[SchemaDoc, str]] = {}
+        self._semantic: dict[Any, tuple[SchemaDoc, str]] = {}
         self._rows: dict[tuple[str, str, str, str, str], StepResult] = {}
         self._memo: dict[tuple[str, str], StepResult] = {}
         self.stats = {"checks": 0, "computed": 0, "cache_hits": 0, "deduped": 0}
@@ -496,10 +498,32 @@ class Prover:
             self._digests[id(doc)] = hit
         return hit[1]
 
+    def semantic_digest(self, doc: SchemaDoc) -> str:
+        """The digest of a schema document without its annotations (title, description...,
+        see `teamrel.compat.annotations`): equal for two documents that accept the same values
+        and differ only there; the content digest when annotations cannot be set apart."""
+        hit = self._semantic.get(id(doc))
+        if hit is None:
+            ident = (doc.uri, id(doc.schema_), *((k, id(v)) for k, v in doc.resources.items()))
+            hit = self._semantic.get(ident)
+        if hit is None:
+            fp = semantic_fingerprint(doc)
+            digest = (
+                "s" + hashlib.sha256(fp.encode("utf-8")).hexdigest()
+                if fp is not None
+                else self.digest(doc)
+            )
+            # the document is kept alive in the value, so its id stays unique
+            hit = (doc, digest)
+            self._semantic[ident] = hit
+        self._semantic[id(doc)] = hit
+        return hit[1]
+
     def prove(self, step: str, left: SchemaDoc, right: SchemaDoc) -> StepResult:
-        """left ⊆ right, from the memo, the cache, or the engine."""
+        """left ⊆ right, from the memo, the cache, or the engine (memo and cache are keyed by
+        the documents' semantic digests: an edit of annotations only is not proved again)."""
         self.stats["checks"] += 1
-        dl, dr = self.digest(left), self.digest(right)
+        dl, dr = self.semantic_digest(left), self.semantic_digest(right)
         memo = self._memo.get((dl, dr))
         if memo is not None:
             self.stats["deduped"] += 1
@@ -510,7 +534,9 @@ class Prover:
                 self._rows[row_key] = row
             return row
         if dl == dr:
-            res = StepResult(step, left.uri, right.uri, "compatible", reason="identical schemas")
+            why = "identical schemas" if self.digest(left) == self.digest(right) else None
+            why = why or "identical schemas but for annotations (title, description, ...)"
+            res = StepResult(step, left.uri, right.uri, "compatible", reason=why)
             self._memo[(dl, dr)] = res
             return res
         key = hashlib.sha256(f"{self._salt}\0{dl}\0{dr}".encode()).hexdigest()

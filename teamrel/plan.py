@@ -368,6 +368,8 @@ def schema_change(
     else:
         relation = "incomparable"
     summary = _evolution_summary(role, relation, added, removed)
+    if prover.semantic_digest(old) == prover.semantic_digest(new):
+        summary = f"{label} unchanged but for annotations (title, description, ...)"
     return SchemaChange(role, relation, decided, summary, added, removed)
 
 

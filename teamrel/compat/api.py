@@ -14,9 +14,10 @@ import math
 from typing import Any
 
 from teamrel.canonical import JSON
-from teamrel.compat.engine import Cand, Outcome, Prover, fail
+from teamrel.compat.annotations import same_but_annotations
 from teamrel.compat.evaluate import ValidationUnavailable
 from teamrel.compat.explain import problems_for
+from teamrel.compat.prove import Cand, Outcome, Prover, fail
 from teamrel.compat.result import Budget, BudgetExhausted, CompatResult, Evolution
 from teamrel.compat.schema import Side, cached_side, fingerprint_of, load_side
 from teamrel.errors import SchemaError
@@ -89,6 +90,9 @@ def check(
             c_fingerprint = fingerprint_of(consumer)
             if c_fingerprint is not None and c_fingerprint == p.fingerprint:
                 return CompatResult("compatible")
+    if same_but_annotations(producer, consumer):
+        # only annotations differ: the same values, no proof needed
+        return CompatResult("compatible")
     c = _side(consumer, "consumer", format_assertion, c_fingerprint)
     if _identical(p, c):
         return CompatResult("compatible")

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema.exceptions
 
 from teamrel.canonical import JSON
-from teamrel.compat.engine import Cand
+from teamrel.compat.prove.terms import Cand
 from teamrel.compat.result import Problem
 from teamrel.compat.schema import Side, escape, pointer_of
 

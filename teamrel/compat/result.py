@@ -15,7 +15,7 @@ from typing import Any, Literal
 from teamrel.canonical import JSON
 
 #: Bump whenever the same pair of schemas could get a different verdict.
-ENGINE_VERSION = "1.3.0"
+ENGINE_VERSION = "1.4.0"
 
 #: Version of the JSON documents produced by `to_json`.
 RESULT_FORMAT_VERSION = 1

@@ -368,3 +368,21 @@ def test_annotations_point_at_the_rejecting_keyword_of_the_contract(tmp_path: Pa
     assert edge.to_json()["hint"] is True
     # a report rebuilt from JSON (the report cache) points at the same place
     assert chk.EdgeResult.from_json(edge.to_json()).location() == (file, line)
+
+
+def test_annotation_only_edits_are_not_proved_again(tmp_path: Path) -> None:
+    from teamrel.models import SchemaDoc
+
+    def doc(schema: dict[str, Any]) -> SchemaDoc:
+        return SchemaDoc(uri="file:///contracts/t.json", schema=schema)
+
+    base = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    edited = {**base, "description": "now documented", "x-owner": "support"}
+    wider = {"type": "object"}
+    prover = chk.Prover(ResultCache(tmp_path / "cache"), format_assertion=False)
+    same = prover.prove("s", doc(base), doc(edited))
+    assert same.verdict == "compatible" and "annotations" in (same.reason or "")
+    assert prover.stats["computed"] == 0
+    assert prover.prove("s", doc(base), doc(wider)).verdict == "compatible"
+    assert prover.prove("s", doc(edited), doc(wider)).verdict == "compatible"
+    assert prover.stats["computed"] == 1 and prover.stats["deduped"] == 1

@@ -351,3 +351,16 @@ def test_hostile_plan_files_are_refused_cleanly(tmp_path: Path) -> None:
     not_object.write_text("[1, 2]")
     with pytest.raises(InputError, match="a plan is a JSON object"):
         read_plan(not_object)
+
+
+def test_an_annotation_only_contract_edit_is_metadata_only(tmp_path: Path) -> None:
+    root = released(tmp_path)
+    ticket = {**TICKET, "title": "Ticket", "description": "What intake hands to the router."}
+    change(
+        root, versions={"intake": "1.0.1", "router": "2.0.1"}, **{"contracts/ticket.json": ticket}
+    )
+    doc = plan_of(root)
+    for name in ("intake", "router"):
+        m = member(doc, name)
+        assert m["category"] == "metadata-only", m
+        assert any("but for annotations" in r for r in m["reasons"]), m["reasons"]

@@ -9,8 +9,10 @@ import jsonschema
 import pytest
 
 from teamrel.compat import check, wellformed
+from teamrel.compat.dialects import normalise
 from teamrel.compat.evaluate import equal, exact, is_integer, multiple_of, ref_multiple_of
-from teamrel.compat.schema import Side, dialect_name, json_depth, load_side, normalise
+from teamrel.compat.readings import dialect_name
+from teamrel.compat.schema import Side, json_depth, load_side
 from teamrel.errors import SchemaError
 from teamrel.models import SchemaDoc
 
