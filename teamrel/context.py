@@ -518,12 +518,20 @@ class Context:
         against: str | None = None,
         unknown: Literal["fail", "warn"] | None = None,
         use_cache: bool = True,
+        progress: Progress | None = None,
     ) -> HtmlReport:
         """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
-        one self-contained HTML page."""
+        one self-contained HTML page; `progress` as for `plan`."""
         from teamrel.htmlreport import HtmlReport, render_report
 
-        plan = self.plan(env=env, base=base, against=against, unknown=unknown, use_cache=use_cache)
+        plan = self.plan(
+            env=env,
+            base=base,
+            against=against,
+            unknown=unknown,
+            use_cache=use_cache,
+            progress=progress,
+        )
         ws = self.load()
         doc = plan.to_json()
         return HtmlReport(

@@ -45,7 +45,13 @@ def test_nothing_on_stderr_when_it_is_not_a_terminal(
     demo_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(common, "PROGRESS_AFTER_S", 0.0)  # long enough, but not a terminal
-    for args in (["check", "--no-cache"], ["plan", "--no-cache"], ["graph", "--check"]):
+    page = str(demo_copy / "report.html")
+    for args in (
+        ["check", "--no-cache"],
+        ["plan", "--no-cache"],
+        ["graph", "--check"],
+        ["report", "--out", page],
+    ):
         r = runner.invoke(app, ["-C", str(demo_copy), *args])
         assert r.exit_code == 0, r.stderr
         assert r.stderr == "", args
@@ -91,3 +97,7 @@ def test_plan_and_graph_check_on_a_terminal(story: Path, monkeypatch: pytest.Mon
     r = runner.invoke(app, ["-C", str(story), "graph", "--check", "--format", "mermaid"])
     assert r.exit_code == 0
     assert PROVING in r.stderr and r.stdout.startswith("flowchart LR")
+    page = story / "report.html"
+    r = runner.invoke(app, ["-C", str(story), "report", "--out", str(page), "--no-cache"])
+    assert r.exit_code == 1 and page.is_file()
+    assert PROVING in r.stderr and "report written to" in r.stdout
