@@ -34,6 +34,7 @@ from teamrel.compat.annotations import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
+from teamrel.progress import PROVING, Progress, Ticker
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
 
@@ -730,6 +731,7 @@ def run_check(
     pinned: Collection[str] = (),
     base_info: dict[str, Any] | None = None,
     prover: Prover | None = None,
+    progress: Progress | None = None,
 ) -> CheckReport:
     """Prove every edge of `ws` (only those touching `members` when given).
 
@@ -737,6 +739,7 @@ def run_check(
     `call`/`result` is then proved through the tool's evolution from that pin. `pinned`
     names the members that `ws` took from the base (shown in the output). A `prover` shares
     the cache and the dedupe memo with the caller (the plan); it is saved by its owner.
+    `progress` is told how many of the edges are proved (see `teamrel.progress`).
     """
     if members is not None:
         unknown_names = sorted(set(members) - set(ws.members))
@@ -755,11 +758,15 @@ def run_check(
     own = prover is None
     if prover is None:
         prover = Prover(ResultCache(cache_dir), format_assertion=format_assertion)
+    todo = [
+        h for h in ws.handoffs if wanted is None or h.producer in wanted or h.consumer in wanted
+    ]
+    tick = Ticker(progress, PROVING, len(todo))
     edges: list[EdgeResult] = []
-    for h in ws.handoffs:
-        if wanted is not None and h.producer not in wanted and h.consumer not in wanted:
-            continue
+    for h in todo:
         edges.append(check_edge(ws, h, prover, base=base, pinned=pinned))
+        tick.advance()
+    tick.finish()
     if own:
         prover.cache.save()
     return CheckReport(

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from teamrel.htmlreport import HtmlReport
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
+    from teamrel.progress import Progress
     from teamrel.scaffold import InitResult
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
@@ -72,13 +73,13 @@ class Context:
 
     # ---------------------------------------------------------------- workspace (issue 2)
 
-    def load(self) -> Workspace:
+    def load(self, *, progress: Progress | None = None) -> Workspace:
         """The loaded, resolved workspace (cached); `WorkspaceError` lists every problem."""
         cached: Workspace | None = getattr(self, "_workspace", None)
         if cached is None:
             from teamrel.workspace import load_workspace
 
-            cached = self._workspace = load_workspace(self.root)
+            cached = self._workspace = load_workspace(self.root, progress=progress)
             self._remember_rules(cached)
         return cached
 
@@ -101,6 +102,15 @@ class Context:
     def graph(self) -> Workspace:
         """The workspace whose `graph` `teamrel graph` renders."""
         return self.load()
+
+    def checked_graph(
+        self, *, progress: Progress | None = None
+    ) -> tuple[Workspace, dict[str, str]]:
+        """`teamrel graph --check`: the workspace whose graph is drawn and the verdict of
+        `teamrel check` on each of its edges (edge key -> verdict), as `check` finds them
+        (the result cache included)."""
+        report = self.check(progress=progress)
+        return self.load(), {e.key: e.verdict for e in report.edges}
 
     # ---------------------------------------------------------------- compat (issue 3)
 
@@ -146,11 +156,13 @@ class Context:
         unknown: Literal["fail", "warn"] | None = None,
         format_assertion: bool | None = None,
         use_cache: bool = True,
+        progress: Progress | None = None,
     ) -> CheckReport:
         """`teamrel check`: prove every handoff (or those touching the selected members).
 
         `against` (an environment, a manifest file or a release name) pins every member that
         is not selected (or, without a selection, not changed from it) to that release.
+        `progress` hears of the members loaded and the handoffs proved (`teamrel.progress`).
         """
         from teamrel import __version__, compat
         from teamrel import check as chk
@@ -169,7 +181,7 @@ class Context:
             hit = chk.cached_report(self.root, cache_dir, opts)
             if hit is not None:
                 return hit
-        ws = self.load()
+        ws = self.load(progress=progress)
         policy = ws.team.policy
         selection: set[str] | None = None
         if members or changed_since is not None:
@@ -192,6 +204,7 @@ class Context:
                 base=base.members,
                 pinned=shown,
                 base_info=base.to_json(),
+                progress=progress,
             )
         base_members: dict[str, Any] | None = None
         needs_base = any(
@@ -210,6 +223,7 @@ class Context:
             format_assertion=fmt_assert,
             cache_dir=cache_dir,
             base=base_members,
+            progress=progress,
         )
         if fast and cache_dir is not None:
             chk.save_report(ws, cache_dir, report, opts, uses_releases=needs_base)
@@ -225,16 +239,18 @@ class Context:
         explain: bool = False,
         use_cache: bool = True,
         against: str | None = None,
+        progress: Progress | None = None,
     ) -> Plan:
         """`teamrel plan`: the working tree against `env`'s live release, a manifest (`base`:
         a file or a release name), else the newest manifest under manifests/, else nothing.
 
         `against` is either, resolved as `teamrel check --against` does, so one CI input can
-        name the base of both commands."""
+        name the base of both commands. `progress` hears of the members loaded, the handoffs
+        proved and the changed members compared (`teamrel.progress`)."""
         from teamrel import check as chk
         from teamrel.plan import build_plan
 
-        ws = self.load()
+        ws = self.load(progress=progress)
         if against is not None:
             if env is not None or base is not None:
                 raise UsageError("--against names the base: give it without --env or --base")
@@ -250,6 +266,7 @@ class Context:
             format_assertion=format_assertion,
             cache_dir=default_cache_dir(self.root) if use_cache else None,
             explain=explain,
+            progress=progress,
         )
 
     def read_plan(self, path: Path) -> Plan:
@@ -501,12 +518,20 @@ class Context:
         against: str | None = None,
         unknown: Literal["fail", "warn"] | None = None,
         use_cache: bool = True,
+        progress: Progress | None = None,
     ) -> HtmlReport:
         """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
-        one self-contained HTML page."""
+        one self-contained HTML page; `progress` as for `plan`."""
         from teamrel.htmlreport import HtmlReport, render_report
 
-        plan = self.plan(env=env, base=base, against=against, unknown=unknown, use_cache=use_cache)
+        plan = self.plan(
+            env=env,
+            base=base,
+            against=against,
+            unknown=unknown,
+            use_cache=use_cache,
+            progress=progress,
+        )
         ws = self.load()
         doc = plan.to_json()
         return HtmlReport(

@@ -11,6 +11,9 @@ Two views of the same edges:
   Counting agent -> tool as a dependency would make every tool-using agent a cycle with
   its tool; a tool has no inputs from its callers' releases, so it is released first.
 
+With the verdicts of `teamrel check` (edge key -> verdict), `to_mermaid` and `to_dot`
+colour each edge by its verdict (`VERDICT_COLOURS`); without them the drawing is unchanged.
+
 `waves()` are the topological generations of the condensation (each strongly connected
 component is one unit, released together); `downstream(x)` / `upstream(x)` never include
 `x` itself, even when `x` sits on a cycle.
@@ -18,11 +21,26 @@ component is one unit, released together); `downstream(x)` / `upstream(x)` never
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+
+#: Edge colour per verdict, worst first (the order of the legend); colour-blind safe enough
+#: that the legend, not the hue alone, carries the meaning.
+VERDICT_COLOURS: dict[str, str] = {
+    "incompatible": "#d32f2f",
+    "unknown": "#f9a825",
+    "unchecked": "#9e9e9e",
+    "compatible": "#2e7d32",
+}
+_COLOUR_NAMES = {
+    "incompatible": "red",
+    "unknown": "amber",
+    "unchecked": "grey",
+    "compatible": "green",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +185,14 @@ class TeamGraph:
             "cycles": self.cycles(),
         }
 
-    def to_mermaid(self) -> str:
-        """A Mermaid flowchart: every member with its version, edges with their contracts."""
+    def to_mermaid(self, verdicts: Mapping[str, str] | None = None) -> str:
+        """A Mermaid flowchart: every member with its version, edges with their contracts;
+        with `verdicts` (edge key -> verdict), a `linkStyle` per verdict colours the edges."""
         ids = {n.name: f"m{i}" for i, n in enumerate(self.nodes)}
+        # Mermaid numbers links in the order they are written: an edge left out (an unknown
+        # member) takes no number, so indices count the written links only
+        by_verdict: dict[str, list[int]] = {}
+        written = 0
         lines = ["flowchart LR"]
         for n in self.nodes:
             text = _mermaid_text(f"{n.name} {n.version}" if n.version else n.name)
@@ -182,11 +205,27 @@ class TeamGraph:
             label = e.label or ("" if e.kind == "handoff" else e.kind)
             link = f'{arrow}|"{_mermaid_text(label)}"|' if label else arrow
             lines.append(f"    {ids[e.producer]} {link} {ids[e.consumer]}")
+            verdict = verdicts.get(e.key or "") if verdicts is not None else None
+            if verdict in VERDICT_COLOURS:
+                by_verdict.setdefault(verdict, []).append(written)
+            written += 1
+        if verdicts is not None:
+            legend = ", ".join(f"{_COLOUR_NAMES[v]} {v}" for v in VERDICT_COLOURS)
+            lines.append(f"    %% edges coloured by teamrel check: {legend}")
+            for verdict, colour in VERDICT_COLOURS.items():
+                if verdict in by_verdict:
+                    width = "3px" if verdict == "incompatible" else "2px"
+                    indices = ",".join(map(str, by_verdict[verdict]))
+                    lines.append(f"    linkStyle {indices} stroke:{colour},stroke-width:{width}")
         return "\n".join(lines) + "\n"
 
-    def to_dot(self) -> str:
-        """A Graphviz digraph: every member with its version, edges with their contracts."""
+    def to_dot(self, verdicts: Mapping[str, str] | None = None) -> str:
+        """A Graphviz digraph: every member with its version, edges with their contracts;
+        with `verdicts` (edge key -> verdict), each edge coloured by its verdict."""
         lines = ["digraph team {", "    rankdir=LR;", "    node [shape=box];"]
+        if verdicts is not None:
+            legend = ", ".join(f"{_COLOUR_NAMES[v]} {v}" for v in VERDICT_COLOURS)
+            lines.append(f"    // edges coloured by teamrel check: {legend}")
         for n in self.nodes:
             label = f"{n.name}\\n{n.version}" if n.version else n.name
             shape = ", shape=cylinder" if n.kind == "tool" else ""
@@ -195,6 +234,11 @@ class TeamGraph:
             attrs = [f'label="{_dot_text(e.label)}"'] if e.label else []
             if e.kind != "handoff":
                 attrs.append("style=dashed")
+            verdict = verdicts.get(e.key or "") if verdicts is not None else None
+            if verdict in VERDICT_COLOURS:
+                attrs.append(f'color="{VERDICT_COLOURS[verdict]}"')
+                if verdict == "incompatible":
+                    attrs.append("penwidth=2")
             attr = f" [{', '.join(attrs)}]" if attrs else ""
             lines.append(f'    "{_dot_text(e.producer)}" -> "{_dot_text(e.consumer)}"{attr};')
         lines.append("}")

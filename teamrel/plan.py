@@ -43,6 +43,7 @@ from teamrel.fileio import atomic_write
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes
 from teamrel.models import ResolvedMember, SchemaDoc, error_text
+from teamrel.progress import COMPARING, Progress, Ticker
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
 
@@ -520,8 +521,12 @@ def build_plan(
     cache_dir: Path | None = None,
     explain: bool = False,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Plan:
-    """Compare the working tree `ws` with `base` and compute the plan."""
+    """Compare the working tree `ws` with `base` and compute the plan.
+
+    `progress` is told how many handoffs are proved, then how many changed members are
+    compared with their base version (see `teamrel.progress`)."""
     policy = ws.team.policy
     unknown_policy: UnknownPolicy = unknown or policy.unknown
     fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
@@ -533,6 +538,7 @@ def build_plan(
         base=base.members,
         prover=prover,
         base_info=base.to_json(),
+        progress=progress,
     )
 
     plans: dict[str, _MemberPlan] = {}
@@ -549,9 +555,10 @@ def build_plan(
             plans[name] = _MemberPlan(name, "remove", old.kind, old, None)
 
     # field diffs and schema evolution of every changed member
-    for mp in plans.values():
-        if mp.action != "change" or mp.old is None or mp.new is None:
-            continue
+    changed = [mp for mp in plans.values() if mp.action == "change"]
+    tick = Ticker(progress, COMPARING, len(changed))
+    for mp in changed:
+        assert mp.old is not None and mp.new is not None  # a change has both sides
         mp.changes, mp.prompt_diff = field_changes(mp.old, mp.new, explain=explain)
         old_roles, new_roles = _schema_roles(mp.old), _schema_roles(mp.new)
         for role in [*new_roles, *(r for r in old_roles if r not in new_roles)]:
@@ -560,6 +567,8 @@ def build_plan(
                 mp.schema_changes.append(sc)
         if mp.old.kind != mp.new.kind:
             mp.changes.insert(0, {"field": "kind", "old": mp.old.kind, "new": mp.new.kind})
+        tick.advance()
+    tick.finish()
 
     # who broke which handoff
     findings: list[dict[str, Any]] = []

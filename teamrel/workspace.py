@@ -53,6 +53,7 @@ from teamrel.models import (
     ToolUse,
     error_text,
 )
+from teamrel.progress import LOADING, Progress, Ticker
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -156,9 +157,11 @@ class ValidationReport:
         }
 
 
-def load_workspace(root: Path) -> Workspace:
-    """Load and resolve the workspace at `root`; raises `WorkspaceError` with ALL problems."""
-    report = check_workspace(root)
+def load_workspace(root: Path, *, progress: Progress | None = None) -> Workspace:
+    """Load and resolve the workspace at `root`; raises `WorkspaceError` with ALL problems.
+
+    `progress` is told how many members are resolved (see `teamrel.progress`)."""
+    report = check_workspace(root, progress=progress)
     if report.workspace is None:
         errors = errors_of(report.diagnostics)
         n = len(errors)
@@ -177,9 +180,9 @@ def validate_workspace(root: Path) -> list[Diagnostic]:
     return check_workspace(root).diagnostics
 
 
-def check_workspace(root: Path) -> ValidationReport:
+def check_workspace(root: Path, *, progress: Progress | None = None) -> ValidationReport:
     """Load the workspace at `root` collecting every diagnostic (the workspace if valid)."""
-    return _Loader(root.resolve()).run()
+    return _Loader(root.resolve(), progress).run()
 
 
 def is_floating(model_id: str, patterns: list[str]) -> str | None:
@@ -355,8 +358,9 @@ _SCHEMA_SOURCE_KEYS = {
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, progress: Progress | None = None) -> None:
         self.root = root
+        self.progress = progress
         self.diags: list[Diagnostic] = []
         self.doc = YamlDoc(file=WORKSPACE_FILE, data=None)
         self.schemas = SchemaLoader(root)
@@ -633,6 +637,7 @@ class _Loader:
         self, specs: dict[str, AgentSpec | ToolSpec], policy: PolicySpec
     ) -> dict[str, ResolvedMember]:
         members: dict[str, ResolvedMember] = {}
+        tick = Ticker(self.progress, LOADING, len(specs))
         for name, spec in specs.items():
             ptr = "/members/" + escape_token(name)
             files: list[str] = []
@@ -642,6 +647,8 @@ class _Loader:
                 m = self.tool(name, spec, ptr, files)
             if m is not None:
                 members[name] = m
+            tick.advance()
+        tick.finish()
         return members
 
     def schema(self, src: Any, ptr: str, files: list[str]) -> tuple[bool, SchemaDoc | None]:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError, WorkspaceError
 
 if TYPE_CHECKING:
@@ -186,14 +186,16 @@ def check_command(
 
         c = context(ctx)
         try:
-            report = c.check(
-                members=member or (),
-                changed_since=changed_since,
-                against=against,
-                unknown=unknown,  # type: ignore[arg-type]
-                format_assertion=format_assertion,
-                use_cache=not no_cache,
-            )
+            with progress_display(ctx) as progress:
+                report = c.check(
+                    members=member or (),
+                    changed_since=changed_since,
+                    against=against,
+                    unknown=unknown,  # type: ignore[arg-type]
+                    format_assertion=format_assertion,
+                    use_cache=not no_cache,
+                    progress=progress,
+                )
         except WorkspaceError as err:
             if f == "github" and output is None:  # annotate the files at fault, then exit 3
                 typer.echo(

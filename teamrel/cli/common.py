@@ -1,4 +1,5 @@
-"""What every command shares: global options, the error-to-exit-code mapping, output helpers.
+"""What every command shares: global options, the error-to-exit-code mapping, output helpers,
+and the progress display of long work (`progress_display`).
 
 A command is: parse, one call into `Context`, render, exit code. Commands wrap their body
 in `run(...)`, which turns a `TeamrelError` into a clear message on stderr (or a JSON error
@@ -7,19 +8,27 @@ document under `--format json`) and the error's exit code, and never lets a trac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from teamrel.context import Context
 from teamrel.errors import EXIT_OPERATIONAL, TeamrelError, WorkspaceError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    from teamrel.progress import Progress
 
 #: Version of every JSON error document printed by the CLI.
 ERROR_FORMAT_VERSION = 1
@@ -71,6 +80,82 @@ def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
         soft_wrap=True,
         color_system="auto" if opts.color else None,
     )
+
+
+#: Progress shows only once the work has run this long: a small team is done before it, so
+#: its output is what it always was.
+PROGRESS_AFTER_S = 0.5
+
+
+def progress_console(ctx: typer.Context) -> Console:
+    """The console progress is drawn on: stderr, so stdout stays the command's output."""
+    return console(ctx, stderr=True)
+
+
+class _ProgressDisplay:
+    """The `teamrel.progress` callback drawing rich progress bars, one per phase, once the
+    work has outlasted `PROGRESS_AFTER_S`; removed from the screen when the work ends."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.show_at = time.monotonic() + PROGRESS_AFTER_S
+        self.bar: Bar | None = None
+        self.tasks: dict[str, TaskID] = {}
+        self.seen: dict[str, tuple[int, int]] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.bar is None:
+            self.seen[phase] = (done, total)
+            if time.monotonic() < self.show_at or done >= total:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.out,
+                transient=True,
+                # nothing else writes while the work runs: leave the streams alone
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self.bar.start()
+            for seen, (d, t) in self.seen.items():  # the phases done so far, for context
+                self._update(seen, d, t)
+            return
+        self._update(phase, done, total)
+
+    def _update(self, phase: str, done: int, total: int) -> None:
+        assert self.bar is not None
+        task = self.tasks.get(phase)
+        if task is None:
+            task = self.tasks[phase] = self.bar.add_task(phase, total=total)
+        self.bar.update(task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextlib.contextmanager
+def progress_display(ctx: typer.Context) -> Iterator[Progress | None]:
+    """A progress callback for long work, drawn on stderr while the block runs; None (no
+    progress at all) under `-q` or when stderr is not a terminal (CI logs, pipes)."""
+    if options(ctx).quiet:
+        yield None
+        return
+    out = progress_console(ctx)
+    if not out.is_terminal:
+        yield None
+        return
+    display = _ProgressDisplay(out)
+    try:
+        yield display
+    finally:
+        display.stop()
 
 
 def emit_json(doc: dict[str, Any]) -> None:

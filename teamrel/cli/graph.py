@@ -1,13 +1,14 @@
-"""`teamrel graph`: the team's members and edges as Mermaid, Graphviz dot, JSON or text."""
+"""`teamrel graph`: the team's members and edges as Mermaid, Graphviz dot, JSON or text;
+with `--check`, each edge coloured (or labelled) by its `teamrel check` verdict."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, run
+from teamrel.cli.common import console, context, emit_json, fmt, progress_display, run
 from teamrel.errors import EXIT_OK
 
 #: Version of the `teamrel graph --format json` document.
@@ -22,24 +23,39 @@ def graph(
         str | None,
         typer.Option("--format", help="Output format: mermaid, dot, json or text."),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Prove every handoff and colour each edge by its verdict."),
+    ] = False,
 ) -> None:
-    """Show the team graph: members with versions, handoffs with contracts, release waves."""
+    """Show the team graph: members with versions, handoffs with contracts, release waves.
+
+    Exit 0 whatever the verdicts under --check: the gate is `teamrel check`.
+    """
     out_fmt = fmt(ctx, output_format)
     if out_fmt not in _FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(_FORMATS)}", param_hint="--format")
     err_fmt = "json" if out_fmt == "json" else "text"
 
     def body() -> int:
-        ws = context(ctx).graph()
+        verdicts: dict[str, str] | None = None
+        if check:
+            with progress_display(ctx) as progress:
+                ws, verdicts = context(ctx).checked_graph(progress=progress)
+        else:
+            ws = context(ctx).graph()
         g = ws.graph
         if out_fmt == "json":
-            doc = {"format_version": GRAPH_FORMAT_VERSION, "team": ws.team.team}
+            doc: dict[str, Any] = {"format_version": GRAPH_FORMAT_VERSION, "team": ws.team.team}
             doc.update(g.to_json())
+            if verdicts is not None:
+                for h in doc["handoffs"]:
+                    h["verdict"] = verdicts.get(h["key"])
             emit_json(doc)
         elif out_fmt == "mermaid":
-            typer.echo(g.to_mermaid(), nl=False)
+            typer.echo(g.to_mermaid(verdicts), nl=False)
         elif out_fmt == "dot":
-            typer.echo(g.to_dot(), nl=False)
+            typer.echo(g.to_dot(verdicts), nl=False)
         else:
             out = console(ctx)
             out.print(f"team {ws.team.team}", markup=False)
@@ -50,7 +66,11 @@ def graph(
             out.print("edges:", markup=False)
             for e in g.edges:
                 label = f"  [{e.label}]" if e.label else ""
-                out.print(f"  {e.key or f'{e.producer}->{e.consumer}'}{label}", markup=False)
+                verdict = ""
+                if verdicts is not None:
+                    verdict = f"  {verdicts.get(e.key or '', 'not checked')}"
+                key = e.key or f"{e.producer}->{e.consumer}"
+                out.print(f"  {key}{label}{verdict}", markup=False)
             out.print("release waves:", markup=False)
             for i, wave in enumerate(g.waves(), 1):
                 out.print(f"  {i}. {', '.join(wave)}", markup=False)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -277,15 +277,17 @@ def plan_command(
             raise UsageError("--env and --base are exclusive: give one base")
         if unknown not in (None, "fail", "warn"):
             raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
-        plan = context(ctx).plan(
-            env=env,
-            base=base,
-            unknown=unknown,  # type: ignore[arg-type]
-            format_assertion=format_assertion,
-            explain=explain,
-            use_cache=not no_cache,
-            against=against,
-        )
+        with progress_display(ctx) as progress:
+            plan = context(ctx).plan(
+                env=env,
+                base=base,
+                unknown=unknown,  # type: ignore[arg-type]
+                format_assertion=format_assertion,
+                explain=explain,
+                use_cache=not no_cache,
+                against=against,
+                progress=progress,
+            )
         if out_path is not None:
             plan.write(out_path)
         if f == "json":

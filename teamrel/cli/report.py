@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import context, emit_json, fmt, run
+from teamrel.cli.common import context, emit_json, fmt, progress_display, run
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 #: Version of the `teamrel report --format json` document.
@@ -55,13 +55,15 @@ def report_command(
             raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
         if env is not None and base is not None:
             raise UsageError("--env and --base are exclusive: give one base")
-        rep = context(ctx).report(
-            env=env,
-            base=base,
-            against=against,
-            unknown=unknown,  # type: ignore[arg-type]
-            use_cache=not no_cache,
-        )
+        with progress_display(ctx) as progress:
+            rep = context(ctx).report(
+                env=env,
+                base=base,
+                against=against,
+                unknown=unknown,  # type: ignore[arg-type]
+                use_cache=not no_cache,
+                progress=progress,
+            )
         out.write_text(rep.html, encoding="utf-8")
         if f == "json":
             emit_json(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from clikit import cli_runner
+from conftest import REPO
 
 from teamrel.cli.app import app
 
@@ -83,3 +85,67 @@ def test_bad_format_and_broken_workspace(demo_copy: Path) -> None:
     assert code == 3
     doc = json.loads(out)
     assert doc["error"] == "WorkspaceError" and doc["diagnostics"][0]["code"] == "invalid-version"
+
+
+def _mermaid_links(mm: str) -> tuple[list[tuple[str, str]], dict[str, list[int]]]:
+    """The links in the order Mermaid numbers them (producer, consumer names), and the link
+    indices each linkStyle colour applies to."""
+    names: dict[str, str] = {}
+    links: list[tuple[str, str]] = []
+    styles: dict[str, list[int]] = {}
+    for raw in mm.splitlines()[1:]:
+        line = raw.strip()
+        if line.startswith("%%"):
+            continue
+        if line.startswith("linkStyle "):
+            indices, style = line.removeprefix("linkStyle ").split(" ", 1)
+            colour = style.split("stroke:", 1)[1].split(",", 1)[0]
+            styles.setdefault(colour, []).extend(int(i) for i in indices.split(","))
+        elif "-->" in line or "-.->" in line:
+            parts = line.split()
+            links.append((names[parts[0]], names[parts[-1]]))
+        else:
+            node_id, label = line.split("[", 1)
+            names[node_id] = label.strip('[("])').split()[0]
+    return links, styles
+
+
+def test_check_colours_every_demo_edge_by_its_verdict(demo_copy: Path) -> None:
+    code, out = invoke("-C", str(demo_copy), "graph", "--format", "mermaid", "--check")
+    assert code == 0
+    links, styles = _mermaid_links(out)
+    assert len(links) == 18
+    assert "%% edges coloured by teamrel check: red incompatible" in out
+    indices = sorted(i for found in styles.values() for i in found)
+    assert indices == list(range(len(links)))  # each link styled once, no index beyond them
+    _, plain = invoke("-C", str(demo_copy), "graph", "--format", "mermaid")
+    assert "linkStyle" not in plain
+    assert out.startswith(plain.removesuffix("\n"))  # the same drawing, then the styles
+
+
+def test_check_marks_the_broken_story_edge_red(tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    shutil.copytree(
+        REPO / "examples" / "story-a-renamed-field",
+        story,
+        ignore=shutil.ignore_patterns(".teamrel"),
+    )
+    code, out = invoke("-C", str(story), "graph", "--format", "mermaid", "--check")
+    assert code == 0  # a drawing, not a gate: `teamrel check` fails
+    links, styles = _mermaid_links(out)
+    assert styles["#d32f2f"] == [links.index(("refunds", "responder"))]
+    assert len(styles["#2e7d32"]) == len(links) - 1
+    assert all(i < len(links) for found in styles.values() for i in found)
+
+    code, out = invoke("-C", str(story), "graph", "--format", "dot", "--check")
+    assert code == 0
+    assert (
+        '"refunds" -> "responder" [label="contracts/refund_case.json", color="#d32f2f", '
+        "penwidth=2];" in out
+    )
+    code, out = invoke("-C", str(story), "graph", "--format", "json", "--check")
+    verdicts = {h["key"]: h["verdict"] for h in json.loads(out)["handoffs"]}
+    assert verdicts["refunds->responder"] == "incompatible"
+    assert sum(v == "compatible" for v in verdicts.values()) == len(verdicts) - 1
+    code, out = invoke("-C", str(story), "graph", "--check")
+    assert "refunds->responder  [contracts/refund_case.json]  incompatible" in out

@@ -127,3 +127,29 @@ def test_layout_puts_each_wave_in_its_own_column() -> None:
     assert [pos[n][0] for n in "abcd"] == [0, 1, 1, 2]
     assert pos["b"][1] != pos["c"][1]
     assert TeamGraph.build([], []).layout() == {}
+
+
+def test_verdicts_colour_the_written_links_by_their_mermaid_index() -> None:
+    g = TeamGraph.build(
+        ["a", "b", "c"],
+        [
+            GraphEdge("a", "b", key="a->b"),
+            GraphEdge("a", "x", key="a->x"),  # names no member: not drawn, takes no index
+            GraphEdge("b", "c", key="b->c"),
+            GraphEdge("a", "c", key="a->c"),  # no verdict: left unstyled
+        ],
+    )
+    verdicts = {"a->b": "compatible", "a->x": "incompatible", "b->c": "incompatible"}
+    mm = g.to_mermaid(verdicts)
+    assert [line.strip() for line in mm.splitlines()[-2:]] == [
+        "linkStyle 1 stroke:#d32f2f,stroke-width:3px",
+        "linkStyle 0 stroke:#2e7d32,stroke-width:2px",
+    ]
+    assert "%% edges coloured by teamrel check: red incompatible" in mm
+    # without verdicts: the drawing of before, no styling at all
+    assert "linkStyle" not in g.to_mermaid() and "%%" not in g.to_mermaid()
+    dot = g.to_dot(verdicts)
+    assert '"b" -> "c" [color="#d32f2f", penwidth=2];' in dot
+    assert '"a" -> "b" [color="#2e7d32"];' in dot
+    assert '"a" -> "c";' in dot
+    assert "color" not in g.to_dot()

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "canonical": 0,
     "fileio": 0,
     "localstate": 0,
+    "progress": 0,
     "models": 1,
     "scaffold": 1,
     "yamlsrc": 2,
