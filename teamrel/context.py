@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from teamrel.plan import Plan
     from teamrel.progress import Progress
     from teamrel.scaffold import InitResult
+    from teamrel.sources import SyncReport
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
 
@@ -111,6 +112,19 @@ class Context:
         (the result cache included)."""
         report = self.check(progress=progress)
         return self.load(), {e.key: e.verdict for e in report.edges}
+
+    def sync_contracts(
+        self, *, check: bool = False, python_path: Sequence[Path] = ()
+    ) -> SyncReport:
+        """`teamrel contracts sync`: regenerate the contract files generated from code (under
+        `check`, only name the stale ones). `python_path`: directories the models are
+        imported from, after the workspace root. Raises `SourceError` listing every source
+        that cannot be generated; then nothing is written."""
+        from teamrel.sources import sync_contracts
+
+        return sync_contracts(
+            self.root, check=check, python_path=[Path(p).resolve() for p in python_path]
+        )
 
     # ---------------------------------------------------------------- compat (issue 3)
 

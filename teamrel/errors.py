@@ -97,6 +97,11 @@ class WorkspaceError(InputError):
         return doc
 
 
+class SourceError(WorkspaceError):
+    """A generated contract source cannot be synced (a malformed reference, a model that does
+    not import, a file outside the workspace); `diagnostics` lists every one."""
+
+
 class WorkspaceNotFound(InputError):
     """No `teamrel.yaml` in the given directory or any parent."""
 

@@ -146,8 +146,57 @@ class Frozen(BaseModel):
 
 # --------------------------------------------------------------------------- workspace file
 
-#: A schema given in teamrel.yaml: a path to a JSON file in the workspace, or an inline schema.
+#: A schema given in teamrel.yaml: a path to a JSON file in the workspace, an inline schema,
+#: or a mapping naming where the file is generated from (`PydanticSource`: a mapping holding
+#: the key `pydantic`, which no inline schema of teamrel's needs).
 SchemaSource = str | dict[str, Any] | bool
+
+#: `package.module:Model` (the attribute may be dotted: `module:Outer.Inner`).
+PYDANTIC_REF_RE = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+    r":[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z"
+)
+
+#: The schema slots a generated source may fill, and the direction each one faces: a
+#: producer's slot is what the model *serialises*, a consumer's is what it *validates*. A
+#: handoff contract is what the consumer side agrees to accept, so it is a validation schema
+#: unless the mapping says `mode:` (docs/sources.md).
+SLOT_MODES: dict[str, Literal["validation", "serialization"]] = {
+    "input": "validation",
+    "output": "serialization",
+    "input_schema": "validation",
+    "output_schema": "serialization",
+    "call": "serialization",
+    "result": "validation",
+    "contract": "validation",
+}
+
+
+class PydanticSource(Frozen):
+    """A schema slot generated from a Pydantic model: `{pydantic: "pkg.mod:Model", file: ...}`.
+
+    Loading a workspace reads only `file` (the committed, generated schema) and never imports
+    the model; `teamrel contracts sync` regenerates `file` from the model.
+    """
+
+    pydantic: str
+    file: str = Field(min_length=1)
+    mode: Literal["validation", "serialization"] | None = None
+
+    @field_validator("pydantic")
+    @classmethod
+    def _model_ref(cls, v: str) -> str:
+        if not PYDANTIC_REF_RE.match(v):
+            raise ValueError(
+                f"{v!r} does not name a model: write 'package.module:Model' "
+                "(a module path, a colon, the class name)"
+            )
+        return v
+
+
+def is_generated_source(src: Any) -> bool:
+    """Whether a schema slot's value names a generated source rather than a schema."""
+    return isinstance(src, dict) and "pydantic" in src
 
 
 class ModelSpec(Frozen):

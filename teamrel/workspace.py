@@ -44,6 +44,7 @@ from teamrel.models import (
     EnvironmentSpec,
     HandoffSpec,
     PolicySpec,
+    PydanticSource,
     ResolvedHandoff,
     ResolvedMember,
     SchemaDoc,
@@ -52,6 +53,7 @@ from teamrel.models import (
     ToolSpec,
     ToolUse,
     error_text,
+    is_generated_source,
 )
 from teamrel.progress import LOADING, Progress, Ticker
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
@@ -404,8 +406,8 @@ class _Loader:
                     msg += f" (did you mean {close[0]!r}?)"
             elif key in _SCHEMA_SOURCE_KEYS and etype.endswith(("_type", "_parsing")):
                 msg = (
-                    f"{key}: expected a path to a JSON Schema file or an inline schema "
-                    "(mapping or true/false)"
+                    f"{key}: expected a path to a JSON Schema file, an inline schema "
+                    "(mapping or true/false) or a generated source ({pydantic: ..., file: ...})"
                 )
             else:
                 msg = error_text(e)
@@ -655,12 +657,25 @@ class _Loader:
         """(ok, doc) of a SchemaSource; ok is False when a problem was reported."""
         if src is None:
             return True, None
+        generated: PydanticSource | None = None
+        if is_generated_source(src):
+            # only the committed file is read: loading never imports the application
+            generated = self.model(PydanticSource, src, ptr)
+            if generated is None:
+                return False, None
+            src, ptr = generated.file, ptr + "/file"
         if isinstance(src, str):
             try:
                 rel = self.schemas.path(src, what="schema path")
             except InputError as err:
-                code = "missing-file" if missing_file(err.message) else "path-refused"
-                self.diag(code, ptr, err.message)
+                missing = missing_file(err.message)
+                message = err.message
+                if missing and generated is not None:
+                    message += (
+                        f": it is generated from the Pydantic model {generated.pydantic!r}; "
+                        "run `teamrel contracts sync` and commit the file"
+                    )
+                self.diag("missing-file" if missing else "path-refused", ptr, message)
                 return False, None
             doc, problems = self.schemas.resolve(rel)
             if doc is None:

@@ -78,6 +78,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "graph",
     "compat",
+    "contracts",
     "check",
     "plan",
     "release",

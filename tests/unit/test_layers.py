@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "contracts": 3,
     "workspace": 4,
     "compat": 5,
+    "sources": 5,
     "manifest": 5,
     "memberdiff": 5,
     "rules": 6,

@@ -1,0 +1,1 @@
+"""The application's own message models: teamrel generates the contracts from them."""
