@@ -411,9 +411,13 @@ class Store:
             )
         return present
 
-    def _load_manifest(self, conn: Connection, manifest_digest: str) -> Manifest:
+    def _verified_text(self, conn: Connection, manifest_digest: str) -> Any:
+        """The row (release, body, member_count) of a manifest whose body hashes to its
+        digest; a modified one is refused."""
         row = conn.execute(
-            select(_MAN.c.release, _MAN.c.body).where(_MAN.c.digest == manifest_digest)
+            select(_MAN.c.release, _MAN.c.body, _MAN.c.member_count).where(
+                _MAN.c.digest == manifest_digest
+            )
         ).one_or_none()
         if row is None:
             raise NotFoundError(f"no manifest {manifest_digest} in the state store")
@@ -423,7 +427,10 @@ class Store:
                 "its digest: it was modified",
                 hint="run `teamrel verify`",
             )
-        doc = json.loads(row.body)
+        return row
+
+    def _load_manifest(self, conn: Connection, manifest_digest: str) -> Manifest:
+        doc = json.loads(self._verified_text(conn, manifest_digest).body)
         doc["digest"] = manifest_digest
         return Manifest.model_validate(doc)
 
@@ -626,19 +633,7 @@ class Store:
         (IntegrityError if modified) but not parsed: parsing a large team's manifest costs
         far more than hashing it."""
         with self._tx() as conn:
-            row = conn.execute(
-                select(_MAN.c.release, _MAN.c.body, _MAN.c.member_count).where(
-                    _MAN.c.digest == manifest_digest
-                )
-            ).one_or_none()
-        if row is None:
-            raise NotFoundError(f"no manifest {manifest_digest} in the state store")
-        if sha256_hex(row.body.encode("utf-8")) != manifest_digest:
-            raise IntegrityError(
-                f"release {row.release} ({manifest_digest}) in the state store does not match "
-                "its digest: it was modified",
-                hint="run `teamrel verify`",
-            )
+            row = self._verified_text(conn, manifest_digest)
         return str(row.release), str(row.body), int(row.member_count)
 
     def member_digest(self, manifest_digest: str, name: str) -> str | None:
