@@ -15,9 +15,11 @@ Decides only that equality. A property *named* `title` (a key of `properties`), 
 member or a `required` entry is a value, not a keyword, and stays. It leaves the fingerprint
 unknown (None: the caller compares content and proves) when removal could change meaning:
 the document is not JSON or too deep; and it keeps an annotation in place (so the texts
-differ and the prover decides) when a `$ref` pointer names it (a `$ref` may target anything
-in a document, an annotation's value too) or its value holds an identifier or anchor (`$id`,
-`id`, `$anchor`, ...) that a reference could resolve through.
+differ and the prover decides) when a `$ref` pointer reaches its very position (a `$ref` may
+target anything in a document, an annotation's value too: `#/default`, `#/x-defs/s`) or its
+value holds an identifier or anchor (`$id`, `id`, `$anchor`, ...) that a reference could
+resolve through. A pointer that only names the same keyword elsewhere (`#/$defs/description`
+beside a `description` annotation) protects nothing.
 """
 
 from __future__ import annotations
@@ -148,10 +150,10 @@ def semantic_fingerprint(doc: SchemaDoc | JSON) -> str | None:
     else:
         uri, schema, resources = "", doc, {}
     try:
-        named: set[str] = set()
-        _pointer_tokens([schema, resources], named)
-        stripped = _schema(schema, named)
-        res = {k: _schema(v, named) for k, v in resources.items()}
+        reached: set[tuple[str, ...]] = set()
+        _ref_prefixes([schema, resources], reached)
+        stripped = _schema(schema, reached, ())
+        res = {k: _schema(v, reached, ()) for k, v in resources.items()}
         return json.dumps(
             [uri, stripped, res], sort_keys=True, separators=(",", ":"), allow_nan=False
         )
@@ -159,34 +161,51 @@ def semantic_fingerprint(doc: SchemaDoc | JSON) -> str | None:
         return None
 
 
-def _pointer_tokens(value: Any, out: set[str]) -> None:
-    """Every token of every JSON-pointer fragment of a reference anywhere in `value`: a key
-    so named may be a reference's target (or on its way) and must not be removed."""
+def _ref_prefixes(value: Any, out: set[tuple[str, ...]]) -> None:
+    """Every non-empty prefix of every JSON-pointer fragment of a reference anywhere in
+    `value` (unescaped tokens): a position a reference reaches, or passes on its way there."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if k in _REF_KEYS and isinstance(v, str) and "#" in v:
-                for token in v.split("#", 1)[1].split("/"):
-                    out.add(token)
-                    out.add(unquote(token).replace("~1", "/").replace("~0", "~"))
-            _pointer_tokens(v, out)
+            if k in _REF_KEYS and isinstance(v, str) and "#/" in v:
+                frag = v.split("#", 1)[1][1:]
+                tokens = tuple(
+                    unquote(t).replace("~1", "/").replace("~0", "~") for t in frag.split("/")
+                )
+                out.update(tokens[: i + 1] for i in range(len(tokens)))
+            _ref_prefixes(v, out)
     elif isinstance(value, list):
         for v in value:
-            _pointer_tokens(v, out)
+            _ref_prefixes(v, out)
 
 
-def _schema(value: Any, named: set[str]) -> Any:
+def _reached(full: tuple[str, ...], reached: set[tuple[str, ...]]) -> bool:
+    """Whether a reference may point at (or into) the position `full` of a schema: from the
+    document's root or from any schema object on its path (an embedded resource's root)."""
+    return any(full[i:] in reached for i in range(len(full)))
+
+
+def _schema(value: Any, reached: set[tuple[str, ...]], path: tuple[str, ...]) -> Any:
     if not isinstance(value, dict):
         return value  # a boolean schema, or a malformed one the prover reports
     out: dict[str, Any] = {}
     for k, v in value.items():
-        if (k in ANNOTATIONS or k not in _KNOWN) and k not in named and not _identifies(v):
+        here = (*path, k)
+        if (
+            (k in ANNOTATIONS or k not in _KNOWN)
+            and not _reached(here, reached)
+            and not _identifies(v)
+        ):
             continue
         if k in _SUBSCHEMA:
-            out[k] = [_schema(s, named) for s in v] if isinstance(v, list) else _schema(v, named)
+            out[k] = (
+                [_schema(s, reached, (*here, str(i))) for i, s in enumerate(v)]
+                if isinstance(v, list)
+                else _schema(v, reached, here)
+            )
         elif k in _SUBSCHEMA_MAP and isinstance(v, dict):
             # names are values here (a property may be called "title"); only subschemas
             # (not dependencies' lists of names) are walked
-            out[k] = {n: _schema(s, named) for n, s in v.items()}
+            out[k] = {n: _schema(sub, reached, (*here, n)) for n, sub in v.items()}
         else:
             out[k] = v
     return out

@@ -117,3 +117,48 @@ def test_schema_docs_and_resources() -> None:
 
 def test_not_json_has_no_fingerprint() -> None:
     assert semantic_fingerprint({"minimum": float("nan")}) is None
+
+
+def test_a_pointer_protects_the_position_it_reaches_not_the_keyword_everywhere() -> None:
+    # `#/$defs/description` names a definition called "description": the root's
+    # description annotation is not what it reaches
+    base = {
+        "$defs": {"description": {"type": "string"}},
+        "properties": {"d": {"$ref": "#/$defs/description"}},
+        "description": "one",
+    }
+    edited = {**base, "description": "two"}
+    assert semantic_fingerprint(edited) == semantic_fingerprint(base)
+    # the same keyword at a position a pointer reaches is semantics, nested too
+    a = {
+        "properties": {
+            "a": {"default": {"type": "string"}},
+            "b": {"$ref": "#/properties/a/default"},
+        }
+    }
+    b = {
+        "properties": {
+            "a": {"default": {"type": "integer"}},
+            "b": {"$ref": "#/properties/a/default"},
+        }
+    }
+    assert semantic_fingerprint(a) != semantic_fingerprint(b)
+    assert check(a, b).verdict == "incompatible"
+    # percent-encoded and ~-escaped pointers reach their position as written plainly
+    c = {"$ref": "#/x%2Dlib/a~1b", "x-lib": {"a/b": {"const": 1}}}
+    d = {"$ref": "#/x%2Dlib/a~1b", "x-lib": {"a/b": {"const": 2}}}
+    assert semantic_fingerprint(c) != semantic_fingerprint(d)
+
+
+def test_every_real_world_annotation_edit_shares_the_fingerprint() -> None:
+    from schemastore_corpus import UNUSABLE, annotation_edit, schemas
+
+    found = schemas()
+    if not found:
+        pytest.skip("check-jsonschema not installed")
+    for name, schema in found:
+        if name in UNUSABLE:
+            continue
+        fp = semantic_fingerprint(schema)
+        assert fp is not None, name
+        assert semantic_fingerprint(annotation_edit(schema)) == fp, name
