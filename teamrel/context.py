@@ -252,6 +252,25 @@ class Context:
             explain=explain,
         )
 
+    # ---------------------------------------------------------------- evals (issue 10)
+
+    def eval_record(
+        self, member: str, suite: str, results: Path, *, results_format: str = "auto"
+    ) -> tuple[Path, dict[str, Any]]:
+        """`teamrel eval record`: ingest per-case results into the member's scorecard."""
+        from teamrel.gates import record
+
+        ws = self.load()
+        return record(
+            self.root, ws.members, member, suite, results, display=str(results), fmt=results_format
+        )
+
+    def eval_show(self, member: str | None = None) -> dict[str, Any]:
+        """`teamrel eval show`: every recorded scorecard with its summary and freshness."""
+        from teamrel.gates import show
+
+        return show(self.load().members, member)
+
     def read_plan(self, path: Path) -> Plan:
         """A plan saved with `teamrel plan --out` (refuses unknown major versions)."""
         from teamrel.plan import read_plan

@@ -53,6 +53,7 @@ from teamrel.models import (
     ToolUse,
     error_text,
 )
+from teamrel.scorecard import SCORECARDS_DIR, pinned_form, read_scorecards, stale_scorecards
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -762,7 +763,22 @@ class _Loader:
             "evals": [e.model_dump(mode="json") for e in spec.evals],
             "metadata": spec.metadata,
         }
+        self.scorecards(name, rspec, ptr, files)
         return self.member(name, "agent", spec.version, rspec, ptr, files)
+
+    def scorecards(self, name: str, rspec: dict[str, JSON], ptr: str, files: list[str]) -> None:
+        # only present when recorded, so members without scorecards keep their digests
+        try:
+            cards = read_scorecards(self.root, name)
+        except InputError as err:
+            self.diag("scorecard", ptr + "/evals", err.message)
+            return
+        if not cards:
+            return
+        rspec["scorecards"] = {suite: pinned_form(doc) for suite, doc in cards.items()}
+        files.extend(f"{SCORECARDS_DIR}/{name}/{suite}.json" for suite in cards)
+        for _suite, message in stale_scorecards(name, rspec):
+            self.diag("stale-scorecard", ptr + "/evals", message, "warning")
 
     def tool(self, name: str, spec: ToolSpec, ptr: str, files: list[str]) -> ResolvedMember | None:
         ok_in, d_in = self.schema(spec.input_schema, ptr + "/input_schema", files)

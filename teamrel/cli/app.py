@@ -82,6 +82,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan",
     "release",
     "report",
+    "evals",
 )
 
 for _name in COMMAND_MODULES:
