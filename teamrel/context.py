@@ -362,6 +362,7 @@ class Context:
         allow_incompatible: bool = False,
         reason: str | None = None,
         actor: str | None = None,
+        override_gates: bool = False,
     ) -> _rel.ReleaseResult:
         """`teamrel release`: check the working tree (or the reviewed plan), record it as a
         release (manifest file, snapshots, store), and optionally promote it."""
@@ -370,6 +371,8 @@ class Context:
 
         if allow_incompatible and not (reason and reason.strip()):
             raise UsageError("--allow-incompatible needs --reason TEXT")
+        if override_gates and not (reason and reason.strip()):
+            raise UsageError("--override-gates needs --reason TEXT")
         ws = self.load()
         saved = self.read_plan(plan) if plan is not None else None
         summary = self.check().summary()
@@ -385,6 +388,7 @@ class Context:
             allow_incompatible=reason if allow_incompatible else None,
             promote_env=promote,
             reason=reason,
+            override_gates=reason if override_gates else None,
             plan_base=saved.base if saved is not None else None,
             plan_members=saved.desired_members if saved is not None else None,
             plan_team=saved.team if saved is not None else None,
@@ -398,10 +402,13 @@ class Context:
         expect: str | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        override_gates: bool = False,
     ) -> _rel.TransitionResult:
         """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
         from teamrel import release as rel
 
+        if override_gates and not (reason and reason.strip()):
+            raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
         return rel.promote(
             self.store(),
@@ -413,6 +420,7 @@ class Context:
             actor=rel.resolve_actor(actor),
             reason=reason,
             expect=expect,
+            override_gates=reason if override_gates else None,
         )
 
     def rollback(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from teamrel.cli.app import app
@@ -49,6 +51,10 @@ def test_promptfoo_fixture_round_trips(demo: Path) -> None:
     assert {c["id"] for c in card["cases"]} == {
         r["testCase"]["description"] for r in raw["results"]["results"]
     }
+    schema = json.loads(
+        resources.files("teamrel").joinpath("schemas/scorecard.schema.json").read_text("utf-8")
+    )
+    jsonschema.Draft202012Validator(schema).validate(card)
     code, out, _ = teamrel(demo, "eval", "show", "router", "--format", "json")
     doc = json.loads(out)
     assert doc["scorecards"][0]["fresh"] is True
@@ -125,3 +131,84 @@ def test_statistics() -> None:
     assert round(lo, 4) == 0.2553 and round(hi, 4) == 0.3662
     d, lo, hi = paired_proportions(5, 5, 250, Z_ONE_SIDED_95)
     assert d == 0 and lo < 0 < hi and abs(lo + hi) < 1e-9
+
+
+def _gated(root: Path, gate: str, *, override: bool = False) -> None:
+    yaml = root / "teamrel.yaml"
+    yaml.write_text(
+        yaml.read_text()
+        + f"  canary:\n    gates: [{gate}]\n    allow_gate_override: {str(override).lower()}\n"
+    )
+
+
+def _results(root: Path, name: str, failing: set[int], n: int = 250) -> Path:
+    return jsonl(root / name, [{"id": f"c{i}", "pass": i not in failing} for i in range(n)])
+
+
+def _edit_prompt(root: Path) -> None:
+    prompt = root / "prompts" / "router.md"
+    prompt.write_bytes(prompt.read_bytes() + b"\nBe brief.\n")
+    yaml = root / "teamrel.yaml"
+    yaml.write_text(yaml.read_text().replace("version: 2.1.0", "version: 2.1.1", 1))
+
+
+def _two_releases(root: Path, worse: set[int]) -> None:
+    base_failing = set(range(0, 250, 10))  # 90%
+    rec = ("eval", "record", "router", "--suite", "routing")
+    assert teamrel(root, *rec[:3], str(_results(root, "a.jsonl", base_failing)), *rec[3:])[0] == 0
+    code, _, err = teamrel(root, "release", "--promote", "canary")
+    assert code == 0, err
+    _edit_prompt(root)
+    failing = base_failing | worse
+    assert teamrel(root, *rec[:3], str(_results(root, "b.jsonl", failing)), *rec[3:])[0] == 0
+
+
+def test_significant_regression_blocks_promote_and_shows_in_plan(demo: Path) -> None:
+    _gated(demo, "{metric: router/routing.pass_rate, no_regression: true, margin: 0.02}")
+    _two_releases(demo, {i for i in range(1, 250, 10)} | {i for i in range(2, 250, 10)})
+    code, out, err = teamrel(demo, "plan", "--env", "canary", "--format", "json")
+    doc = json.loads(out)
+    gates = doc["evals"]["gates"]["canary"]
+    assert not gates["passed"]
+    v = gates["verdicts"][0]
+    assert v["status"] == "fail" and v["method"].startswith("paired") and v["n"] == 250
+    code, out, _ = teamrel(demo, "plan", "--env", "canary")
+    assert "Evals" in out and "router/routing.pass_rate" in out
+    code, _, err = teamrel(demo, "release", "--promote", "canary")
+    assert code == 1, err
+    assert "refuse promotion to canary" in err and "router/routing.pass_rate" in err
+    # the release was not recorded either
+    assert not (demo / "manifests" / "support" / "r2.json").exists()
+
+
+def test_insignificant_regression_passes_under_significant(demo: Path) -> None:
+    _gated(
+        demo,
+        "{metric: router/routing.pass_rate, no_regression: true, significant: true}",
+    )
+    _two_releases(demo, {1, 11})
+    code, out, _ = teamrel(demo, "plan", "--env", "canary", "--format", "json")
+    v = json.loads(out)["evals"]["gates"]["canary"]["verdicts"][0]
+    assert v["status"] == "pass" and v["value"] < 0
+    code, _, err = teamrel(demo, "release", "--promote", "canary")
+    assert code == 0, err
+
+
+def test_override_only_where_allowed_and_recorded(demo: Path) -> None:
+    _gated(demo, "{metric: router/routing.pass_rate, min: 0.95}", override=True)
+    results = _results(demo, "a.jsonl", set(range(0, 250, 10)))
+    assert teamrel(demo, "eval", "record", "router", str(results), "--suite", "routing")[0] == 0
+    code, _, err = teamrel(demo, "release", "--name", "r2")
+    assert code == 0, err
+    code, _, err = teamrel(demo, "promote", "r2", "--env", "canary")
+    assert code == 1 and "pass_rate" in err
+    code, _, err = teamrel(
+        demo, "promote", "r2", "--env", "canary", "--override-gates", "--reason", "INC-7 hotfix"
+    )
+    assert code == 0, err
+    code, out, _ = teamrel(demo, "history", "--env", "canary", "--format", "json")
+    assert "eval gates overridden: INC-7 hotfix" in out
+    code, _, err = teamrel(
+        demo, "promote", "r2", "--env", "staging", "--override-gates", "--reason", "x"
+    )
+    assert code == 3 and "allow_gate_override" in err
