@@ -82,7 +82,7 @@ def _evidence(m: ResolvedMember) -> dict[str, SuiteEvidence]:
         if isinstance(e, dict) and isinstance(e.get("suite"), str):
             metrics = e.get("metrics") or {}
             typed[e["suite"]] = {str(k): float(v) for k, v in metrics.items()}
-    stale = dict(stale_scorecards(m.name, m.spec)) if m.scorecards else {}
+    stale = dict(stale_scorecards(m.name, m.spec, m.behaviour_digest)) if m.scorecards else {}
     out: dict[str, SuiteEvidence] = {}
     for suite, card in m.scorecards.items():
         passes: dict[str, bool] = {}
@@ -468,7 +468,7 @@ def show(members: Mapping[str, ResolvedMember], member: str | None = None) -> di
     for name, m in members.items():
         if member is not None and name != member:
             continue
-        stale = dict(stale_scorecards(name, m.spec))
+        stale = dict(stale_scorecards(name, m.spec, m.behaviour_digest))
         for suite, card in m.scorecards.items():
             rows.append(
                 {

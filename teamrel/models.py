@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic_core import ErrorDetails
 
 from teamrel.canonical import JSON, digest
@@ -344,10 +344,19 @@ class ResolvedMember(Frozen):
             return None
         return SchemaDoc.model_validate(raw)
 
+    #: the behavioural digest once computed (the loader primes it with a faster encoder)
+    _behaviour: str | None = PrivateAttr(default=None)
+
     @property
     def behaviour_digest(self) -> str:
         """The behavioural digest (`behaviour_digest`): what scorecards are stamped with."""
-        return behaviour_digest(self.spec)
+        if self._behaviour is None:
+            self._behaviour = behaviour_digest(self.spec)
+        return self._behaviour
+
+    def prime_behaviour_digest(self, value: str) -> None:
+        """Record the behavioural digest computed by whoever built the spec."""
+        self._behaviour = value
 
     @property
     def scorecards(self) -> dict[str, dict[str, JSON]]:

@@ -390,12 +390,15 @@ def _short(d: str) -> str:
     return d.removeprefix("sha256:")[:12]
 
 
-def stale_scorecards(name: str, spec: dict[str, JSON]) -> list[tuple[str, str]]:
-    """(suite, message) for each scorecard in `spec` that measured another configuration."""
+def stale_scorecards(
+    name: str, spec: dict[str, JSON], current: str | None = None
+) -> list[tuple[str, str]]:
+    """(suite, message) for each scorecard in `spec` that measured another configuration
+    (`current`: the member's behavioural digest, when already known)."""
     cards = spec.get("scorecards")
     if not isinstance(cards, dict):
         return []
-    now = behaviour_digest(spec)
+    now = current or behaviour_digest(spec)
     out: list[tuple[str, str]] = []
     for suite, doc in cards.items():
         measured = doc.get("measured") if isinstance(doc, dict) else None
