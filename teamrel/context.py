@@ -283,6 +283,25 @@ class Context:
             progress=progress,
         )
 
+    # ---------------------------------------------------------------- evals (issue 10)
+
+    def eval_record(
+        self, member: str, suite: str, results: Path, *, results_format: str = "auto"
+    ) -> tuple[Path, dict[str, Any]]:
+        """`teamrel eval record`: ingest per-case results into the member's scorecard."""
+        from teamrel.gates import record
+
+        ws = self.load()
+        return record(
+            self.root, ws.members, member, suite, results, display=str(results), fmt=results_format
+        )
+
+    def eval_show(self, member: str | None = None) -> dict[str, Any]:
+        """`teamrel eval show`: every recorded scorecard with its summary and freshness."""
+        from teamrel.gates import show
+
+        return show(self.load().members, member)
+
     def read_plan(self, path: Path) -> Plan:
         """A plan saved with `teamrel plan --out` (refuses unknown major versions)."""
         from teamrel.plan import read_plan
@@ -374,6 +393,7 @@ class Context:
         allow_incompatible: bool = False,
         reason: str | None = None,
         actor: str | None = None,
+        override_gates: bool = False,
     ) -> _rel.ReleaseResult:
         """`teamrel release`: check the working tree (or the reviewed plan), record it as a
         release (manifest file, snapshots, store), and optionally promote it."""
@@ -382,6 +402,8 @@ class Context:
 
         if allow_incompatible and not (reason and reason.strip()):
             raise UsageError("--allow-incompatible needs --reason TEXT")
+        if override_gates and not (reason and reason.strip()):
+            raise UsageError("--override-gates needs --reason TEXT")
         ws = self.load()
         saved = self.read_plan(plan) if plan is not None else None
         summary = self.check().summary()
@@ -397,6 +419,7 @@ class Context:
             allow_incompatible=reason if allow_incompatible else None,
             promote_env=promote,
             reason=reason,
+            override_gates=reason if override_gates else None,
             plan_base=saved.base if saved is not None else None,
             plan_members=saved.desired_members if saved is not None else None,
             plan_team=saved.team if saved is not None else None,
@@ -410,10 +433,13 @@ class Context:
         expect: str | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        override_gates: bool = False,
     ) -> _rel.TransitionResult:
         """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
         from teamrel import release as rel
 
+        if override_gates and not (reason and reason.strip()):
+            raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
         return rel.promote(
             self.store(),
@@ -425,6 +451,7 @@ class Context:
             actor=rel.resolve_actor(actor),
             reason=reason,
             expect=expect,
+            override_gates=reason if override_gates else None,
         )
 
     def rollback(

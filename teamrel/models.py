@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic_core import ErrorDetails
 
 from teamrel.canonical import JSON, digest
@@ -271,12 +271,41 @@ class HandoffSpec(Frozen):
     description: str | None = None
 
 
+class GateSpec(Frozen):
+    """One eval gate of an environment (docs/evals.md).
+
+    `metric` is `member/suite.metric` (fnmatch patterns; `member/suite` alone means every
+    metric with evidence: `pass_rate` and `score`). `min`/`max` are floors and ceilings;
+    `no_regression` compares with the release live in the environment, failing only when the
+    candidate may be worse by more than `margin` (`significant: true`: only when it is
+    significantly worse by more than `margin`).
+    """
+
+    metric: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    no_regression: bool = False
+    margin: float = Field(default=0.0, ge=0)
+    significant: bool = False
+    min_cases: int = Field(default=0, ge=0)
+    #: for hand-typed metrics without cases: which way is better
+    higher_is_better: bool = True
+
+
 class EnvironmentSpec(Frozen):
     """Protection rules for one environment."""
 
     description: str | None = None
     require_reason: bool = False
     allow_incompatible: bool = True
+    #: eval gates a release must pass to be promoted here
+    gates: list[GateSpec] = Field(default_factory=list)
+    #: what an inconclusive gate does: `block` refuses promotion, `warn` lets it through
+    inconclusive: Literal["block", "warn"] = "block"
+    #: what a stale scorecard (measured another configuration) does
+    stale_evals: Literal["block", "warn"] = "warn"
+    #: whether `--override-gates --reason TEXT` may ship past failing gates
+    allow_gate_override: bool = False
 
 
 class PolicySpec(Frozen):
@@ -364,6 +393,30 @@ class ResolvedMember(Frozen):
             return None
         return SchemaDoc.model_validate(raw)
 
+    #: the behavioural digest once computed (the loader primes it with a faster encoder)
+    _behaviour: str | None = PrivateAttr(default=None)
+
+    @property
+    def behaviour_digest(self) -> str:
+        """The behavioural digest (`behaviour_digest`): what scorecards are stamped with."""
+        if self._behaviour is None:
+            self._behaviour = behaviour_digest(self.spec)
+        return self._behaviour
+
+    def prime_behaviour_digest(self, value: str) -> None:
+        """Record the behavioural digest computed by whoever built the spec."""
+        self._behaviour = value
+
+    @property
+    def scorecards(self) -> dict[str, dict[str, JSON]]:
+        """Suite -> the scorecard pinned in this member's spec (agents with recorded evals)."""
+        raw = self.spec.get("scorecards")
+        return (
+            {str(k): v for k, v in raw.items() if isinstance(v, dict)}
+            if isinstance(raw, dict)
+            else {}
+        )
+
     @property
     def model_id(self) -> str | None:
         """The pinned model id of an agent, None for a tool."""
@@ -407,6 +460,17 @@ class ResolvedHandoff(Frozen):
         if self.kind == "tool-result":
             return f"{self.consumer}{sep}{self.producer}"
         return f"{self.producer}{sep}{self.consumer}"
+
+
+#: Spec keys that do not change what a member does: excluded from its behavioural digest.
+NON_BEHAVIOURAL_KEYS = frozenset({"description", "metadata", "evals", "version", "scorecards"})
+
+
+def behaviour_digest(spec: dict[str, JSON]) -> str:
+    """Digest of everything that changes what a member does (prompt, model, parameters, tools,
+    schemas), without its evals, scorecards, description, metadata or version: what a
+    scorecard is stamped with, so a new scorecard never makes itself stale."""
+    return digest({k: v for k, v in spec.items() if k not in NON_BEHAVIOURAL_KEYS})
 
 
 def member_digest(spec: dict[str, JSON]) -> str:

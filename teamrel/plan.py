@@ -40,9 +40,10 @@ from teamrel.check import (
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.fileio import atomic_write
+from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes
-from teamrel.models import ResolvedMember, SchemaDoc, error_text
+from teamrel.models import NON_BEHAVIOURAL_KEYS, ResolvedMember, SchemaDoc, error_text
 from teamrel.progress import COMPARING, Progress, Ticker
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
@@ -56,7 +57,7 @@ Category = Literal["breaking", "non-breaking", "metadata-only"]
 Relation = Literal["identical", "widened", "narrowed", "incomparable"]
 
 #: Spec keys whose change does not change what a member does.
-METADATA_KEYS = frozenset({"description", "metadata", "evals", "version"})
+METADATA_KEYS = NON_BEHAVIOURAL_KEYS
 
 
 # --------------------------------------------------------------------------- the document
@@ -412,6 +413,10 @@ def _behaviour_changed(
     return any(old.spec.get(k) != new.spec.get(k) for k in keys)
 
 
+def _without_scorecards(m: ResolvedMember) -> dict[str, JSON]:
+    return {k: v for k, v in m.spec.items() if k != "scorecards"}
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -649,7 +654,13 @@ def build_plan(
         required = required_bump(
             breaking=mp.category == "breaking", new_capability=mp.new_capability
         )
-        bump, finding = check_bump(old.version, new_member.version, required)
+        # a new scorecard is evidence about the member, not a change of it: no bump needed
+        bump, finding = check_bump(
+            old.version,
+            new_member.version,
+            required,
+            content_changed=_without_scorecards(old) != _without_scorecards(new_member),
+        )
         mp.semver = {
             "old": old.version,
             "new": new_member.version,
@@ -727,6 +738,7 @@ def build_plan(
         "waves": waves,
         "findings": findings,
         "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
+        "evals": evals_section(ws.members, base.members, ws.team.environments),
     }
     doc["digest"] = _core_digest(doc)
     prover.cache.save()

@@ -33,6 +33,7 @@ from teamrel.errors import (
     UsageError,
 )
 from teamrel.fileio import atomic_write
+from teamrel.gates import evaluate as evaluate_gates
 from teamrel.manifest import (
     DIGEST_RE,
     MANIFESTS_DIR,
@@ -79,6 +80,72 @@ class CheckFailed(TeamrelError):
     """`release` refused: the check did not pass and --allow-incompatible was not given."""
 
     exit_code = EXIT_FINDINGS
+
+
+class GateFailed(TeamrelError):
+    """`promote` refused: an eval gate of the environment failed (or was inconclusive)."""
+
+    exit_code = EXIT_FINDINGS
+
+    def __init__(self, message: str, findings: list[str], report: dict[str, Any]) -> None:
+        super().__init__(
+            "\n".join([message, *(f"  ✗ {f}" for f in findings)]),
+            hint="fix the member or re-run its suite; where the environment sets "
+            "allow_gate_override: true, --override-gates --reason TEXT ships anyway",
+        )
+        self.findings = findings
+        self.report = report
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["findings"] = self.findings
+        doc["gates"] = self.report
+        return doc
+
+
+def _named(
+    members: Mapping[str, str], load: Callable[[str], ResolvedMember]
+) -> dict[str, ResolvedMember]:
+    return {n: load(d).model_copy(update={"name": n}) for n, d in members.items()}
+
+
+def _gate(
+    store: Store,
+    root: Path | None,
+    team: str,
+    env: str,
+    rules: EnvironmentSpec,
+    candidate: Callable[[], Mapping[str, ResolvedMember]],
+    *,
+    override: str | None,
+    reason: str | None,
+) -> str | None:
+    """Evaluate `env`'s eval gates on the candidate team; raise GateFailed when one blocks.
+
+    Returns the reason to record: with an allowed override, the reason says so (the audit
+    event keeps it); None when nothing was overridden.
+    """
+    if override is not None and not rules.allow_gate_override:
+        raise PolicyError(
+            f"environment {env} does not allow --override-gates "
+            f"(environments.{env}.allow_gate_override: false in teamrel.yaml)"
+        )
+    if not rules.gates and rules.stale_evals != "block":
+        return None
+    live_manifest = store.live_manifest(team, env)
+    load = snapshot_loader(store, root, team)
+    live = _named(live_manifest.member_digests, load) if live_manifest is not None else {}
+    report = evaluate_gates(env, rules, candidate(), live)
+    blocking = report.blocking
+    if not blocking:
+        return None
+    if override is None:
+        raise GateFailed(
+            f"{len(blocking)} eval gate finding(s) refuse promotion to {env}; nothing was promoted",
+            blocking,
+            report.to_json(),
+        )
+    return f"{reason or ''} [eval gates overridden: {override}; {'; '.join(blocking)}]".strip()
 
 
 def rollback_guard_seconds() -> float:
@@ -723,6 +790,7 @@ def release(
     allow_incompatible: str | None = None,
     promote_env: str | None = None,
     reason: str | None = None,
+    override_gates: str | None = None,
     plan_base: Mapping[str, Any] | None = None,
     plan_members: Mapping[str, str] | None = None,
     plan_team: str | None = None,
@@ -760,6 +828,19 @@ def release(
                 f"environment {promote_env} forbids --allow-incompatible "
                 f"(environments.{promote_env}.allow_incompatible: false in teamrel.yaml)"
             )
+    gate_reason: str | None = None
+    if promote_env is not None and rules is not None:
+        # before anything is recorded: a refused promotion leaves no release behind
+        gate_reason = _gate(
+            store,
+            root,
+            team,
+            promote_env,
+            rules,
+            lambda: members,
+            override=override_gates,
+            reason=reason or recorded_allow,
+        )
     files = file_manifests(root, team)
     parent: str | None = None
     if plan_members is not None:
@@ -817,7 +898,8 @@ def release(
         result.manifest.digest,
         promote_env,
         actor=actor,
-        reason=reason or recorded_allow,
+        reason=gate_reason or reason or recorded_allow,
+        gates_checked=True,
     )
     return ReleaseResult(
         manifest=result.manifest,
@@ -839,13 +921,28 @@ def promote(
     actor: str,
     reason: str | None = None,
     expect: str | None = None,
+    override_gates: str | None = None,
+    gates_checked: bool = False,
 ) -> TransitionResult:
-    """Make release `ref` live in `env` (compare-and-swap; `expect` must be live if given)."""
+    """Make release `ref` live in `env` (compare-and-swap; `expect` must be live if given).
+
+    Refuses (GateFailed, exit 1) when an eval gate of `env` blocks, unless `override_gates`
+    carries a reason and the environment allows it (the reason recorded then says so)."""
     rules = environment_rules(environments, env)
     _require_reason(rules, env, reason, "promote")
     # O(1): only the release's row; a release only committed as a file is imported first
     info = store.release_info(team, ref)
     target_digest = info.digest if info else find_release(store, root, team, ref, actor).digest
+    if not gates_checked:
+
+        def candidate() -> dict[str, ResolvedMember]:
+            manifest = store.get_manifest(target_digest, team)
+            return _named(manifest.member_digests, snapshot_loader(store, root, team))
+
+        reason = (
+            _gate(store, root, team, env, rules, candidate, override=override_gates, reason=reason)
+            or reason
+        )
     transition = store.promote(
         team,
         env,

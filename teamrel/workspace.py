@@ -39,6 +39,7 @@ from teamrel.graph import GraphEdge, GraphNode, TeamGraph
 from teamrel.models import (
     DEFAULT_FLOATING_MODELS,
     NAME_RE,
+    NON_BEHAVIOURAL_KEYS,
     SEMVER_RE,
     AgentSpec,
     EnvironmentSpec,
@@ -56,6 +57,7 @@ from teamrel.models import (
     is_generated_source,
 )
 from teamrel.progress import LOADING, Progress, Ticker
+from teamrel.scorecard import SCORECARDS_DIR, pinned_form, read_scorecards, stale_scorecards
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -784,7 +786,31 @@ class _Loader:
             "evals": [e.model_dump(mode="json") for e in spec.evals],
             "metadata": spec.metadata,
         }
-        return self.member(name, "agent", spec.version, rspec, ptr, files)
+        behaviour = self.scorecards(name, rspec, ptr, files)
+        member = self.member(name, "agent", spec.version, rspec, ptr, files)
+        if behaviour is not None:
+            member.prime_behaviour_digest(behaviour)
+        return member
+
+    def scorecards(
+        self, name: str, rspec: dict[str, JSON], ptr: str, files: list[str]
+    ) -> str | None:
+        # only present when recorded, so members without scorecards keep their digests
+        try:
+            cards = read_scorecards(self.root, name)
+        except InputError as err:
+            self.diag("scorecard", ptr + "/evals", err.message)
+            return None
+        if not cards:
+            return None
+        behaviour = spec_digest(
+            {k: v for k, v in rspec.items() if k not in NON_BEHAVIOURAL_KEYS}, self.encoded
+        )
+        rspec["scorecards"] = {suite: pinned_form(doc) for suite, doc in cards.items()}
+        files.extend(f"{SCORECARDS_DIR}/{name}/{suite}.json" for suite in cards)
+        for _suite, message in stale_scorecards(name, rspec, behaviour):
+            self.diag("stale-scorecard", ptr + "/evals", message, "warning")
+        return behaviour
 
     def tool(self, name: str, spec: ToolSpec, ptr: str, files: list[str]) -> ResolvedMember | None:
         ok_in, d_in = self.schema(spec.input_schema, ptr + "/input_schema", files)

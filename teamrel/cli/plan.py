@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
+from teamrel.cli.evals import render_plan_evals
 from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -156,6 +157,7 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
         _p(out, f"  [dim]unchanged: {escape(', '.join(unchanged))}[/]")
     elif unchanged:
         _p(out, f"  [dim]unchanged: {len(unchanged)} members (--explain lists them)[/]")
+    render_plan_evals(out, doc.get("evals"), explain=explain)
     if doc["waves"]:
         _p(out, "\n[bold]Release order[/]")
         for w in doc["waves"]:

@@ -64,6 +64,16 @@ def _transition_line(t: Any) -> str:
     )
 
 
+OverrideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--override-gates",
+        help="Promote past failing eval gates (needs --reason; only where the environment "
+        "sets allow_gate_override: true; the audit event records it).",
+    ),
+]
+
+
 @app.command("release")
 def release_cmd(
     ctx: typer.Context,
@@ -86,6 +96,7 @@ def release_cmd(
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
     output_format: FormatOpt = None,
+    override_gates: OverrideOpt = False,
 ) -> None:
     """Check the working tree and record it as a release: manifest file, snapshots, store."""
     out_fmt = _format(ctx, output_format)
@@ -98,6 +109,7 @@ def release_cmd(
             allow_incompatible=allow_incompatible,
             reason=reason,
             actor=actor,
+            override_gates=override_gates,
         )
         if out_fmt == "json":
             emit_json(result.to_json())
@@ -141,12 +153,21 @@ def promote_cmd(
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
     output_format: FormatOpt = None,
+    override_gates: OverrideOpt = False,
 ) -> None:
-    """Make a release live in an environment (one transaction, compare-and-swap)."""
+    """Make a release live in an environment (one transaction, compare-and-swap); refused
+    (exit 1) when an eval gate of the environment blocks."""
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = context(ctx).promote(release, env=env, expect=expect, reason=reason, actor=actor)
+        result = context(ctx).promote(
+            release,
+            env=env,
+            expect=expect,
+            reason=reason,
+            actor=actor,
+            override_gates=override_gates,
+        )
         if out_fmt == "json":
             emit_json(result.to_json())
             return EXIT_OK

@@ -1,0 +1,167 @@
+"""`teamrel eval record` and `teamrel eval show`: scorecards from per-case eval results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from teamrel.cli.app import app
+from teamrel.cli.common import console, context, emit_json, fmt, run
+from teamrel.errors import EXIT_OK
+from teamrel.gates import describe
+
+eval_app = typer.Typer(help="Eval scorecards: record per-case results, show scorecards.")
+app.add_typer(eval_app, name="eval")
+
+FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
+
+
+def _check_fmt(out_fmt: str) -> None:
+    if out_fmt not in ("text", "json"):
+        raise typer.BadParameter("must be text or json", param_hint="--format")
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    parts = [f"n={summary.get('n')}"]
+    pr = summary.get("pass_rate")
+    if isinstance(pr, dict):
+        parts.append(f"pass_rate {pr['value']:.3f} [{pr['lo']:.3f}, {pr['hi']:.3f}]")
+    sc = summary.get("score")
+    if isinstance(sc, dict):
+        bounds = f" [{sc['lo']:.3f}, {sc['hi']:.3f}]" if sc.get("lo") is not None else ""
+        parts.append(f"score {sc['value']:.3f}{bounds}")
+    lat = summary.get("latency_ms")
+    if isinstance(lat, dict):
+        parts.append(f"latency p50 {lat['p50']:g} ms p95 {lat['p95']:g} ms")
+    if summary.get("cost_usd_per_case") is not None:
+        parts.append(f"${summary['cost_usd_per_case']:.5f}/case")
+    if summary.get("errors"):
+        parts.append(f"{summary['errors']} errored (counted as failures)")
+    return " · ".join(parts)
+
+
+@eval_app.command("record")
+def record(
+    ctx: typer.Context,
+    member: Annotated[str, typer.Argument(help="The agent the results measured.")],
+    results: Annotated[
+        Path, typer.Argument(help="Per-case results: teamrel JSONL or promptfoo JSON.")
+    ],
+    suite: Annotated[str, typer.Option("--suite", help="The eval suite's name.")],
+    results_format: Annotated[
+        str, typer.Option("--results-format", help="auto, jsonl or promptfoo.")
+    ] = "auto",
+    output_format: FormatOpt = None,
+) -> None:
+    """Write evals/scorecards/MEMBER/SUITE.json from per-case results (stamped with the
+    member's behavioural digest). Exit 3, nothing written, on a bad results file."""
+    out_fmt = fmt(ctx, output_format)
+    _check_fmt(out_fmt)
+    if results_format not in ("auto", "jsonl", "promptfoo"):
+        raise typer.BadParameter("must be auto, jsonl or promptfoo", param_hint="--results-format")
+
+    def body() -> int:
+        c = context(ctx)
+        path, doc = c.eval_record(member, suite, results, results_format=results_format)
+        rel = path.relative_to(c.root).as_posix()
+        if out_fmt == "json":
+            summary = {k: v for k, v in doc.items() if k != "cases"}
+            emit_json({"format_version": 1, "path": rel, "scorecard": summary})
+            return EXIT_OK
+        console(ctx).print(f"wrote {rel}: {_summary_text(doc['summary'])}", markup=False)
+        return EXIT_OK
+
+    run(ctx, out_fmt, body)
+
+
+@eval_app.command("show")
+def show(
+    ctx: typer.Context,
+    member: Annotated[str | None, typer.Argument(help="Only this member's scorecards.")] = None,
+    output_format: FormatOpt = None,
+) -> None:
+    """Print the recorded scorecards, with their freshness."""
+    out_fmt = fmt(ctx, output_format)
+    _check_fmt(out_fmt)
+
+    def body() -> int:
+        doc = context(ctx).eval_show(member)
+        if out_fmt == "json":
+            emit_json(doc)
+            return EXIT_OK
+        out = console(ctx)
+        if not doc["scorecards"]:
+            out.print("no scorecards recorded (teamrel eval record MEMBER --suite S RESULTS)")
+        for row in doc["scorecards"]:
+            state = "fresh" if row["fresh"] else "STALE"
+            out.print(f"{row['member']}/{row['suite']} ({state}): ", end="", markup=False)
+            out.print(_summary_text(row["summary"]), markup=False)
+            if row["stale"]:
+                out.print(f"  {row['stale']}", markup=False)
+        return EXIT_OK
+
+    run(ctx, out_fmt, body)
+
+
+def _num(v: Any) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def _worth_showing(m: dict[str, Any]) -> bool:
+    # the uneventful rows (an unchanged number; a new member's hand-typed figures) fold away,
+    # or a large team's plan drowns in them; --explain and --format json have every row
+    if m["evidence"]:
+        return m["live"] is None or m["live"] != m["new"]
+    return m["live"] is not None and m["live"] != m["new"]
+
+
+def render_plan_evals(out: Console, section: dict[str, Any] | None, *, explain: bool) -> None:
+    """The plan's "Evals" section: per member and suite, live → new, Δ, n, freshness, gates."""
+    if not section:
+        return
+    rows = [
+        (row, [m for m in row["metrics"] if explain or _worth_showing(m)])
+        for row in section.get("suites") or []
+    ]
+    rows = [(row, ms) for row, ms in rows if ms or row.get("stale")]
+    gates = section.get("gates") or {}
+    if not rows and not gates:
+        return
+    out.print("\n[bold]Evals[/]", markup=True, highlight=False)
+    for row, shown in rows:
+        state = "[green]fresh[/]" if row["fresh"] else "[bold yellow]stale[/]"
+        for m in shown:
+            d = m.get("delta")
+            dtext = ""
+            if d and d.get("value") is not None:
+                bounds = f" [{_num(d['lo'])}, {_num(d['hi'])}]" if d.get("lo") is not None else ""
+                dtext = f"  Δ {d['value']:+.4g}{bounds}"
+            n = f"  n={m['n']}" if m["n"] is not None else "  [dim]no evidence[/]"
+            evidence_state = f"  {state}" if m["evidence"] else ""
+            line = (
+                f"  {escape(row['member'])}/{escape(row['suite'])}.{escape(m['metric'])}: "
+                f"{_num(m['live'])} → {_num(m['new'])}{escape(dtext)}{n}{evidence_state}"
+            )
+            out.print(line, markup=True, highlight=False)
+        if row.get("stale"):
+            out.print(f"    [yellow]![/] {escape(row['stale'])}", markup=True, highlight=False)
+    for env, report in (section.get("gates") or {}).items():
+        verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
+        out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
+        verdicts = report["verdicts"]
+        quiet = [v for v in verdicts if v["status"] == "pass"]
+        if not explain and len(verdicts) > 12:
+            verdicts = [v for v in verdicts if v["status"] != "pass"]
+        for v in verdicts:
+            colour = {"pass": "green", "fail": "bold red"}.get(v["status"], "yellow")
+            out.print(
+                f"    [{colour}]{v['status']:<12}[/] {escape(describe(v))}",
+                markup=True,
+                highlight=False,
+            )
+        if len(verdicts) < len(report["verdicts"]):
+            out.print(f"    [dim]{len(quiet)} passing (--explain)[/]", markup=True, highlight=False)
