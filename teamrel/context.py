@@ -522,11 +522,18 @@ class Context:
                 rel.snapshot_loader(store, self.root, team),
             )
 
-    def verify(self) -> _rel.VerifyResult:
-        """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain."""
+    def verify(self, env: str | None = None) -> _rel.VerifyResult:
+        """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain
+        (`env`: only the release live there, and the chain)."""
         from teamrel import release as rel
 
-        return rel.verify(self._read_store(), self._root_or_none())
+        if env is None:
+            return rel.verify(self._read_store(), self._root_or_none())
+        team, envs = self.team_rules()
+        rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return rel.verify(store, None, team=team, env=env)
 
     def resolve(self, env: str, member: str | None = None) -> _rel.Resolution:
         """`teamrel resolve`: the exact pinned configuration live in an environment."""

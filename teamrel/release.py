@@ -1171,13 +1171,21 @@ def diff(
     return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)
 
 
-def verify(store: Store, root: Path | None) -> VerifyResult:
+def verify(
+    store: Store, root: Path | None, *, team: str | None = None, env: str | None = None
+) -> VerifyResult:
     """Re-hash the store (manifests, snapshots, audit chain, pointers) and every manifest and
-    snapshot file under `manifests/`, and cross-check files against the store."""
-    result = VerifyResult(store=store.verify())
+    snapshot file under `manifests/`, and cross-check files against the store.
+
+    With `team` and `env`: only what is live there, and the audit chain (see `Store.verify`);
+    no file is read (a runtime loads from the store).
+    """
+    if env is not None:
+        check_name(env, "environment")
+    result = VerifyResult(store=store.verify(team=team, env=env))
     problems = result.problems
     problems.extend(result.store.problems)
-    if root is None:
+    if root is None or env is not None:
         return result
     base = root / MANIFESTS_DIR
     if not base.is_dir():

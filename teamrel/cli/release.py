@@ -341,12 +341,21 @@ def diff_cmd(
 
 
 @app.command("verify")
-def verify_cmd(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+def verify_cmd(
+    ctx: typer.Context,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", help="Only the release live in this environment (and the audit chain)."
+        ),
+    ] = None,
+    output_format: FormatOpt = None,
+) -> None:
     """Re-hash every manifest and snapshot, walk the audit chain: exit 1 naming any mismatch."""
     out_fmt = _format(ctx, output_format)
 
     def body() -> int:
-        result = context(ctx).verify()
+        result = context(ctx).verify(env)
         if out_fmt == "json":
             emit_json(result.to_json())
             return EXIT_OK if result.ok else EXIT_FINDINGS
@@ -356,7 +365,8 @@ def verify_cmd(ctx: typer.Context, output_format: FormatOpt = None) -> None:
             f"{s.environments} environments, {result.files} files"
         )
         if result.ok:
-            _plain(ctx, f"verified: {checked}; everything matches its digest")
+            what = f"what is live in {env} and the audit chain" if env else "the store and files"
+            _plain(ctx, f"verified {what}: {checked}; everything matches its digest")
             return EXIT_OK
         err = console(ctx, stderr=False)
         for p in result.problems:

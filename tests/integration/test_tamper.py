@@ -6,7 +6,9 @@ refused before anything changes.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -104,3 +106,53 @@ def test_rollback_to_a_tampered_stored_manifest_is_refused(
     assert _live(cli.url) == r2
     code, out, _ = cli("verify")
     assert code == 1 and f"support/{r1}" in out
+
+
+def _tamper_snapshot_of(url: str, release: str, member: str) -> str:
+    """Change one byte of a member's stored snapshot that `release` pins; its digest."""
+    engine = make_engine(url)
+    with engine.connect() as conn, conn.begin():
+        digest = conn.execute(
+            text(
+                "SELECT mm.member_digest FROM teamrel_manifest_members mm "
+                "JOIN teamrel_manifests m ON m.digest = mm.manifest_digest "
+                "WHERE m.release = :r AND mm.name = :n"
+            ),
+            {"r": release, "n": member},
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE teamrel_snapshots SET body = body || ' ' WHERE digest = :d"),
+            {"d": digest},
+        )
+    engine.dispose()
+    return str(digest)
+
+
+def test_verify_env_checks_the_live_release_and_the_chain(
+    released: tuple[Cli, list[str]],
+) -> None:
+    cli, (r1, r2) = released
+
+    def verify_json(*args: str) -> Any:
+        code, out, err = cli("verify", *args, "--format", "json")
+        assert code in (0, 1), out + err
+        return json.loads(out)
+
+    doc_all = verify_json()
+    doc = verify_json("--env", "prod")
+    # the live release's snapshots only (the demo's 8 members), every event, one pointer
+    assert doc["ok"] is True and doc["checked"]["manifests"] == 1
+    assert doc["checked"]["snapshots"] == 8 < doc_all["checked"]["snapshots"]
+    assert doc["checked"]["events"] == doc_all["checked"]["events"]
+    assert (doc["checked"]["environments"], doc["checked"]["files"]) == (1, 0)
+    # a snapshot only the older release pins: not what is live
+    old_only = _tamper_snapshot_of(cli.url, r1, "router")
+    assert verify_json("--env", "prod")["ok"] is True
+    code, out, _ = cli("verify")
+    assert code == 1 and old_only in out
+    # a snapshot the live release pins: found, named, exit 1
+    live = _tamper_snapshot_of(cli.url, r2, "intake")
+    code, out, _ = cli("verify", "--env", "prod")
+    assert code == 1 and live in out and old_only not in out
+    code, _, err = cli("verify", "--env", "staging")
+    assert code == 3 and "nothing is live in staging" in err
