@@ -83,6 +83,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan",
     "release",
     "report",
+    "rollout",
 )
 
 for _name in COMMAND_MODULES:

@@ -4,6 +4,7 @@ rollback during a rollout; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,13 @@ def test_rollout_routes_records_and_advances_to_promotion(cli: Cli) -> None:
             report = ro.step(store, "support", "prod", actor="cron")
             assert report.applied == "promote", report.decision
             assert store.environment("support", "prod").release == r2  # type: ignore[union-attr]
-            # the runtime follows: everyone on the new release, no rollout
+            # the runtime follows (on PostgreSQL once the notification arrives): everyone on
+            # the new release, no rollout
+            deadline = time.monotonic() + 2
             team = rt.route("support", "prod", key="alice")
+            while team.release != r2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+                team = rt.route("support", "prod", key="alice")
             assert (team.release, team.arm) == (r2, "stable")
         assert store.verify().problems == []
         actions = [e.action for e in store.events("support", "prod")]
@@ -153,5 +159,123 @@ def test_outcomes_import_is_idempotent(cli: Cli, tmp_path: Path) -> None:
         assert ro.import_outcomes(store, path) == 10
         assert ro.import_outcomes(store, path) == 0
         assert store.arm_stats(state.rollout_id, "canary", scores=["csat"]).scores["csat"][0] == 10
+    finally:
+        store.close()
+
+
+def test_cli_start_status_step_pause_resume_abort(cli: Cli) -> None:
+    import json
+
+    _store, _r1, r2 = _setup(cli)
+    _store.close()
+    code, out, err = cli(
+        "rollout", "start", r2, "--env", "prod", "--steps", "10,50,100", "--reason", "go"
+    )
+    assert code == 0, err
+    assert "canary 10%" in out
+    code, out, err = cli("rollout", "status", "--env", "prod", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["format_version"] == 1
+    assert doc["analysis"]["decision"] == "hold"
+    assert cli("rollout", "step", "--env", "prod")[0] == 0  # hold: no data yet
+    assert cli("rollout", "pause", "--env", "prod", "--reason", "look")[0] == 0
+    assert cli("rollout", "resume", "--env", "prod", "--reason", "ok")[0] == 0
+    code, out, _ = cli("rollout", "abort", "--env", "prod", "--reason", "no")
+    assert code == 0 and "ABORT" in out
+    assert cli("rollout", "status", "--env", "prod")[0] == 3
+
+
+def test_sigkill_in_rollout_step_leaves_old_or_new_state(cli: Cli) -> None:
+    import signal
+
+    from teamrel.store import FAULT_POINTS
+
+    from .conftest import reap
+
+    store, _r1, r2 = _setup(cli)
+    try:
+        ro.start(
+            store,
+            "support",
+            EnvironmentSpec(
+                rollout=RolloutPolicy(
+                    steps=[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100], min_conversations=1
+                )
+            ),
+            r2,
+            "prod",
+            actor="t",
+            reason="go",
+        )
+        state = store.rollout("support", "prod")
+        assert state is not None
+        store.record_outcomes(
+            [
+                ro.Outcome(state.rollout_id, f"s{i}", arm, step, "x", True, 10.0)
+                for i, (arm, step) in enumerate(
+                    [(a, s) for s in range(11) for a in ("stable", "canary")]
+                )
+            ]
+        )
+        for point in [p for p in FAULT_POINTS if p.startswith("rollout.")]:
+            before = store.rollout("support", "prod")
+            assert before is not None
+            pid, err = cli.fork("rollout", "step", "--env", "prod", env={"TEAMREL_FAULT": point})
+            assert reap(pid) == -signal.SIGKILL, (point, err.read_text("utf-8"))
+            after = store.rollout("support", "prod")
+            assert after is not None
+            if point.endswith("after_commit"):
+                assert (after.step_index, after.generation) == (
+                    before.step_index + 1,
+                    before.generation + 1,
+                ), point
+            else:
+                assert (after.step_index, after.generation) == (
+                    before.step_index,
+                    before.generation,
+                ), point
+            assert store.verify().problems == [], point
+    finally:
+        store.close()
+
+
+def test_four_processes_recording_while_steps_run(cli: Cli) -> None:
+    import os
+
+    from .conftest import reap
+
+    store, _r1, r2 = _setup(cli)
+    try:
+        rules = EnvironmentSpec(rollout=RolloutPolicy(steps=[50, 100], min_conversations=10**6))
+        state = ro.start(store, "support", rules, r2, "prod", actor="t", reason="go")
+        pids = []
+        for w in range(4):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    with Runtime(cli.url, ttl=60) as rt:
+                        for i in range(500):
+                            with rt.run("support", "prod", key=f"w{w}-{i}") as team:
+                                team.record(ok=True, latency_ms=1.0)
+                                team.record(ok=False)  # ignored: once per run
+                            if i % 100 == 0:
+                                rt.flush()
+                                rt.flush()  # a retried flush never double-counts
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        steps = [cli("rollout", "step", "--env", "prod")[0] for _ in range(5)]
+        assert [reap(p) for p in pids] == [0, 0, 0, 0]
+        assert all(c in (0, 3) for c in steps)
+        stable = store.arm_stats(state.rollout_id, "stable")
+        canary = store.arm_stats(state.rollout_id, "canary")
+        assert stable.n + canary.n == 2000
+        assert stable.failures + canary.failures == 0
+        after = store.rollout("support", "prod")
+        assert after is not None and after.step_index == 0  # held, never stepped twice
+        assert store.verify().problems == []
     finally:
         store.close()
