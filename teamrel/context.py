@@ -493,6 +493,87 @@ class Context:
             working_digests=working if workspace_check and root is not None else None,
         )
 
+    def rollout_start(
+        self,
+        release: str,
+        *,
+        env: str,
+        shadow: bool = False,
+        steps: list[float] | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Any:
+        """`teamrel rollout start`: open a progressive rollout of a release in `env`."""
+        from teamrel import release as rel
+        from teamrel import rollout as ro
+
+        team, envs = self.team_rules(writes=True)
+        rules = rel.environment_rules(envs, env)
+        store = self.store()
+        root = self._root_or_none()
+        if store.release_info(team, release) is None:
+            rel.find_release(store, root, team, release, rel.resolve_actor(actor))
+        return ro.start(
+            store,
+            team,
+            rules,
+            release,
+            env,
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+            shadow=shadow,
+            steps=steps,
+            check_target=rel._target_check(root, env, rules),
+        )
+
+    def rollout_status(self, env: str) -> Any:
+        """`teamrel rollout status`: the open rollout, both arms and the current decision."""
+        from teamrel import release as rel
+        from teamrel import rollout as ro
+
+        team, envs = self.team_rules()
+        rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return ro.status(store, team, env)
+
+    def rollout_step(self, env: str, *, actor: str | None = None) -> Any:
+        """`teamrel rollout step`: analyse once and apply the decision."""
+        from teamrel import release as rel
+        from teamrel import rollout as ro
+
+        team, envs = self.team_rules(writes=True)
+        rel.environment_rules(envs, env)
+        return ro.step(self.store(), team, env, actor=rel.resolve_actor(actor))
+
+    def rollout_change(
+        self, op: str, *, env: str, reason: str | None = None, actor: str | None = None
+    ) -> Any:
+        """`teamrel rollout pause|resume|abort|promote`."""
+        from teamrel import release as rel
+        from teamrel import rollout as ro
+
+        if op not in ("pause", "resume", "abort", "promote"):
+            raise UsageError(f"unknown rollout change {op!r}")
+        team, envs = self.team_rules(writes=True)
+        rules = rel.environment_rules(envs, env)
+        return ro.change(
+            self.store(),
+            team,
+            rules,
+            env,
+            op,  # type: ignore[arg-type]
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+            check_target=rel._target_check(self._root_or_none(), env, rules),
+        )
+
+    def outcomes_import(self, path: Path) -> int:
+        """`teamrel outcomes import FILE.jsonl`: outcomes computed elsewhere."""
+        from teamrel import rollout as ro
+
+        return ro.import_outcomes(self.store(), path)
+
     def status(self, env: str | None = None) -> _rel.StatusReport:
         """`teamrel status`: what is live where, since when, set by whom."""
         from teamrel import release as rel

@@ -11,6 +11,7 @@ This module does no I/O; `teamrel.workspace` reads files into these models.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Any, Literal
 
@@ -292,6 +293,59 @@ class GateSpec(Frozen):
     higher_is_better: bool = True
 
 
+class ScoreRule(Frozen):
+    """How far one quality score of the canary may fall below stable's (absolute)."""
+
+    max_drop: float = Field(ge=0)
+
+
+class RolloutPolicy(Frozen):
+    """How a progressive rollout in an environment advances and is judged (`rollout:`).
+
+    Ratios compare the candidate arm with stable; every threshold is judged with a
+    sequential method (see `teamrel.rollout`), never on a raw ratio. Steps are traffic
+    percentages, increasing, ending at 100 (reaching 100 is the promotion).
+    """
+
+    steps: list[float] = Field(default_factory=lambda: [5.0, 10.0, 25.0, 50.0, 100.0])
+    #: candidate conversations a step needs before it may advance or promote
+    min_conversations: int = Field(default=200, ge=1)
+    #: candidate conversations after which a step still undecided pauses for a human
+    #: (default: 25 x min_conversations)
+    max_step_conversations: int | None = Field(default=None, ge=1)
+    abort_error_ratio: float = Field(default=1.5, gt=1)
+    promote_error_ratio: float = Field(default=1.1, ge=1)
+    latency_p95_ratio: float = Field(default=1.3, gt=1)
+    cost_ratio: float = Field(default=1.2, gt=1)
+    scores: dict[str, ScoreRule] = Field(default_factory=dict)
+    #: probability of aborting a candidate no worse than the promote thresholds (all tests)
+    false_abort_rate: float = Field(default=0.01, gt=0, lt=0.5)
+    #: probability of promoting a candidate at the abort thresholds (all tests)
+    false_promote_rate: float = Field(default=0.05, gt=0, lt=0.5)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, steps: list[float]) -> list[float]:
+        if not steps or steps[-1] != 100:
+            raise ValueError("steps must end at 100 (the promotion)")
+        if any(not 0 < s <= 100 for s in steps) or any(
+            a >= b for a, b in itertools.pairwise(steps)
+        ):
+            raise ValueError("steps must be increasing percentages in (0, 100]")
+        if any(round(s * 100) != s * 100 for s in steps):
+            raise ValueError("steps have at most two decimals (10,000 buckets)")
+        return steps
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.promote_error_ratio >= self.abort_error_ratio:
+            raise ValueError("promote_error_ratio must be below abort_error_ratio")
+
+    @property
+    def step_budget(self) -> int:
+        """Candidate conversations after which an undecided step pauses."""
+        return self.max_step_conversations or 25 * self.min_conversations
+
+
 class EnvironmentSpec(Frozen):
     """Protection rules for one environment."""
 
@@ -306,6 +360,7 @@ class EnvironmentSpec(Frozen):
     stale_evals: Literal["block", "warn"] = "warn"
     #: whether `--override-gates --reason TEXT` may ship past failing gates
     allow_gate_override: bool = False
+    rollout: RolloutPolicy | None = None
 
 
 class PolicySpec(Frozen):

@@ -25,6 +25,10 @@ across releases: a rollback mostly returns to snapshots already loaded.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import copy
+import os
 import threading
 import time
 from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
@@ -36,7 +40,7 @@ from typing import NamedTuple
 from teamrel.errors import IntegrityError, NotFoundError, StoreError
 from teamrel.manifest import Manifest, ManifestText, PinnedEntry
 from teamrel.models import ResolvedMember
-from teamrel.store import Store, open_store
+from teamrel.store import Outcome, Route, Store, bucket, open_store
 from teamrel.store.watch import ChangeFeed
 
 #: Seconds a resolved pointer is trusted at most, even when the change feed reports nothing.
@@ -131,6 +135,60 @@ class PinnedTeam:
         self.environment = environment
         self._text = text
         self.members: Mapping[str, ResolvedMember] = PinnedMembers(text, snapshots)
+        #: which arm of a rollout this run is on (`stable` without a rollout)
+        self.arm = "stable"
+        #: in a rollout's shadow phase: the candidate team, to run on a copy of the input
+        self.shadow: PinnedTeam | None = None
+        self.rollout_id: str | None = None
+        self.run_id: str | None = None
+        self._step = -1
+        self._recorder: _Recorder | None = None
+        self._recorded = False
+
+    def _for_run(
+        self, arm: str, route: Route, recorder: _Recorder | None, run_id: str
+    ) -> PinnedTeam:
+        """A view of this release for one run of a rollout (shares the member caches)."""
+        view = copy.copy(self)
+        view.arm = arm
+        view.rollout_id = route.rollout_id
+        view.run_id = run_id
+        view._step = route.step_index
+        view._recorder = recorder
+        view._recorded = False
+        view.shadow = None
+        return view
+
+    def record(
+        self,
+        ok: bool,
+        *,
+        latency_ms: float | None = None,
+        cost_usd: float | None = None,
+        tool_calls: int | None = None,
+        scores: Mapping[str, float] | None = None,
+    ) -> bool:
+        """Record this run's outcome for the rollout's analysis: buffered in memory and
+        written by a background thread in batches. Once per run (a second call is ignored);
+        False when there is no rollout to record for."""
+        if self._recorder is None or self.rollout_id is None or self._recorded:
+            return False
+        self._recorded = True
+        self._recorder.add(
+            Outcome(
+                self.rollout_id,
+                self.run_id or "",
+                self.arm,
+                self._step,
+                self._text.release,
+                bool(ok),
+                latency_ms,
+                cost_usd,
+                tool_calls,
+                dict(scores) if scores else {},
+            )
+        )
+        return True
 
     @property
     def release(self) -> str:
@@ -157,13 +215,79 @@ class PinnedTeam:
             ) from None
 
     def __repr__(self) -> str:
-        return f"PinnedTeam({self.team!r}, {self.environment!r}, release={self.release!r})"
+        return (
+            f"PinnedTeam({self.team!r}, {self.environment!r}, release={self.release!r}, "
+            f"arm={self.arm!r})"
+        )
+
+
+class _Recorder:
+    """Outcomes buffered in memory, written by a daemon thread (`teamrel-outcomes`) in
+    batches: `record` never waits for the database. A failed write keeps the batch for the
+    next attempt; the store ignores runs already recorded, so a retry never double-counts."""
+
+    def __init__(self, store: Store, *, interval: float = 0.5, batch: int = 2000) -> None:
+        self._store = store
+        self._interval = interval
+        self._batch = batch
+        self._buf: list[Outcome] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        #: outcomes written so far (new ones) and the last write error, for diagnostics
+        self.written = 0
+        self.last_error: Exception | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._buf.append(outcome)
+            full = len(self._buf) >= self._batch
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(
+                    target=self._run, name="teamrel-outcomes", daemon=True
+                )
+                self._thread.start()
+        if full:
+            self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            with contextlib.suppress(Exception):  # kept for the next attempt
+                self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered now (in batches)."""
+        with self._flush_lock:
+            with self._lock:
+                pending, self._buf = self._buf, []
+            try:
+                for i in range(0, len(pending), self._batch):
+                    self.written += self._store.record_outcomes(pending[i : i + self._batch])
+            except Exception as err:
+                self.last_error = err
+                with self._lock:
+                    self._buf[:0] = pending  # idempotent: the written part is skipped later
+                raise
+
+    def close(self) -> None:
+        """Stop the thread and write what is left."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
 
 
 class _Cached(NamedTuple):
     expires: float
     token: int | None
     pinned: PinnedTeam
+    route: Route | None = None
+    candidate: PinnedTeam | None = None
 
 
 class Runtime:
@@ -205,16 +329,33 @@ class Runtime:
         self._warming: set[tuple[str, str]] = set()
         self._warmers: list[threading.Thread] = []
         self._closed = False
+        self._recorder = _Recorder(self._store)
+        # outcomes buffered at interpreter exit are written, not lost
+        atexit.register(self._flush_at_exit)
+
+    def _flush_at_exit(self) -> None:
+        with contextlib.suppress(Exception):
+            self._recorder.close()
+
+    def flush(self) -> None:
+        """Write the buffered outcomes now (the background thread does it every 0.5 s)."""
+        self._recorder.flush()
 
     def close(self) -> None:
         """Stop the change feed (and its thread) and release the store's connections."""
+        if self._closed:
+            return
         self._closed = True
+        atexit.unregister(self._flush_at_exit)
         for thread in self._warmers:
             thread.join(timeout=5)
         try:
-            self._feed.close()
+            self._recorder.close()
         finally:
-            self._store.close()
+            try:
+                self._feed.close()
+            finally:
+                self._store.close()
 
     def __enter__(self) -> Runtime:
         return self
@@ -238,39 +379,53 @@ class Runtime:
             self._cache.clear()
 
     def pinned(self, team: str, env: str) -> PinnedTeam:
-        """The team live in `env` now: from the cache while the change feed reports no move
-        (and within the TTL), else re-read."""
+        """The team live (stable) in `env` now: from the cache while the change feed reports
+        no move (and within the TTL), else re-read."""
+        return self._entry(team, env).pinned
+
+    def _entry(self, team: str, env: str) -> _Cached:
         entry = self._cache.get((team, env))
         if entry is not None and entry.expires > time.monotonic():
             if not self._watching:
-                return entry.pinned
+                return entry
             # asked BEFORE the pointer is read: a move committed in between changes the token
             token = self._feed.token()
             if token is not None and token == entry.token:
-                return entry.pinned
+                return entry
         else:
             token = self._feed.token() if self._watching else None
         return self._refresh(team, env, token, entry)
 
-    def _refresh(self, team: str, env: str, token: int | None, entry: _Cached | None) -> PinnedTeam:
+    def _refresh(self, team: str, env: str, token: int | None, entry: _Cached | None) -> _Cached:
         try:
-            pointer = self._store.live_pointer(team, env)
+            route = self._store.live_route(team, env)
         except StoreError:
             # the store is unreachable: what was live a moment ago beats failing the run
             if entry is not None and entry.expires > time.monotonic():
-                return entry.pinned
+                return entry
             raise
-        if pointer is None:
+        if route is None:
             raise NotFoundError(f"nothing is live in {env} of team {team}")
-        manifest_digest = pointer[0]
+        manifest_digest = route.stable_digest
         if entry is not None and entry.pinned.digest == manifest_digest:
             pinned = entry.pinned
         else:
             pinned = self._open(team, env, manifest_digest)
-        self._cache[(team, env)] = _Cached(time.monotonic() + self.ttl, token, pinned)
-        return pinned
+        candidate = None
+        if route.candidate_digest is not None:
+            if (
+                entry is not None
+                and entry.candidate is not None
+                and (entry.candidate.digest == route.candidate_digest)
+            ):
+                candidate = entry.candidate
+            else:
+                candidate = self._open(team, env, route.candidate_digest, warm=False)
+        fresh = _Cached(time.monotonic() + self.ttl, token, pinned, route, candidate)
+        self._cache[(team, env)] = fresh
+        return fresh
 
-    def _open(self, team: str, env: str, manifest_digest: str) -> PinnedTeam:
+    def _open(self, team: str, env: str, manifest_digest: str, *, warm: bool = True) -> PinnedTeam:
         with self._lock:
             key = (team, env, manifest_digest)
             pinned = self._by_digest.get(key)
@@ -279,7 +434,7 @@ class Runtime:
                 if text is None:
                     text = self._texts[manifest_digest] = self._read_text(manifest_digest)
                 pinned = self._by_digest[key] = PinnedTeam(team, env, text, self._snapshots)
-        if self.warm:
+        if self.warm and warm:
             self._start_warming(team, env)
         return pinned
 
@@ -323,6 +478,35 @@ class Runtime:
         return self.pinned(team, env).member(member)
 
     @contextmanager
-    def run(self, team: str, env: str) -> Iterator[PinnedTeam]:
-        """Pin one manifest for a whole multi-agent run (see the module docstring)."""
-        yield self.pinned(team, env)
+    def run(self, team: str, env: str, *, key: str | None = None) -> Iterator[PinnedTeam]:
+        """Pin one manifest for a whole multi-agent run (see the module docstring).
+
+        During a rollout the run is routed to one arm (`team.arm`): with `key` (a user or
+        conversation id) by its bucket, so the same key stays on its arm and raising the
+        weight only moves keys onto the candidate; without one, at random. In the shadow
+        phase stable serves every run and `team.shadow` is the candidate, to run on a copy of
+        the input. `team.record(...)` reports the run's outcome.
+        """
+        yield self.route(team, env, key=key)
+
+    def route(self, team: str, env: str, *, key: str | None = None) -> PinnedTeam:
+        """The team a run with `key` is served by now (what `run` yields)."""
+        entry = self._entry(team, env)
+        route = entry.route
+        if route is None or route.rollout_id is None or entry.candidate is None:
+            return entry.pinned
+        run_id = os.urandom(8).hex()
+        if route.phase == "shadow":
+            team_ = entry.pinned._for_run("stable", route, self._recorder, run_id)
+            team_.shadow = entry.candidate._for_run(
+                "shadow", route, self._recorder, run_id + "-shadow"
+            )
+            return team_
+        b = (
+            bucket(route.rollout_id, key)
+            if key is not None
+            else int.from_bytes(os.urandom(4), "big") % 10_000
+        )
+        if b < route.weight_bp:
+            return entry.candidate._for_run("canary", route, self._recorder, run_id)
+        return entry.pinned._for_run("stable", route, self._recorder, run_id)

@@ -84,6 +84,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "release",
     "report",
     "evals",
+    "rollout",
 )
 
 for _name in COMMAND_MODULES:

@@ -16,15 +16,23 @@ from teamrel.errors import UsageError
 from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url, sqlite_file
 from teamrel.store.migrations import SCHEMA_VERSION
 from teamrel.store.store import (
+    BUCKETS,
+    OPEN_STATES,
     ROLLBACK_GUARD_SECONDS,
+    ArmStats,
     EnvState,
     Event,
+    Outcome,
     ReleaseInfo,
+    RolloutState,
+    Route,
+    StepCounts,
     Store,
     TargetInfo,
     Transition,
     VerifyProblem,
     VerifyReport,
+    bucket,
 )
 
 
@@ -55,18 +63,26 @@ def open_store(url: str | None, root: Path | None, *, create: bool = True) -> St
 
 
 __all__ = [
+    "BUCKETS",
     "DATABASE_URL_ENV",
     "FAULT_POINTS",
+    "OPEN_STATES",
     "ROLLBACK_GUARD_SECONDS",
     "SCHEMA_VERSION",
+    "ArmStats",
     "EnvState",
     "Event",
+    "Outcome",
     "ReleaseInfo",
+    "RolloutState",
+    "Route",
+    "StepCounts",
     "Store",
     "TargetInfo",
     "Transition",
     "VerifyProblem",
     "VerifyReport",
+    "bucket",
     "open_store",
     "store_url",
 ]

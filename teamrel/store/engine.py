@@ -37,7 +37,7 @@ SQLITE_BUSY_SECONDS = 30
 #: Every fault point, for documentation and tests.
 FAULT_POINTS: tuple[str, ...] = tuple(
     f"{op}.{where}"
-    for op in ("promote", "rollback")
+    for op in ("promote", "rollback", "rollout")
     for where in (
         "before_update",
         "after_update",

@@ -9,22 +9,38 @@ and a failed migration leaves the store at its old version.
 History:
 - v1: snapshots, manifests (+ member index), environments, promotions, events, chain head.
 - v2: `teamrel_rollback_marks` (manifests rolled back from, per environment).
+- v3: `teamrel_rollouts`, `teamrel_outcomes`, `teamrel_outcome_scores` (progressive delivery),
+  created from frozen table definitions (`_V3`), not from the live classes in `tables.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from teamrel import __version__
 from teamrel.errors import FormatVersionError, StoreError
 from teamrel.store.engine import describe_error
-from teamrel.store.tables import V1_TABLES, V2_TABLES, table
+from teamrel.store.tables import V1_TABLES, V2_TABLES, V3_TABLES, table
 
 #: The store schema version this teamrel writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Key of the schema version in `teamrel_meta`.
 VERSION_KEY = "schema_version"
@@ -44,8 +60,69 @@ def _v2(conn: Connection) -> None:
         table(name).create(conn)
 
 
+# Frozen: the v3 tables exactly as v3 creates them, whatever `tables.py` says later.
+_V3 = MetaData()
+Table(
+    "teamrel_rollouts",
+    _V3,
+    Column("id", Integer, primary_key=True),
+    Column("rollout_id", String(40), nullable=False, unique=True),
+    Column("environment_id", Integer, nullable=False, index=True),
+    Column("team", String(128), nullable=False),
+    Column("environment", String(128), nullable=False),
+    Column("stable_digest", String(80), nullable=False),
+    Column("candidate_digest", String(80), nullable=False),
+    Column("candidate_release", String(128), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("weight_bp", Integer, nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("steps", Text, nullable=False),
+    Column("policy", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("started_by", String, nullable=False),
+    Column("reason", String, nullable=True),
+    Column("updated_at", String(40), nullable=False),
+    Column("ended_at", String(40), nullable=True),
+    Column("last_decision", Text, nullable=True),
+)
+Table(
+    "teamrel_outcomes",
+    _V3,
+    Column("id", Integer, primary_key=True),
+    Column("rollout_id", String(40), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("arm", String(8), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("release", String(128), nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=True),
+    Column("cost_usd", Float, nullable=True),
+    Column("tool_calls", Integer, nullable=True),
+    Column("at", String(40), nullable=False),
+    UniqueConstraint("rollout_id", "run_id", name="uq_teamrel_outcomes_run"),
+    Index("ix_teamrel_outcomes_arm_step", "rollout_id", "arm", "step", "ok"),
+    Index("ix_teamrel_outcomes_arm_latency", "rollout_id", "arm", "latency_ms"),
+)
+Table(
+    "teamrel_outcome_scores",
+    _V3,
+    Column("rollout_id", Text, primary_key=True),
+    Column("run_id", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("arm", String(8), nullable=False),
+    Column("value", Float, nullable=False),
+    Index("ix_teamrel_outcome_scores_arm", "rollout_id", "arm", "name"),
+)
+
+
+def _v3(conn: Connection) -> None:
+    for name in V3_TABLES:
+        _V3.tables[name].create(conn)
+
+
 #: version -> the migration that produces it from the previous version.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def read_version(conn: Connection) -> int:

@@ -14,6 +14,7 @@ counts its snapshots through an index (see docs/operations.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -62,8 +63,16 @@ _PROMO = table("teamrel_promotions")
 _EVENT = table("teamrel_events")
 _CHAIN = table("teamrel_chain")
 _MARK = table("teamrel_rollback_marks")
+_ROLL = table("teamrel_rollouts")
+_OUT = table("teamrel_outcomes")
+_SCORE = table("teamrel_outcome_scores")
 
-Action = Literal["release", "import", "promote", "rollback"]
+Action = Literal["release", "import", "promote", "rollback", "rollout"]
+
+#: Rollout states in which a rollout is open (routes traffic or waits for a human).
+OPEN_STATES = ("active", "paused")
+#: Routing resolution: a key hashes into one of this many buckets.
+BUCKETS = 10_000
 
 
 def utcnow() -> datetime:
@@ -210,6 +219,119 @@ class VerifyReport:
     events: int = 0
     environments: int = 0
     problems: list[VerifyProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RolloutState:
+    """A rollout of a candidate release in an environment (open or ended)."""
+
+    rollout_id: str
+    team: str
+    environment: str
+    stable_release: str | None
+    stable_digest: str
+    candidate_release: str
+    candidate_digest: str
+    phase: str
+    weight: float
+    step_index: int
+    steps: list[float]
+    policy: dict[str, JSON]
+    state: str
+    started_at: str
+    started_by: str
+    reason: str | None
+    updated_at: str
+    ended_at: str | None
+    last_decision: dict[str, JSON] | None
+    #: the environment's generation when this state was read (CAS for the next change)
+    generation: int
+
+    @property
+    def is_open(self) -> bool:
+        """Still routing traffic (active or paused)."""
+        return self.state in OPEN_STATES
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form."""
+        doc = asdict(self)
+        doc["steps"] = list(self.steps)
+        return doc
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a runtime needs to route a run in an environment: one indexed read."""
+
+    stable_digest: str
+    generation: int
+    rollout_id: str | None = None
+    candidate_digest: str | None = None
+    phase: str | None = None
+    weight_bp: int = 0
+    step_index: int = -1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The outcome of one run (an arm of a rollout), as recorded."""
+
+    rollout_id: str
+    run_id: str
+    arm: str
+    step: int
+    release: str
+    ok: bool
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    tool_calls: int | None = None
+    scores: Mapping[str, float] = field(default_factory=dict)
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """Conversations and failures of one arm in one step."""
+
+    step: int
+    n: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class ArmStats:
+    """Aggregates of one arm of a rollout, computed in SQL."""
+
+    arm: str
+    steps: list[StepCounts]
+    latency_n: int
+    latency_p50: float | None
+    latency_p95: float | None
+    cost_n: int
+    cost_sum: float
+    cost_sumsq: float
+    #: runs with a latency above the threshold asked for (None when none was asked)
+    latency_over: int | None
+    #: name -> (n, sum, sum of squares)
+    scores: dict[str, tuple[int, float, float]]
+
+    @property
+    def n(self) -> int:
+        """Conversations."""
+        return sum(s.n for s in self.steps)
+
+    @property
+    def failures(self) -> int:
+        """Failed conversations."""
+        return sum(s.failures for s in self.steps)
+
+
+def bucket(rollout_id: str, key: str) -> int:
+    """The routing bucket (0..BUCKETS-1) of `key` in a rollout: a run goes to the candidate
+    iff its bucket is below the weight in basis points, so a key keeps its arm at a given
+    weight (sticky) and raising the weight only adds keys to the candidate (monotone)."""
+    h = hashlib.blake2b(f"{rollout_id}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") % BUCKETS
 
 
 def event_hash(fields: Mapping[str, JSON]) -> str:
@@ -987,6 +1109,10 @@ class Store:
                 )
             if expect is not None:
                 self._check_expect(conn, team, env, row, expect)
+            roll = self._open_rollout(conn, row.id)
+            if roll is not None and to is None and steps is None:
+                # the candidate was never live: rolling back means stable keeps all traffic
+                return self._abort_by_rollback(conn, team, env, row, roll, actor, reason)
             current = row.manifest_digest
             current_name = self._release_name(conn, current)
             explicit = to is not None or steps is not None or expect is not None
@@ -1124,6 +1250,505 @@ class Store:
             event_seq=seq,
             rolled_back=tuple(str(n) for n in passed_names),
         )
+
+    # ------------------------------------------------------------------ rollouts
+
+    def _open_rollout(self, conn: Connection, env_id: int) -> Any:
+        return conn.execute(
+            select(_ROLL)
+            .where(_ROLL.c.environment_id == env_id, _ROLL.c.state.in_(OPEN_STATES))
+            .order_by(_ROLL.c.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def _rollout_state(self, conn: Connection, row: Any, generation: int) -> RolloutState:
+        return RolloutState(
+            rollout_id=row.rollout_id,
+            team=row.team,
+            environment=row.environment,
+            stable_release=self._release_name(conn, row.stable_digest),
+            stable_digest=row.stable_digest,
+            candidate_release=row.candidate_release,
+            candidate_digest=row.candidate_digest,
+            phase=row.phase,
+            weight=row.weight_bp / 100,
+            step_index=row.step_index,
+            steps=[float(x) for x in json.loads(row.steps)],
+            policy=json.loads(row.policy),
+            state=row.state,
+            started_at=row.started_at,
+            started_by=row.started_by,
+            reason=row.reason,
+            updated_at=row.updated_at,
+            ended_at=row.ended_at,
+            last_decision=json.loads(row.last_decision) if row.last_decision else None,
+            generation=generation,
+        )
+
+    def rollout(self, team: str, env: str) -> RolloutState | None:
+        """The open rollout of `env`, or None."""
+        with self._tx() as conn:
+            env_row = self._env_row(conn, team, env)
+            if env_row is None:
+                return None
+            row = self._open_rollout(conn, env_row.id)
+            return None if row is None else self._rollout_state(conn, row, env_row.generation)
+
+    def rollouts(
+        self, team: str, env: str | None = None, *, limit: int | None = None
+    ) -> list[RolloutState]:
+        """Rollouts of `team` (of one environment), newest first."""
+        query = select(_ROLL).where(_ROLL.c.team == team).order_by(_ROLL.c.id.desc())
+        if env is not None:
+            query = query.where(_ROLL.c.environment == env)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._tx() as conn:
+            gens = {
+                r.id: int(r.generation) for r in conn.execute(select(_ENV.c.id, _ENV.c.generation))
+            }
+            return [
+                self._rollout_state(conn, row, gens.get(row.environment_id, 0))
+                for row in conn.execute(query).all()
+            ]
+
+    def live_route(self, team: str, env: str) -> Route | None:
+        """The stable pointer and the open rollout's routing of `env` (one indexed read)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(
+                    _ENV.c.manifest_digest,
+                    _ENV.c.generation,
+                    _ROLL.c.rollout_id,
+                    _ROLL.c.candidate_digest,
+                    _ROLL.c.phase,
+                    _ROLL.c.weight_bp,
+                    _ROLL.c.step_index,
+                )
+                .select_from(
+                    _ENV.outerjoin(
+                        _ROLL,
+                        (_ROLL.c.environment_id == _ENV.c.id) & _ROLL.c.state.in_(OPEN_STATES),
+                    )
+                )
+                .where(_ENV.c.team == team, _ENV.c.name == env)
+            ).first()
+        if row is None or row.manifest_digest is None:
+            return None
+        if row.rollout_id is None:
+            return Route(str(row.manifest_digest), int(row.generation))
+        return Route(
+            str(row.manifest_digest),
+            int(row.generation),
+            str(row.rollout_id),
+            str(row.candidate_digest),
+            str(row.phase),
+            int(row.weight_bp),
+            int(row.step_index),
+        )
+
+    def start_rollout(
+        self,
+        team: str,
+        env: str,
+        ref: str,
+        *,
+        rollout_id: str,
+        shadow: bool,
+        steps: Sequence[float],
+        policy: Mapping[str, JSON],
+        actor: str,
+        reason: str | None = None,
+        check_target: Callable[[TargetInfo], None] | None = None,
+    ) -> RolloutState:
+        """Open a rollout of release `ref` in `env`: one transaction, CAS, one event."""
+        with self._tx(write=True) as conn:
+            row = self._env_row(conn, team, env)
+            if row is None or row.manifest_digest is None:
+                raise NotFoundError(
+                    f"nothing is live in {env} of team {team}: promote a first release before "
+                    "rolling one out"
+                )
+            current = self._open_rollout(conn, row.id)
+            if current is not None:
+                raise ConflictError(
+                    f"conflict: {env} already has rollout {current.rollout_id} of "
+                    f"{current.candidate_release} ({current.state}); nothing was changed",
+                    hint=f"finish it first: `teamrel rollout promote|abort --env {env}`",
+                )
+            target_digest = self._resolve_ref(conn, team, ref)
+            if target_digest is None:
+                raise NotFoundError(f"no release {ref} of team {team} in the state store")
+            target = self._verified_target(conn, team, target_digest, check_target)
+            if target.digest == row.manifest_digest:
+                raise UsageError(f"{target.release} is already live in {env}: nothing to roll out")
+            now = iso(utcnow())
+            phase = "shadow" if shadow else "canary"
+            weight_bp = 0 if shadow else round(steps[0] * 100)
+            step_index = -1 if shadow else 0
+            fault("rollout.before_update")
+            generation = self._cas(conn, row, {}, env, team)
+            fault("rollout.after_update")
+            conn.execute(
+                insert(_ROLL).values(
+                    rollout_id=rollout_id,
+                    environment_id=row.id,
+                    team=team,
+                    environment=env,
+                    stable_digest=row.manifest_digest,
+                    candidate_digest=target.digest,
+                    candidate_release=target.release,
+                    phase=phase,
+                    weight_bp=weight_bp,
+                    step_index=step_index,
+                    steps=canonical_json([float(x) for x in steps]),
+                    policy=canonical_json(dict(policy)),
+                    state="active",
+                    started_at=now,
+                    started_by=actor,
+                    reason=reason,
+                    updated_at=now,
+                )
+            )
+            fault("rollout.before_event")
+            self._append_event(
+                conn,
+                action="rollout",
+                team=team,
+                environment=env,
+                release_from=self._release_name(conn, row.manifest_digest),
+                release_to=target.release,
+                from_manifest=row.manifest_digest,
+                to_manifest=target.digest,
+                generation=generation,
+                actor=actor,
+                reason=reason,
+                details={
+                    "op": "start",
+                    "rollout_id": rollout_id,
+                    "phase": phase,
+                    "weight": weight_bp / 100,
+                    "steps": [float(x) for x in steps],
+                    "policy": dict(policy),
+                },
+                at=now,
+            )
+            fault("rollout.after_event")
+            fault("rollout.before_commit")
+            new = self._open_rollout(conn, row.id)
+            state = self._rollout_state(conn, new, generation)
+        fault("rollout.after_commit")
+        return state
+
+    def change_rollout(
+        self,
+        team: str,
+        env: str,
+        op: Literal["advance", "hold", "pause", "resume", "abort", "promote"],
+        *,
+        actor: str,
+        reason: str | None = None,
+        rollout_id: str | None = None,
+        expect_generation: int | None = None,
+        decision: Mapping[str, JSON] | None = None,
+        check_target: Callable[[TargetInfo], None] | None = None,
+    ) -> RolloutState:
+        """Apply one change to the open rollout of `env`: one transaction, CAS, one event.
+
+        `expect_generation` (what an analysis read) makes a decision apply only to the state
+        it was computed from: two `rollout step` runs racing never both advance.
+        `promote` makes the candidate live (the same pointer move as `promote`).
+        """
+        with self._tx(write=True) as conn:
+            row = self._env_row(conn, team, env)
+            roll = None if row is None else self._open_rollout(conn, row.id)
+            if row is None or roll is None:
+                raise NotFoundError(f"no rollout is open in {env} of team {team}")
+            if rollout_id is not None and roll.rollout_id != rollout_id:
+                raise ConflictError(
+                    f"conflict: the open rollout of {env} is {roll.rollout_id}, not {rollout_id}; "
+                    "nothing was changed"
+                )
+            if expect_generation is not None and int(row.generation) != expect_generation:
+                raise ConflictError(
+                    f"conflict: {env} of team {team} changed while the rollout was analysed; "
+                    "nothing was changed",
+                    hint="re-run `teamrel rollout step`",
+                )
+            steps = [float(x) for x in json.loads(roll.steps)]
+            now = iso(utcnow())
+            values: dict[str, Any] = {"updated_at": now}
+            env_values: dict[str, Any] = {}
+            if decision is not None:
+                values["last_decision"] = canonical_json(dict(decision))
+            if op == "advance":
+                nxt = roll.step_index + 1
+                if nxt >= len(steps) or steps[nxt] >= 100:
+                    raise UsageError(
+                        f"rollout {roll.rollout_id} is at its last step before 100%: promote it"
+                    )
+                values.update(phase="canary", step_index=nxt, weight_bp=round(steps[nxt] * 100))
+            elif op == "pause":
+                if roll.state == "paused":
+                    raise UsageError(f"rollout {roll.rollout_id} is already paused")
+                values["state"] = "paused"
+            elif op == "resume":
+                if roll.state != "paused":
+                    raise UsageError(f"rollout {roll.rollout_id} is not paused")
+                values["state"] = "active"
+            elif op == "abort":
+                values.update(state="aborted", ended_at=now, weight_bp=0)
+            elif op == "promote":
+                target = self._verified_target(
+                    conn, team, roll.candidate_digest, check_target, count_snapshots=False
+                )
+                values.update(state="promoted", ended_at=now, weight_bp=10_000)
+                promotion_id = conn.execute(
+                    insert(_PROMO)
+                    .values(
+                        environment_id=row.id,
+                        manifest_digest=target.digest,
+                        previous_id=row.promotion_id,
+                        created_at=now,
+                        actor=actor,
+                    )
+                    .returning(_PROMO.c.id)
+                ).scalar_one()
+                env_values = {
+                    "manifest_digest": target.digest,
+                    "promotion_id": promotion_id,
+                    "last_action": "promote",
+                    "updated_at": now,
+                    "updated_by": actor,
+                    "reason": reason,
+                }
+            fault("rollout.before_update")
+            generation = self._cas(conn, row, env_values, env, team)
+            conn.execute(update(_ROLL).where(_ROLL.c.id == roll.id).values(**values))
+            fault("rollout.after_update")
+            if op == "promote":
+                conn.execute(
+                    delete(_MARK).where(
+                        _MARK.c.environment_id == row.id,
+                        _MARK.c.manifest_digest == roll.candidate_digest,
+                    )
+                )
+            stable_name = self._release_name(conn, roll.stable_digest)
+            fault("rollout.before_event")
+            self._append_event(
+                conn,
+                action="promote" if op == "promote" else "rollout",
+                team=team,
+                environment=env,
+                release_from=stable_name,
+                release_to=roll.candidate_release,
+                from_manifest=roll.stable_digest,
+                to_manifest=roll.candidate_digest,
+                generation=generation,
+                actor=actor,
+                reason=reason,
+                details={
+                    "op": op,
+                    "rollout_id": roll.rollout_id,
+                    "phase": values.get("phase", roll.phase),
+                    "weight": values.get("weight_bp", roll.weight_bp) / 100,
+                    "state": values.get("state", roll.state),
+                    "decision": dict(decision) if decision is not None else None,
+                },
+                at=now,
+            )
+            fault("rollout.after_event")
+            fault("rollout.before_commit")
+            done = conn.execute(select(_ROLL).where(_ROLL.c.id == roll.id)).one()
+            state = self._rollout_state(conn, done, generation)
+        fault("rollout.after_commit")
+        return state
+
+    def _abort_by_rollback(
+        self,
+        conn: Connection,
+        team: str,
+        env: str,
+        row: Any,
+        roll: Any,
+        actor: str,
+        reason: str | None,
+    ) -> Transition:
+        now = iso(utcnow())
+        stable_name = self._release_name(conn, row.manifest_digest) or str(row.manifest_digest)
+        fault("rollback.before_update")
+        generation = self._cas(
+            conn,
+            row,
+            {"last_action": "rollback", "updated_at": now, "updated_by": actor, "reason": reason},
+            env,
+            team,
+        )
+        conn.execute(
+            update(_ROLL)
+            .where(_ROLL.c.id == roll.id)
+            .values(state="aborted", ended_at=now, updated_at=now, weight_bp=0)
+        )
+        fault("rollback.after_update")
+        fault("rollback.before_event")
+        seq = self._append_event(
+            conn,
+            action="rollback",
+            team=team,
+            environment=env,
+            release_from=roll.candidate_release,
+            release_to=stable_name,
+            from_manifest=roll.candidate_digest,
+            to_manifest=row.manifest_digest,
+            generation=generation,
+            actor=actor,
+            reason=reason,
+            details={
+                "rolled_back": [roll.candidate_release],
+                "rollout_aborted": roll.rollout_id,
+                "weight": roll.weight_bp / 100,
+            },
+            at=now,
+        )
+        fault("rollback.after_event")
+        fault("rollback.before_commit")
+        return Transition(
+            action="rollback",
+            team=team,
+            environment=env,
+            from_release=roll.candidate_release,
+            from_manifest=roll.candidate_digest,
+            to_release=stable_name,
+            to_manifest=row.manifest_digest,
+            generation=generation,
+            actor=actor,
+            reason=reason,
+            at=now,
+            event_seq=seq,
+            rolled_back=(roll.candidate_release,),
+        )
+
+    # ------------------------------------------------------------------ outcomes
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> int:
+        """Record outcomes in one transaction; a run already recorded is skipped (a retried
+        flush never double-counts). Returns how many were new."""
+        if not outcomes:
+            return 0
+        now = iso(utcnow())
+        rows = [
+            {
+                "rollout_id": o.rollout_id,
+                "run_id": o.run_id,
+                "arm": o.arm,
+                "step": o.step,
+                "release": o.release,
+                "ok": 1 if o.ok else 0,
+                "latency_ms": o.latency_ms,
+                "cost_usd": o.cost_usd,
+                "tool_calls": o.tool_calls,
+                "at": o.at or now,
+            }
+            for o in outcomes
+        ]
+        scores = [
+            {"rollout_id": o.rollout_id, "run_id": o.run_id, "name": k, "arm": o.arm, "value": v}
+            for o in outcomes
+            for k, v in o.scores.items()
+        ]
+        with self._tx(write=True) as conn:
+            # RETURNING counts the rows inserted (rowcount is unreliable for executemany)
+            new = conn.execute(
+                _insert_ignoring_duplicates(conn, _OUT).returning(_OUT.c.id), rows
+            ).all()
+            if scores:
+                conn.execute(_insert_ignoring_duplicates(conn, _SCORE), scores)
+        return len(new)
+
+    def arm_stats(
+        self,
+        rollout_id: str,
+        arm: str,
+        *,
+        latency_over: float | None = None,
+        scores: Sequence[str] = (),
+    ) -> ArmStats:
+        """Aggregates of one arm, in SQL over the outcome indexes (no row reaches Python but
+        two percentiles)."""
+        where = (_OUT.c.rollout_id == rollout_id, _OUT.c.arm == arm)
+        with self._tx() as conn:
+            steps = [
+                StepCounts(int(r.step), int(r.n), int(r.failures or 0))
+                for r in conn.execute(
+                    select(
+                        _OUT.c.step,
+                        func.count().label("n"),
+                        func.sum(1 - _OUT.c.ok).label("failures"),
+                    )
+                    .where(*where)
+                    .group_by(_OUT.c.step)
+                    .order_by(_OUT.c.step)
+                )
+            ]
+            cost = conn.execute(
+                select(
+                    func.count(_OUT.c.cost_usd),
+                    func.sum(_OUT.c.cost_usd),
+                    func.sum(_OUT.c.cost_usd * _OUT.c.cost_usd),
+                ).where(*where)
+            ).one()
+            lat_n = int(
+                conn.execute(
+                    select(func.count()).where(*where, _OUT.c.latency_ms.is_not(None))
+                ).scalar_one()
+            )
+
+            def quantile(q: float) -> float | None:
+                if lat_n == 0:
+                    return None
+                k = min(lat_n - 1, max(0, int(q * lat_n + 0.5) - 1))
+                value = conn.execute(
+                    select(_OUT.c.latency_ms)
+                    .where(*where, _OUT.c.latency_ms.is_not(None))
+                    .order_by(_OUT.c.latency_ms)
+                    .offset(k)
+                    .limit(1)
+                ).scalar()
+                return None if value is None else float(value)
+
+            over = None
+            if latency_over is not None:
+                over = int(
+                    conn.execute(
+                        select(func.count()).where(*where, _OUT.c.latency_ms > latency_over)
+                    ).scalar_one()
+                )
+            found: dict[str, tuple[int, float, float]] = {}
+            for name in scores:
+                r = conn.execute(
+                    select(
+                        func.count(),
+                        func.sum(_SCORE.c.value),
+                        func.sum(_SCORE.c.value * _SCORE.c.value),
+                    ).where(
+                        _SCORE.c.rollout_id == rollout_id,
+                        _SCORE.c.arm == arm,
+                        _SCORE.c.name == name,
+                    )
+                ).one()
+                found[name] = (int(r[0]), float(r[1] or 0.0), float(r[2] or 0.0))
+            return ArmStats(
+                arm=arm,
+                steps=steps,
+                latency_n=lat_n,
+                latency_p50=quantile(0.5),
+                latency_p95=quantile(0.95),
+                cost_n=int(cost[0]),
+                cost_sum=float(cost[1] or 0.0),
+                cost_sumsq=float(cost[2] or 0.0),
+                latency_over=over,
+                scores=found,
+            )
 
     # ------------------------------------------------------------------ audit log
 
@@ -1303,7 +1928,7 @@ class Store:
                         VerifyProblem("event", subject, "content does not match its hash")
                     )
                 prev, last_seq = ev.hash, ev.seq
-                if ev.environment and ev.action in ("promote", "rollback"):
+                if ev.environment and ev.action in ("promote", "rollback", "rollout"):
                     latest_by_env[(ev.team, ev.environment)] = ev
             chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
             if chain.seq != last_seq or chain.head != prev:
@@ -1330,7 +1955,11 @@ class Store:
                             "environment", subject, f"live manifest {row.manifest_digest} missing"
                         )
                     )
-                if last is None or last.to_manifest != row.manifest_digest:
+                # a rollout event leaves stable (its from_manifest) live
+                logged: str | None = None
+                if last is not None:
+                    logged = last.from_manifest if last.action == "rollout" else last.to_manifest
+                if last is None or logged != row.manifest_digest:
                     problems.append(
                         VerifyProblem(
                             "environment",
@@ -1390,14 +2019,22 @@ def _orig(err: DBAPIError) -> str:
 
 
 __all__ = [
+    "BUCKETS",
+    "OPEN_STATES",
     "ROLLBACK_GUARD_SECONDS",
     "SCHEMA_VERSION",
+    "ArmStats",
     "EnvState",
     "Event",
+    "Outcome",
     "ReleaseInfo",
+    "RolloutState",
+    "Route",
+    "StepCounts",
     "Store",
     "TargetInfo",
     "Transition",
     "VerifyProblem",
     "VerifyReport",
+    "bucket",
 ]

@@ -181,3 +181,79 @@ V1_TABLES = (
 )
 #: Tables schema v2 added.
 V2_TABLES = ("teamrel_rollback_marks",)
+
+
+class RolloutRow(SQLModel, table=True):
+    """A progressive rollout of a candidate release in an environment (schema v3).
+
+    At most one rollout of an environment is open (`state` active or paused); every change
+    moves the environment's generation by compare-and-swap, so two operators never both win.
+    """
+
+    __tablename__ = "teamrel_rollouts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: str = Field(max_length=40, unique=True)
+    environment_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    team: str = Field(max_length=128)
+    environment: str = Field(max_length=128)
+    stable_digest: str = Field(max_length=80)
+    candidate_digest: str = Field(max_length=80)
+    candidate_release: str = Field(max_length=128)
+    phase: str = Field(max_length=16)  # shadow | canary
+    #: the candidate's share of runs, in 1/10,000 (routing hashes keys into 10,000 buckets)
+    weight_bp: int = 0
+    #: index into `steps` of the current canary step (-1 in shadow)
+    step_index: int = -1
+    #: canonical JSON: the step percentages
+    steps: str = Field(sa_column=Column(Text, nullable=False))
+    #: canonical JSON: the RolloutPolicy the rollout is judged by (frozen at start)
+    policy: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16)  # active | paused | promoted | aborted
+    started_at: str = Field(max_length=40)
+    started_by: str
+    reason: str | None = None
+    updated_at: str = Field(max_length=40)
+    ended_at: str | None = Field(default=None, max_length=40)
+    #: canonical JSON of the last decision applied (None before the first)
+    last_decision: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OutcomeRow(SQLModel, table=True):
+    """The outcome of one run during a rollout (schema v3); one per (rollout, run)."""
+
+    __tablename__ = "teamrel_outcomes"
+    __table_args__ = (
+        UniqueConstraint("rollout_id", "run_id", name="uq_teamrel_outcomes_run"),
+        Index("ix_teamrel_outcomes_arm_step", "rollout_id", "arm", "step", "ok"),
+        Index("ix_teamrel_outcomes_arm_latency", "rollout_id", "arm", "latency_ms"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: str = Field(max_length=40)
+    run_id: str = Field(max_length=64)
+    arm: str = Field(max_length=8)  # stable | canary | shadow
+    step: int
+    release: str = Field(max_length=128)
+    ok: int
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    tool_calls: int | None = None
+    at: str = Field(max_length=40)
+
+
+class OutcomeScoreRow(SQLModel, table=True):
+    """One named quality score of one run's outcome (schema v3)."""
+
+    __tablename__ = "teamrel_outcome_scores"
+    __table_args__ = (Index("ix_teamrel_outcome_scores_arm", "rollout_id", "arm", "name"),)
+
+    rollout_id: str = Field(sa_column=Column(Text, primary_key=True))
+    run_id: str = Field(sa_column=Column(Text, primary_key=True))
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    arm: str = Field(max_length=8)
+    value: float
+
+
+#: Tables schema v3 added.
+V3_TABLES = ("teamrel_rollouts", "teamrel_outcomes", "teamrel_outcome_scores")

@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "markdown": 8,
     "htmlreport": 8,
     "release": 8,
+    "rollout": 8,
     "context": 9,
     "runtime": 9,
     "cli": 10,
