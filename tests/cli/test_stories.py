@@ -195,3 +195,9 @@ def test_story_d_plan_shows_the_drop_and_promote_refuses(tmp_path: Path) -> None
     assert "refuse promotion to prod" in result.stderr
     assert "router/escalation-recall.pass_rate" in result.stderr and "vs min 0.93" in result.stderr
     assert not (root / "manifests" / "story-d" / "r2.json").exists()  # nothing was recorded
+    # the HTML report shows the same Evals section
+    page = root / "report.html"
+    assert invoke("-C", str(root), "report", "--out", str(page))[0] == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<table id="evals">' in html and "Gates of prod: refused" in html
+    assert "router/escalation-recall.pass_rate 0.8875" in html
