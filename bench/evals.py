@@ -92,6 +92,18 @@ def ingest(cases: int, tmp: Path) -> float:
     return time.perf_counter() - start
 
 
+def bump_version(yaml_path: Path, member: str, version: str) -> None:
+    """`member`'s version in teamrel.yaml, patch-bumped (the generator writes one per member)."""
+    major, minor, patch = (int(x) for x in version.split("."))
+    text = yaml_path.read_text(encoding="utf-8")
+    start = text.index(f"\n  {member}:\n")
+    at = text.index(f"version: {version}", start)
+    new = f"version: {major}.{minor}.{patch + 1}"
+    yaml_path.write_text(
+        text[:at] + new + text[at + len(f"version: {version}") :], encoding="utf-8"
+    )
+
+
 def plan_with_scorecards(agents: int, handoffs: int, tmp: Path) -> float:
     root = tmp / "team"
     subprocess.run(
@@ -126,12 +138,16 @@ def plan_with_scorecards(agents: int, handoffs: int, tmp: Path) -> float:
     subprocess.run([*teamrel, "release", "--name", "r1"], check=True, capture_output=True)
     prompt = root / "prompts" / f"{names[0]}.md"
     prompt.write_text(prompt.read_text() + "\nConfirm the order id before answering.\n")
+    # a prompt change needs at least a patch bump, or plan exits 1 on it
+    bump_version(root / "teamrel.yaml", names[0], ws.members[names[0]].version)
     subprocess.run([*teamrel, "plan"], capture_output=True)  # warm the caches
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([*teamrel, "plan"], capture_output=True)
+        done = subprocess.run([*teamrel, "plan"], capture_output=True, text=True)
         times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"plan exited {done.returncode}: {done.stdout[-2000:]}")
     return sorted(times)[1]
 
 

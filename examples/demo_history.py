@@ -16,7 +16,10 @@ working tree with one pending, compatible change, so that `teamrel plan` on a fr
 
 Both releases are made with the real `teamrel release`, in a temporary copy of the workspace
 put back into each earlier state, so their manifests and snapshots are exactly what the team
-would have committed. Run it again whenever the demo's files change (the release digests
+would have committed. Each state's eval suites are run (simulated, seeded:
+examples/eval_results.py) and recorded with the real `eval record` path before it is released,
+so every release pins fresh scorecards and the pending intake change brings a new one. Run it
+again whenever the demo's files change (the release digests
 follow the files).
 """
 
@@ -29,8 +32,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from eval_results import DEMO, DEMO_DATASET, record_stage, write_dataset
+
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("teamrel.yaml", "contracts", "prompts")
+PARTS = ("teamrel.yaml", "contracts", "prompts", "evals")
 
 ROUTER_CONFIDENCE = (
     "Give a confidence between 0 and 1 and one or two sentences of rationale. When your "
@@ -136,7 +141,7 @@ def main() -> None:
             src = root / part
             if src.is_dir():
                 shutil.copytree(src, work / part)
-            else:
+            elif src.exists():
                 shutil.copy2(src, work / part)
         if pending_applied(work):
             revert_pending(work)
@@ -144,16 +149,25 @@ def main() -> None:
             p: (work / p).read_bytes()
             for p in ("teamrel.yaml", "prompts/router.md", "prompts/refunds.md")
         }
+        shutil.rmtree(work / "evals", ignore_errors=True)
+        write_dataset(work, DEMO_DATASET, DEMO[0])
         to_r1(work)
+        record_stage(work, DEMO, "r1")
         release(work, "r1")
         for rel, data in committed.items():
             (work / rel).write_bytes(data)
+        record_stage(work, DEMO, "r2")
         release(work, "r2")
+        apply_pending(work)
+        record_stage(work, DEMO, "pending")
         target = root / "manifests"
         team_dir = target / "support"
         if team_dir.exists():
             shutil.rmtree(team_dir)
         shutil.copytree(work / "manifests" / "support", team_dir)
+        if (root / "evals").exists():
+            shutil.rmtree(root / "evals")
+        shutil.copytree(work / "evals", root / "evals")
     if not pending_applied(root):
         apply_pending(root)
     print(f"wrote {team_dir}; pending change: intake 1.3.0 -> 1.4.0 (run `teamrel plan`)")

@@ -1,10 +1,10 @@
-"""Regenerate the three breaking-change story workspaces and their base releases.
+"""Regenerate the story workspaces and their base releases.
 
     python examples/stories.py            # rewrite examples/story-*/ (files and manifests)
 
 Each story is the same small support team (intake -> router -> billing / refunds /
 escalation -> responder) released once as `r1` (the base, under manifests/<team>/), with one
-realistic change in the working tree that breaks a handoff:
+realistic change in the working tree (the first three break a handoff):
 
 - story-a-renamed-field: refunds renames `refund_amount_cents` to `amount_cents`
   (shipped as a minor bump);
@@ -12,7 +12,11 @@ realistic change in the working tree that breaks a handoff:
   enum rejects (shipped as a minor bump);
 - story-c-nullable-two-hops: intake makes `customer.tier` optional, the router then forwards
   `customer_tier: null`, and escalation, two edges away from intake, rejects it (both shipped
-  as patch bumps).
+  as patch bumps);
+- story-d-eval-gate: no handoff breaks, but the router's prompt now escalates only on explicit
+  request: its `routing` suite improves while `escalation-recall` falls below prod's 0.93
+  floor, so `plan` shows the drop and `release --promote prod` refuses (suites simulated and
+  recorded with examples/eval_results.py, before r1 and on the change).
 
 The base release is made with the real `teamrel release` on the story's earlier state, so
 its manifest and snapshots are exactly what a team would have committed.
@@ -27,6 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from eval_results import Suite, record_stage, write_dataset
 
 HERE = Path(__file__).resolve().parent
 S2020 = "https://json-schema.org/draft/2020-12/schema"
@@ -299,6 +305,33 @@ environments:
 """
 
 
+def story_d_yaml(team: str, title: str, versions: dict[str, str]) -> str:
+    """The team with the router's two suites declared and prod's eval gates."""
+    text = team_yaml(team, title, versions).replace(
+        "(exits 1)   and   teamrel plan   (marks the breaking member)",
+        "(exits 0)   and   teamrel plan --env prod   (the Evals section: a gate fails)\n"
+        "# and: teamrel release --promote prod --reason TEXT   (refused: exit 1)",
+    )
+    text = text.replace(
+        "    output: contracts/triaged.json\n",
+        "    output: contracts/triaged.json\n"
+        "    evals:\n"
+        "      - {suite: routing, dataset: evals/routing.jsonl}\n"
+        "      - {suite: escalation-recall, dataset: evals/escalation-recall.jsonl}\n",
+        1,
+    )
+    return text.replace(
+        "  prod: {require_reason: true, allow_incompatible: false}\n",
+        "  prod:\n"
+        "    require_reason: true\n"
+        "    allow_incompatible: false\n"
+        "    # docs/evals.md: a floor on escalation recall, and no regression of any suite\n"
+        "    gates:\n"
+        "      - {metric: router/escalation-recall.pass_rate, min: 0.93, min_cases: 200}\n"
+        '      - {metric: "*/*", no_regression: true, margin: 0.02}\n',
+    )
+
+
 def story_a() -> tuple[dict[str, Any], dict[str, str]]:
     files = {"contracts/refund_decision.json": refund_decision("amount_cents")}
     files["prompts/refunds.md"] = PROMPTS["refunds"] + (
@@ -340,11 +373,30 @@ def story_c() -> tuple[dict[str, Any], dict[str, str]]:
     return files, {**VERSIONS, "intake": "1.3.1", "router": "2.1.1"}
 
 
+def story_d() -> tuple[dict[str, Any], dict[str, str]]:
+    files: dict[str, Any] = {
+        "prompts/router.md": PROMPTS["router"]
+        + "When the intent is clear, route to the specialist even if the customer sounds upset: "
+        "escalate only when they ask for a supervisor or mention legal action.\n"
+    }
+    return files, {**VERSIONS, "router": "2.2.0"}
+
+
+#: story-d's suites: the router's prompt change lifts routing accuracy and drops escalation
+#: recall below prod's 0.93 floor (quality per stage: examples/eval_results.py)
+STORY_D_SUITES = [
+    Suite("router", "routing", 300, {"r1": 0.9, "change": 0.95}),
+    Suite("router", "escalation-recall", 240, {"r1": 0.965, "change": 0.885}),
+]
+
 STORIES = {
     "story-a-renamed-field": ("story-a", "Story (a): refunds renames a field", story_a),
     "story-b-enum-minor-bump": ("story-b", "Story (b): router adds an intent", story_b),
     "story-c-nullable-two-hops": ("story-c", "Story (c): a null two hops away", story_c),
+    "story-d-eval-gate": ("story-d", "Story (d): a prompt change fails an eval gate", story_d),
 }
+#: stories whose suites are run (simulated) before r1 and again on the change
+EVAL_SUITES = {"story-d-eval-gate": STORY_D_SUITES}
 
 
 def write_tree(root: Path, files: dict[str, Any], yaml_text: str) -> None:
@@ -367,14 +419,24 @@ def main() -> None:
         target = HERE / dirname
         if target.exists():
             shutil.rmtree(target)
+        suites = EVAL_SUITES.get(dirname, [])
+        make_yaml = story_d_yaml if suites else team_yaml
         with tempfile.TemporaryDirectory() as tmp:
             before = Path(tmp) / dirname
-            write_tree(before, base_files(), team_yaml(team, title, VERSIONS))
+            write_tree(before, base_files(), make_yaml(team, title, VERSIONS))
+            for s in suites:
+                write_dataset(before, f"evals/{s.suite}.jsonl", s)
+            if suites:
+                record_stage(before, suites, "r1")
             teamrel("-C", str(before), "release", "--name", "r1", "--actor", "story-author@acme")
             target.mkdir(parents=True)
             shutil.copytree(before / "manifests", target / "manifests")
+            if suites:
+                shutil.copytree(before / "evals", target / "evals")
         changed, versions = change()
-        write_tree(target, {**base_files(), **changed}, team_yaml(team, title, versions))
+        write_tree(target, {**base_files(), **changed}, make_yaml(team, title, versions))
+        if suites:
+            record_stage(target, suites, "change")
         print(f"wrote {target.relative_to(HERE.parent)}")
 
 

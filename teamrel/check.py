@@ -6,7 +6,8 @@ step, the edge's verdict the worst of its steps), the report it returns (`CheckR
 (`<workspace>/.teamrel/cache/`), the selection of members (`changed_since` via git,
 `changed_against` a base), and `load_base`: the release a check or a plan is measured
 against (an environment's live manifest, a manifest file, the newest manifest under
-`manifests/<team>/`, or nothing).
+`manifests/<team>/`, or nothing). The report also carries warnings that never fail it: a
+scorecard whose stamped behavioural digest is not its member's current one (`stale-scorecard`).
 
 The cache never changes a verdict: it only stores proven answers (compatible, or incompatible
 with a witness), keyed by both schemas' content, the engine version and the options; an
@@ -35,6 +36,7 @@ from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
 from teamrel.progress import PROVING, Progress, Ticker
+from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
 
@@ -42,6 +44,8 @@ from teamrel.yamlsrc import parse_yaml
 CHECK_FORMAT_VERSION = 1
 #: Version of the cache file layout (entries are keyed by engine version as well).
 CACHE_FORMAT_VERSION = 1
+#: Version of the remembered report (2: it carries warnings, and scorecards are its inputs).
+REPORT_FORMAT_VERSION = 2
 CACHE_FILE = "compat-results.json"
 #: Most cache entries kept; the ones used by the latest run are kept first.
 CACHE_MAX_ENTRIES = 30_000
@@ -235,6 +239,8 @@ class CheckReport:
     base: dict[str, Any] | None = None  # the base pinned members came from (--against)
     pinned: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    #: findings that never fail the check: `stale-scorecard` (code, member, suite, file, message)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
@@ -272,6 +278,7 @@ class CheckReport:
             "pinned_members": self.pinned,
             "summary": self.summary(),
             "edges": [e.to_json() for e in self.edges],
+            "warnings": self.warnings,
         }
 
 
@@ -381,6 +388,8 @@ def _input_files(ws: Workspace) -> list[str]:
     files = {"teamrel.yaml"}
     for m in ws.members.values():
         files.update(m.files)
+        # a scorecard's freshness is part of the report (its warnings)
+        files.update(f"{SCORECARDS_DIR}/{m.name}/{suite}.json" for suite in m.scorecards)
     for h in ws.handoffs:
         for doc in (h.producer_schema, h.contract, h.consumer_schema):
             files |= _schema_files(doc)
@@ -415,7 +424,7 @@ def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> Check
     than loading the workspace, so re-checking an unchanged team costs almost nothing."""
     try:
         doc = json.loads((cache_dir / REPORT_FILE).read_bytes())
-        if doc.get("format_version") != CACHE_FORMAT_VERSION or doc.get("opts") != dict(opts):
+        if doc.get("format_version") != REPORT_FORMAT_VERSION or doc.get("opts") != dict(opts):
             return None
         if _listing(root, doc["watch_dir"]) != doc["watch_listing"]:
             return None  # a release was added or removed: the base of tool edges moved
@@ -429,6 +438,7 @@ def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> Check
             format_assertion=bool(r["format_assertion"]),
             selected=r["selected_members"],
             stats={"report_cache_hits": 1},
+            warnings=list(r.get("warnings") or []),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
@@ -453,7 +463,7 @@ def save_report(
     if fingerprint is None:
         return
     doc = {
-        "format_version": CACHE_FORMAT_VERSION,
+        "format_version": REPORT_FORMAT_VERSION,
         "opts": dict(opts),
         "files": files,
         "watch_dir": watch_dir,
@@ -772,6 +782,7 @@ def run_check(
     return CheckReport(
         team=ws.team.team,
         edges=edges,
+        warnings=stale_warnings(ws, wanted, pinned),
         unknown=unknown,
         format_assertion=format_assertion,
         selected=sorted(wanted) if wanted is not None else None,
@@ -779,6 +790,28 @@ def run_check(
         pinned=sorted(pinned),
         stats=dict(prover.stats),
     )
+
+
+def stale_warnings(
+    ws: Workspace, wanted: Collection[str] | None, pinned: Collection[str]
+) -> list[dict[str, Any]]:
+    """A warning per scorecard that measured another configuration than the member's current
+    one (members taken from a base release are the base's business, not this change's)."""
+    out: list[dict[str, Any]] = []
+    for name, m in ws.members.items():
+        if not m.scorecards or name in pinned or (wanted is not None and name not in wanted):
+            continue
+        for suite, message in stale_scorecards(name, m.spec, m.behaviour_digest):
+            out.append(
+                {
+                    "code": "stale-scorecard",
+                    "member": name,
+                    "suite": suite,
+                    "file": f"{SCORECARDS_DIR}/{name}/{suite}.json",
+                    "message": message,
+                }
+            )
+    return out
 
 
 # --------------------------------------------------------------------------- selection

@@ -325,7 +325,8 @@ def describe(v: Mapping[str, Any]) -> str:
     n = f" (n={v['n']})" if v.get("n") is not None else ""
     if v["kind"] == "no_regression":
         live = f" live {v.get('live')}" if v.get("live") is not None else ""
-        head = f"{what}{live} Δ {v.get('value')}{_bound_text(v)}{n} vs margin −{v['threshold']}"
+        d = f" Δ {v['value']}" if v.get("value") is not None else ""
+        head = f"{what}{live}{d}{_bound_text(v)}{n} vs margin −{v['threshold']}"
     else:
         head = f"{what} {v.get('value')}{_bound_text(v)}{n} vs {v['kind']} {v['threshold']}"
     why = f"; {v['why']}" if v.get("why") else ""

@@ -5,7 +5,8 @@ check's edges) and the team graph, and writes one HTML page with inline CSS, SVG
 JavaScript: no CDN, no font, no request of any kind, so it opens offline, from a CI artifact or
 an e-mail attachment. The SVG is drawn here, in Python (columns are release waves, from
 `TeamGraph.layout`); the script only handles clicks, search and filters, so the page is
-readable (and testable) before any script runs.
+readable (and testable) before any script runs. The Evals section (scorecard metrics, gate
+verdicts) is plain HTML as well, present when the plan has scorecards or gates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from teamrel.gates import describe
 from teamrel.graph import TeamGraph
 
 #: Version of the JSON embedded in the page (`#teamrel-data`), for tools that scrape it.
@@ -223,6 +225,42 @@ def _member_lines(m: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _evals_html(section: Mapping[str, Any]) -> str:
+    """The plan's Evals section as a table (live → new, Δ with its one-sided 95% bounds, n,
+    freshness) and each gated environment's verdicts; empty without scorecards or gates."""
+    rows: list[str] = []
+    for s in section.get("suites") or []:
+        for m in s["metrics"]:
+            d = m.get("delta") or {}
+            dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
+            if d.get("lo") is not None:
+                dtext += f" [{d['lo']:.4g}, {d['hi']:.4g}]"
+            fresh = ("fresh" if s["fresh"] else "stale") if m["evidence"] else "no evidence"
+            rows.append(
+                f"<tr><td>{_e(s['member'])}/{_e(s['suite'])}</td><td>{_e(m['metric'])}</td>"
+                f"<td>{_e('' if m['live'] is None else m['live'])}</td><td>{_e(m['new'])}</td>"
+                f"<td>{_e(dtext)}</td><td>{_e('' if m['n'] is None else m['n'])}</td>"
+                f"<td>{_e(fresh)}</td></tr>"
+            )
+    gates = section.get("gates") or {}
+    if not rows and not gates:
+        return ""
+    out = [
+        '<h2>Evals</h2><table id="evals"><thead><tr><th>suite</th><th>metric</th><th>live</th>'
+        "<th>new</th><th>Δ [one-sided 95%]</th><th>n</th><th>scorecard</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    ]
+    for env, report in gates.items():
+        verdict = "pass" if report["passed"] else "refused"
+        items = "".join(
+            f'<li class="gate-{_e(v["status"])}">{_e(v["status"])}: {_e(describe(v))}</li>'
+            for v in report["verdicts"]
+        )
+        stale = "".join(f"<li>stale: {_e(s['message'])}</li>" for s in report.get("stale") or [])
+        out.append(f"<h3>Gates of {_e(env)}: {verdict}</h3><ul>{items}{stale}</ul>")
+    return "\n".join(out)
+
+
 def render_report(plan: Mapping[str, Any], graph: TeamGraph, *, title: str | None = None) -> str:
     """The whole page, as a string."""
     members = {m["name"]: m for m in plan["members"]}
@@ -371,6 +409,7 @@ aria-label="Search members"> <span id="search-count"></span>
 <h2>Members</h2>
 <table id="members"><thead><tr><th>member</th><th>change</th><th>category</th><th>old</th>
 <th>new</th><th>ships in wave</th></tr></thead><tbody>{member_rows}</tbody></table>
+{_evals_html(plan.get("evals") or {})}
 <script type="application/json" id="teamrel-data">{payload}</script>
 <script>{_JS}</script>
 </body></html>

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from teamrel.gates import describe
+
 #: Sections with more rows than this are folded into a <details> block: a pull-request
 #: comment should show the verdict and the problems without scrolling past a thousand rows.
 FOLD_OVER = 10
@@ -153,6 +155,55 @@ def _edge_name(e: Mapping[str, Any]) -> str:
     return f"{p['name']}@{p['version']} → {c['name']}@{c['version']}"
 
 
+def _num(v: object) -> str:
+    return "—" if v is None else f"{v:.4g}"
+
+
+def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
+    """The scorecards that moved (live → new, Δ with its one-sided 95% bounds), stale ones,
+    and each gated environment's verdict; empty when the plan has no scorecards or gates."""
+    out: list[str] = []
+    rows: list[str] = []
+    stale: list[str] = []
+    for s in section.get("suites") or []:
+        if s.get("stale"):
+            stale.append(f"- ⚠️ stale: {s['stale']}")
+        for m in s["metrics"]:
+            # hand-typed figures are the eval-changes table's; unchanged evidence folds away
+            if not m["evidence"] or (m["live"] is not None and m["live"] == m["new"]):
+                continue
+            d = m.get("delta") or {}
+            dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
+            if d.get("lo") is not None:
+                dtext += f" [{_num(d['lo'])}, {_num(d['hi'])}]"
+            rows.append(
+                f"| {code(s['member'] + '/' + s['suite'])} | {cell(m['metric'])} "
+                f"| {_num(m['live'])} | {_num(m['new'])} | {cell(dtext)} | {m['n']} "
+                f"| {'fresh' if s['fresh'] else '**stale**'} |"
+            )
+    if rows:
+        table = [
+            "| suite | metric | live | new | Δ [one-sided 95%] | n | scorecard |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            *rows,
+        ]
+        out += _fold(f"{len(rows)} scorecard metrics moved", table, fold=len(rows) > FOLD_OVER)
+        out.append("")
+    if stale:
+        out += [*stale, ""]
+    for env, report in (section.get("gates") or {}).items():
+        verdicts = report["verdicts"]
+        shown = [v for v in verdicts if v["status"] != "pass"]
+        head = "✅ pass" if report["passed"] else "❌ refused"
+        passing = f"{len(verdicts) - len(shown)} of {len(verdicts)} verdicts pass"
+        out += [f"Gates of {code(env)}: **{head}** ({passing})", ""]
+        mark = {"fail": "❌", "inconclusive": "⚠️"}
+        out += [f"- {mark.get(v['status'], '✅')} {cell(describe(v))}" for v in shown]
+        if shown:
+            out.append("")
+    return out
+
+
 def render_plan_markdown(doc: Mapping[str, Any]) -> str:
     """The plan document as a Markdown pull-request comment (ends with a newline)."""
     out: list[str] = []
@@ -223,6 +274,10 @@ def render_plan_markdown(doc: Mapping[str, Any]) -> str:
         for c in m["changes"]
         if c["field"] == "evals" or c["field"].startswith("evals.")
     ]
+    scorecards = _scorecard_lines(doc.get("evals") or {})
+    if evals or scorecards:
+        out += ["#### Evals", ""]
+        out += scorecards
     if evals:
         table = ["| member | metric | old | new |", "| --- | --- | --- | --- |"]
         for name, c in evals:
@@ -230,7 +285,6 @@ def render_plan_markdown(doc: Mapping[str, Any]) -> str:
             old = "" if c["old"] is None else _value(c["old"])
             new = "" if c["new"] is None else _value(c["new"])
             table.append(f"| {code(name)} | {cell(metric)} | {cell(old)} | {cell(new)} |")
-        out += ["#### Evals", ""]
         out += _fold(f"{len(evals)} eval changes", table, fold=len(evals) > FOLD_OVER)
         out.append("")
 

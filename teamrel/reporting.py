@@ -4,7 +4,9 @@ Owns the three machine formats `teamrel check --format junit|sarif|github` print
 strings (the CLI only prints them): one JUnit testcase per edge, so CI systems render the
 check as a test report; one SARIF result per edge that is not compatible, for code-scanning
 UIs; one `::error`/`::warning`/`::notice` workflow command per such edge, pointing at the
-contract file or the teamrel.yaml line of the handoff. Paths are workspace-relative, with an
+contract file or the teamrel.yaml line of the handoff. A stale scorecard (a warning that
+never fails the check) is a `::warning`, a SARIF `warning` and a line of the JUnit suite's
+`system-out`. Paths are workspace-relative, with an
 optional prefix (the workspace's path from the repository root, where CI runs).
 """
 
@@ -144,6 +146,9 @@ def render_junit(report: CheckReport, *, prefix: str = "") -> str:
         elif edge.verdict == "unknown":  # under --unknown warn: passes, with the reason
             out = ET.SubElement(case, "system-out")
             out.text = _xml_text("warning: undecided\n" + edge_details(edge))
+    if report.warnings:  # warnings are no test case: they never fail the suite
+        out = ET.SubElement(suite, "system-out")
+        out.text = _xml_text("".join(f"warning: {w['message']}\n" for w in report.warnings))
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -183,6 +188,10 @@ def render_github(report: CheckReport, *, prefix: str = "") -> str:
         props.append(f"title={_gh_prop(title)}")
         message = f"{edge.first_problem() or edge.verdict}\n{edge_details(edge)}"
         out.append(f"::{command} {','.join(props)}::{_gh_data(message)}")
+    for w in report.warnings:
+        props = [f"file={_gh_prop(_path(prefix, w['file']) or w['file'])}"]
+        props.append(f"title={_gh_prop(w['code'])}")
+        out.append(f"::warning {','.join(props)}::{_gh_data(w['message'])}")
     s = report.summary()
     verdict = "passed" if report.passed else "FAILED"
     out.append(
@@ -251,8 +260,39 @@ _RULES: list[dict[str, Any]] = [
         "defaultConfiguration": {"level": "note"},
         "help": {"text": _HELP},
     },
+    {
+        "id": "stale-scorecard",
+        "name": "StaleScorecard",
+        "shortDescription": {"text": "An eval scorecard measured another configuration."},
+        "fullDescription": {
+            "text": "The scorecard's stamped behavioural digest is not the member's current "
+            "one: its prompt, model, parameters, schemas or tools changed since the suite ran. "
+            "Re-run the suite and `teamrel eval record` it (docs/evals.md)."
+        },
+        "defaultConfiguration": {"level": "warning"},
+        "help": {"text": _HELP},
+    },
 ]
-_RULE_INDEX = {"incompatible": 0, "unknown": 1, "unchecked": 2}
+_RULE_INDEX = {"incompatible": 0, "unknown": 1, "unchecked": 2, "stale-scorecard": 3}
+
+
+def _sarif_warning(w: dict[str, Any], prefix: str) -> dict[str, Any]:
+    rule = _RULE_INDEX[w["code"]]
+    return {
+        "ruleId": _RULES[rule]["id"],
+        "ruleIndex": rule,
+        "level": "warning",
+        "kind": "review",
+        "message": {"text": w["message"]},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _path(prefix, w["file"]) or w["file"]}
+                }
+            }
+        ],
+        "properties": {"member": w["member"], "suite": w["suite"]},
+    }
 
 
 def _sarif_result(edge: EdgeResult, report: CheckReport, prefix: str) -> dict[str, Any]:
@@ -303,6 +343,7 @@ def _sarif_result(edge: EdgeResult, report: CheckReport, prefix: str) -> dict[st
 def render_sarif(report: CheckReport, *, prefix: str = "", exit_code: int | None = None) -> str:
     """A SARIF 2.1.0 log: one run, one result per edge that is not compatible."""
     results = [_sarif_result(e, report, prefix) for e in report.edges if e.verdict != "compatible"]
+    results += [_sarif_warning(w, prefix) for w in report.warnings]
     invocation: dict[str, Any] = {"executionSuccessful": True}
     if exit_code is not None:
         invocation["exitCode"] = exit_code

@@ -83,6 +83,8 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
         if quiet and edge.verdict == "compatible":
             continue
         lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
+    for w in report.warnings:  # stale scorecards: said, never failing the check
+        lines.append(st("warning: ", "yellow") + st(w["message"]))
     s = report.summary()
     parts = [f"{s['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):

@@ -269,3 +269,45 @@ def test_a_cache_committed_to_git_is_never_trusted(tmp_path: Path) -> None:
     code, out = invoke("-C", str(root), "check", "--format", "json")
     assert code == 1
     assert json.loads(out)["passed"] is False
+
+
+def test_stale_scorecard_is_a_warning_in_every_format(demo_copy: Path) -> None:
+    """check says a scorecard measured another configuration, in each format, and still
+    exits 0: evals are the gates' business, not the handoffs'."""
+    results = demo_copy / "r.jsonl"
+    results.write_text("".join(f'{{"id": "c{i}", "pass": true}}\n' for i in range(20)))
+    rec = ["-C", str(demo_copy), "eval", "record", "router", str(results), "--suite", "routing"]
+    assert runner.invoke(app, rec).exit_code == 0
+    base = ["-C", str(demo_copy), "check"]
+    result = runner.invoke(app, base)
+    assert result.exit_code == 0 and "stale" not in result.stdout and "warning" not in result.stdout
+    prompt = demo_copy / "prompts" / "router.md"
+    prompt.write_text(prompt.read_text() + "\nBe brief.\n")
+    result = runner.invoke(app, base)
+    assert result.exit_code == 0, result.stdout
+    assert "warning: router's `routing` scorecard measured" in result.stdout
+    result = runner.invoke(app, [*base, "--format", "json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["passed"] and [w["code"] for w in doc["warnings"]] == ["stale-scorecard"]
+    assert doc["warnings"][0]["file"] == "evals/scorecards/router/routing.json"
+    result = runner.invoke(app, [*base, "--format", "github"])
+    assert result.exit_code == 0
+    assert "::warning file=evals/scorecards/router/routing.json,title=stale-scorecard::" in (
+        result.stdout
+    )
+    result = runner.invoke(app, [*base, "--format", "sarif"])
+    sarif = json.loads(result.stdout)["runs"][0]
+    stale = [r for r in sarif["results"] if r["ruleId"] == "stale-scorecard"]
+    assert len(stale) == 1 and stale[0]["level"] == "warning"
+    assert sarif["tool"]["driver"]["rules"][stale[0]["ruleIndex"]]["id"] == "stale-scorecard"
+    result = runner.invoke(app, [*base, "--format", "junit"])
+    assert result.exit_code == 0
+    suite = etree.fromstring(result.stdout.encode()).find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    out = suite.find("system-out")
+    assert out is not None and "router's `routing` scorecard measured" in (out.text or "")
+    # the cached report (files unchanged) says it too; re-recording makes it fresh again
+    assert "warning: router's" in runner.invoke(app, base).stdout
+    assert runner.invoke(app, rec).exit_code == 0
+    assert "warning" not in runner.invoke(app, base).stdout

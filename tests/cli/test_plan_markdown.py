@@ -32,7 +32,8 @@ def test_story_markdown_matches_golden(story: str, tmp_path: Path) -> None:
     root = tmp_path / story
     shutil.copytree(REPO / "examples" / story, root, ignore=shutil.ignore_patterns(".teamrel"))
     code_, first = _markdown(root)
-    assert code_ == 1  # every story breaks a handoff
+    breaking = story != "story-d-eval-gate"  # story d fails an eval gate, not a handoff
+    assert code_ == (1 if breaking else 0)
     _, second = _markdown(root)  # the second run reads the result cache
     assert first == second
     golden = GOLDEN / f"plan-{story}.md"
@@ -43,7 +44,11 @@ def test_story_markdown_matches_golden(story: str, tmp_path: Path) -> None:
     if os.environ.get("TEAMREL_UPDATE_GOLDEN"):
         golden.write_text(normalised, encoding="utf-8")
     assert normalised == golden.read_text(encoding="utf-8")
-    assert "#### Breaking handoffs" in first and "```json" in first
+    if breaking:
+        assert "#### Breaking handoffs" in first and "```json" in first
+    else:
+        assert "Gates of `prod`: **❌ refused**" in first
+        assert "router/escalation-recall.pass_rate 0.8875" in first
 
 
 def test_demo_plan_is_green_with_eval_and_rollout_sections() -> None:

@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 def clone(demo_copy: Path) -> Path:
     """The demo workspace as a fresh clone has it: with its released manifests, no store."""
     shutil.copytree(REPO / "manifests", demo_copy / "manifests")
+    shutil.copytree(REPO / "evals", demo_copy / "evals")
     assert not (demo_copy / ".teamrel").exists()
     return demo_copy
 

@@ -1,6 +1,8 @@
-"""The three breaking-change stories under examples/: check fails naming the broken handoff,
-the instance pointer and a witness that python-jsonschema confirms; plan marks the member
-breaking, flags the wrong semver bump and names the members hit."""
+"""The stories under examples/. The three breaking-change ones: check fails naming the broken
+handoff, the instance pointer and a witness that python-jsonschema confirms; plan marks the
+member breaking, flags the wrong semver bump and names the members hit. Story d: every
+handoff holds, but a prompt change drops one eval suite below prod's gate while lifting
+another; plan shows both, and promotion to prod is refused naming the gate."""
 
 from __future__ import annotations
 
@@ -133,7 +135,7 @@ def test_demo_fresh_clone_plans_the_pending_change_green(tmp_path: Path) -> None
     """The repo-root demo as a fresh clone has it: files and manifests/, no .teamrel/ store."""
     dest = tmp_path / "clone"
     dest.mkdir()
-    for part in ("teamrel.yaml", "contracts", "prompts", "manifests"):
+    for part in ("teamrel.yaml", "contracts", "prompts", "manifests", "evals"):
         src = REPO / part
         if src.is_dir():
             shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns(".teamrel"))
@@ -154,3 +156,48 @@ def test_demo_fresh_clone_plans_the_pending_change_green(tmp_path: Path) -> None
     assert len(changed) == 1 and changed[0]["category"] == "non-breaking"
     assert changed[0]["semver"]["ok"]
     assert not (dest / ".teamrel" / "state.db").exists()  # no store needed
+    # every suite has a fresh scorecard; the pending intake change brought a new one
+    suites = {(s["member"], s["suite"]): s for s in doc["evals"]["suites"]}
+    cards = [s for s in suites.values() if any(m["evidence"] for m in s["metrics"])]
+    assert len(cards) == 7 and all(s["fresh"] for s in cards)
+    intake = suites[("intake", "intake-regression")]["metrics"][0]
+    assert intake["metric"] == "pass_rate" and intake["n"] >= 200 and intake["new"] > intake["live"]
+    assert doc["evals"]["gates"]["prod"]["passed"]
+
+
+def test_story_d_plan_shows_the_drop_and_promote_refuses(tmp_path: Path) -> None:
+    root = tmp_path / "story-d"
+    src = REPO / "examples" / "story-d-eval-gate"
+    shutil.copytree(src, root, ignore=shutil.ignore_patterns(".teamrel"))
+    code, out = invoke("-C", str(root), "check")
+    assert code == 0, out  # every handoff holds
+    code, out = invoke("-C", str(root), "plan", "--format", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    metrics = {
+        s["suite"]: s["metrics"][0] for s in doc["evals"]["suites"] if s["member"] == "router"
+    }
+    routing, escalation = metrics["routing"], metrics["escalation-recall"]
+    assert routing["new"] > routing["live"] and routing["delta"]["lo"] > 0  # lifted
+    assert escalation["new"] < 0.93 <= escalation["live"]  # dropped below the floor
+    assert escalation["delta"]["hi"] < 0 and escalation["n"] >= 200
+    gates = doc["evals"]["gates"]["prod"]
+    assert not gates["passed"]
+    failed = {(v["suite"], v["kind"]) for v in gates["verdicts"] if v["status"] == "fail"}
+    assert failed == {("escalation-recall", "min"), ("escalation-recall", "no_regression")}
+    code, text = invoke("-C", str(root), "plan")
+    assert "router/escalation-recall.pass_rate: 0.9625 → 0.8875" in text
+    assert "gates of prod: refused" in text
+    result = runner.invoke(
+        app, ["-C", str(root), "release", "--promote", "prod", "--reason", "ship it"]
+    )
+    assert result.exit_code == 1, result.stdout
+    assert "refuse promotion to prod" in result.stderr
+    assert "router/escalation-recall.pass_rate" in result.stderr and "vs min 0.93" in result.stderr
+    assert not (root / "manifests" / "story-d" / "r2.json").exists()  # nothing was recorded
+    # the HTML report shows the same Evals section
+    page = root / "report.html"
+    assert invoke("-C", str(root), "report", "--out", str(page))[0] == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<table id="evals">' in html and "Gates of prod: refused" in html
+    assert "router/escalation-recall.pass_rate 0.8875" in html

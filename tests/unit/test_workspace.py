@@ -154,7 +154,10 @@ def test_resolved_spec_layout() -> None:
         "tools",
         "evals",
         "metadata",
+        "scorecards",  # the demo records its suites (evals/scorecards/billing/)
     }
+    assert set(spec["scorecards"]) == {"billing-cases"}
+    assert "member" not in spec["scorecards"]["billing-cases"]  # names are not content
     assert spec["model"] == {
         "provider": "anthropic",
         "id": "claude-sonnet-4-5-20250929",
