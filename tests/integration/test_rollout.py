@@ -51,7 +51,7 @@ def test_rollout_routes_records_and_advances_to_promotion(cli: Cli) -> None:
             team = rt.route("support", "prod", key="alice")
             again = rt.route("support", "prod", key="alice")
             assert (team.arm, team.release) == (again.arm, again.release)
-            _simulate(rt, 1500, 0.1, 0.1, 1)
+            _simulate(rt, 15000, 0.1, 0.1, 1)
             report = ro.step(store, "support", "prod", actor="cron")
             assert report.applied == "advance", report.decision
             assert report.state.weight == 50.0
@@ -211,12 +211,13 @@ def test_sigkill_in_rollout_step_leaves_old_or_new_state(cli: Cli) -> None:
         )
         state = store.rollout("support", "prod")
         assert state is not None
+        # every step with the evidence to advance: the canary clean, stable failing often
         store.record_outcomes(
             [
-                ro.Outcome(state.rollout_id, f"s{i}", arm, step, "x", True, 10.0)
-                for i, (arm, step) in enumerate(
-                    [(a, s) for s in range(11) for a in ("stable", "canary")]
-                )
+                ro.Outcome(state.rollout_id, f"s{step}-{arm}-{i}", arm, step, "x", ok)
+                for step in range(11)
+                for arm, i, ok in [("canary", i, True) for i in range(10)]
+                + [("stable", i, i >= 8) for i in range(10)]
             ]
         )
         for point in [p for p in FAULT_POINTS if p.startswith("rollout.")]:
