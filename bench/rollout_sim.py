@@ -463,7 +463,7 @@ def main() -> None:
     max_ticks = 2000
     report: dict[str, Any] = {"policy": policy.model_dump(mode="json"), "tick": args.tick}
     stat = []
-    for sc in SCENARIOS:
+    for sc in SCENARIOS if args.rollouts else []:
         for rule in ("analysis", "fixed"):
             t0 = time.perf_counter()
             res = [

@@ -281,3 +281,53 @@ def test_four_processes_recording_while_steps_run(cli: Cli) -> None:
         assert store.verify().problems == []
     finally:
         store.close()
+
+
+ABORT_CHILD = """
+import sys, time
+from teamrel.runtime import Runtime
+url = sys.argv[1]
+rt = Runtime(url, ttl=3600)
+first = rt.route("support", "prod", key="alice")
+print("ready", first.rollout_id or "-", flush=True)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    if rt.route("support", "prod", key="alice").rollout_id is None:
+        print("saw", "no-rollout", flush=True)
+        break
+    time.sleep(0.002)
+else:
+    print("timeout", flush=True)
+rt.close()
+"""
+
+
+def test_an_abort_in_one_process_reaches_a_runtime_in_another(cli: Cli) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store, _r1, r2 = _setup(cli)
+    try:
+        state = ro.start(store, "support", EnvironmentSpec(), r2, "prod", actor="t", reason="go")
+        child = subprocess.Popen(
+            [sys.executable, "-c", ABORT_CHILD, cli.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TEAMREL_DATABASE_URL": ""},
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().split() == ["ready", state.rollout_id]
+            code, out, err = cli("rollout", "abort", "--env", "prod", "--reason", "INC")
+            assert code == 0, err
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        # the TTL is an hour: only the change feed can have told the child
+        assert out.split() == ["saw", "no-rollout"], err
+    finally:
+        store.close()
