@@ -21,8 +21,11 @@ sequential and anytime-valid:
 
 The false-abort rate α (`false_abort_rate`) and the false-promote rate β are split evenly
 across the tests (Bonferroni). A step advances once the candidate has `min_conversations`
-in it and no test aborts; promotion needs every test to accept; a step still undecided
-after its budget (`max_step_conversations`) pauses for a human: undecided never promotes.
+in it, no test aborts and every sequential test with data leans to accept (log LR ≤
+`ADVANCE_LOG_LR`: a worse candidate is held at a small step while evidence accumulates
+instead of climbing to 50% on too few failures to tell); promotion needs every test to
+accept; a step still undecided after its budget (`max_step_conversations`) pauses for a
+human: undecided never promotes.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ Verdict = Literal["advance", "hold", "promote", "abort"]
 #: Share of candidate runs slower than the latency threshold: acceptable vs degraded.
 LATENCY_P0 = 0.05
 LATENCY_P1 = 0.10
+#: A step advances only when every sequential test with data leans to the candidate being
+#: acceptable by at least this log likelihood ratio (e:1). Without it a candidate twice as bad
+#: at a 2% error rate reaches the 50% step before 200 canary conversations a step hold enough
+#: failures to tell (bench/rollout_sim.py: 2% of such rollouts aborted before 50%).
+ADVANCE_LOG_LR = -1.0
 
 
 @dataclass(frozen=True)
@@ -172,10 +180,14 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
     alpha = policy.false_abort_rate / tests
     beta = policy.false_promote_rate / tests
     metrics: list[Metric] = []
+    #: log LR of each sequential test with data (the advance rule reads them)
+    leaning: dict[str, float] = {}
 
     # error rate: SPRT
     llr = error_llr(cand, stable, policy.promote_error_ratio, policy.abort_error_ratio)
     upper, lower = math.log(1 / alpha), math.log(beta)
+    if cand.n and stable.n:
+        leaning["error_rate_ratio"] = llr
     ratio = None
     if cand.n and stable.n and stable.failures:
         ratio = (cand.failures / cand.n) / (stable.failures / stable.n)
@@ -203,6 +215,7 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
         lat_llr = x * math.log(LATENCY_P1 / LATENCY_P0) + (n - x) * math.log(
             (1 - LATENCY_P1) / (1 - LATENCY_P0)
         )
+        leaning["latency_p95_ratio"] = lat_llr
         lat_ratio = (cand.latency_p95 or 0.0) / stable.latency_p95 if stable.latency_p95 else None
         metrics.append(
             Metric(
@@ -240,8 +253,18 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
         decision = "hold"
         reasons = [f"{step_n} of {policy.min_conversations} conversations in this step"]
     elif next_pct < 100:
-        decision = "advance"
-        reasons = [f"{step_n} conversations in this step and no test aborts"]
+        unsure = {k: v for k, v in leaning.items() if v > ADVANCE_LOG_LR}
+        if not unsure:
+            decision = "advance"
+            reasons = [f"{step_n} conversations in this step and every test leans to accept"]
+        else:
+            decision = "hold"
+            reasons = [
+                f"{k} does not lean to accept yet (log LR {v:.2f} > {ADVANCE_LOG_LR:g})"
+                for k, v in sorted(unsure.items())
+            ]
+            if step_n >= policy.step_budget:
+                pause = True
     else:
         waiting = [m for m in metrics if m.verdict in ("undecided", "no data")]
         needed = [
@@ -253,12 +276,12 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
         else:
             decision = "hold"
             reasons = [f"{m.name} undecided" for m in needed]
-            if step_n >= policy.step_budget:
-                pause = True
-                reasons.append(
-                    f"undecided after {step_n} conversations (budget {policy.step_budget}): "
-                    "paused for a human"
-                )
+            pause = step_n >= policy.step_budget
+    if pause:
+        reasons.append(
+            f"undecided after {step_n} conversations (budget {policy.step_budget}): "
+            "paused for a human"
+        )
     return Decision(
         rollout_id=state.rollout_id,
         decision=decision,

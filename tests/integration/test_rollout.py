@@ -51,7 +51,7 @@ def test_rollout_routes_records_and_advances_to_promotion(cli: Cli) -> None:
             team = rt.route("support", "prod", key="alice")
             again = rt.route("support", "prod", key="alice")
             assert (team.arm, team.release) == (again.arm, again.release)
-            _simulate(rt, 1500, 0.1, 0.1, 1)
+            _simulate(rt, 15000, 0.1, 0.1, 1)
             report = ro.step(store, "support", "prod", actor="cron")
             assert report.applied == "advance", report.decision
             assert report.state.weight == 50.0
@@ -211,12 +211,13 @@ def test_sigkill_in_rollout_step_leaves_old_or_new_state(cli: Cli) -> None:
         )
         state = store.rollout("support", "prod")
         assert state is not None
+        # every step with the evidence to advance: the canary clean, stable failing often
         store.record_outcomes(
             [
-                ro.Outcome(state.rollout_id, f"s{i}", arm, step, "x", True, 10.0)
-                for i, (arm, step) in enumerate(
-                    [(a, s) for s in range(11) for a in ("stable", "canary")]
-                )
+                ro.Outcome(state.rollout_id, f"s{step}-{arm}-{i}", arm, step, "x", ok)
+                for step in range(11)
+                for arm, i, ok in [("canary", i, True) for i in range(10)]
+                + [("stable", i, i >= 8) for i in range(10)]
             ]
         )
         for point in [p for p in FAULT_POINTS if p.startswith("rollout.")]:
@@ -278,5 +279,55 @@ def test_four_processes_recording_while_steps_run(cli: Cli) -> None:
         after = store.rollout("support", "prod")
         assert after is not None and after.step_index == 0  # held, never stepped twice
         assert store.verify().problems == []
+    finally:
+        store.close()
+
+
+ABORT_CHILD = """
+import sys, time
+from teamrel.runtime import Runtime
+url = sys.argv[1]
+rt = Runtime(url, ttl=3600)
+first = rt.route("support", "prod", key="alice")
+print("ready", first.rollout_id or "-", flush=True)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    if rt.route("support", "prod", key="alice").rollout_id is None:
+        print("saw", "no-rollout", flush=True)
+        break
+    time.sleep(0.002)
+else:
+    print("timeout", flush=True)
+rt.close()
+"""
+
+
+def test_an_abort_in_one_process_reaches_a_runtime_in_another(cli: Cli) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store, _r1, r2 = _setup(cli)
+    try:
+        state = ro.start(store, "support", EnvironmentSpec(), r2, "prod", actor="t", reason="go")
+        child = subprocess.Popen(
+            [sys.executable, "-c", ABORT_CHILD, cli.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TEAMREL_DATABASE_URL": ""},
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().split() == ["ready", state.rollout_id]
+            code, out, err = cli("rollout", "abort", "--env", "prod", "--reason", "INC")
+            assert code == 0, err
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        # the TTL is an hour: only the change feed can have told the child
+        assert out.split() == ["saw", "no-rollout"], err
     finally:
         store.close()
