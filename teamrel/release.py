@@ -58,6 +58,7 @@ from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
     EnvState,
     Event,
+    RolloutState,
     Store,
     TargetInfo,
     Transition,
@@ -342,16 +343,38 @@ class StatusReport:
     declared: list[str]
     latest_release: str | None
     releases: int
+    #: the open rollout of each environment that has one (stable keeps the pointer)
+    rollouts: Mapping[str, RolloutState] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, JSON]:
-        """The `teamrel status --format json` document."""
+        """The `teamrel status --format json` document (`rollout`: null or the open one)."""
+        envs: list[JSON] = []
+        for e in self.environments:
+            doc = e.to_json()
+            open_rollout = self.rollouts.get(e.name)
+            doc["rollout"] = _rollout_summary(open_rollout) if open_rollout else None
+            envs.append(doc)
         return {
             "format_version": RELEASE_FORMAT_VERSION,
             "team": self.team,
             "latest_release": self.latest_release,
             "releases": self.releases,
-            "environments": [e.to_json() for e in self.environments],
+            "environments": envs,
         }
+
+
+def _rollout_summary(r: RolloutState) -> dict[str, JSON]:
+    """What `status` and `resolve` say of an open rollout (`rollout status` says the rest)."""
+    return {
+        "rollout_id": r.rollout_id,
+        "candidate_release": r.candidate_release,
+        "candidate_digest": r.candidate_digest,
+        "phase": r.phase,
+        "weight": r.weight,
+        "state": r.state,
+        "started_at": r.started_at,
+        "started_by": r.started_by,
+    }
 
 
 @dataclass(frozen=True)
@@ -475,6 +498,9 @@ class Resolution:
     entries: Mapping[str, PinnedEntry]
     #: loads snapshots by digest (re-hashed)
     load: Callable[[list[str]], Mapping[str, ResolvedMember]] = field(repr=False)
+    #: the environment's open rollout: the members above are stable's, which the pointer
+    #: names; the candidate serves the rollout's share of runs (`teamrel.Runtime` routes)
+    rollout: RolloutState | None = None
 
     #: Snapshots read per store round trip.
     CHUNK = 500
@@ -501,6 +527,7 @@ class Resolution:
             "environment": self.environment,
             "release": self.release,
             "manifest_digest": self.manifest_digest,
+            "rollout": _rollout_summary(self.rollout) if self.rollout else None,
         }
 
     @staticmethod
@@ -1069,6 +1096,7 @@ def status(
         declared=list(environments),
         latest_release=releases[-1].release if releases else None,
         releases=len(releases),
+        rollouts=store.open_rollouts(team, env),
     )
 
 
@@ -1275,4 +1303,5 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
         manifest_digest=digest,
         entries=entries,
         load=store.snapshots,
+        rollout=store.rollout(team, env),
     )

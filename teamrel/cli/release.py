@@ -45,6 +45,15 @@ def _plain(ctx: typer.Context, text: str) -> None:
     console(ctx).print(text, markup=False, highlight=False)
 
 
+def _rollout_line(r: Any) -> str:
+    share = f"{r.weight:g}% of runs" if r.phase == "canary" else "shadow runs"
+    return (
+        f"rollout {r.rollout_id} ({r.state}): {r.candidate_release} "
+        f"({short(r.candidate_digest)}) serves {share}, {r.phase} since {r.started_at} "
+        f"by {r.started_by}"
+    )
+
+
 def _transition_line(t: Any) -> str:
     by = f" by {t.actor}"
     why = f" — reason: {t.reason}" if t.reason else ""
@@ -259,6 +268,9 @@ def status_cmd(
             )
             if e.rolled_back and not options(ctx).quiet:
                 _plain(ctx, f"  {'':<12} rolled back from: {', '.join(e.rolled_back)}")
+            r = report.rollouts.get(e.name)
+            if r is not None:
+                _plain(ctx, f"  {'':<12} {_rollout_line(r)}")
         return EXIT_OK
 
     run(ctx, out_fmt, body)
@@ -397,6 +409,8 @@ def resolve_cmd(
             ctx,
             f"{res.team}/{res.environment}: release {res.release} ({short(res.manifest_digest)})",
         )
+        if res.rollout is not None:
+            _plain(ctx, f"  {_rollout_line(res.rollout)} (members below: the stable release)")
         for name, mem in res.members():
             spec = mem.spec
             model = spec.get("model") if isinstance(spec.get("model"), dict) else None

@@ -1294,6 +1294,22 @@ class Store:
             row = self._open_rollout(conn, env_row.id)
             return None if row is None else self._rollout_state(conn, row, env_row.generation)
 
+    def open_rollouts(self, team: str, env: str | None = None) -> dict[str, RolloutState]:
+        """The open rollout of each environment of `team` (of `env` only), by environment."""
+        query = (
+            select(_ROLL, _ENV.c.generation.label("env_generation"))
+            .select_from(_ROLL.join(_ENV, _ENV.c.id == _ROLL.c.environment_id))
+            .where(_ROLL.c.team == team, _ROLL.c.state.in_(OPEN_STATES))
+            .order_by(_ROLL.c.id)
+        )
+        if env is not None:
+            query = query.where(_ROLL.c.environment == env)
+        with self._tx() as conn:
+            return {
+                row.environment: self._rollout_state(conn, row, int(row.env_generation))
+                for row in conn.execute(query).all()
+            }
+
     def rollouts(
         self, team: str, env: str | None = None, *, limit: int | None = None
     ) -> list[RolloutState]:

@@ -331,3 +331,31 @@ def test_an_abort_in_one_process_reaches_a_runtime_in_another(cli: Cli) -> None:
         assert out.split() == ["saw", "no-rollout"], err
     finally:
         store.close()
+
+
+def test_status_and_resolve_show_an_open_rollout(cli: Cli) -> None:
+    import json
+
+    store, r1, r2 = _setup(cli)
+    store.close()
+    assert (
+        cli("rollout", "start", r2, "--env", "prod", "--steps", "10,100", "--reason", "go")[0] == 0
+    )
+    code, out, err = cli("status", "--format", "json")
+    assert code == 0, err
+    envs = {e["name"]: e for e in json.loads(out)["environments"]}
+    assert envs["prod"]["release"] == r1  # stable keeps the pointer
+    rollout = envs["prod"]["rollout"]
+    assert (rollout["candidate_release"], rollout["phase"], rollout["weight"]) == (r2, "canary", 10)
+    assert envs["staging"]["rollout"] is None
+    code, out, _ = cli("status")
+    assert code == 0 and f"{r2} (" in out and "serves 10% of runs" in out
+    code, out, _ = cli("resolve", "--env", "prod", "--member", "router", "--format", "json")
+    doc = json.loads(out)
+    assert doc["release"] == r1 and doc["rollout"]["candidate_release"] == r2
+    code, out, _ = cli("resolve", "--env", "prod", "--member", "router")
+    assert code == 0 and "rollout" in out and "members below: the stable release" in out
+    assert cli("rollout", "abort", "--env", "prod", "--reason", "no")[0] == 0
+    code, out, _ = cli("status", "--format", "json")
+    assert all(e["rollout"] is None for e in json.loads(out)["environments"])
+    assert json.loads(cli("resolve", "--env", "prod", "--format", "json")[1])["rollout"] is None
