@@ -8,6 +8,7 @@ rollout was aborted by its analysis, 2 usage, 3 operational.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -165,20 +166,27 @@ def step_cmd(
 def watch_cmd(
     ctx: typer.Context,
     env: EnvOpt,
-    every: Annotated[float, typer.Option("--every", help="Seconds between steps.")] = 30.0,
+    every: Annotated[float, typer.Option("--every", help="Seconds between steps.", min=0)] = 30.0,
     actor: ActorOpt = None,
+    output_format: FormatOpt = None,
 ) -> None:
-    """Run `rollout step` every N seconds until the rollout is promoted or aborted."""
+    """Run `rollout step` every N seconds until the rollout is promoted, aborted or paused
+    (an undecided step pauses it for a human): exit 1 aborted, else 0. `--format json`:
+    one `rollout step` document a line (JSON Lines)."""
+    out_fmt = _format(ctx, output_format)
 
     def body() -> int:
         while True:
             report = context(ctx).rollout_step(env, actor=actor)
-            _render(ctx, report)
-            if report.applied in ("abort", "promote"):
+            if out_fmt == "json":
+                typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+            else:
+                _render(ctx, report)
+            if report.applied in ("abort", "promote", "pause") or report.state.state == "paused":
                 return EXIT_FINDINGS if report.applied == "abort" else EXIT_OK
             time.sleep(every)
 
-    run(ctx, "text", body)
+    run(ctx, out_fmt, body)
 
 
 def _change(op: str) -> Any:

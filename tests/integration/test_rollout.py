@@ -359,3 +359,28 @@ def test_status_and_resolve_show_an_open_rollout(cli: Cli) -> None:
     code, out, _ = cli("status", "--format", "json")
     assert all(e["rollout"] is None for e in json.loads(out)["environments"])
     assert json.loads(cli("resolve", "--env", "prod", "--format", "json")[1])["rollout"] is None
+
+
+def test_watch_stops_on_a_pause_or_an_abort_and_speaks_json_lines(cli: Cli) -> None:
+    import json
+
+    store, _r1, r2 = _setup(cli)
+    try:
+        rules = EnvironmentSpec(rollout=RolloutPolicy(steps=[25, 50, 100], min_conversations=50))
+        ro.start(store, "support", rules, r2, "prod", actor="t", reason="go")
+        # paused for a human: watch does not loop on it
+        assert cli("rollout", "pause", "--env", "prod", "--reason", "look")[0] == 0
+        watch = ("rollout", "watch", "--env", "prod", "--every", "0", "--format", "json")
+        code, out, err = cli(*watch)
+        assert code == 0, err
+        (line,) = out.splitlines()
+        doc = json.loads(line)
+        assert doc["format_version"] == 1 and doc["rollout"]["state"] == "paused"
+        assert cli("rollout", "resume", "--env", "prod", "--reason", "ok")[0] == 0
+        with Runtime(cli.url, ttl=60) as rt:
+            _simulate(rt, 3000, 0.02, 0.15, 3)
+        code, out, _ = cli(*watch)
+        assert code == 1  # aborted
+        assert json.loads(out.splitlines()[-1])["applied"] == "abort"
+    finally:
+        store.close()
