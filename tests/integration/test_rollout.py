@@ -384,3 +384,30 @@ def test_watch_stops_on_a_pause_or_an_abort_and_speaks_json_lines(cli: Cli) -> N
         assert json.loads(out.splitlines()[-1])["applied"] == "abort"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 19, 20, 21, 101])
+def test_latency_percentiles_are_the_same_ranks_on_both_stores(cli: Cli, n: int) -> None:
+    # PostgreSQL computes them with percentile_disc, SQLite with ORDER BY ... OFFSET: both
+    # must name the same ranks, round(q * n) (1-based, at least 1)
+    store, _r1, r2 = _setup(cli)
+    try:
+        state = ro.start(store, "support", EnvironmentSpec(), r2, "prod", actor="t", reason="go")
+        rng = random.Random(n)
+        latencies = [round(rng.uniform(1, 1000), 3) for _ in range(n)]
+        store.record_outcomes(
+            [
+                ro.Outcome(state.rollout_id, f"q{i}", "canary", 0, r2, True, latency_ms=lat)
+                for i, lat in enumerate(latencies)
+            ]
+        )
+        stats = store.arm_stats(state.rollout_id, "canary")
+        ordered = sorted(latencies)
+
+        def expected(q: float) -> float:
+            return ordered[min(n - 1, max(0, int(q * n + 0.5) - 1))]
+
+        assert stats.latency_n == n
+        assert (stats.latency_p50, stats.latency_p95) == (expected(0.5), expected(0.95))
+    finally:
+        store.close()
