@@ -1882,15 +1882,19 @@ class Store:
                     select(_SNAP.c.digest, _SNAP.c.body).order_by(_SNAP.c.digest)
                 )
             snapshot_digests: set[str] = set()
-            for row in snapshot_rows:
-                report.snapshots += 1
-                snapshot_digests.add(row.digest)
-                if sha256_hex(row.body.encode("utf-8")) != row.digest:
-                    problems.append(
-                        VerifyProblem(
-                            "snapshot", row.digest, "stored snapshot does not match its digest"
+
+            def rehash(snapshots: Any) -> None:
+                for snap in snapshots:
+                    report.snapshots += 1
+                    snapshot_digests.add(snap.digest)
+                    if sha256_hex(snap.body.encode("utf-8")) != snap.digest:
+                        problems.append(
+                            VerifyProblem(
+                                "snapshot", snap.digest, "stored snapshot does not match its digest"
+                            )
                         )
-                    )
+
+            rehash(snapshot_rows)
             for row in conn.execute(manifests.order_by(_MAN.c.id)):
                 report.manifests += 1
                 subject = f"{row.team}/{row.release} ({row.digest})"
@@ -1921,19 +1925,11 @@ class Store:
                     # the index may disagree (reported above): what the manifest pins is what
                     # is served, so those snapshots are re-hashed too
                     unseen = sorted({str(d) for d in pinned.values()} - snapshot_digests)
-                    for extra in conn.execute(
-                        select(_SNAP.c.digest, _SNAP.c.body).where(_SNAP.c.digest.in_(unseen))
-                    ):
-                        report.snapshots += 1
-                        snapshot_digests.add(extra.digest)
-                        if sha256_hex(extra.body.encode("utf-8")) != extra.digest:
-                            problems.append(
-                                VerifyProblem(
-                                    "snapshot",
-                                    extra.digest,
-                                    "stored snapshot does not match its digest",
-                                )
-                            )
+                    rehash(
+                        conn.execute(
+                            select(_SNAP.c.digest, _SNAP.c.body).where(_SNAP.c.digest.in_(unseen))
+                        )
+                    )
                 for name, d in pinned.items():
                     if d not in snapshot_digests:
                         problems.append(
