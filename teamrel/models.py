@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from teamrel.canonical import JSON, digest
@@ -229,6 +229,60 @@ class ToolUse(Frozen):
     result: SchemaSource | None = None
 
 
+class McpOrigin(Frozen):
+    """A tool served by a live MCP server: how to reach it and the tool's name there."""
+
+    command: str | None = Field(default=None, min_length=1, description="stdio server command")
+    url: str | None = Field(default=None, min_length=1, description="streamable HTTP endpoint")
+    tool: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpOrigin:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give exactly one of 'command' (stdio) or 'url' (streamable HTTP)")
+        return self
+
+
+class A2aOrigin(Frozen):
+    """An agent published as an A2A AgentCard (a file in the workspace or a URL)."""
+
+    card: str | None = Field(default=None, min_length=1)
+    url: str | None = Field(default=None, min_length=1)
+    skill: str | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> A2aOrigin:
+        if (self.card is None) == (self.url is None):
+            raise ValueError("give exactly one of 'card' (a file) or 'url'")
+        return self
+
+
+class OriginSpec(Frozen):
+    """Where a member's interface is re-read from (imports record it; `teamrel drift` reads it).
+
+    Exactly one of: `file` (a JSON file holding the member's current schemas), `mcp` (a live
+    MCP server's `tools/list`), `a2a` (an AgentCard).
+    """
+
+    file: str | None = Field(default=None, min_length=1)
+    mcp: McpOrigin | None = None
+    a2a: A2aOrigin | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OriginSpec:
+        given = [k for k in ("file", "mcp", "a2a") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("an origin names exactly one of 'file', 'mcp' or 'a2a'")
+        return self
+
+
+def _check_external(external: bool, origin: OriginSpec | None) -> None:
+    if external and origin is None:
+        raise ValueError(
+            "an external member needs an 'origin' (file, mcp or a2a) for teamrel drift to re-read"
+        )
+
+
 class AgentSpec(Frozen):
     """An agent member as declared in teamrel.yaml."""
 
@@ -242,6 +296,14 @@ class AgentSpec(Frozen):
     tools: list[str | ToolUse] = Field(default_factory=list)
     evals: list[EvalSpec] = Field(default_factory=list)
     metadata: dict[str, JSON] = Field(default_factory=dict)
+    #: deployed by someone else, on its own schedule (`teamrel drift` watches it via `origin`)
+    external: bool = False
+    origin: OriginSpec | None = None
+
+    @model_validator(mode="after")
+    def _external_has_origin(self) -> Self:
+        _check_external(self.external, self.origin)
+        return self
 
     @field_validator("evals", mode="before")
     @classmethod
@@ -258,6 +320,14 @@ class ToolSpec(Frozen):
     input_schema: SchemaSource
     output_schema: SchemaSource | None = None
     metadata: dict[str, JSON] = Field(default_factory=dict)
+    #: deployed by someone else, on its own schedule (`teamrel drift` watches it via `origin`)
+    external: bool = False
+    origin: OriginSpec | None = None
+
+    @model_validator(mode="after")
+    def _external_has_origin(self) -> Self:
+        _check_external(self.external, self.origin)
+        return self
 
 
 MemberSpec = Annotated[AgentSpec | ToolSpec, Field(discriminator="kind")]
@@ -520,7 +590,9 @@ class ResolvedHandoff(Frozen):
 
 
 #: Spec keys that do not change what a member does: excluded from its behavioural digest.
-NON_BEHAVIOURAL_KEYS = frozenset({"description", "metadata", "evals", "version", "scorecards"})
+NON_BEHAVIOURAL_KEYS = frozenset(
+    {"description", "metadata", "evals", "version", "scorecards", "external", "origin"}
+)
 
 
 def behaviour_digest(spec: dict[str, JSON]) -> str:

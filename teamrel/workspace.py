@@ -786,6 +786,7 @@ class _Loader:
             "evals": [e.model_dump(mode="json") for e in spec.evals],
             "metadata": spec.metadata,
         }
+        _origin(rspec, spec)
         behaviour = self.scorecards(name, rspec, ptr, files)
         member = self.member(name, "agent", spec.version, rspec, ptr, files)
         if behaviour is not None:
@@ -825,6 +826,7 @@ class _Loader:
             "output_schema": self.enc(d_out),
             "metadata": spec.metadata,
         }
+        _origin(rspec, spec)
         return self.member(name, "tool", spec.version, rspec, ptr, files)
 
     def member(
@@ -947,3 +949,11 @@ def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
         if isinstance(tok, str) and tok in nested:
             cur = nested[tok]
     return [f.alias or n for n, f in cur.model_fields.items()]
+
+
+def _origin(rspec: dict[str, JSON], spec: AgentSpec | ToolSpec) -> None:
+    # only present when declared, so members without an origin keep their digests
+    if spec.external:
+        rspec["external"] = True
+    if spec.origin is not None:
+        rspec["origin"] = spec.origin.model_dump(mode="json", exclude_none=True)
