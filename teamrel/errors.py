@@ -102,6 +102,10 @@ class SourceError(WorkspaceError):
     not import, a file outside the workspace); `diagnostics` lists every one."""
 
 
+class MissingExtraError(TeamrelError):
+    """An integration's optional dependency is not installed (`pip install 'teamrel[x]'`)."""
+
+
 class WorkspaceNotFound(InputError):
     """No `teamrel.yaml` in the given directory or any parent."""
 
