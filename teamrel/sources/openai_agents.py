@@ -548,7 +548,7 @@ class _Mapper:
             meta = dict(spec.get("metadata") or {})
             meta["openai_agents"] = {"agent": a.name}
             spec["metadata"] = meta
-            ordered = _ordered(spec, _AGENT_ORDER)
+            ordered = _ordered(spec, _AGENT_ORDER, members.get(n))
             members[n] = ordered
             if status == "updated" and json.dumps(ordered, sort_keys=True) == before:
                 status = "unchanged"
@@ -570,7 +570,7 @@ class _Mapper:
             meta = dict(tspec.get("metadata") or {})
             meta["openai_agents"] = {"function_tool": t.name}
             tspec["metadata"] = meta
-            ordered = _ordered(tspec, _TOOL_ORDER)
+            ordered = _ordered(tspec, _TOOL_ORDER, members.get(tn))
             members[tn] = ordered
             if tstatus == "updated" and json.dumps(ordered, sort_keys=True) == before:
                 tstatus = "unchanged"
@@ -731,7 +731,9 @@ _TOOL_ORDER = (
 )
 
 
-def _ordered(spec: dict[str, Any], order: Sequence[str]) -> dict[str, Any]:
-    out = {k: spec[k] for k in order if k in spec}
+def _ordered(spec: dict[str, Any], order: Sequence[str], old: Any) -> dict[str, Any]:
+    # an existing member keeps its keys' order (the diff shows only what changed)
+    first = list(old) if isinstance(old, dict) else order
+    out = {k: spec[k] for k in first if k in spec}
     out.update({k: v for k, v in spec.items() if k not in out})
     return out
