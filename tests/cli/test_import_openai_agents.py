@@ -11,6 +11,7 @@ result. Re-importing an unchanged team is a no-op; a changed team shows a diff a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -328,3 +329,36 @@ def test_the_cli_does_not_import_the_sdk() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_network_guard_is_live_in_the_child(ws: Path, guard: Path) -> None:
+    # the guard the other tests rely on really runs in the importing interpreter
+    (ws / "net.py").write_text(
+        "import socket\nsocket.create_connection(('example.com', 80))\n", encoding="utf-8"
+    )
+    result = teamrel(ws, "import", "openai-agents", "net:entry")
+    assert result.exit_code == 3
+    assert "module 'net' does not import: OSError: network disabled by the test" in result.stderr
+    assert guard.exists()
+
+
+def test_without_the_extra_the_command_names_the_pip_install(ws: Path, tmp_path: Path) -> None:
+    block = tmp_path / "block"
+    block.mkdir()
+    # the SDK made unimportable in both interpreters, as when it is not installed
+    (block / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['agents'] = None\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(block)
+    proc = subprocess.run(
+        [sys.executable, "-m", "teamrel", "-C", str(ws), "import", "openai-agents", ENTRY],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "pip install 'teamrel[openai-agents]'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (ws / "teamrel.yaml").exists()
