@@ -250,15 +250,24 @@ def import_openai_agents(
         if status is not None:
             changes[rel] = status
     diff = ""
-    if not created and WORKSPACE_FILE in changes:
-        diff = "".join(
-            difflib.unified_diff(
-                current_text.splitlines(keepends=True),
-                new_text.splitlines(keepends=True),
-                f"a/{WORKSPACE_FILE}",
-                f"b/{WORKSPACE_FILE}",
+    if not created:
+        # teamrel.yaml first, then every other file that exists and would change
+        for rel in sorted(changes, key=lambda r: (r != WORKSPACE_FILE, r)):
+            if changes[rel] != "changed":
+                continue
+            old_text = (
+                current_text
+                if rel == WORKSPACE_FILE
+                else (root / rel).read_bytes().decode("utf-8", "replace")
             )
-        )
+            diff += "".join(
+                difflib.unified_diff(
+                    old_text.splitlines(keepends=True),
+                    files[rel].decode("utf-8").splitlines(keepends=True),
+                    f"a/{rel}",
+                    f"b/{rel}",
+                )
+            )
     write = bool(changes) and (created or apply)
     if write:
         # every file is complete before the first is renamed into place; teamrel.yaml last,
@@ -408,13 +417,30 @@ class _Mapper:
             return None
 
     def put(self, rel: str, data: bytes) -> None:
+        if not _inside(self.root, rel):
+            self.fail(
+                f"{rel}: refused, it is outside the workspace (absolute, '..' or a symlink out); "
+                f"fix the path in {WORKSPACE_FILE}"
+            )
+            return
         old = self.files.get(rel)
         if old is not None and old != data:
             self.fail(f"two different schemas would be written to {rel}")
         self.files[rel] = data
 
-    def schema_slot(self, s: _Schema, rel: str, mode_default: str, mode: str) -> Any:
-        """The teamrel.yaml value of a schema slot filled from `s` (and its file)."""
+    def schema_slot(
+        self, s: _Schema, rel: str, mode_default: str, mode: str, old: Any = None
+    ) -> Any:
+        """The teamrel.yaml value of a schema slot filled from `s` (and its file). A slot
+        already generated from the same model keeps its file where the user put it."""
+        if (
+            s.pydantic is not None
+            and isinstance(old, dict)
+            and old.get("pydantic") == s.pydantic
+            and isinstance(old.get("file"), str)
+            and old.get("mode", mode_default) == mode
+        ):
+            rel = old["file"]
         self.put(rel, _json_bytes(s.schema_))
         if s.pydantic is not None:
             slot: dict[str, Any] = {"pydantic": s.pydantic, "file": rel}
@@ -494,8 +520,13 @@ class _Mapper:
             for h in a.handoffs:
                 if h.input is not None:
                     rel = f"contracts/{names[a.name]}/handoff-{names[h.to]}.json"
+                    old = self.old_handoff(names[a.name], names[h.to])
                     contract_slots[(a.name, h.to)] = self.schema_slot(
-                        h.input, rel, "validation", "validation"
+                        h.input,
+                        rel,
+                        "validation",
+                        "validation",
+                        old.get("contract") if old else None,
                     )
 
         for a in walk.agents:
@@ -517,7 +548,11 @@ class _Mapper:
                 spec.pop("structured_output", None)
             else:
                 spec["output"] = self.schema_slot(
-                    a.output, f"contracts/{n}/output.json", "serialization", "serialization"
+                    a.output,
+                    f"contracts/{n}/output.json",
+                    "serialization",
+                    "serialization",
+                    spec.get("output"),
                 )
                 if a.output.strict and a.output.plain:
                     spec["structured_output"] = STRICT_PROFILE
@@ -533,14 +568,23 @@ class _Mapper:
                 for u in (spec.get("tools") or [])
                 if isinstance(u, (dict, str))
             }
-            uses: list[Any] = []
+            sdk_uses: dict[str, dict[str, Any]] = {}
             for t in a.tools:
                 tn = tool_names[(a.name, t.name)]
                 use: dict[str, Any] = {"tool": tn, "call": f"contracts/tools/{tn}.json"}
                 old = old_uses.get(tn)
                 if isinstance(old, dict) and "result" in old:
                     use["result"] = old["result"]
-                uses.append(use)
+                sdk_uses[tn] = use
+            # in the order teamrel.yaml had them; uses of tools the SDK does not own (an MCP
+            # tool added by hand) are kept, a function tool the agent no longer has is dropped
+            uses: list[Any] = []
+            for tname, u in old_uses.items():
+                if tname in sdk_uses:
+                    uses.append(sdk_uses.pop(tname))
+                elif isinstance(tname, str) and not self.sdk_tool(tname) and tname not in tools:
+                    uses.append(u)
+            uses.extend(sdk_uses.values())
             if uses:
                 spec["tools"] = uses
             else:
@@ -599,10 +643,11 @@ class _Mapper:
                     entry = {"from": src, "to": dst}
                     handoffs.append(entry)
                 slot = contract_slots.get((a.name, h.to))
-                if slot is None:
-                    entry.pop("contract", None)
-                else:
+                if slot is not None:
                     entry["contract"] = slot
+                elif self.imported_contract(entry.get("contract"), src, dst):
+                    # the SDK dropped the handoff's input_type; a contract written by hand stays
+                    entry.pop("contract", None)
         if handoffs:
             self.data["handoffs"] = handoffs
         if self.problems:
@@ -626,6 +671,25 @@ class _Mapper:
                 f"(at {loc}: {error_text(first)}); nothing was written"
             ) from None
         return _Plan(self.data, self.files, report, keys, self.notes)
+
+    def old_handoff(self, src: str, dst: str) -> dict[str, Any] | None:
+        for e in self.data.get("handoffs") or []:
+            if isinstance(e, dict) and e.get("from") == src and e.get("to") == dst:
+                return e
+        return None
+
+    def sdk_tool(self, name: str) -> bool:
+        """Whether the tool member `name` was imported from an SDK function tool."""
+        old = (self.data.get("members") or {}).get(name)
+        meta = old.get("metadata") if isinstance(old, dict) else None
+        return isinstance(meta, dict) and isinstance(meta.get("openai_agents"), dict)
+
+    @staticmethod
+    def imported_contract(contract: Any, src: str, dst: str) -> bool:
+        default = f"contracts/{src}/handoff-{dst}.json"
+        if isinstance(contract, dict):
+            return "pydantic" in contract or contract.get("file") == default
+        return bool(contract == default)
 
     def check_existing(self, names: dict[str, str], tools: dict[str, tuple[str, _Tool]]) -> None:
         members = self.data.get("members")
@@ -729,6 +793,16 @@ _TOOL_ORDER = (
     "external",
     "origin",
 )
+
+
+def _inside(root: Path, rel: str) -> bool:
+    """`rel` is a relative path that stays in the workspace, symlinks resolved."""
+    if not rel or "\\" in rel or rel.startswith(("/", "~")) or ":" in rel:
+        return False
+    if ".." in Path(rel).parts:
+        return False
+    base = root.resolve()
+    return (base / rel).resolve().is_relative_to(base)
 
 
 def _ordered(spec: dict[str, Any], order: Sequence[str], old: Any) -> dict[str, Any]:

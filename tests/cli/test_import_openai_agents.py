@@ -211,12 +211,43 @@ def test_existing_workspace_keeps_what_the_sdk_does_not_say(ws: Path) -> None:
     data["members"]["billing"]["version"] = "2.3.0"
     data["members"]["billing"]["evals"] = [{"suite": "faq", "metrics": {"accuracy": 0.9}}]
     data["environments"] = {"prod": {"require_reason": True}}
+    # a tool the SDK does not own (say, imported from an MCP server) used by billing, and a
+    # contract written by hand on the untyped handoff
+    data["members"]["crm"] = {
+        "kind": "tool",
+        "version": "1.0.0",
+        "input_schema": {"type": "object"},
+    }
+    data["members"]["billing"]["tools"].append({"tool": "crm"})
+    billing_edge = next(h for h in data["handoffs"] if h["to"] == "billing")
+    billing_edge["contract"] = {"type": "object"}
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     code, doc = imported(ws, ENTRY)
     assert code == 0 and not doc["changed"], doc["diff"]
     kept = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert kept["members"]["billing"]["version"] == "2.3.0"
     assert kept["environments"] == {"prod": {"require_reason": True}}
+    assert {"tool": "crm"} in kept["members"]["billing"]["tools"]
+    assert next(h for h in kept["handoffs"] if h["to"] == "billing")["contract"] == {
+        "type": "object"
+    }
+
+
+def test_an_existing_prompt_path_outside_the_workspace_is_refused(ws: Path) -> None:
+    assert imported(ws, ENTRY)[0] == 0
+    path = ws / "teamrel.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "prompt: prompts/billing.md", "prompt: ../outside.md"
+        ),
+        encoding="utf-8",
+    )
+    before = snapshot(ws)
+    result = teamrel(ws, "import", "openai-agents", ENTRY, "--yes", "--format", "json")
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert any("../outside.md: refused" in d["message"] for d in doc["diagnostics"])
+    assert snapshot(ws) == before and not (ws.parent / "outside.md").exists()
 
 
 def test_callable_instructions_get_a_note_and_a_placeholder(ws: Path) -> None:
