@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from teamrel.progress import Progress
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
+    from teamrel.sources.openai_agents import ImportReport
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
 
@@ -124,6 +125,28 @@ class Context:
 
         return sync_contracts(
             self.root, check=check, python_path=[Path(p).resolve() for p in python_path]
+        )
+
+    def import_openai_agents(
+        self, entry: str, *, python_path: Sequence[Path] = (), apply: bool = False
+    ) -> ImportReport:
+        """`teamrel import openai-agents`: the SDK team reachable from `entry` into the
+        workspace (`-C DIR`, else the nearest one, else a new one in the current directory).
+        An existing workspace is written only when `apply`. Raises `InputError` /
+        `SourceError` (nothing written) when the team cannot be imported or mapped."""
+        from teamrel.sources.openai_agents import import_openai_agents
+
+        if self._workspace_arg is not None:
+            root = self._workspace_arg.resolve()
+            if root.exists() and not root.is_dir():
+                raise WorkspaceNotFound(f"{self._workspace_arg}: not a directory")
+        else:
+            try:
+                root = find_workspace()
+            except WorkspaceNotFound:
+                root = Path.cwd().resolve()
+        return import_openai_agents(
+            root, entry, python_path=[Path(p).resolve() for p in python_path], apply=apply
         )
 
     # ---------------------------------------------------------------- compat (issue 3)

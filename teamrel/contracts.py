@@ -404,6 +404,10 @@ class SchemaLoader:
         )
         return doc, []
 
+    def locate(self, problems: list[Diagnostic]) -> list[Diagnostic]:
+        """Fill in the line of each problem's JSON pointer in the contract file it names."""
+        return self._with_lines(problems)
+
     def _with_lines(self, problems: list[Diagnostic]) -> list[Diagnostic]:
         """Fill in the line of each problem's JSON pointer in its file (error path only)."""
         maps: dict[str, YamlDoc | None] = {}

@@ -59,6 +59,8 @@ def field_changes(
     po, pn = dict(mo.get("parameters") or {}), dict(mn.get("parameters") or {})
     for key in sorted(set(po) | set(pn)):
         add(f"model.parameters.{key}", po.get(key), pn.get(key))
+    # the provider profile changes what reaches the consumers (absent on most members)
+    add("structured_output", old.spec.get("structured_output"), new.spec.get("structured_output"))
     (so, to), (sn, tn) = _prompt(old), _prompt(new)
     diff_text: str | None = None
     if so != sn:

@@ -299,6 +299,9 @@ class AgentSpec(Frozen):
     #: deployed by someone else, on its own schedule (`teamrel drift` watches it via `origin`)
     external: bool = False
     origin: OriginSpec | None = None
+    #: the provider profile its structured output is generated under (`teamrel.profiles`):
+    #: `check` proves what follows from the schema the model really generates against
+    structured_output: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _external_has_origin(self) -> Self:

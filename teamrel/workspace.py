@@ -56,6 +56,7 @@ from teamrel.models import (
     error_text,
     is_generated_source,
 )
+from teamrel.profiles import PROFILES, effective_doc, get_profile
 from teamrel.progress import LOADING, Progress, Ticker
 from teamrel.scorecard import SCORECARDS_DIR, pinned_form, read_scorecards, stale_scorecards
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, load_yaml
@@ -271,7 +272,13 @@ def _edges(
     def doc(name: str, which: str) -> SchemaDoc | None:
         k = (name, which)
         if k not in docs:
-            docs[k] = members[name].schema_doc("input" if which == "input" else "output")
+            got = members[name].schema_doc("input" if which == "input" else "output")
+            profile = members[name].spec.get("structured_output")
+            found = get_profile(profile) if isinstance(profile, str) else None
+            if which == "output" and got is not None and found is not None:
+                # what the model really generates against is what reaches the consumer
+                got = effective_doc(found, got)
+            docs[k] = got
         return docs[k]
 
     out: list[ResolvedHandoff] = []
@@ -752,6 +759,10 @@ class _Loader:
         ok_in, d_in = self.schema(spec.input, ptr + "/input", files)
         ok_out, d_out = self.schema(spec.output, ptr + "/output", files)
         ok = ok and ok_in and ok_out
+        if spec.structured_output is not None and not self.profile(
+            spec.structured_output, d_out, ptr
+        ):
+            ok = False
         tools: list[dict[str, JSON]] = []
         seen: set[str] = set()
         for j, use in enumerate(spec.tools):
@@ -787,11 +798,52 @@ class _Loader:
             "metadata": spec.metadata,
         }
         _origin(rspec, spec)
+        if spec.structured_output is not None:
+            # only present when declared, so members without a profile keep their digests
+            rspec["structured_output"] = spec.structured_output
         behaviour = self.scorecards(name, rspec, ptr, files)
         member = self.member(name, "agent", spec.version, rspec, ptr, files)
         if behaviour is not None:
             member.prime_behaviour_digest(behaviour)
         return member
+
+    def profile(self, name: str, doc: SchemaDoc | None, ptr: str) -> bool:
+        """Report every construct of the output schema (and of each file it references) the
+        member's provider profile refuses; False when there is any."""
+        profile = get_profile(name)
+        if profile is None:
+            close = difflib.get_close_matches(name, sorted(PROFILES), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            self.diag(
+                "unknown-profile",
+                ptr + "/structured_output",
+                f"unknown structured_output profile {name!r}{hint}: known profiles are "
+                + ", ".join(sorted(PROFILES)),
+            )
+            return False
+        if doc is None:
+            return True
+        problems: list[Diagnostic] = []
+        for uri, schema, is_root in (
+            (doc.uri, doc.schema_, True),
+            *((u, r, False) for u, r in doc.resources.items()),
+        ):
+            for pointer, message in profile.refusals(schema, root=is_root):
+                text = f"{name} refuses this: {message}"
+                if uri.startswith("file:///"):
+                    problems.append(
+                        Diagnostic(
+                            "profile-refused", text, uri.removeprefix("file:///"), None, pointer
+                        )
+                    )
+                else:
+                    problems.append(
+                        Diagnostic(
+                            "profile-refused", text, WORKSPACE_FILE, None, ptr + "/output" + pointer
+                        )
+                    )
+        self.schema_problems(self.schemas.locate(problems), ptr + "/output")
+        return not problems
 
     def scorecards(
         self, name: str, rspec: dict[str, JSON], ptr: str, files: list[str]

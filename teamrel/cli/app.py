@@ -79,6 +79,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "graph",
     "compat",
     "contracts",
+    "import_openai_agents",
     "check",
     "plan",
     "release",

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "progress": 0,
     "extras": 1,
     "models": 1,
+    "profiles": 2,
     "scaffold": 1,
     "yamlsrc": 2,
     "graph": 2,

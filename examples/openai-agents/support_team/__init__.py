@@ -1,0 +1,1 @@
+"""A small customer-support team built with the OpenAI Agents SDK (teamrel's example)."""
