@@ -14,6 +14,7 @@ import typer
 
 from teamrel import __version__
 from teamrel.cli.common import GlobalOptions
+from teamrel.errors import ExitCode
 
 app = typer.Typer(
     name="teamrel",
@@ -29,7 +30,7 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"teamrel {__version__}")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()

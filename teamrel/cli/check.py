@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError, WorkspaceError
+from teamrel.errors import ExitCode, UsageError, WorkspaceError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for them
@@ -204,7 +204,7 @@ def check_command(
                     render_github_diagnostics(err.diagnostics, prefix=_prefix(c.root)), nl=False
                 )
             raise
-        code = EXIT_OK if report.passed else EXIT_FINDINGS
+        code = ExitCode.OK if report.passed else ExitCode.FINDINGS
         prefix = _prefix(c.root)
         text: str | None = None
         if f == "json":

@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
     from teamrel.compat import CompatResult
@@ -31,8 +31,8 @@ COMPAT_FORMAT_VERSION = 1
 def exit_code(verdict: str, unknown: str) -> int:
     """0 compatible; 1 incompatible; unknown is 1 under `--unknown fail`, 0 under `warn`."""
     if verdict == "compatible" or (verdict == "unknown" and unknown == "warn"):
-        return EXIT_OK
-    return EXIT_FINDINGS
+        return ExitCode.OK
+    return ExitCode.FINDINGS
 
 
 def to_document(result: CompatResult, producer: Path, consumer: Path) -> dict[str, Any]:

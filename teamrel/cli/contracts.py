@@ -16,7 +16,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.errors import ExitCode
 
 contracts_app = typer.Typer(
     help="Contracts generated from code (Pydantic models): keep the committed files in sync.",
@@ -62,7 +62,7 @@ def sync(
 
     def body() -> int:
         report = context(ctx).sync_contracts(check=check, python_path=python_path or ())
-        code = EXIT_FINDINGS if check and not report.ok else EXIT_OK
+        code = ExitCode.FINDINGS if check and not report.ok else ExitCode.OK
         if out_fmt == "json":
             emit_json(report.to_json())
             return code

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, run
-from teamrel.errors import EXIT_OK
+from teamrel.errors import ExitCode
 from teamrel.gates import describe
 
 eval_app = typer.Typer(help="Eval scorecards: record per-case results, show scorecards.")
@@ -71,9 +71,9 @@ def record(
         if out_fmt == "json":
             summary = {k: v for k, v in doc.items() if k != "cases"}
             emit_json({"format_version": 1, "path": rel, "scorecard": summary})
-            return EXIT_OK
+            return ExitCode.OK
         console(ctx).print(f"wrote {rel}: {_summary_text(doc['summary'])}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -92,7 +92,7 @@ def show(
         doc = context(ctx).eval_show(member)
         if out_fmt == "json":
             emit_json(doc)
-            return EXIT_OK
+            return ExitCode.OK
         out = console(ctx)
         if not doc["scorecards"]:
             out.print("no scorecards recorded (teamrel eval record MEMBER --suite S RESULTS)")
@@ -102,7 +102,7 @@ def show(
             out.print(_summary_text(row["summary"]), markup=False)
             if row["stale"]:
                 out.print(f"  {row['stale']}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 

@@ -9,7 +9,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, progress_display, run
-from teamrel.errors import EXIT_OK
+from teamrel.errors import ExitCode
 
 #: Version of the `teamrel graph --format json` document.
 GRAPH_FORMAT_VERSION = 1
@@ -76,6 +76,6 @@ def graph(
                 out.print(f"  {i}. {', '.join(wave)}", markup=False)
             for cyc in g.cycles():
                 out.print(f"cycle: {' -> '.join([*cyc, cyc[0]])}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, err_fmt, body)

@@ -12,7 +12,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_OK, UsageError
+from teamrel.errors import ExitCode, UsageError
 
 #: Version of the `teamrel init --format json` document.
 INIT_FORMAT_VERSION = 1
@@ -56,7 +56,7 @@ def init_command(
             doc.update(result.to_json())
             doc["next_steps"] = steps
             emit_json(doc)
-            return EXIT_OK
+            return ExitCode.OK
         where = os.path.relpath(result.directory, Path.cwd())
         typer.echo(
             f"created team {result.team!r} from example {result.example!r} in {where}: "
@@ -68,6 +68,6 @@ def init_command(
         typer.echo("\nnext steps:")
         for step in steps:
             typer.echo(f"  {step}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, "json" if f == "json" else "text", body)

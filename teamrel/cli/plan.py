@@ -17,14 +17,11 @@ from rich.markup import escape
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
 from teamrel.cli.evals import render_plan_evals
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for it
     from teamrel.plan import Plan
-
-#: --detailed-exitcode: changes pending (2 is taken by usage errors).
-EXIT_CHANGES = 4
 
 _ACTION = {
     "add": ("+", "green"),
@@ -308,9 +305,9 @@ def plan_command(
                     f"`teamrel release --plan {escape(str(out_path))}` ships exactly this[/]",
                 )
         if not plan.passed:
-            return EXIT_FINDINGS
+            return ExitCode.FINDINGS
         if detailed_exitcode and plan.has_changes:
-            return EXIT_CHANGES
-        return EXIT_OK
+            return ExitCode.CHANGES
+        return ExitCode.OK
 
     run(ctx, "json" if f == "json" else "text", body)

@@ -18,7 +18,7 @@ import typer
 from teamrel.canonical import short
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, emit_json_pieces, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.errors import ExitCode
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
 ActorOpt = Annotated[
@@ -122,7 +122,7 @@ def release_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         m = result.manifest
         if result.created:
             check = m.check or {}
@@ -143,7 +143,7 @@ def release_cmd(
         if result.promotion is not None:
             _plain(ctx, _transition_line(result.promotion))
         _warn(ctx, result.warnings)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -179,10 +179,10 @@ def promote_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         _plain(ctx, _transition_line(result.transition))
         _warn(ctx, [w for w in result.warnings if not result.transition.noop])
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -228,13 +228,13 @@ def rollback_cmd(
             result.finish()  # the document carries every warning
             emit_json(result.to_json())
             _warn(ctx, result.warnings)
-            return EXIT_OK
+            return ExitCode.OK
         # the pointer has moved: say so now, before the (slower) working-tree comparison
         _plain(ctx, _transition_line(result.transition))
         sys.stdout.flush()
         _warn(ctx, result.warnings)
         _warn(ctx, result.finish())
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -252,7 +252,7 @@ def status_cmd(
         report = context(ctx).status(env)
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         latest = report.latest_release or "none"
         _plain(ctx, f"team {report.team}: {report.releases} release(s), latest {latest}")
         for e in report.environments:
@@ -271,7 +271,7 @@ def status_cmd(
             r = report.rollouts.get(e.name)
             if r is not None:
                 _plain(ctx, f"  {'':<12} {_rollout_line(r)}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -292,7 +292,7 @@ def history_cmd(
         report = context(ctx).history(env, limit)
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         if not report.events:
             _plain(ctx, "no events")
         for ev in report.events:
@@ -304,7 +304,7 @@ def history_cmd(
             )
             why = f": {ev.reason}" if ev.reason else ""
             _plain(ctx, f"#{ev.seq} {ev.at} {ev.action}{where} {move} by {ev.actor}{why}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -323,7 +323,7 @@ def diff_cmd(
         result = context(ctx).diff(a, b)
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         doc = result.to_json()
         counts = doc["summary"]
         assert isinstance(counts, dict)
@@ -347,7 +347,7 @@ def diff_cmd(
                 _plain(
                     ctx, f"            ... ({len(m.prompt_diff) - 40} more lines: --format json)"
                 )
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -370,7 +370,7 @@ def verify_cmd(
         result = context(ctx).verify(env)
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK if result.ok else EXIT_FINDINGS
+            return ExitCode.OK if result.ok else ExitCode.FINDINGS
         s = result.store
         checked = (
             f"{s.manifests} manifests, {s.snapshots} snapshots, {s.events} events, "
@@ -379,13 +379,13 @@ def verify_cmd(
         if result.ok:
             what = f"what is live in {env} and the audit chain" if env else "the store and files"
             _plain(ctx, f"verified {what}: {checked}; everything matches its digest")
-            return EXIT_OK
+            return ExitCode.OK
         err = console(ctx, stderr=False)
         for p in result.problems:
             err.print(f"[bold red]MISMATCH[/] {p.kind} {p.subject}: ", end="", markup=True)
             err.print(p.message, markup=False, highlight=False)
         _plain(ctx, f"verify FAILED: {len(result.problems)} problem(s) ({checked})")
-        return EXIT_FINDINGS
+        return ExitCode.FINDINGS
 
     run(ctx, out_fmt, body)
 
@@ -404,7 +404,7 @@ def resolve_cmd(
         res = context(ctx).resolve(env, member)
         if out_fmt == "json":
             emit_json_pieces(res.iter_json())
-            return EXIT_OK
+            return ExitCode.OK
         _plain(
             ctx,
             f"{res.team}/{res.environment}: release {res.release} ({short(res.manifest_digest)})",
@@ -425,6 +425,6 @@ def resolve_cmd(
             if member is not None and isinstance(prompt, dict) and "text" in prompt:
                 _plain(ctx, "  --- prompt ---")
                 _plain(ctx, str(prompt["text"]))
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)

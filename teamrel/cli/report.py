@@ -10,7 +10,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import context, emit_json, fmt, progress_display, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.errors import ExitCode, UsageError
 
 #: Version of the `teamrel report --format json` document.
 REPORT_FORMAT_VERSION = 1
@@ -79,6 +79,6 @@ def report_command(
             )
         else:
             typer.echo(f"{rep.summary_line}\nreport written to {out}")
-        return EXIT_OK if rep.passed else EXIT_FINDINGS
+        return ExitCode.OK if rep.passed else ExitCode.FINDINGS
 
     run(ctx, "json" if f == "json" else "text", body)

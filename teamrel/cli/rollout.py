@@ -17,7 +17,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.errors import ExitCode
 
 rollout_app = typer.Typer(help="Progressive delivery: shadow, canary steps, analysis, abort.")
 outcomes_app = typer.Typer(help="Outcomes of runs during a rollout.")
@@ -122,7 +122,7 @@ def start_cmd(
             emit_json({"format_version": 1, "rollout": state.to_json()})
         else:
             _plain(ctx, "STARTED " + _state_line(state))
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -138,7 +138,7 @@ def status_cmd(ctx: typer.Context, env: EnvOpt, output_format: FormatOpt = None)
             emit_json(report.to_json())
         else:
             _render(ctx, report)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -157,7 +157,7 @@ def step_cmd(
             emit_json(report.to_json())
         else:
             _render(ctx, report)
-        return EXIT_FINDINGS if report.applied == "abort" else EXIT_OK
+        return ExitCode.FINDINGS if report.applied == "abort" else ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -183,7 +183,7 @@ def watch_cmd(
             else:
                 _render(ctx, report)
             if report.applied in ("abort", "promote", "pause") or report.state.state == "paused":
-                return EXIT_FINDINGS if report.applied == "abort" else EXIT_OK
+                return ExitCode.FINDINGS if report.applied == "abort" else ExitCode.OK
             time.sleep(every)
 
     run(ctx, out_fmt, body)
@@ -205,7 +205,7 @@ def _change(op: str) -> Any:
                 emit_json(report.to_json())
             else:
                 _plain(ctx, f"{op.upper()}: " + _state_line(report.state))
-            return EXIT_OK
+            return ExitCode.OK
 
         run(ctx, out_fmt, body)
 
@@ -237,6 +237,6 @@ def import_cmd(
             emit_json({"format_version": 1, "imported": new})
         else:
             _plain(ctx, f"imported {new} new outcome(s)")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)

@@ -8,7 +8,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.errors import ExitCode
 
 
 @app.command()
@@ -27,7 +27,7 @@ def validate(
         report = context(ctx).validate()
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK if report.valid else EXIT_FINDINGS
+            return ExitCode.OK if report.valid else ExitCode.FINDINGS
         out = console(ctx)
         quiet = options(ctx).quiet
         for d in report.diagnostics:
@@ -44,8 +44,8 @@ def validate(
                 f"{report.handoffs} edges" + (f", {warnings} warning(s)" if warnings else ""),
                 markup=False,
             )
-            return EXIT_OK
+            return ExitCode.OK
         out.print(f"invalid: {errors} error(s), {warnings} warning(s)", markup=False)
-        return EXIT_FINDINGS
+        return ExitCode.FINDINGS
 
     run(ctx, out_fmt, body)

@@ -1,4 +1,4 @@
-"""The architecture rules of DEVELOPERS.md, enforced on the source tree.
+"""The architecture rules of docs/architecture.md, enforced on the source tree.
 
 Layers, lowest first; a module imports only from lower layers (or its own package).
 networkx lives only in the graph module, sqlmodel/SQLAlchemy only in store/, typer/rich
