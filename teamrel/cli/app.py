@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from teamrel import __version__
-from teamrel.cli.common import GlobalOptions
+from teamrel.cli.common import TEXT_JSON, GlobalOptions, parse_choice
 from teamrel.errors import ExitCode
 
 app = typer.Typer(
@@ -66,8 +66,7 @@ def _global(
     ] = False,
 ) -> None:
     """teamrel: plan, check, release, promote and roll back an agent team."""
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    parse_choice(ctx, "--format", output_format, TEXT_JSON)
     ctx.obj = GlobalOptions(
         workspace=workspace, format=output_format, color=not no_color, quiet=quiet, db=db
     )

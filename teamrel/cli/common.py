@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -25,7 +25,7 @@ import typer
 from rich.console import Console
 
 from teamrel.context import Context
-from teamrel.errors import ExitCode, TeamrelError, WorkspaceError
+from teamrel.errors import ExitCode, TeamrelError, UsageError, WorkspaceError
 
 if TYPE_CHECKING:
     from rich.progress import Progress as Bar
@@ -79,6 +79,49 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError
+
+
+#: The values of `--format` for a command printing text or a JSON document.
+TEXT_JSON: tuple[str, ...] = ("text", "json")
+#: The values of `--unknown`: an undecided verdict fails the command, or only warns.
+UNKNOWN_CHOICES: tuple[str, ...] = ("fail", "warn")
+
+
+def or_list(choices: Sequence[str]) -> str:
+    """`a, b or c`: how help texts and error messages list the values of an option."""
+    if len(choices) < 2:
+        return "".join(choices)
+    return f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def parse_choice(
+    ctx: typer.Context,
+    option: str,
+    value: str | None,
+    choices: Sequence[str],
+    *,
+    err_format: str = "text",
+) -> str | None:
+    """`value` if it is one of `choices` (or None); else a usage error (exit 2) saying
+    `--option must be a, b or c, not 'x'`, the one message for that mistake everywhere."""
+    if value is None or value in choices:
+        return value
+    fail(ctx, UsageError(f"{option} must be {or_list(choices)}, not {value!r}"), err_format)
+
+
+def parse_format(
+    ctx: typer.Context, override: str | None, choices: Sequence[str] = TEXT_JSON
+) -> str:
+    """The output format (the command's `--format`, else the global one), checked against
+    the command's `choices`; a wrong one is reported as text (it is not a format to use)."""
+    value = fmt(ctx, override)
+    parse_choice(ctx, "--format", value, choices)
+    return value
+
+
+def parse_unknown(ctx: typer.Context, value: str | None, *, err_format: str = "text") -> str | None:
+    """`--unknown`: fail, warn or None (the workspace's policy decides)."""
+    return parse_choice(ctx, "--unknown", value, UNKNOWN_CHOICES, err_format=err_format)
 
 
 def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
@@ -172,7 +215,12 @@ def progress_display(ctx: typer.Context) -> Iterator[Progress | None]:
 
 def emit_json(doc: dict[str, Any]) -> None:
     """Print a JSON document to stdout (stable key order as built, UTF-8)."""
-    write_stdout(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    write_stdout(json_text(doc))
+
+
+def json_text(doc: Any) -> str:
+    """A JSON document as every command prints it: indented, UTF-8, ending with a newline."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 #: Size of the pieces stdout is written in (see `write_stdout`).

@@ -18,7 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import (
+    console,
+    context,
+    emit_json,
+    options,
+    parse_format,
+    parse_unknown,
+    run,
+)
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -132,11 +140,8 @@ def compat(
 
     Exit 0 compatible; 1 incompatible (or unknown under --unknown fail); 3 bad input.
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-    if unknown not in ("fail", "warn"):
-        raise typer.BadParameter("must be fail or warn", param_hint="--unknown")
+    out_fmt = parse_format(ctx, output_format)
+    parse_unknown(ctx, unknown)
 
     def body() -> int:
         result = context(ctx).compat(producer, consumer, format_assertion=format_assertion)

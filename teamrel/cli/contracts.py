@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import console, context, emit_json, options, parse_format, run
 from teamrel.errors import ExitCode
 
 contracts_app = typer.Typer(
@@ -56,9 +56,7 @@ def sync(
 
     Exit 0 up to date; 1 stale files under --check; 3 a model that cannot be imported.
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).sync_contracts(check=check, python_path=python_path or ())

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import context, emit_json, fmt, options, run
-from teamrel.errors import ExitCode, UsageError
+from teamrel.cli.common import context, emit_json, options, parse_format, run
+from teamrel.errors import ExitCode
 
 #: Version of the `teamrel init --format json` document.
 INIT_FORMAT_VERSION = 1
@@ -44,11 +44,9 @@ def init_command(
     Refuses to overwrite any file. Exit 0 when written, 2 on a bad option, 3 when a file
     would be overwritten.
     """
-    f = fmt(ctx, output_format)
+    f = parse_format(ctx, output_format)
 
     def body() -> int:
-        if f not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {f!r}")
         result = context(ctx).init(example)
         steps = next_steps(result.directory)
         if f == "json":

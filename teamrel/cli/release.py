@@ -17,7 +17,15 @@ import typer
 
 from teamrel.canonical import short
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, emit_json_pieces, fmt, options, run
+from teamrel.cli.common import (
+    console,
+    context,
+    emit_json,
+    emit_json_pieces,
+    options,
+    parse_format,
+    run,
+)
 from teamrel.errors import ExitCode
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
@@ -26,13 +34,6 @@ ActorOpt = Annotated[
     typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit log.")]
-
-
-def _format(ctx: typer.Context, override: str | None) -> str:
-    out_fmt = fmt(ctx, override)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-    return out_fmt
 
 
 def _warn(ctx: typer.Context, warnings: list[str]) -> None:
@@ -108,7 +109,7 @@ def release_cmd(
     override_gates: OverrideOpt = False,
 ) -> None:
     """Check the working tree and record it as a release: manifest file, snapshots, store."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).release(
@@ -166,7 +167,7 @@ def promote_cmd(
 ) -> None:
     """Make a release live in an environment (one transaction, compare-and-swap); refused
     (exit 1) when an eval gate of the environment blocks."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).promote(
@@ -212,7 +213,7 @@ def rollback_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Put the whole team back to the release live before the current one: one pointer write."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).rollback(
@@ -246,7 +247,7 @@ def status_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """What is live in each environment, since when, set by whom."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).status(env)
@@ -286,7 +287,7 @@ def history_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Audit events (release, promote, rollback), newest first."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).history(env, limit)
@@ -317,7 +318,7 @@ def diff_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Compare two releases, manifest files or environments member by member."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).diff(a, b)
@@ -364,7 +365,7 @@ def verify_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Re-hash every manifest and snapshot, walk the audit chain: exit 1 naming any mismatch."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).verify(env)
@@ -398,7 +399,7 @@ def resolve_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """The exact pinned configuration live in an environment (what a runtime loads)."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         res = context(ctx).resolve(env, member)

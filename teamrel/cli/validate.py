@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
+from teamrel.cli.common import console, context, emit_json, options, parse_format, run
 from teamrel.errors import ExitCode
 
 
@@ -19,9 +19,7 @@ def validate(
     ] = None,
 ) -> None:
     """Validate the workspace: exit 0 when valid, 1 when problems are found."""
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).validate()
