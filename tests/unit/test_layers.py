@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "fileio": 0,
     "localstate": 0,
     "progress": 0,
+    "jsonpointer": 0,
     "extras": 1,
     "models": 1,
     "scaffold": 1,

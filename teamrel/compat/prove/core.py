@@ -1,7 +1,7 @@
 """The prover's core: goals, co-inductive `$ref` handling, budgets and the dispatch by type.
 
 A goal is a sequent Γ ⊢ Δ over schema terms: a value that satisfies every term of Γ
-(producer) must satisfy some term of Δ (consumer). `Prover.prove` decomposes boolean
+(producer) must satisfy some term of Δ (consumer). `ProofSearch.prove` decomposes boolean
 structure the sequent-calculus way (allOf/$ref in Γ conjoin, anyOf/oneOf/if-then-else/
 dependentSchemas in Γ branch, `not X` moves X to the other side, anyOf in Δ joins the
 disjunction, conjunctions in Δ branch; the split of a node into these parts is
@@ -63,8 +63,11 @@ def _lists_null(t: Any) -> bool:
     return t == "null" or (isinstance(t, list) and "null" in t)
 
 
-class Prover:
-    """One run of the decision procedure for a producer/consumer pair."""
+class ProofSearch:
+    """One run of the decision procedure for a producer/consumer pair.
+
+    (Not to be confused with `teamrel.check.Prover`, which runs, dedupes and caches the
+    checks of a whole `teamrel check`: each of them starts one `ProofSearch` per pair.)"""
 
     def __init__(self, producer: Side, consumer: Side, budget: Budget) -> None:
         self.p = producer

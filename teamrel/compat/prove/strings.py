@@ -19,10 +19,10 @@ from teamrel.compat.readings import faithful_format, format_meaning, unfaithful_
 from teamrel.compat.schema import Unmodelled
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
-def string_case(pv: Prover, g: list[Atom], d: list[Atom]) -> Outcome:
+def string_case(pv: ProofSearch, g: list[Atom], d: list[Atom]) -> Outcome:
     lo = 0
     hi: int | None = None
     pats: list[str] = []
@@ -131,11 +131,13 @@ def string_case(pv: Prover, g: list[Atom], d: list[Atom]) -> Outcome:
     return fail(reason=f"string constraints could not be compared at {d[0].loc}")
 
 
-def regex_deadline(pv: Prover) -> float:
+def regex_deadline(pv: ProofSearch) -> float:
     return pv.budget.deadline
 
 
-def _only_strings(pv: Prover, pats: list[str], allowed: list[str], lo: int, hi: int | None) -> bool:
+def _only_strings(
+    pv: ProofSearch, pats: list[str], allowed: list[str], lo: int, hi: int | None
+) -> bool:
     """Whether every string matching all `pats` (lengths lo..hi) is one of `allowed`."""
     try:
         from teamrel.compat import regex as rx
@@ -156,7 +158,7 @@ def _only_strings(pv: Prover, pats: list[str], allowed: list[str], lo: int, hi: 
     return got is None
 
 
-def _no_string(pv: Prover, pats: list[str], lo: int, hi: int | None) -> bool:
+def _no_string(pv: ProofSearch, pats: list[str], lo: int, hi: int | None) -> bool:
     """Whether no string of length lo..hi matches every pattern (ECMA-262 reading)."""
     try:
         from teamrel.compat import regex as rx
@@ -176,7 +178,9 @@ def _no_string(pv: Prover, pats: list[str], lo: int, hi: int | None) -> bool:
     return got is None
 
 
-def _pattern_implied(pv: Prover, pats: list[str], q: str, lo: int, hi: int | None) -> bool | None:
+def _pattern_implied(
+    pv: ProofSearch, pats: list[str], q: str, lo: int, hi: int | None
+) -> bool | None:
     """True: every string matching all `pats` matches `q`; False: not; None: unknown.
 
     Decided in the specification's (ECMA-262) reading of the patterns.
@@ -201,7 +205,7 @@ def _pattern_implied(pv: Prover, pats: list[str], q: str, lo: int, hi: int | Non
 
 
 def find_string(
-    pv: Prover, must: list[str], must_not: list[str], lo: int, hi: int | None
+    pv: ProofSearch, must: list[str], must_not: list[str], lo: int, hi: int | None
 ) -> str | None:
     if not must and not must_not and lo <= 1000:
         # what the automata answer without patterns, without building any
