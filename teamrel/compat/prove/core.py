@@ -34,6 +34,7 @@ from typing import Any
 from teamrel.canonical import JSON
 from teamrel.compat.evaluate import (
     ValidationUnavailable,
+    enum_contains,
     equal,
     is_type,
     json_type,
@@ -99,9 +100,13 @@ class ProofSearch:
 
     # ------------------------------------------------------------ evaluation
 
-    def holds(self, t: Term, v: JSON) -> bool:
-        """Whether value `v` satisfies term `t` (reference semantics; atoms as approximated)."""
-        self.budget.tick()
+    def holds(self, t: Term, v: JSON, *, tick: bool = True) -> bool:
+        """Whether value `v` satisfies term `t` (reference semantics; atoms as approximated).
+
+        One step, unless the caller counted it (`tick=False`: `finite` counts one step per
+        candidate value, whatever the number of terms it is tested against)."""
+        if tick:
+            self.budget.tick()
         if isinstance(t, Node):
             return t.side.is_valid(t, v)
         if isinstance(t, Atom):
@@ -130,7 +135,7 @@ class ProofSearch:
                 for n in names
             ):
                 return False
-        if "enum" in kw and not any(equal(v, e) for e in kw["enum"]):
+        if "enum" in kw and not enum_contains(kw["enum"], v):
             return False
         if "const" in kw and not equal(v, kw["const"]):
             return False
@@ -455,11 +460,12 @@ class ProofSearch:
         """Decide Γ ⊢ Δ for a finite Γ by validating every value."""
         cands = []
         for v in values:
-            if not all(self.holds(t, v) for t in g_terms):
+            self.budget.tick()
+            if not all(self.holds(t, v, tick=False) for t in g_terms):
                 continue
             if not all(n.side.is_valid(n, v) for n in g_nodes):
                 continue
-            if any(self.holds(t, v) for t in d_terms):
+            if any(self.holds(t, v, tick=False) for t in d_terms):
                 continue
             if any(n.side.is_valid(n, v) for n in d_nodes):
                 continue

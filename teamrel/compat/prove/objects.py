@@ -414,7 +414,13 @@ def _names_empty(pv: ProofSearch, must: list[str], must_not: list[str]) -> bool:
     except ImportError:  # pragma: no cover
         return False
     try:
-        got = rx.find_string(must, must_not, semantics="ecma", deadline=strings.regex_deadline(pv))
+        got = rx.find_string(
+            must,
+            must_not,
+            semantics="ecma",
+            deadline=strings.regex_deadline(pv),
+            on_work=pv.budget.tick,
+        )
     except Exception:
         return False
     return got is None

@@ -152,6 +152,7 @@ def _only_strings(
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception:
         return False
@@ -172,6 +173,7 @@ def _no_string(pv: ProofSearch, pats: list[str], lo: int, hi: int | None) -> boo
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception:  # unsupported construct, budget, invalid pattern: no proof
         return False
@@ -197,6 +199,7 @@ def _pattern_implied(
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception as exc:  # RegexUnsupported, RegexBudgetExceeded, invalid pattern
         pv.regex_notes.append(f"{type(exc).__name__}: {exc}")
@@ -226,6 +229,7 @@ def find_string(
                     max_length=hi,
                     semantics=sem,
                     deadline=regex_deadline(pv),
+                    on_work=pv.budget.tick,
                 )
             except Exception:  # unsupported construct or budget: try the next reading
                 continue
