@@ -64,8 +64,9 @@ from teamrel.store import (
     Transition,
     VerifyProblem,
     VerifyReport,
+    iso,
+    utcnow,
 )
-from teamrel.store.store import iso, utcnow
 
 #: Version of every JSON document the release commands print.
 RELEASE_FORMAT_VERSION = 1
