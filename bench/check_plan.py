@@ -10,7 +10,7 @@ Generates a workspace with bench/gen_team.py, releases it once as the base (`tea
 - check warm, files changed: the per-pair result cache only (the workspace is loaded again);
 - plan warm: one agent's prompt changed (and its version bumped), cache warm.
 
-Targets (issue 4): check cold <= 30 s, warm <= 3 s; plan for a change to one agent <= 5 s
+Targets: check cold <= 30 s, warm <= 3 s; plan for a change to one agent <= 5 s
 warm. Prints the median and the worst of `--runs` runs for each.
 """
 

@@ -404,7 +404,7 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
     reading each side, the proof, and (incompatible pairs) confirming the witness with
     python-jsonschema and explaining it. Uses the engine's internals (bench only)."""
     from teamrel.compat import api
-    from teamrel.compat.prove import Prover
+    from teamrel.compat.prove import ProofSearch
     from teamrel.compat.result import Budget
 
     by_kind: dict[str, list[tuple[float, ...]]] = {}
@@ -416,7 +416,7 @@ def phases(cases: list[Case]) -> dict[str, dict[str, float]]:
         consumer = api._side(case.consumer, "consumer", case.format_assertion)
         t2 = clock()
         run = Budget().start()
-        prover = Prover(producer, consumer, run)
+        prover = ProofSearch(producer, consumer, run)
         out = prover.goal([producer.root], [consumer.root], 0)
         t3 = clock()
         if not out.ok:

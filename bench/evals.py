@@ -1,4 +1,4 @@
-"""Benchmark and simulation of eval scorecards and gates (issue 10).
+"""Benchmark and simulation of eval scorecards and gates.
 
     python bench/evals.py [--sims 10000] [--cases 100000] [--agents 1000] [--handoffs 5000]
 

@@ -3,7 +3,7 @@ until headless Chromium has the page ready (DOMContentLoaded), over the DevTools
 
     python bench/report.py [--agents 1000] [--handoffs 5000] [--runs 3]
 
-Targets (issue 13): generated in <= 3 s, DOM ready in <= 2 s, at 1,000 members.
+Targets: generated in <= 3 s, DOM ready in <= 2 s, at 1,000 members.
 """
 
 from __future__ import annotations

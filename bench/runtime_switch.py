@@ -11,7 +11,7 @@ that first run cost (wall and CPU time); then B is promoted again for the next r
 
 Reported, medians over the repeats: propagation (commit to the child's first run serving A,
 across processes by `time.time()`, taken when that run got its release), the warm run, the
-first run after the switch and its extra cost over the warm run. Targets (issue 18): extra
+first run after the switch and its extra cost over the warm run. Targets: extra
 <= 50 ms at 10,000 members; propagation <= 100 ms on SQLite, <= 1 s on PostgreSQL.
 
     .venv/bin/python bench/runtime_switch.py                       # SQLite, 10 / 1k / 10k

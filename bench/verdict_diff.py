@@ -87,7 +87,10 @@ def _load(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _time_budget(a: dict[str, Any]) -> bool:
-    return a.get("verdict") == "unknown" and "time budget" in str(a.get("reason") or "")
+    reason = str(a.get("reason") or "")
+    return a.get("verdict") == "unknown" and (
+        "time budget" in reason or "wall-clock safety net" in reason
+    )
 
 
 def diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> int:

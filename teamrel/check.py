@@ -31,7 +31,7 @@ import yaml
 
 from teamrel import compat
 from teamrel.canonical import JSON
-from teamrel.compat.annotations import semantic_fingerprint
+from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source

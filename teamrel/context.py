@@ -17,7 +17,7 @@ from teamrel.errors import NotFoundError, TeamrelError, UsageError, WorkspaceNot
 from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
-    from teamrel import release as _rel  # store / release (issue 5)
+    from teamrel import release as _rel  # store / release
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
     from teamrel.htmlreport import HtmlReport
@@ -73,7 +73,7 @@ class Context:
                 self._root = find_workspace()
         return self._root
 
-    # ---------------------------------------------------------------- workspace (issue 2)
+    # ---------------------------------------------------------------- workspace
 
     def load(self, *, progress: Progress | None = None) -> Workspace:
         """The loaded, resolved workspace (cached); `WorkspaceError` lists every problem."""
@@ -149,7 +149,7 @@ class Context:
             root, entry, python_path=[Path(p).resolve() for p in python_path], apply=apply
         )
 
-    # ---------------------------------------------------------------- compat (issue 3)
+    # ---------------------------------------------------------------- compat
 
     def compat(
         self, producer: Path, consumer: Path, *, format_assertion: bool = False
@@ -177,7 +177,7 @@ class Context:
                 raise InputError(f"{role} schema {path}: {err.message}", hint=err.hint) from None
         return check(docs[0], docs[1], format_assertion=format_assertion)
 
-    # ---------------------------------------------------------------- check / plan (issue 4)
+    # ---------------------------------------------------------------- check / plan
 
     def _store_factory(self) -> Any:
         # check and plan only read: the same cached store every other read uses, so
@@ -306,7 +306,7 @@ class Context:
             progress=progress,
         )
 
-    # ---------------------------------------------------------------- evals (issue 10)
+    # ---------------------------------------------------------------- evals
 
     def eval_record(
         self, member: str, suite: str, results: Path, *, results_format: str = "auto"
@@ -331,7 +331,7 @@ class Context:
 
         return read_plan(path)
 
-    # ---------------------------------------------------------------- store / release (issue 5)
+    # ---------------------------------------------------------------- store / release
 
     def store(self) -> Store:
         """The state store (`--db`, else TEAMREL_DATABASE_URL, else .teamrel/state.db),
@@ -649,7 +649,7 @@ class Context:
         with self._naming_a_missing_store(store):
             return rel.resolve(store, team, env, member)
 
-    # ---------------------------------------------------------------- init (issue 13)
+    # ---------------------------------------------------------------- init
 
     def init(self, example: str = "minimal") -> InitResult:
         """`teamrel init`: scaffold `example` into the `-C` directory, else the current one.
@@ -660,7 +660,7 @@ class Context:
         directory = self._workspace_arg if self._workspace_arg is not None else Path.cwd()
         return init_workspace(directory, example)
 
-    # ---------------------------------------------------------------- report (issue 13)
+    # ---------------------------------------------------------------- report
 
     def report(
         self,

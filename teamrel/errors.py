@@ -12,13 +12,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Literal
 
-#: Exit codes, everywhere (see DEVELOPERS.md).
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_OPERATIONAL = 3
+
+class ExitCode(IntEnum):
+    """The process exit codes of every command (README "Exit codes")."""
+
+    #: the command did its job and found nothing wrong
+    OK = 0
+    #: the command ran and found a problem (an incompatible handoff, a failed gate...)
+    FINDINGS = 1
+    #: the command was called wrongly (an unknown option value, exclusive options)
+    USAGE = 2
+    #: the command could not do its job (bad input, a store conflict, a missing extra)
+    OPERATIONAL = 3
+    #: `teamrel plan --detailed-exitcode`: changes are pending (2 is taken by usage errors)
+    CHANGES = 4
+    #: interrupted (Ctrl-C): 128 + SIGINT, the shell's convention
+    INTERRUPTED = 130
+    #: stdout was closed by the reader (`teamrel plan | head -1`): 128 + SIGPIPE, the
+    #: status a shell reports for a process killed by SIGPIPE
+    BROKEN_PIPE = 141
+
+
+#: The former names of the exit codes, kept so code written against them still imports.
+EXIT_OK = ExitCode.OK
+EXIT_FINDINGS = ExitCode.FINDINGS
+EXIT_USAGE = ExitCode.USAGE
+EXIT_OPERATIONAL = ExitCode.OPERATIONAL
 
 Severity = Literal["error", "warning"]
 
@@ -62,7 +84,7 @@ class Diagnostic:
 class TeamrelError(Exception):
     """Root of every failure teamrel raises; `exit_code` is what the CLI exits with."""
 
-    exit_code: int = EXIT_OPERATIONAL
+    exit_code: ExitCode = ExitCode.OPERATIONAL
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -77,7 +99,7 @@ class TeamrelError(Exception):
 class UsageError(TeamrelError):
     """The command was called wrongly (conflicting options, unknown environment name...)."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class InputError(TeamrelError):

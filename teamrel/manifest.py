@@ -26,6 +26,7 @@ from teamrel import __version__
 from teamrel.canonical import JSON, digest, sha256_hex
 from teamrel.errors import FormatVersionError, InputError, IntegrityError, UsageError
 from teamrel.fileio import atomic_write
+from teamrel.jsonpointer import escape_token
 from teamrel.models import NAME_RE, ResolvedMember, error_text
 
 #: Major version of the manifest document this teamrel writes and reads.
@@ -227,7 +228,7 @@ def check_name(name: str, what: str) -> str:
 
 
 def _pointer(loc: tuple[int | str, ...]) -> str:
-    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+    return "/" + "/".join(escape_token(str(p)) for p in loc)
 
 
 def manifest_from_json(doc: Any, where: str) -> Manifest:

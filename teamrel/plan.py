@@ -42,6 +42,7 @@ from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.fileio import atomic_write
 from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
+from teamrel.jsonpointer import escape_token, unescape_token
 from teamrel.memberdiff import field_changes
 from teamrel.models import NON_BEHAVIOURAL_KEYS, ResolvedMember, SchemaDoc, error_text
 from teamrel.progress import COMPARING, Progress, Ticker
@@ -250,7 +251,7 @@ class SchemaChange:
 def _pointer_tokens(pointer: str) -> list[str]:
     if not pointer or pointer == "/":
         return []
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+    return [unescape_token(t) for t in pointer.lstrip("/").split("/")]
 
 
 def _path_label(pointer: str) -> str:
@@ -299,7 +300,7 @@ def _difference(step: StepResult | None) -> tuple[str, str] | None:
             # the pointer names the object; the missing property is named in the message
             m = _QUOTED.search(p.message)
             if m is not None:
-                name = m.group(1).replace("~", "~0").replace("/", "~1")
+                name = escape_token(m.group(1))
                 path = f"{path}/{name}"
         return ("absent", _path_label(path))
     if value is _MISSING:

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from teamrel.canonical import JSON, sha256_hex
 from teamrel.errors import (
-    EXIT_FINDINGS,
     ConflictError,
+    ExitCode,
     IntegrityError,
     NotFoundError,
     PolicyError,
@@ -64,8 +64,9 @@ from teamrel.store import (
     Transition,
     VerifyProblem,
     VerifyReport,
+    iso,
+    utcnow,
 )
-from teamrel.store.store import iso, utcnow
 
 #: Version of every JSON document the release commands print.
 RELEASE_FORMAT_VERSION = 1
@@ -80,13 +81,13 @@ _AUTO_NAME = re.compile(r"^r([0-9]{1,9})$")
 class CheckFailed(TeamrelError):
     """`release` refused: the check did not pass and --allow-incompatible was not given."""
 
-    exit_code = EXIT_FINDINGS
+    exit_code = ExitCode.FINDINGS
 
 
 class GateFailed(TeamrelError):
     """`promote` refused: an eval gate of the environment failed (or was inconclusive)."""
 
-    exit_code = EXIT_FINDINGS
+    exit_code = ExitCode.FINDINGS
 
     def __init__(self, message: str, findings: list[str], report: dict[str, Any]) -> None:
         super().__init__(

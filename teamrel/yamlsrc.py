@@ -22,6 +22,10 @@ import yaml
 
 from teamrel.errors import Diagnostic, InputError
 
+# re-exported for the modules that import them from here (workspace, contracts, sources)
+from teamrel.jsonpointer import escape_token as escape_token
+from teamrel.jsonpointer import unescape_token as unescape_token
+
 #: Largest YAML file read (bytes).
 MAX_YAML_BYTES = 32 * 1024 * 1024
 #: Most nodes materialised through aliases (beyond the nodes written in the file).
@@ -50,16 +54,6 @@ class YamlError(InputError):
     def __init__(self, message: str, diagnostics: list[Diagnostic]) -> None:
         super().__init__(message)
         self.diagnostics = diagnostics
-
-
-def escape_token(token: str) -> str:
-    """Escape one JSON pointer reference token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def unescape_token(token: str) -> str:
-    """Undo `escape_token`."""
-    return token.replace("~1", "/").replace("~0", "~")
 
 
 def pointer(*tokens: str | int) -> str:

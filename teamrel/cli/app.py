@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from teamrel import __version__
-from teamrel.cli.common import GlobalOptions
+from teamrel.cli.common import TEXT_JSON, GlobalOptions, parse_choice
+from teamrel.errors import ExitCode
 
 app = typer.Typer(
     name="teamrel",
@@ -29,7 +30,7 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"teamrel {__version__}")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -65,8 +66,7 @@ def _global(
     ] = False,
 ) -> None:
     """teamrel: plan, check, release, promote and roll back an agent team."""
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    parse_choice(ctx, "--format", output_format, TEXT_JSON)
     ctx.obj = GlobalOptions(
         workspace=workspace, format=output_format, color=not no_color, quiet=quiet, db=db
     )

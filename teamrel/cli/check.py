@@ -6,7 +6,9 @@ Formats: text (rows for CI logs, colour on a TTY only), json (docs/check.md), ju
 
 from __future__ import annotations
 
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,14 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError, WorkspaceError
+from teamrel.cli.common import context, json_text, options, parse_unknown, progress_display, run
+from teamrel.cli.render import Renderers
+from teamrel.errors import ExitCode, WorkspaceError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for them
     from teamrel.check import CheckReport, EdgeResult
-
-FORMATS = ("text", "json", "junit", "github", "sarif")
 
 _STYLE = {
     "compatible": ("PASS", "green"),
@@ -113,6 +114,51 @@ def _prefix(root: Path) -> str:
     return "" if rel == "." or rel.startswith("..") else rel.replace(os.sep, "/")
 
 
+@dataclass(frozen=True)
+class CheckView:
+    """What every check renderer reads: the report, the workspace's path prefix (for the
+    file paths CI annotates), the exit code (SARIF records it) and `-q`."""
+
+    report: CheckReport
+    prefix: str
+    code: int
+    quiet: bool
+
+
+def _text(v: CheckView) -> str:
+    buf = Console(file=io.StringIO(), no_color=True, soft_wrap=True, width=200)
+    render_text(buf, v.report, quiet=v.quiet)
+    return buf.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def _junit(v: CheckView) -> str:
+    from teamrel.reporting import render_junit
+
+    return render_junit(v.report, prefix=v.prefix)
+
+
+def _github(v: CheckView) -> str:
+    from teamrel.reporting import render_github
+
+    return render_github(v.report, prefix=v.prefix)
+
+
+def _sarif(v: CheckView) -> str:
+    from teamrel.reporting import render_sarif
+
+    return render_sarif(v.report, prefix=v.prefix, exit_code=int(v.code))
+
+
+#: The formats of `teamrel check`, by name (the order `--help` lists them in).
+RENDERERS: Renderers[CheckView] = Renderers("check report")
+RENDERERS.add("text", _text, styled=lambda v, out: render_text(out, v.report, quiet=v.quiet))
+RENDERERS.add("json", lambda v: json_text(v.report.to_json()))
+RENDERERS.add("junit", _junit)
+RENDERERS.add("github", _github)
+RENDERERS.add("sarif", _sarif)
+FORMATS = RENDERERS.names
+
+
 @app.command("check")
 def check_command(
     ctx: typer.Context,
@@ -151,7 +197,7 @@ def check_command(
     ] = None,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help="text, json, junit, github or sarif."),
+        typer.Option("--format", help=RENDERERS.help()),
     ] = None,
     output: Annotated[
         Path | None,
@@ -171,21 +217,11 @@ def check_command(
     Exit 0 when every edge is compatible, 1 when one is incompatible (or undecided under
     --unknown fail), 3 on bad input.
     """
-    f = fmt(ctx, output_format)
+    f = RENDERERS.parse(ctx, output_format)
     err_format = "json" if f == "json" else "text"
+    parse_unknown(ctx, unknown, err_format=err_format)
 
     def body() -> int:
-        if f not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {f!r}")
-        if unknown not in (None, "fail", "warn"):
-            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
-        from teamrel.reporting import (
-            render_github,
-            render_github_diagnostics,
-            render_junit,
-            render_sarif,
-        )
-
         c = context(ctx)
         try:
             with progress_display(ctx) as progress:
@@ -200,43 +236,23 @@ def check_command(
                 )
         except WorkspaceError as err:
             if f == "github" and output is None:  # annotate the files at fault, then exit 3
+                from teamrel.reporting import render_github_diagnostics
+
                 typer.echo(
                     render_github_diagnostics(err.diagnostics, prefix=_prefix(c.root)), nl=False
                 )
             raise
-        code = EXIT_OK if report.passed else EXIT_FINDINGS
-        prefix = _prefix(c.root)
-        text: str | None = None
-        if f == "json":
-            import json
-
-            text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
-        elif f == "junit":
-            text = render_junit(report, prefix=prefix)
-        elif f == "github":
-            text = render_github(report, prefix=prefix)
-        elif f == "sarif":
-            text = render_sarif(report, prefix=prefix, exit_code=code)
-        out = console(ctx)
-        if output is not None:
-            if text is None:
-                import io
-
-                buf = Console(file=io.StringIO(), no_color=True, soft_wrap=True, width=200)
-                render_text(buf, report, quiet=options(ctx).quiet)
-                text = buf.file.getvalue()  # type: ignore[attr-defined]
-            output.write_text(text, encoding="utf-8")
-            s = report.summary()
-            typer.echo(
-                f"teamrel check {'passed' if report.passed else 'FAILED'}: {s['edges']} edges, "
-                f"{s['incompatible']} incompatible, {s['unknown']} unknown -> {output}"
-            )
-        elif f == "json":
-            emit_json(report.to_json())
-        elif text is not None:
-            typer.echo(text, nl=False)
-        else:
-            render_text(out, report, quiet=options(ctx).quiet)
+        code = ExitCode.OK if report.passed else ExitCode.FINDINGS
+        view = CheckView(report, _prefix(c.root), code, options(ctx).quiet)
+        if output is None:
+            RENDERERS.emit(ctx, f, view)
+            return code
+        output.write_text(RENDERERS.text(f, view), encoding="utf-8")
+        s = report.summary()
+        typer.echo(
+            f"teamrel check {'passed' if report.passed else 'FAILED'}: {s['edges']} edges, "
+            f"{s['incompatible']} incompatible, {s['unknown']} unknown -> {output}"
+        )
         return code
 
     run(ctx, err_format, body)

@@ -4,16 +4,19 @@ and the progress display of long work (`progress_display`).
 A command is: parse, one call into `Context`, render, exit code. Commands wrap their body
 in `run(...)`, which turns a `TeamrelError` into a clear message on stderr (or a JSON error
 document under `--format json`) and the error's exit code, and never lets a traceback out.
+A reader that closes stdout early (`teamrel plan | head -1`) ends the command quietly with
+`ExitCode.BROKEN_PIPE` (141, what a shell reports for a process killed by SIGPIPE).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -22,7 +25,7 @@ import typer
 from rich.console import Console
 
 from teamrel.context import Context
-from teamrel.errors import EXIT_OPERATIONAL, TeamrelError, WorkspaceError
+from teamrel.errors import ExitCode, TeamrelError, UsageError, WorkspaceError
 
 if TYPE_CHECKING:
     from rich.progress import Progress as Bar
@@ -69,10 +72,62 @@ def fmt(ctx: typer.Context, override: str | None) -> str:
     return override or options(ctx).format
 
 
+class _Console(Console):
+    """A rich console whose closed stdout goes through `run`'s one handling of a closed pipe
+    (rich's own exits 1, the "findings" code)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+#: The values of `--format` for a command printing text or a JSON document.
+TEXT_JSON: tuple[str, ...] = ("text", "json")
+#: The values of `--unknown`: an undecided verdict fails the command, or only warns.
+UNKNOWN_CHOICES: tuple[str, ...] = ("fail", "warn")
+
+
+def or_list(choices: Sequence[str]) -> str:
+    """`a, b or c`: how help texts and error messages list the values of an option."""
+    if len(choices) < 2:
+        return "".join(choices)
+    return f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+def parse_choice(
+    ctx: typer.Context,
+    option: str,
+    value: str | None,
+    choices: Sequence[str],
+    *,
+    err_format: str = "text",
+) -> str | None:
+    """`value` if it is one of `choices` (or None); else a usage error (exit 2) saying
+    `--option must be a, b or c, not 'x'`, the one message for that mistake everywhere."""
+    if value is None or value in choices:
+        return value
+    fail(ctx, UsageError(f"{option} must be {or_list(choices)}, not {value!r}"), err_format)
+
+
+def parse_format(
+    ctx: typer.Context, override: str | None, choices: Sequence[str] = TEXT_JSON
+) -> str:
+    """The output format (the command's `--format`, else the global one), checked against
+    the command's `choices`; a wrong one is reported as text (it is not a format to use)."""
+    value = fmt(ctx, override)
+    parse_choice(ctx, "--format", value, choices)
+    return value
+
+
+def parse_unknown(ctx: typer.Context, value: str | None, *, err_format: str = "text") -> str | None:
+    """`--unknown`: fail, warn or None (the workspace's policy decides)."""
+    return parse_choice(ctx, "--unknown", value, UNKNOWN_CHOICES, err_format=err_format)
+
+
 def console(ctx: typer.Context, *, stderr: bool = False) -> Console:
     """A rich console honouring `--no-color` (colour only on a TTY)."""
     opts = options(ctx)
-    return Console(
+    return _Console(
         stderr=stderr,
         # None lets rich honour the NO_COLOR convention when --no-color is not given
         no_color=None if opts.color else True,
@@ -160,7 +215,29 @@ def progress_display(ctx: typer.Context) -> Iterator[Progress | None]:
 
 def emit_json(doc: dict[str, Any]) -> None:
     """Print a JSON document to stdout (stable key order as built, UTF-8)."""
-    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    write_stdout(json_text(doc))
+
+
+def json_text(doc: Any) -> str:
+    """A JSON document as every command prints it: indented, UTF-8, ending with a newline."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+#: Size of the pieces stdout is written in (see `write_stdout`).
+STDOUT_CHUNK = 64 * 1024
+
+
+def write_stdout(text: str) -> None:
+    """Write `text` to stdout in flushed pieces of `STDOUT_CHUNK` characters.
+
+    One large write into a pipe its reader closes half-way is cut short without an error
+    (CPython keeps the kernel's partial count): written in pieces, the next piece meets the
+    closed pipe and `run` ends the command with `ExitCode.BROKEN_PIPE`, not with 0.
+    """
+    out = sys.stdout
+    for start in range(0, len(text), STDOUT_CHUNK):
+        out.write(text[start : start + STDOUT_CHUNK])
+        out.flush()
 
 
 def emit_json_pieces(pieces: Iterable[str]) -> None:
@@ -176,11 +253,9 @@ def emit_json_pieces(pieces: Iterable[str]) -> None:
         for piece in pieces:
             buf.write(piece)
         buf.seek(0)
-        out = sys.stdout
-        while chunk := buf.read(1024 * 1024):
-            out.write(chunk)
-        out.write("\n")
-        out.flush()
+        while chunk := buf.read(STDOUT_CHUNK):
+            write_stdout(chunk)
+        write_stdout("\n")
 
 
 def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> NoReturn:
@@ -203,20 +278,46 @@ def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> 
 def run(ctx: typer.Context, output_format: str, body: Callable[[], int]) -> NoReturn:
     """Run a command body returning an exit code; map teamrel errors to exit codes."""
     try:
-        code = body()
-    except TeamrelError as err:
-        fail(ctx, err, output_format)
-    except OSError as err:  # I/O outside the library's own error handling
-        fail(
-            ctx, TeamrelError(f"{err.strerror or err}: {err.filename or ''}".strip()), output_format
-        )
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        raise typer.Exit(130) from None
+        try:
+            code = body()
+        except TeamrelError as err:
+            fail(ctx, err, output_format)
+        except BrokenPipeError:
+            raise
+        except OSError as err:  # I/O outside the library's own error handling
+            fail(
+                ctx,
+                TeamrelError(f"{err.strerror or err}: {err.filename or ''}".strip()),
+                output_format,
+            )
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        # what is still buffered is written now, where a closed pipe can still be handled
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
     raise typer.Exit(code)
+
+
+def stdout_closed() -> NoReturn:
+    """The reader closed stdout (`teamrel plan | head -1`): stop quietly with 141.
+
+    The Python recipe for SIGPIPE (docs.python.org, "Note on SIGPIPE"): whatever is still
+    buffered goes to /dev/null instead of failing again at interpreter exit, and the exit
+    status is the one a shell shows for a process killed by SIGPIPE (128 + 13). The work
+    itself is complete (a release recorded, a store closed): only its output was unwanted.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (a test runner's buffer)
+        pass
+    raise typer.Exit(ExitCode.BROKEN_PIPE)
 
 
 def exit_operational(message: str) -> NoReturn:
     """Exit 3 with a message (for the rare failure outside the library)."""
     print(f"error: {message}", file=sys.stderr)
-    raise typer.Exit(EXIT_OPERATIONAL)
+    raise typer.Exit(ExitCode.OPERATIONAL)

@@ -18,8 +18,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import (
+    console,
+    context,
+    emit_json,
+    options,
+    parse_format,
+    parse_unknown,
+    run,
+)
+from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
     from teamrel.compat import CompatResult
@@ -31,8 +39,8 @@ COMPAT_FORMAT_VERSION = 1
 def exit_code(verdict: str, unknown: str) -> int:
     """0 compatible; 1 incompatible; unknown is 1 under `--unknown fail`, 0 under `warn`."""
     if verdict == "compatible" or (verdict == "unknown" and unknown == "warn"):
-        return EXIT_OK
-    return EXIT_FINDINGS
+        return ExitCode.OK
+    return ExitCode.FINDINGS
 
 
 def to_document(result: CompatResult, producer: Path, consumer: Path) -> dict[str, Any]:
@@ -132,11 +140,8 @@ def compat(
 
     Exit 0 compatible; 1 incompatible (or unknown under --unknown fail); 3 bad input.
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-    if unknown not in ("fail", "warn"):
-        raise typer.BadParameter("must be fail or warn", param_hint="--unknown")
+    out_fmt = parse_format(ctx, output_format)
+    parse_unknown(ctx, unknown)
 
     def body() -> int:
         result = context(ctx).compat(producer, consumer, format_assertion=format_assertion)

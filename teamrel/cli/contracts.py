@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.errors import ExitCode
 
 contracts_app = typer.Typer(
     help="Contracts generated from code (Pydantic models): keep the committed files in sync.",
@@ -56,13 +56,11 @@ def sync(
 
     Exit 0 up to date; 1 stale files under --check; 3 a model that cannot be imported.
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).sync_contracts(check=check, python_path=python_path or ())
-        code = EXIT_FINDINGS if check and not report.ok else EXIT_OK
+        code = ExitCode.FINDINGS if check and not report.ok else ExitCode.OK
         if out_fmt == "json":
             emit_json(report.to_json())
             return code

@@ -10,19 +10,25 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, run
-from teamrel.errors import EXIT_OK
+from teamrel.cli.common import (
+    console,
+    context,
+    emit_json,
+    or_list,
+    parse_choice,
+    parse_format,
+    run,
+)
+from teamrel.errors import ExitCode
 from teamrel.gates import describe
 
 eval_app = typer.Typer(help="Eval scorecards: record per-case results, show scorecards.")
 app.add_typer(eval_app, name="eval")
 
+#: The values of `teamrel eval record --results-format`.
+RESULTS_FORMATS = ("auto", "jsonl", "promptfoo")
+
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
-
-
-def _check_fmt(out_fmt: str) -> None:
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
 
 
 def _summary_text(summary: dict[str, Any]) -> str:
@@ -53,16 +59,14 @@ def record(
     ],
     suite: Annotated[str, typer.Option("--suite", help="The eval suite's name.")],
     results_format: Annotated[
-        str, typer.Option("--results-format", help="auto, jsonl or promptfoo.")
+        str, typer.Option("--results-format", help=f"{or_list(RESULTS_FORMATS)}.")
     ] = "auto",
     output_format: FormatOpt = None,
 ) -> None:
     """Write evals/scorecards/MEMBER/SUITE.json from per-case results (stamped with the
     member's behavioural digest). Exit 3, nothing written, on a bad results file."""
-    out_fmt = fmt(ctx, output_format)
-    _check_fmt(out_fmt)
-    if results_format not in ("auto", "jsonl", "promptfoo"):
-        raise typer.BadParameter("must be auto, jsonl or promptfoo", param_hint="--results-format")
+    out_fmt = parse_format(ctx, output_format)
+    parse_choice(ctx, "--results-format", results_format, RESULTS_FORMATS)
 
     def body() -> int:
         c = context(ctx)
@@ -71,9 +75,9 @@ def record(
         if out_fmt == "json":
             summary = {k: v for k, v in doc.items() if k != "cases"}
             emit_json({"format_version": 1, "path": rel, "scorecard": summary})
-            return EXIT_OK
+            return ExitCode.OK
         console(ctx).print(f"wrote {rel}: {_summary_text(doc['summary'])}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -85,14 +89,13 @@ def show(
     output_format: FormatOpt = None,
 ) -> None:
     """Print the recorded scorecards, with their freshness."""
-    out_fmt = fmt(ctx, output_format)
-    _check_fmt(out_fmt)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         doc = context(ctx).eval_show(member)
         if out_fmt == "json":
             emit_json(doc)
-            return EXIT_OK
+            return ExitCode.OK
         out = console(ctx)
         if not doc["scorecards"]:
             out.print("no scorecards recorded (teamrel eval record MEMBER --suite S RESULTS)")
@@ -102,7 +105,7 @@ def show(
             out.print(_summary_text(row["summary"]), markup=False)
             if row["stale"]:
                 out.print(f"  {row['stale']}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 

@@ -3,17 +3,75 @@ with `--check`, each edge coloured (or labelled) by its `teamrel check` verdict.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, progress_display, run
-from teamrel.errors import EXIT_OK
+from teamrel.cli.common import context, json_text, progress_display, run
+from teamrel.cli.render import Renderers
+from teamrel.errors import ExitCode
+
+if TYPE_CHECKING:
+    from teamrel.workspace import Workspace
 
 #: Version of the `teamrel graph --format json` document.
 GRAPH_FORMAT_VERSION = 1
-_FORMATS = ("text", "json", "mermaid", "dot")
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """What every graph renderer reads: the workspace and, under --check, each verdict."""
+
+    ws: Workspace
+    verdicts: dict[str, str] | None
+
+
+def _json(v: GraphView) -> str:
+    doc: dict[str, Any] = {"format_version": GRAPH_FORMAT_VERSION, "team": v.ws.team.team}
+    doc.update(v.ws.graph.to_json())
+    if v.verdicts is not None:
+        for h in doc["handoffs"]:
+            h["verdict"] = v.verdicts.get(h["key"])
+    return json_text(doc)
+
+
+def _text_lines(v: GraphView) -> Iterator[str]:
+    g = v.ws.graph
+    yield f"team {v.ws.team.team}"
+    yield "members:"
+    for n in g.nodes:
+        digest = (n.digest or "").removeprefix("sha256:")[:12]
+        yield f"  {n.name} {n.version} ({n.kind}) {digest}"
+    yield "edges:"
+    for e in g.edges:
+        label = f"  [{e.label}]" if e.label else ""
+        verdict = ""
+        if v.verdicts is not None:
+            verdict = f"  {v.verdicts.get(e.key or '', 'not checked')}"
+        key = e.key or f"{e.producer}->{e.consumer}"
+        yield f"  {key}{label}{verdict}"
+    yield "release waves:"
+    for i, wave in enumerate(g.waves(), 1):
+        yield f"  {i}. {', '.join(wave)}"
+    for cyc in g.cycles():
+        yield f"cycle: {' -> '.join([*cyc, cyc[0]])}"
+
+
+def _styled(v: GraphView, out: Console) -> None:
+    for line in _text_lines(v):
+        out.print(line, markup=False)
+
+
+#: The formats of `teamrel graph`, by name (the order `--help` lists them in).
+RENDERERS: Renderers[GraphView] = Renderers("team graph")
+RENDERERS.add("mermaid", lambda v: v.ws.graph.to_mermaid(v.verdicts))
+RENDERERS.add("dot", lambda v: v.ws.graph.to_dot(v.verdicts))
+RENDERERS.add("json", _json)
+RENDERERS.add("text", lambda v: "".join(f"{line}\n" for line in _text_lines(v)), styled=_styled)
 
 
 @app.command()
@@ -21,7 +79,7 @@ def graph(
     ctx: typer.Context,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help="Output format: mermaid, dot, json or text."),
+        typer.Option("--format", help=f"Output format: {RENDERERS.help()}"),
     ] = None,
     check: Annotated[
         bool,
@@ -32,9 +90,7 @@ def graph(
 
     Exit 0 whatever the verdicts under --check: the gate is `teamrel check`.
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in _FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(_FORMATS)}", param_hint="--format")
+    out_fmt = RENDERERS.parse(ctx, output_format)
     err_fmt = "json" if out_fmt == "json" else "text"
 
     def body() -> int:
@@ -44,38 +100,7 @@ def graph(
                 ws, verdicts = context(ctx).checked_graph(progress=progress)
         else:
             ws = context(ctx).graph()
-        g = ws.graph
-        if out_fmt == "json":
-            doc: dict[str, Any] = {"format_version": GRAPH_FORMAT_VERSION, "team": ws.team.team}
-            doc.update(g.to_json())
-            if verdicts is not None:
-                for h in doc["handoffs"]:
-                    h["verdict"] = verdicts.get(h["key"])
-            emit_json(doc)
-        elif out_fmt == "mermaid":
-            typer.echo(g.to_mermaid(verdicts), nl=False)
-        elif out_fmt == "dot":
-            typer.echo(g.to_dot(verdicts), nl=False)
-        else:
-            out = console(ctx)
-            out.print(f"team {ws.team.team}", markup=False)
-            out.print("members:", markup=False)
-            for n in g.nodes:
-                digest = (n.digest or "").removeprefix("sha256:")[:12]
-                out.print(f"  {n.name} {n.version} ({n.kind}) {digest}", markup=False)
-            out.print("edges:", markup=False)
-            for e in g.edges:
-                label = f"  [{e.label}]" if e.label else ""
-                verdict = ""
-                if verdicts is not None:
-                    verdict = f"  {verdicts.get(e.key or '', 'not checked')}"
-                key = e.key or f"{e.producer}->{e.consumer}"
-                out.print(f"  {key}{label}{verdict}", markup=False)
-            out.print("release waves:", markup=False)
-            for i, wave in enumerate(g.waves(), 1):
-                out.print(f"  {i}. {', '.join(wave)}", markup=False)
-            for cyc in g.cycles():
-                out.print(f"cycle: {' -> '.join([*cyc, cyc[0]])}", markup=False)
-        return EXIT_OK
+        RENDERERS.emit(ctx, out_fmt, GraphView(ws, verdicts))
+        return ExitCode.OK
 
     run(ctx, err_fmt, body)

@@ -19,8 +19,8 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.errors import ExitCode
 
 
 def import_group() -> typer.Typer:
@@ -63,13 +63,11 @@ def import_openai_agents(
     Exit 0 written or up to date; 1 an existing workspace would change (diff shown; --yes
     applies it); 3 the team cannot be imported (nothing written).
     """
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).import_openai_agents(entry, python_path=python_path or (), apply=yes)
-        code = EXIT_FINDINGS if report.pending else EXIT_OK
+        code = ExitCode.FINDINGS if report.pending else ExitCode.OK
         if out_fmt == "json":
             emit_json(report.to_json())
             return code

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_OK, UsageError
+from teamrel.cli.common import context, emit_json, options, parse_format, run
+from teamrel.errors import ExitCode
 
 #: Version of the `teamrel init --format json` document.
 INIT_FORMAT_VERSION = 1
@@ -44,11 +44,9 @@ def init_command(
     Refuses to overwrite any file. Exit 0 when written, 2 on a bad option, 3 when a file
     would be overwritten.
     """
-    f = fmt(ctx, output_format)
+    f = parse_format(ctx, output_format)
 
     def body() -> int:
-        if f not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {f!r}")
         result = context(ctx).init(example)
         steps = next_steps(result.directory)
         if f == "json":
@@ -56,7 +54,7 @@ def init_command(
             doc.update(result.to_json())
             doc["next_steps"] = steps
             emit_json(doc)
-            return EXIT_OK
+            return ExitCode.OK
         where = os.path.relpath(result.directory, Path.cwd())
         typer.echo(
             f"created team {result.team!r} from example {result.example!r} in {where}: "
@@ -68,6 +66,6 @@ def init_command(
         typer.echo("\nnext steps:")
         for step in steps:
             typer.echo(f"  {step}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, "json" if f == "json" else "text", body)

@@ -7,6 +7,8 @@ with its field-level diff, the release waves, and the handoff verdicts.
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,16 +17,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, progress_display, run
+from teamrel.cli.common import context, json_text, options, parse_unknown, progress_display, run
 from teamrel.cli.evals import render_plan_evals
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.cli.render import Renderers
+from teamrel.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for it
     from teamrel.plan import Plan
-
-#: --detailed-exitcode: changes pending (2 is taken by usage errors).
-EXIT_CHANGES = 4
 
 _ACTION = {
     "add": ("+", "green"),
@@ -209,6 +209,45 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
         _p(out, f"  [dim]... {len(edges) - len(shown)} {more}compatible handoffs (--explain)[/]")
 
 
+@dataclass(frozen=True)
+class PlanView:
+    """What every plan renderer reads: the plan, `--explain`, `-q` and where it was saved."""
+
+    plan: Plan
+    explain: bool
+    quiet: bool
+    saved_to: Path | None
+
+
+def _styled(v: PlanView, out: Console) -> None:
+    render_text(out, v.plan, explain=v.explain, quiet=v.quiet)
+    if v.saved_to is not None:
+        where = escape(str(v.saved_to))
+        _p(
+            out,
+            f"\n[dim]plan saved to {where}: `teamrel release --plan {where}` ships exactly this[/]",
+        )
+
+
+def _text(v: PlanView) -> str:
+    buf = Console(file=io.StringIO(), no_color=True, soft_wrap=True, width=200)
+    _styled(v, buf)
+    return buf.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def _markdown(v: PlanView) -> str:
+    from teamrel.markdown import render_plan_markdown
+
+    return render_plan_markdown(v.plan.to_json())
+
+
+#: The formats of `teamrel plan`, by name (the order `--help` lists them in).
+RENDERERS: Renderers[PlanView] = Renderers("plan")
+RENDERERS.add("text", _text, styled=_styled)
+RENDERERS.add("json", lambda v: json_text(v.plan.to_json()))
+RENDERERS.add("markdown", _markdown)
+
+
 @app.command("plan")
 def plan_command(
     ctx: typer.Context,
@@ -259,7 +298,7 @@ def plan_command(
         ),
     ] = None,
     output_format: Annotated[
-        str | None, typer.Option("--format", help="text, json or markdown (a PR comment).")
+        str | None, typer.Option("--format", help=RENDERERS.help(" (a PR comment)"))
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
@@ -270,15 +309,13 @@ def plan_command(
     Exit 0 when no problem is found (1 when one is); with --detailed-exitcode: 0 no changes,
     1 problems, 4 changes pending.
     """
-    f = fmt(ctx, output_format)
+    f = RENDERERS.parse(ctx, output_format)
+    err_format = "json" if f == "json" else "text"
+    parse_unknown(ctx, unknown, err_format=err_format)
 
     def body() -> int:
-        if f not in ("text", "json", "markdown"):
-            raise UsageError(f"--format must be text, json or markdown, not {f!r}")
         if env is not None and base is not None:
             raise UsageError("--env and --base are exclusive: give one base")
-        if unknown not in (None, "fail", "warn"):
-            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
         with progress_display(ctx) as progress:
             plan = context(ctx).plan(
                 env=env,
@@ -292,25 +329,11 @@ def plan_command(
             )
         if out_path is not None:
             plan.write(out_path)
-        if f == "json":
-            emit_json(plan.to_json())
-        elif f == "markdown":
-            from teamrel.markdown import render_plan_markdown
-
-            typer.echo(render_plan_markdown(plan.to_json()), nl=False)
-        else:
-            out = console(ctx)
-            render_text(out, plan, explain=explain, quiet=options(ctx).quiet)
-            if out_path is not None:
-                _p(
-                    out,
-                    f"\n[dim]plan saved to {escape(str(out_path))}: "
-                    f"`teamrel release --plan {escape(str(out_path))}` ships exactly this[/]",
-                )
+        RENDERERS.emit(ctx, f, PlanView(plan, explain, options(ctx).quiet, out_path))
         if not plan.passed:
-            return EXIT_FINDINGS
+            return ExitCode.FINDINGS
         if detailed_exitcode and plan.has_changes:
-            return EXIT_CHANGES
-        return EXIT_OK
+            return ExitCode.CHANGES
+        return ExitCode.OK
 
     run(ctx, "json" if f == "json" else "text", body)

@@ -17,8 +17,16 @@ import typer
 
 from teamrel.canonical import short
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, emit_json_pieces, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import (
+    console,
+    context,
+    emit_json,
+    emit_json_pieces,
+    options,
+    parse_format,
+    run,
+)
+from teamrel.errors import ExitCode
 
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
 ActorOpt = Annotated[
@@ -26,13 +34,6 @@ ActorOpt = Annotated[
     typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit log.")]
-
-
-def _format(ctx: typer.Context, override: str | None) -> str:
-    out_fmt = fmt(ctx, override)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-    return out_fmt
 
 
 def _warn(ctx: typer.Context, warnings: list[str]) -> None:
@@ -108,7 +109,7 @@ def release_cmd(
     override_gates: OverrideOpt = False,
 ) -> None:
     """Check the working tree and record it as a release: manifest file, snapshots, store."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).release(
@@ -122,7 +123,7 @@ def release_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         m = result.manifest
         if result.created:
             check = m.check or {}
@@ -143,7 +144,7 @@ def release_cmd(
         if result.promotion is not None:
             _plain(ctx, _transition_line(result.promotion))
         _warn(ctx, result.warnings)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -166,7 +167,7 @@ def promote_cmd(
 ) -> None:
     """Make a release live in an environment (one transaction, compare-and-swap); refused
     (exit 1) when an eval gate of the environment blocks."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).promote(
@@ -179,10 +180,10 @@ def promote_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         _plain(ctx, _transition_line(result.transition))
         _warn(ctx, [w for w in result.warnings if not result.transition.noop])
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -212,7 +213,7 @@ def rollback_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Put the whole team back to the release live before the current one: one pointer write."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).rollback(
@@ -228,13 +229,13 @@ def rollback_cmd(
             result.finish()  # the document carries every warning
             emit_json(result.to_json())
             _warn(ctx, result.warnings)
-            return EXIT_OK
+            return ExitCode.OK
         # the pointer has moved: say so now, before the (slower) working-tree comparison
         _plain(ctx, _transition_line(result.transition))
         sys.stdout.flush()
         _warn(ctx, result.warnings)
         _warn(ctx, result.finish())
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -246,13 +247,13 @@ def status_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """What is live in each environment, since when, set by whom."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).status(env)
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         latest = report.latest_release or "none"
         _plain(ctx, f"team {report.team}: {report.releases} release(s), latest {latest}")
         for e in report.environments:
@@ -271,7 +272,7 @@ def status_cmd(
             r = report.rollouts.get(e.name)
             if r is not None:
                 _plain(ctx, f"  {'':<12} {_rollout_line(r)}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -286,13 +287,13 @@ def history_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Audit events (release, promote, rollback), newest first."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).history(env, limit)
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         if not report.events:
             _plain(ctx, "no events")
         for ev in report.events:
@@ -304,7 +305,7 @@ def history_cmd(
             )
             why = f": {ev.reason}" if ev.reason else ""
             _plain(ctx, f"#{ev.seq} {ev.at} {ev.action}{where} {move} by {ev.actor}{why}")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -317,13 +318,13 @@ def diff_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Compare two releases, manifest files or environments member by member."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).diff(a, b)
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK
+            return ExitCode.OK
         doc = result.to_json()
         counts = doc["summary"]
         assert isinstance(counts, dict)
@@ -347,7 +348,7 @@ def diff_cmd(
                 _plain(
                     ctx, f"            ... ({len(m.prompt_diff) - 40} more lines: --format json)"
                 )
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -364,13 +365,13 @@ def verify_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Re-hash every manifest and snapshot, walk the audit chain: exit 1 naming any mismatch."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         result = context(ctx).verify(env)
         if out_fmt == "json":
             emit_json(result.to_json())
-            return EXIT_OK if result.ok else EXIT_FINDINGS
+            return ExitCode.OK if result.ok else ExitCode.FINDINGS
         s = result.store
         checked = (
             f"{s.manifests} manifests, {s.snapshots} snapshots, {s.events} events, "
@@ -379,13 +380,13 @@ def verify_cmd(
         if result.ok:
             what = f"what is live in {env} and the audit chain" if env else "the store and files"
             _plain(ctx, f"verified {what}: {checked}; everything matches its digest")
-            return EXIT_OK
+            return ExitCode.OK
         err = console(ctx, stderr=False)
         for p in result.problems:
             err.print(f"[bold red]MISMATCH[/] {p.kind} {p.subject}: ", end="", markup=True)
             err.print(p.message, markup=False, highlight=False)
         _plain(ctx, f"verify FAILED: {len(result.problems)} problem(s) ({checked})")
-        return EXIT_FINDINGS
+        return ExitCode.FINDINGS
 
     run(ctx, out_fmt, body)
 
@@ -398,13 +399,13 @@ def resolve_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """The exact pinned configuration live in an environment (what a runtime loads)."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         res = context(ctx).resolve(env, member)
         if out_fmt == "json":
             emit_json_pieces(res.iter_json())
-            return EXIT_OK
+            return ExitCode.OK
         _plain(
             ctx,
             f"{res.team}/{res.environment}: release {res.release} ({short(res.manifest_digest)})",
@@ -425,6 +426,6 @@ def resolve_cmd(
             if member is not None and isinstance(prompt, dict) and "text" in prompt:
                 _plain(ctx, "  --- prompt ---")
                 _plain(ctx, str(prompt["text"]))
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)

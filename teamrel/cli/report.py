@@ -9,8 +9,15 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import context, emit_json, fmt, progress_display, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from teamrel.cli.common import (
+    context,
+    emit_json,
+    parse_format,
+    parse_unknown,
+    progress_display,
+    run,
+)
+from teamrel.errors import ExitCode, UsageError
 
 #: Version of the `teamrel report --format json` document.
 REPORT_FORMAT_VERSION = 1
@@ -46,13 +53,10 @@ def report_command(
 
     Exit 0 when the plan has no problem, 1 when it has (the file is written either way).
     """
-    f = fmt(ctx, output_format)
+    f = parse_format(ctx, output_format)
+    parse_unknown(ctx, unknown, err_format=f)
 
     def body() -> int:
-        if f not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {f!r}")
-        if unknown not in (None, "fail", "warn"):
-            raise UsageError(f"--unknown must be fail or warn, not {unknown!r}")
         if env is not None and base is not None:
             raise UsageError("--env and --base are exclusive: give one base")
         with progress_display(ctx) as progress:
@@ -79,6 +83,6 @@ def report_command(
             )
         else:
             typer.echo(f"{rep.summary_line}\nreport written to {out}")
-        return EXIT_OK if rep.passed else EXIT_FINDINGS
+        return ExitCode.OK if rep.passed else ExitCode.FINDINGS
 
     run(ctx, "json" if f == "json" else "text", body)

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import console, context, emit_json, parse_format, run
+from teamrel.errors import ExitCode
 
 rollout_app = typer.Typer(help="Progressive delivery: shadow, canary steps, analysis, abort.")
 outcomes_app = typer.Typer(help="Outcomes of runs during a rollout.")
@@ -31,13 +31,6 @@ ActorOpt = Annotated[
     str | None,
     typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
 ]
-
-
-def _format(ctx: typer.Context, override: str | None) -> str:
-    out_fmt = fmt(ctx, override)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
-    return out_fmt
 
 
 def _plain(ctx: typer.Context, text: str) -> None:
@@ -111,7 +104,7 @@ def start_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Start a rollout of RELEASE in an environment (stable keeps the rest of the traffic)."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
     parsed = _steps(steps)
 
     def body() -> int:
@@ -122,7 +115,7 @@ def start_cmd(
             emit_json({"format_version": 1, "rollout": state.to_json()})
         else:
             _plain(ctx, "STARTED " + _state_line(state))
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -130,7 +123,7 @@ def start_cmd(
 @rollout_app.command("status")
 def status_cmd(ctx: typer.Context, env: EnvOpt, output_format: FormatOpt = None) -> None:
     """Both arms' figures, every test, the current decision and why."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).rollout_status(env)
@@ -138,7 +131,7 @@ def status_cmd(ctx: typer.Context, env: EnvOpt, output_format: FormatOpt = None)
             emit_json(report.to_json())
         else:
             _render(ctx, report)
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -149,7 +142,7 @@ def step_cmd(
 ) -> None:
     """Analyse once and apply the decision (for cron or CI): exit 0 advanced, held or
     promoted; 1 aborted."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).rollout_step(env, actor=actor)
@@ -157,7 +150,7 @@ def step_cmd(
             emit_json(report.to_json())
         else:
             _render(ctx, report)
-        return EXIT_FINDINGS if report.applied == "abort" else EXIT_OK
+        return ExitCode.FINDINGS if report.applied == "abort" else ExitCode.OK
 
     run(ctx, out_fmt, body)
 
@@ -173,7 +166,7 @@ def watch_cmd(
     """Run `rollout step` every N seconds until the rollout is promoted, aborted or paused
     (an undecided step pauses it for a human): exit 1 aborted, else 0. `--format json`:
     one `rollout step` document a line (JSON Lines)."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         while True:
@@ -183,7 +176,7 @@ def watch_cmd(
             else:
                 _render(ctx, report)
             if report.applied in ("abort", "promote", "pause") or report.state.state == "paused":
-                return EXIT_FINDINGS if report.applied == "abort" else EXIT_OK
+                return ExitCode.FINDINGS if report.applied == "abort" else ExitCode.OK
             time.sleep(every)
 
     run(ctx, out_fmt, body)
@@ -197,7 +190,7 @@ def _change(op: str) -> Any:
         actor: ActorOpt = None,
         output_format: FormatOpt = None,
     ) -> None:
-        out_fmt = _format(ctx, output_format)
+        out_fmt = parse_format(ctx, output_format)
 
         def body() -> int:
             report = context(ctx).rollout_change(op, env=env, reason=reason, actor=actor)
@@ -205,7 +198,7 @@ def _change(op: str) -> Any:
                 emit_json(report.to_json())
             else:
                 _plain(ctx, f"{op.upper()}: " + _state_line(report.state))
-            return EXIT_OK
+            return ExitCode.OK
 
         run(ctx, out_fmt, body)
 
@@ -229,7 +222,7 @@ def import_cmd(
     output_format: FormatOpt = None,
 ) -> None:
     """Record outcomes computed elsewhere (runs already recorded are skipped)."""
-    out_fmt = _format(ctx, output_format)
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         new = context(ctx).outcomes_import(path)
@@ -237,6 +230,6 @@ def import_cmd(
             emit_json({"format_version": 1, "imported": new})
         else:
             _plain(ctx, f"imported {new} new outcome(s)")
-        return EXIT_OK
+        return ExitCode.OK
 
     run(ctx, out_fmt, body)

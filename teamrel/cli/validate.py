@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from teamrel.cli.app import app
-from teamrel.cli.common import console, context, emit_json, fmt, options, run
-from teamrel.errors import EXIT_FINDINGS, EXIT_OK
+from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.errors import ExitCode
 
 
 @app.command()
@@ -19,15 +19,13 @@ def validate(
     ] = None,
 ) -> None:
     """Validate the workspace: exit 0 when valid, 1 when problems are found."""
-    out_fmt = fmt(ctx, output_format)
-    if out_fmt not in ("text", "json"):
-        raise typer.BadParameter("must be text or json", param_hint="--format")
+    out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
         report = context(ctx).validate()
         if out_fmt == "json":
             emit_json(report.to_json())
-            return EXIT_OK if report.valid else EXIT_FINDINGS
+            return ExitCode.OK if report.valid else ExitCode.FINDINGS
         out = console(ctx)
         quiet = options(ctx).quiet
         for d in report.diagnostics:
@@ -44,8 +42,8 @@ def validate(
                 f"{report.handoffs} edges" + (f", {warnings} warning(s)" if warnings else ""),
                 markup=False,
             )
-            return EXIT_OK
+            return ExitCode.OK
         out.print(f"invalid: {errors} error(s), {warnings} warning(s)", markup=False)
-        return EXIT_FINDINGS
+        return ExitCode.FINDINGS
 
     run(ctx, out_fmt, body)

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from teamrel.canonical import JSON
+from teamrel.jsonpointer import escape_token, unescape_token
 from teamrel.models import SchemaDoc
 
 #: keywords the reference validator gives no meaning to in any dialect
@@ -168,9 +169,7 @@ def _ref_prefixes(value: Any, out: set[tuple[str, ...]]) -> None:
         for k, v in value.items():
             if k in _REF_KEYS and isinstance(v, str) and "#/" in v:
                 frag = v.split("#", 1)[1][1:]
-                tokens = tuple(
-                    unquote(t).replace("~1", "/").replace("~0", "~") for t in frag.split("/")
-                )
+                tokens = tuple(unescape_token(unquote(t)) for t in frag.split("/"))
                 out.update(tokens[: i + 1] for i in range(len(tokens)))
             _ref_prefixes(v, out)
     elif isinstance(value, list):
@@ -319,7 +318,7 @@ def _same(x: Any, y: Any, path: tuple[str, ...], found: list[Any]) -> bool:
 def _pointed_at(text: bytes, tokens: tuple[str, ...]) -> bool:
     """Whether `text` (the documents' strings) holds a fragment `#/t1/t2...` for `tokens`, as
     written or percent-encoded (a prefix match: it may point below the position too)."""
-    raw = "#/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens)
+    raw = "#/" + "/".join(escape_token(t) for t in tokens)
     for form in {raw, "#" + quote(raw[1:], safe="/~")}:
         if form.encode("utf-8", "surrogatepass") in text:
             return True

@@ -17,7 +17,7 @@ from teamrel.canonical import JSON
 from teamrel.compat.annotations import same_but_annotations
 from teamrel.compat.evaluate import ValidationUnavailable
 from teamrel.compat.explain import problems_for
-from teamrel.compat.prove import Cand, Outcome, Prover, fail
+from teamrel.compat.prove import Cand, Outcome, ProofSearch, fail
 from teamrel.compat.result import Budget, BudgetExhausted, CompatResult, Evolution
 from teamrel.compat.schema import Side, cached_side, fingerprint_of, load_side
 from teamrel.errors import SchemaError
@@ -96,7 +96,7 @@ def check(
     c = _side(consumer, "consumer", format_assertion, c_fingerprint)
     if _identical(p, c):
         return CompatResult("compatible")
-    prover = Prover(p, c, run)
+    prover = ProofSearch(p, c, run)
     try:
         out = prover.goal([p.root], [c.root], 0)
         if out.ok:
@@ -135,7 +135,7 @@ def _verified(p: Side, c: Side, value: JSON) -> list[Any] | None:
     return errors
 
 
-def _refute(prover: Prover, p: Side, c: Side, out: Outcome, run: Budget) -> CompatResult:
+def _refute(prover: ProofSearch, p: Side, c: Side, out: Outcome, run: Budget) -> CompatResult:
     cands: list[Cand] = list(out.cands)
     tried = 0
     for cand in cands:

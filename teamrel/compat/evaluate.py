@@ -1,9 +1,11 @@
 """Exact evaluation of single keywords, mirroring python-jsonschema's semantics.
 
-Owns the JSON equality used by `enum`/`const`/`uniqueItems` (1 == 1.0, true != 1), the JSON
-type test (1.0 is an integer), `multipleOf` with the reference validator's own float
-arithmetic, cached `re.search` for `pattern`, and JSON-type names. The prover evaluates
-its atoms with these so that its finite reasoning agrees with the reference validator.
+Owns the JSON equality used by `enum`/`const`/`uniqueItems` (1 == 1.0, true != 1), the
+membership test of a large `enum` (`enum_contains`: hashed, so each of a producer's 100,000
+values is looked up once rather than compared with every consumer value), the JSON type
+test (1.0 is an integer), `multipleOf` with the reference validator's own float arithmetic,
+cached `re.search` for `pattern`, and JSON-type names. The prover evaluates its atoms with
+these so that its finite reasoning agrees with the reference validator.
 """
 
 from __future__ import annotations
@@ -66,6 +68,58 @@ def equal(a: JSON, b: JSON) -> bool:
     if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
         return False
     return bool(a == b)
+
+
+#: Below this many values an `enum` is scanned: hashing it would cost more than it saves.
+ENUM_INDEX_OVER = 32
+#: Indexes of the large `enum` lists seen lately, by identity (the list is kept alive with its
+#: index, so an id is never reused while its entry is here); schemas are never mutated.
+_ENUM_INDEX: dict[int, tuple[list[Any], frozenset[Any], list[Any]]] = {}
+_ENUM_INDEX_MAX = 256
+
+
+def _key(v: Any) -> Any:
+    """A hashable key, equal for JSON-equal values (1 and 1.0 alike, true apart from 1, an
+    object's key order ignored); None for a value holding NaN, which equals nothing."""
+    if v is None:
+        return ("null",)
+    if v is True or v is False:
+        return ("bool", v)
+    if isinstance(v, str):
+        return ("str", v)
+    if isinstance(v, (int, float)):
+        return ("num", v) if v == v else None
+    if isinstance(v, list):
+        items = tuple(_key(x) for x in v)
+        return None if None in items else ("arr", items)
+    if isinstance(v, dict):
+        pairs = frozenset((k, _key(x)) for k, x in v.items())
+        return None if any(x is None for _, x in pairs) else ("obj", pairs)
+    return None
+
+
+def enum_contains(enums: list[Any], v: JSON) -> bool:
+    """Whether `v` equals (JSON Schema equality) a value of `enums`: a scan of a short list,
+    a hashed lookup in a long one."""
+    if len(enums) <= ENUM_INDEX_OVER:
+        return any(equal(v, e) for e in enums)
+    entry = _ENUM_INDEX.get(id(enums))
+    if entry is None or entry[0] is not enums:
+        keys: set[Any] = set()
+        others: list[Any] = []
+        for e in enums:
+            k = _key(e)
+            if k is None:
+                others.append(e)
+            else:
+                keys.add(k)
+        if len(_ENUM_INDEX) >= _ENUM_INDEX_MAX:
+            _ENUM_INDEX.clear()
+        entry = _ENUM_INDEX[id(enums)] = (enums, frozenset(keys), others)
+    k = _key(v)
+    if k is not None and k in entry[1]:
+        return True
+    return any(equal(v, e) for e in entry[2])
 
 
 def unique(items: list[JSON]) -> bool:

@@ -17,6 +17,7 @@ from teamrel.canonical import JSON
 from teamrel.compat.prove.terms import Cand
 from teamrel.compat.result import Problem
 from teamrel.compat.schema import Side, escape, pointer_of
+from teamrel.jsonpointer import unescape_token
 
 #: The fixed vocabulary of problem kinds.
 KINDS: dict[str, str] = {
@@ -93,7 +94,7 @@ def _where(ptr: str) -> str:
 
 def _sending(ptr: str, value: JSON) -> str:
     if ptr:
-        name = ptr.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+        name = unescape_token(ptr.rsplit("/", 1)[-1])
         if not name.isdigit():
             return f"{name}={_show(value)} at {ptr}"
     return f"{_show(value)} {_where(ptr)}"

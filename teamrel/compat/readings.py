@@ -25,6 +25,7 @@ from jsonschema.validators import validator_for
 
 from teamrel.compat.evaluate import (
     ValidationUnavailable,
+    enum_contains,
     multiple_of,
     python_search,
     search,
@@ -202,6 +203,19 @@ def _strict_format(original: Any) -> Any:
     return fmt_keyword
 
 
+def _indexed_enum(original: Any) -> Any:
+    """python-jsonschema's `enum`, a large list's accepted value found by a hashed lookup
+    (`enum_contains`) instead of a comparison with every value; a rejected value goes to the
+    original keyword, for its very error."""
+
+    def enum_keyword(validator: Any, enums: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(enums, list) and enum_contains(enums, instance):
+            return
+        yield from original(validator, enums, instance, schema)
+
+    return enum_keyword
+
+
 def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
     """`cls` with the specification's `multipleOf` and ECMA-262 patterns.
 
@@ -212,6 +226,8 @@ def spec_class(cls: type[Any], strict_format: bool = False) -> type[Any]:
     if got is not None:
         return got
     overrides: dict[str, Any] = {"multipleOf": _spec_multiple_of}
+    if "enum" in cls.VALIDATORS:
+        overrides["enum"] = _indexed_enum(cls.VALIDATORS["enum"])
     if "divisibleBy" in cls.VALIDATORS:
         overrides["divisibleBy"] = _spec_multiple_of
     if "pattern" in cls.VALIDATORS:
@@ -358,7 +374,8 @@ def reference_class(cls: type[Any]) -> type[Any]:
         return got
     if cls not in DIALECT_CLASSES:
         return cls
-    new = jsonschema.validators.extend(cls, {})
+    overrides = {"enum": _indexed_enum(cls.VALIDATORS["enum"])} if "enum" in cls.VALIDATORS else {}
+    new = jsonschema.validators.extend(cls, overrides)
     init_fields = [(f.alias, f.name) for f in attrs.fields(new) if f.init]
 
     def evolve(self: Any, **changes: Any) -> Any:
@@ -467,6 +484,8 @@ def dual_class(cls: type[Any], strict_format: bool = False) -> type[Any] | None:
     overrides: dict[str, Any] = {
         "multipleOf": _dual_leaf(cls.VALIDATORS["multipleOf"], _spec_multiple_of)
     }
+    if "enum" in cls.VALIDATORS:
+        overrides["enum"] = _indexed_enum(cls.VALIDATORS["enum"])
     if "pattern" in cls.VALIDATORS:
         overrides["pattern"] = _dual_leaf(cls.VALIDATORS["pattern"], _spec_pattern)
     for name in ("patternProperties", "additionalProperties"):

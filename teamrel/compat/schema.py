@@ -48,6 +48,7 @@ from teamrel.compat.readings import (
     spec_class,
 )
 from teamrel.errors import RefError, SchemaError
+from teamrel.jsonpointer import escape_token, pointer
 from teamrel.models import SchemaDoc
 
 #: Keywords that only annotate: never asserted by any dialect.
@@ -67,14 +68,13 @@ class Unmodelled(Exception):
         self.reason = reason or f"{what} is not modelled (at {location})"
 
 
-def escape(token: str) -> str:
-    """A JSON pointer reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
+#: a JSON pointer reference token, escaped (`teamrel.jsonpointer`)
+escape = escape_token
 
 
 def pointer_of(path: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
     """A JSON pointer from a sequence of keys/indexes."""
-    return "".join("/" + escape(str(p)) for p in path)
+    return pointer(path)
 
 
 _SPECIFICATIONS: dict[Any, Any] = {}

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 from teamrel.canonical import JSON
 from teamrel.compat.evaluate import unique
+from teamrel.jsonpointer import escape_token
 
 TYPE_NAMES = frozenset(("null", "boolean", "integer", "number", "string", "array", "object"))
 
@@ -146,7 +147,7 @@ def pointer(path: Path) -> str:
     parts: list[str] = []
     while path is not None:
         path, key = path
-        parts.append(_escape(str(key)))
+        parts.append(escape_token(str(key)))
     return "".join("/" + p for p in reversed(parts))
 
 
@@ -496,7 +497,3 @@ _ACTIONS: dict[str, int] = {
     "items": _A_ITEMS,
     "dependencies": _A_DEPS,
 }
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")

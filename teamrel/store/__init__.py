@@ -33,6 +33,8 @@ from teamrel.store.store import (
     VerifyProblem,
     VerifyReport,
     bucket,
+    iso,
+    utcnow,
 )
 
 
@@ -83,6 +85,8 @@ __all__ = [
     "VerifyProblem",
     "VerifyReport",
     "bucket",
+    "iso",
     "open_store",
     "store_url",
+    "utcnow",
 ]

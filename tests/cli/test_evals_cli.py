@@ -1,4 +1,4 @@
-"""`teamrel eval record/show`, scorecard freshness and the promptfoo fixture (issue 10)."""
+"""`teamrel eval record/show`, scorecard freshness and the promptfoo fixture."""
 
 from __future__ import annotations
 

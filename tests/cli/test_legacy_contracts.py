@@ -1,5 +1,5 @@
 """`teamrel validate` and `teamrel check` on draft-04 workspace contracts: a closed object
-(`additionalProperties: false`, the common draft-04 shape) is a valid contract (issue 19)."""
+(`additionalProperties: false`, the common draft-04 shape) is a valid contract."""
 
 from __future__ import annotations
 

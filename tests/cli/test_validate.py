@@ -1,4 +1,4 @@
-"""`teamrel validate` end to end: every breakage of issue 2 point 4, made in a demo copy."""
+"""`teamrel validate` end to end: every breakage validate reports, made in a demo copy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 5 acceptance: release r1 and r2 of the demo, promote both to prod, roll back, resolve.
+"""Release acceptance: release r1 and r2 of the demo, promote both to prod, roll back, resolve.
 
 Runs on SQLite always and on PostgreSQL when TEAMREL_TEST_DATABASE_URL is set.
 """

@@ -1,4 +1,4 @@
-"""Progressive delivery (issue 11): rollout state transactions, routing, outcomes, analysis,
+"""Progressive delivery: rollout state transactions, routing, outcomes, analysis,
 rollback during a rollout; on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The architecture rules of DEVELOPERS.md, enforced on the source tree.
+"""The architecture rules of docs/architecture.md, enforced on the source tree.
 
 Layers, lowest first; a module imports only from lower layers (or its own package).
 networkx lives only in the graph module, sqlmodel/SQLAlchemy only in store/, typer/rich
@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "fileio": 0,
     "localstate": 0,
     "progress": 0,
+    "jsonpointer": 0,
     "extras": 1,
     "models": 1,
     "profiles": 2,
@@ -132,3 +133,128 @@ def test_library_never_prints_or_exits(path: Path) -> None:
                 and func.value.id == "sys"
             ):
                 pytest.fail(f"{path}:{node.lineno}: library code calls sys.exit()")
+
+
+# ----------------------------------------------------------------------------- modules
+#
+# The rules above see top-level modules and packages. These see modules: a package's inside
+# is its own business (what other modules use is what its `__init__` exports), a private name
+# (`_x`) is private to its package, and the CLI renders what `Context` returns instead of
+# calling the operation modules itself.
+
+#: Modules the CLI may import at run time besides `teamrel.cli`: the facade, the error tree,
+#: and pure renderers/formatters of what the facade returns (type-only imports, under
+#: `if TYPE_CHECKING:`, are free).
+CLI_MAY_IMPORT: frozenset[str] = frozenset(
+    {"context", "errors", "canonical", "progress", "reporting", "markdown", "htmlreport"}
+)
+
+#: (importing module, imported module) -> why the import is allowed anyway.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("cli/plan.py", "teamrel.plan"): (
+        "member_label(): the one `name@version` spelling, shared with the plan document the"
+        " text renderer reads; it moves when the renderer reads a typed plan"
+    ),
+    ("cli/evals.py", "teamrel.gates"): (
+        "describe(): a gate's wording, the same in `eval show` and in the plan's eval section"
+    ),
+    ("context.py", "teamrel.sources.openai_agents"): (
+        "an optional integration: the facade imports it when its command runs, so the other"
+        " commands (and `contracts sync`, which imports teamrel.sources) never load it"
+    ),
+    ("runtime.py", "teamrel.store.watch"): (
+        "the change feed has one user, the runtime; exported from teamrel.store it would be"
+        " imported by every command that opens a store"
+    ),
+}
+
+
+def _runtime_imports(tree: ast.Module) -> list[tuple[str, list[str], int]]:
+    """(module, imported names, line) of every absolute teamrel import outside
+    `if TYPE_CHECKING:` blocks."""
+    found: list[tuple[str, list[str], int]] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "teamrel":
+                found.append((node.module, [a.name for a in node.names], node.lineno))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "teamrel":
+                    found.append((alias.name, [], node.lineno))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _all_imports(tree: ast.Module) -> list[tuple[str, list[str], int]]:
+    return [
+        (node.module, [a.name for a in node.names], node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.level == 0
+        and node.module.split(".")[0] == "teamrel"
+    ]
+
+
+def _allowed(path: Path, module: str) -> bool:
+    rel = str(path.relative_to(PKG))
+    return (rel, module) in ALLOWED
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PKG)))
+def test_module_imports_packages_through_their_front(path: Path) -> None:
+    """Outside a package, only what its `__init__` exports: not `teamrel.store.store`, nor
+    any `_private` name of another package."""
+    top = _top(path)
+    if top in ("__init__", "__main__"):
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for module, names, line in _all_imports(tree):
+        parts = module.split(".")
+        if len(parts) < 2 or parts[1] == top:
+            continue
+        private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        assert not private, (
+            f"{path}:{line}: imports {', '.join(private)} from {module}:"
+            f" private to teamrel.{parts[1]}"
+        )
+        if len(parts) > 2 and (PKG / parts[1]).is_dir() and not _allowed(path, module):
+            pytest.fail(
+                f"{path}:{line}: imports from {module}, inside teamrel.{parts[1]}: import what"
+                f" teamrel.{parts[1]} exports, or allow it in ALLOWED with a reason"
+            )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _modules() if _top(p) == "cli"],
+    ids=lambda p: str(p.relative_to(PKG)),
+)
+def test_cli_goes_through_context(path: Path) -> None:
+    """A command renders what `Context` returns: no operation module called directly."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for module, _names, line in _runtime_imports(tree):
+        parts = module.split(".")
+        if len(parts) < 2 or parts[1] in ("cli", "__version__") or module == "teamrel":
+            continue
+        if parts[1] in CLI_MAY_IMPORT or _allowed(path, module):
+            continue
+        pytest.fail(
+            f"{path}:{line}: the CLI imports {module} at run time: go through teamrel.context"
+            " (or allow it in ALLOWED with a reason)"
+        )
+
+
+def test_every_allowance_is_still_needed() -> None:
+    """An allowance whose import has gone is removed, so the list says what is true."""
+    for rel, module in ALLOWED:
+        tree = ast.parse((PKG / rel).read_text(encoding="utf-8"))
+        assert any(m == module for m, _n, _l in _all_imports(tree)), (rel, module)

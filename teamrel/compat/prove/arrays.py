@@ -21,10 +21,10 @@ from teamrel.compat.prove.terms import PROVED, Atom, Cand, NoValue, Outcome, Ter
 from teamrel.compat.schema import Node, Unmodelled
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
-def items_for(pv: Prover, atoms: Sequence[Atom], i: int) -> list[Node]:
+def items_for(pv: ProofSearch, atoms: Sequence[Atom], i: int) -> list[Node]:
     out: list[Node] = []
     for a in atoms:
         prefix = a.kw.get("prefixItems", [])
@@ -35,7 +35,7 @@ def items_for(pv: Prover, atoms: Sequence[Atom], i: int) -> list[Node]:
     return out
 
 
-def _array_len(pv: Prover, g: Sequence[Atom]) -> tuple[int, int | None]:
+def _array_len(pv: ProofSearch, g: Sequence[Atom]) -> tuple[int, int | None]:
     lo = max((a.kw.get("minItems", 0) for a in g), default=0)
     hi: int | None = None
     for a in g:
@@ -52,7 +52,7 @@ def _array_len(pv: Prover, g: Sequence[Atom]) -> tuple[int, int | None]:
     return lo, hi
 
 
-def array_case(pv: Prover, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
+def array_case(pv: ProofSearch, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
     lo, hi = _array_len(pv, g)
     if (
         any(a.kw.get("uniqueItems") is True for a in g)
@@ -101,7 +101,7 @@ def array_case(pv: Prover, g: list[Atom], d: list[Atom], idepth: int) -> Outcome
 
 
 def array_contained(
-    pv: Prover, g: list[Atom], x: Atom, lo: int, hi: int | None, idepth: int
+    pv: ProofSearch, g: list[Atom], x: Atom, lo: int, hi: int | None, idepth: int
 ) -> Outcome:
     kw = x.kw
     loc = goal_loc(g)
@@ -226,7 +226,7 @@ def array_contained(
     return fail(reason=pending) if pending else PROVED
 
 
-def _finite_values(pv: Prover, node: Node) -> list[JSON] | None:
+def _finite_values(pv: ProofSearch, node: Node) -> list[JSON] | None:
     """A finite superset of the values `node` accepts (const, enum, null/boolean types,
     also through one level of allOf/$ref), or None."""
     if node.raw is False:
@@ -254,7 +254,7 @@ def _finite_values(pv: Prover, node: Node) -> list[JSON] | None:
     return best
 
 
-def _position_values(pv: Prover, g: Sequence[Atom], i: int) -> list[JSON] | None:
+def _position_values(pv: ProofSearch, g: Sequence[Atom], i: int) -> list[JSON] | None:
     """The distinct values (uniqueItems' equality) an item at position i may take, when
     finitely many; None otherwise. Decided in the specification's reading."""
     terms = items_for(pv, g, i)
@@ -274,7 +274,7 @@ def _position_values(pv: Prover, g: Sequence[Atom], i: int) -> list[JSON] | None
     return out
 
 
-def _unique_bound(pv: Prover, g: Sequence[Atom]) -> int | None:
+def _unique_bound(pv: ProofSearch, g: Sequence[Atom]) -> int | None:
     """At most how many items a producer array with uniqueItems holds: its items are
     pairwise distinct, so no more than the values they may take (None: unbounded)."""
     top = max((len(a.kw.get("prefixItems", [])) for a in g), default=0)
@@ -296,7 +296,7 @@ def _unique_bound(pv: Prover, g: Sequence[Atom]) -> int | None:
     return bound
 
 
-def _unique_matches(pv: Prover, g: Sequence[Atom], c_node: Node) -> int | None:
+def _unique_matches(pv: ProofSearch, g: Sequence[Atom], c_node: Node) -> int | None:
     """At most how many items of a producer array with uniqueItems match `c_node`:
     matching items are distinct values; a position without a finite set of values
     counts once (only prefix positions may be so)."""
@@ -319,7 +319,9 @@ def _unique_matches(pv: Prover, g: Sequence[Atom], c_node: Node) -> int | None:
     return loose + len(matches)
 
 
-def _array_avoiding(pv: Prover, g: list[Atom], n: int, avoid: Node, idepth: int) -> JSON | None:
+def _array_avoiding(
+    pv: ProofSearch, g: list[Atom], n: int, avoid: Node, idepth: int
+) -> JSON | None:
     fixed: dict[int, JSON] = {}
     for i in range(n):
         out = pv.goal(items_for(pv, g, i), [avoid], idepth + 1)

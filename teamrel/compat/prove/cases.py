@@ -24,7 +24,7 @@ from teamrel.compat.prove.terms import PROVED, Atom, Outcome, fail
 from teamrel.compat.schema import Node
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
 #: case splits of the producer against a consumer union (`split`): how deeply splits
@@ -36,7 +36,7 @@ _SPLIT_CASES = 12
 _SPLIT_WORK = 400
 
 
-def split(pv: Prover, g: list[Atom], d: list[Atom], t: str, idepth: int) -> Outcome | None:
+def split(pv: ProofSearch, g: list[Atom], d: list[Atom], t: str, idepth: int) -> Outcome | None:
     """Γ ⊢ Δ (values of type t) for consumer alternatives that cover Γ only jointly.
 
     Γ is split into cases that together hold every value (a partition by a property's
@@ -71,7 +71,7 @@ def split(pv: Prover, g: list[Atom], d: list[Atom], t: str, idepth: int) -> Outc
 
 
 def _prove_cases(
-    pv: Prover, owner: Node, g: list[Atom], d: list[Atom], cases: list[JSON], idepth: int
+    pv: ProofSearch, owner: Node, g: list[Atom], d: list[Atom], cases: list[JSON], idepth: int
 ) -> Outcome | None:
     for case in cases:
         pv.split_work += 1
@@ -86,7 +86,7 @@ def _prove_cases(
     return PROVED
 
 
-def _case_atom(pv: Prover, owner: Node, kw: dict[str, Any]) -> Atom:
+def _case_atom(pv: ProofSearch, owner: Node, kw: dict[str, Any]) -> Atom:
     """An atom of the producer for one case of a split (exact; cached by content)."""
     text = canonical_json(kw)
     key = (owner.key, text)
@@ -103,7 +103,7 @@ def _case_atom(pv: Prover, owner: Node, kw: dict[str, Any]) -> Atom:
     return got
 
 
-def _value_families(pv: Prover, terms: list[list[Node]]) -> list[list[JSON]]:
+def _value_families(pv: ProofSearch, terms: list[list[Node]]) -> list[list[JSON]]:
     """Complete families of schemas (every value satisfies one) that tell apart the
     values the consumer's alternatives treat differently: their const/enum values and
     the rest, their types and the rest."""
@@ -131,7 +131,7 @@ def _value_families(pv: Prover, terms: list[list[Node]]) -> list[list[JSON]]:
     return out
 
 
-def _object_partitions(pv: Prover, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
+def _object_partitions(pv: ProofSearch, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
     """Partitions of Γ's objects by a property the consumer's alternatives disagree on
     (absent, or present with a value of each family member, or just present), or by
     the number of properties."""
@@ -170,7 +170,7 @@ def _object_partitions(pv: Prover, g: list[Atom], d: list[Atom]) -> Iterator[lis
 
 
 def _length_partitions(
-    pv: Prover, g: Sequence[Atom], d: list[Atom], lo_kw: str, hi_kw: str, t: str
+    pv: ProofSearch, g: Sequence[Atom], d: list[Atom], lo_kw: str, hi_kw: str, t: str
 ) -> Iterator[list[JSON]]:
     """Γ's values of type t split into length ranges at the consumer's bounds."""
     lo = max((a.kw.get(lo_kw, 0) for a in g), default=0)
@@ -195,7 +195,7 @@ def _length_partitions(
     yield cases
 
 
-def _array_partitions(pv: Prover, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
+def _array_partitions(pv: ProofSearch, g: list[Atom], d: list[Atom]) -> Iterator[list[JSON]]:
     """Γ's arrays split by length ranges, or by the value of an item at a position
     where the consumer's alternatives differ."""
     yield from _length_partitions(pv, g, d, "minItems", "maxItems", "array")

@@ -1,7 +1,7 @@
 """The prover's core: goals, co-inductive `$ref` handling, budgets and the dispatch by type.
 
 A goal is a sequent Γ ⊢ Δ over schema terms: a value that satisfies every term of Γ
-(producer) must satisfy some term of Δ (consumer). `Prover.prove` decomposes boolean
+(producer) must satisfy some term of Δ (consumer). `ProofSearch.prove` decomposes boolean
 structure the sequent-calculus way (allOf/$ref in Γ conjoin, anyOf/oneOf/if-then-else/
 dependentSchemas in Γ branch, `not X` moves X to the other side, anyOf in Δ joins the
 disjunction, conjunctions in Δ branch; the split of a node into these parts is
@@ -34,6 +34,7 @@ from typing import Any
 from teamrel.canonical import JSON
 from teamrel.compat.evaluate import (
     ValidationUnavailable,
+    enum_contains,
     equal,
     is_type,
     json_type,
@@ -63,8 +64,11 @@ def _lists_null(t: Any) -> bool:
     return t == "null" or (isinstance(t, list) and "null" in t)
 
 
-class Prover:
-    """One run of the decision procedure for a producer/consumer pair."""
+class ProofSearch:
+    """One run of the decision procedure for a producer/consumer pair.
+
+    (Not to be confused with `teamrel.check.Prover`, which runs, dedupes and caches the
+    checks of a whole `teamrel check`: each of them starts one `ProofSearch` per pair.)"""
 
     def __init__(self, producer: Side, consumer: Side, budget: Budget) -> None:
         self.p = producer
@@ -96,9 +100,13 @@ class Prover:
 
     # ------------------------------------------------------------ evaluation
 
-    def holds(self, t: Term, v: JSON) -> bool:
-        """Whether value `v` satisfies term `t` (reference semantics; atoms as approximated)."""
-        self.budget.tick()
+    def holds(self, t: Term, v: JSON, *, tick: bool = True) -> bool:
+        """Whether value `v` satisfies term `t` (reference semantics; atoms as approximated).
+
+        One step, unless the caller counted it (`tick=False`: `finite` counts one step per
+        candidate value, whatever the number of terms it is tested against)."""
+        if tick:
+            self.budget.tick()
         if isinstance(t, Node):
             return t.side.is_valid(t, v)
         if isinstance(t, Atom):
@@ -127,7 +135,7 @@ class Prover:
                 for n in names
             ):
                 return False
-        if "enum" in kw and not any(equal(v, e) for e in kw["enum"]):
+        if "enum" in kw and not enum_contains(kw["enum"], v):
             return False
         if "const" in kw and not equal(v, kw["const"]):
             return False
@@ -452,11 +460,12 @@ class Prover:
         """Decide Γ ⊢ Δ for a finite Γ by validating every value."""
         cands = []
         for v in values:
-            if not all(self.holds(t, v) for t in g_terms):
+            self.budget.tick()
+            if not all(self.holds(t, v, tick=False) for t in g_terms):
                 continue
             if not all(n.side.is_valid(n, v) for n in g_nodes):
                 continue
-            if any(self.holds(t, v) for t in d_terms):
+            if any(self.holds(t, v, tick=False) for t in d_terms):
                 continue
             if any(n.side.is_valid(n, v) for n in d_nodes):
                 continue

@@ -6,7 +6,7 @@ oneOf, if/then/else, dependentSchemas, draft-03 extends/disallow/type-with-schem
 when the node's in-place applicators are allOf/$ref only, or one if/then/else, or one
 anyOf/oneOf of at most 4 branches (2020-12) whose evaluations are static.
 
-Leaves as an approximation (recorded in `Prover.approximations`, so a failed proof says
+Leaves as an approximation (recorded in `ProofSearch.approximations`, so a failed proof says
 "unknown", never "compatible" wrongly): unevaluated* beside other dynamic applicators, where
 the producer is widened (keyword dropped) and the consumer narrowed (only what is certainly
 evaluated counts). Draft-03 constructs it cannot model raise `Unmodelled` (unknown).
@@ -22,7 +22,7 @@ from teamrel.compat.prove.terms import Atom, Choice, Parts
 from teamrel.compat.schema import Node, Unmodelled
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
 _COMBINATORS = frozenset(
@@ -46,7 +46,7 @@ _COMBINATORS = frozenset(
 _INPLACE = ("allOf", "anyOf", "oneOf", "if", "$ref", "$dynamicRef", "$recursiveRef", "extends")
 
 
-def syn(pv: Prover, owner: Node, tag: Any, raw: JSON) -> Node:
+def syn(pv: ProofSearch, owner: Node, tag: Any, raw: JSON) -> Node:
     """A synthetic schema node, cached so its identity (memo key) is stable."""
     key = (owner.key, tag)
     cache = owner.side.synthetic
@@ -58,7 +58,7 @@ def syn(pv: Prover, owner: Node, tag: Any, raw: JSON) -> Node:
     return n
 
 
-def parts(pv: Prover, node: Node, mode: str) -> Parts:
+def parts(pv: ProofSearch, node: Node, mode: str) -> Parts:
     """Split `node` into atom / conjuncts / negations / choices (cached)."""
     key = (node.key, mode)
     cache = node.side.parts_cache
@@ -127,7 +127,7 @@ def parts(pv: Prover, node: Node, mode: str) -> Parts:
     return got
 
 
-def _uneval_if_split(pv: Prover, node: Node, choices: list[Choice]) -> Choice | None:
+def _uneval_if_split(pv: ProofSearch, node: Node, choices: list[Choice]) -> Choice | None:
     """`unevaluatedProperties` beside if/then/else, modelled exactly.
 
     Which properties are evaluated depends on which branch applies, so the node is the
@@ -187,7 +187,7 @@ def _uneval_if_split(pv: Prover, node: Node, choices: list[Choice]) -> Choice | 
 
 
 def _uneval_union_split(
-    pv: Prover, node: Node, choices: list[Choice], mode: str
+    pv: ProofSearch, node: Node, choices: list[Choice], mode: str
 ) -> list[Choice] | None:
     """`unevaluatedProperties` / `unevaluatedItems` beside one anyOf or oneOf, exactly.
 
@@ -303,7 +303,7 @@ def _uneval_union_split(
     return [choices[0], union] if kind == "oneOf" else [union]
 
 
-def make_atom(pv: Prover, node: Node, mode: str) -> Atom | None:
+def make_atom(pv: ProofSearch, node: Node, mode: str) -> Atom | None:
     """The atom of `node`; unevaluated* are modelled exactly when the node's in-place
     applicators are only allOf/$ref (whose evaluations are certain), otherwise the
     producer is widened (keyword dropped) and the consumer narrowed (only what is
@@ -368,7 +368,7 @@ def make_atom(pv: Prover, node: Node, mode: str) -> Atom | None:
 
 
 def _evaluated_closure(
-    pv: Prover,
+    pv: ProofSearch,
     node: Node,
     what: str,
     owner_if: bool = False,

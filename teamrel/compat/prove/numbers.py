@@ -23,10 +23,10 @@ from teamrel.compat.evaluate import exact, is_integer, json_type, types_of
 from teamrel.compat.prove.terms import PROVED, Atom, Cand, Outcome, fail, goal_loc
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
-def number_case(pv: Prover, g: list[Atom], d: list[Atom], int_only: bool) -> Outcome:
+def number_case(pv: ProofSearch, g: list[Atom], d: list[Atom], int_only: bool) -> Outcome:
     lo: Fraction | None = None
     lo_ex = False
     hi: Fraction | None = None

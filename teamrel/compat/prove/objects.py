@@ -23,10 +23,10 @@ from teamrel.compat.prove.terms import MISSING, PROVED, Atom, Cand, NoValue, Out
 from teamrel.compat.schema import Node
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
-def key_terms(pv: Prover, atoms: Sequence[Atom], k: str) -> list[Node] | None:
+def key_terms(pv: ProofSearch, atoms: Sequence[Atom], k: str) -> list[Node] | None:
     """Γ's schemas for property `k`; None when some atom forbids the name."""
     # keyed by the atoms themselves (identity: cheap to hash, and they stay alive in
     # the sides' decomposition caches while the proof runs)
@@ -39,7 +39,7 @@ def key_terms(pv: Prover, atoms: Sequence[Atom], k: str) -> list[Node] | None:
     return found
 
 
-def _key_terms_uncached(pv: Prover, atoms: Sequence[Atom], k: str) -> list[Node] | None:
+def _key_terms_uncached(pv: ProofSearch, atoms: Sequence[Atom], k: str) -> list[Node] | None:
     out: list[Node] = []
     for a in atoms:
         kw = a.kw
@@ -60,7 +60,7 @@ def _key_terms_uncached(pv: Prover, atoms: Sequence[Atom], k: str) -> list[Node]
     return out
 
 
-def _required(pv: Prover, atoms: Sequence[Atom], extra: Iterable[str] = ()) -> list[str]:
+def _required(pv: ProofSearch, atoms: Sequence[Atom], extra: Iterable[str] = ()) -> list[str]:
     req: list[str] = []
     seen: set[str] = set()  # beside the list (order matters): membership in O(1)
     for a in atoms:
@@ -86,7 +86,7 @@ def _required(pv: Prover, atoms: Sequence[Atom], extra: Iterable[str] = ()) -> l
     return req
 
 
-def object_case(pv: Prover, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
+def object_case(pv: ProofSearch, g: list[Atom], d: list[Atom], idepth: int) -> Outcome:
     req = _required(pv, g)
     if not all(_name_allowed(pv, g, r) for r in req):
         return PROVED  # a required property is forbidden: no such object exists
@@ -131,7 +131,7 @@ def object_case(pv: Prover, g: list[Atom], d: list[Atom], idepth: int) -> Outcom
     return fail(reason=reasons[0] if reasons else f"object constraints at {goal_loc(g)}")
 
 
-def object_contained(pv: Prover, g: list[Atom], x: Atom, idepth: int) -> Outcome:
+def object_contained(pv: ProofSearch, g: list[Atom], x: Atom, idepth: int) -> Outcome:
     kw = x.kw
     loc = goal_loc(g)
     if "enum" in kw or "const" in kw:
@@ -263,7 +263,7 @@ def object_contained(pv: Prover, g: list[Atom], x: Atom, idepth: int) -> Outcome
     return PROVED
 
 
-def _same_targets(pv: Prover, a: Atom, b: Atom, refs: tuple[str, ...]) -> bool:
+def _same_targets(pv: ProofSearch, a: Atom, b: Atom, refs: tuple[str, ...]) -> bool:
     """Whether `refs`, looked up from `a` and from `b`, reach the same schemas.
 
     For two strictly equal subschemas of `a`'s and `b`'s properties: without any
@@ -287,7 +287,7 @@ def _same_targets(pv: Prover, a: Atom, b: Atom, refs: tuple[str, ...]) -> bool:
     return got
 
 
-def possible_names(pv: Prover, g: Sequence[Atom]) -> list[str] | None:
+def possible_names(pv: ProofSearch, g: Sequence[Atom]) -> list[str] | None:
     """The finite set of names Γ's objects may have (closed objects, enumerated
     propertyNames), or None when it is not finite."""
     possible: list[str] | None = None
@@ -310,7 +310,7 @@ def possible_names(pv: Prover, g: Sequence[Atom]) -> list[str] | None:
     return [n for n in possible if _name_allowed(pv, g, n)]
 
 
-def _name_allowed(pv: Prover, g: Sequence[Atom], k: str) -> bool:
+def _name_allowed(pv: ProofSearch, g: Sequence[Atom], k: str) -> bool:
     """`key_terms(g, k) is not None`, without building the property's nodes when the
     atoms' plain `properties` / `additionalProperties` decide it."""
     for a in g:
@@ -326,7 +326,7 @@ def _name_allowed(pv: Prover, g: Sequence[Atom], k: str) -> bool:
     return True
 
 
-def _forced(pv: Prover, g: Sequence[Atom], req: list[str], name: str) -> bool:
+def _forced(pv: ProofSearch, g: Sequence[Atom], req: list[str], name: str) -> bool:
     """Whether every Γ object has `name` though it is not required: all its possible
     names are needed to reach minProperties."""
     possible = possible_names(pv, g)
@@ -336,7 +336,7 @@ def _forced(pv: Prover, g: Sequence[Atom], req: list[str], name: str) -> bool:
     return bool(least >= len(possible))
 
 
-def _closed_names(pv: Prover, g: Sequence[Atom]) -> list[str] | None:
+def _closed_names(pv: ProofSearch, g: Sequence[Atom]) -> list[str] | None:
     """The only property names Γ allows, when some atom closes the object."""
     for a in g:
         if a.kw.get("additionalProperties") is False and not a.kw.get("patternProperties"):
@@ -344,12 +344,12 @@ def _closed_names(pv: Prover, g: Sequence[Atom]) -> list[str] | None:
     return None
 
 
-def _fresh_names(pv: Prover, avoid: Iterable[str]) -> list[str]:
+def _fresh_names(pv: ProofSearch, avoid: Iterable[str]) -> list[str]:
     avoid_set = set(avoid)
     return [n for n in ("extra", "x", "unexpected_field", "zz_extra", "0") if n not in avoid_set]
 
 
-def _other_keys(pv: Prover, g: list[Atom], x: Atom, names: list[str], idepth: int) -> Outcome:
+def _other_keys(pv: ProofSearch, g: list[Atom], x: Atom, names: list[str], idepth: int) -> Outcome:
     """Property names not named explicitly: the consumer's patterns and additionalProperties.
 
     Regions of names are compared only where they can overlap (decided with the regex
@@ -405,7 +405,7 @@ def _other_keys(pv: Prover, g: list[Atom], x: Atom, names: list[str], idepth: in
     return PROVED
 
 
-def _names_empty(pv: Prover, must: list[str], must_not: list[str]) -> bool:
+def _names_empty(pv: ProofSearch, must: list[str], must_not: list[str]) -> bool:
     """Whether no property name matches all of `must` and none of `must_not`."""
     if not must and not must_not:
         return False
@@ -414,14 +414,20 @@ def _names_empty(pv: Prover, must: list[str], must_not: list[str]) -> bool:
     except ImportError:  # pragma: no cover
         return False
     try:
-        got = rx.find_string(must, must_not, semantics="ecma", deadline=strings.regex_deadline(pv))
+        got = rx.find_string(
+            must,
+            must_not,
+            semantics="ecma",
+            deadline=strings.regex_deadline(pv),
+            on_work=pv.budget.tick,
+        )
     except Exception:
         return False
     return got is None
 
 
 def _find_name(
-    pv: Prover, g: Sequence[Atom], names: list[str], must: list[str], must_not: list[str]
+    pv: ProofSearch, g: Sequence[Atom], names: list[str], must: list[str], must_not: list[str]
 ) -> str | None:
     """A property name outside `names`, matching every `must` and no `must_not` pattern."""
     cands: list[str] = []
@@ -442,7 +448,9 @@ def _find_name(
     return None
 
 
-def _property_names(pv: Prover, g: list[Atom], x: Atom, names: list[str], idepth: int) -> Outcome:
+def _property_names(
+    pv: ProofSearch, g: list[Atom], x: Atom, names: list[str], idepth: int
+) -> Outcome:
     if any(a.kw.get("maxProperties") == 0 for a in g):
         return PROVED  # no property names at all
     pn = x.child("propertyNames")

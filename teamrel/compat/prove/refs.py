@@ -4,7 +4,7 @@ Decides identity by a bisimulation: the same canonical text read under the same 
 whose `$ref`s reach targets that are again the same schema. Leaves "not known the same"
 (the prover then compares them normally) for context-dependent schemas ($id, dynamic
 references and anchors, `$schema` below the top, draft-03) and past 256 assumed pairs. The
-co-inductive handling of recursive goals is `Prover.goal` in `core`.
+co-inductive handling of recursive goals is `ProofSearch.goal` in `core`.
 """
 
 from __future__ import annotations

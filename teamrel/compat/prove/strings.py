@@ -19,10 +19,10 @@ from teamrel.compat.readings import faithful_format, format_meaning, unfaithful_
 from teamrel.compat.schema import Unmodelled
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
-def string_case(pv: Prover, g: list[Atom], d: list[Atom]) -> Outcome:
+def string_case(pv: ProofSearch, g: list[Atom], d: list[Atom]) -> Outcome:
     lo = 0
     hi: int | None = None
     pats: list[str] = []
@@ -131,11 +131,13 @@ def string_case(pv: Prover, g: list[Atom], d: list[Atom]) -> Outcome:
     return fail(reason=f"string constraints could not be compared at {d[0].loc}")
 
 
-def regex_deadline(pv: Prover) -> float:
+def regex_deadline(pv: ProofSearch) -> float:
     return pv.budget.deadline
 
 
-def _only_strings(pv: Prover, pats: list[str], allowed: list[str], lo: int, hi: int | None) -> bool:
+def _only_strings(
+    pv: ProofSearch, pats: list[str], allowed: list[str], lo: int, hi: int | None
+) -> bool:
     """Whether every string matching all `pats` (lengths lo..hi) is one of `allowed`."""
     try:
         from teamrel.compat import regex as rx
@@ -150,13 +152,14 @@ def _only_strings(pv: Prover, pats: list[str], allowed: list[str], lo: int, hi: 
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception:
         return False
     return got is None
 
 
-def _no_string(pv: Prover, pats: list[str], lo: int, hi: int | None) -> bool:
+def _no_string(pv: ProofSearch, pats: list[str], lo: int, hi: int | None) -> bool:
     """Whether no string of length lo..hi matches every pattern (ECMA-262 reading)."""
     try:
         from teamrel.compat import regex as rx
@@ -170,13 +173,16 @@ def _no_string(pv: Prover, pats: list[str], lo: int, hi: int | None) -> bool:
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception:  # unsupported construct, budget, invalid pattern: no proof
         return False
     return got is None
 
 
-def _pattern_implied(pv: Prover, pats: list[str], q: str, lo: int, hi: int | None) -> bool | None:
+def _pattern_implied(
+    pv: ProofSearch, pats: list[str], q: str, lo: int, hi: int | None
+) -> bool | None:
     """True: every string matching all `pats` matches `q`; False: not; None: unknown.
 
     Decided in the specification's (ECMA-262) reading of the patterns.
@@ -193,6 +199,7 @@ def _pattern_implied(pv: Prover, pats: list[str], q: str, lo: int, hi: int | Non
             max_length=hi,
             semantics="ecma",
             deadline=regex_deadline(pv),
+            on_work=pv.budget.tick,
         )
     except Exception as exc:  # RegexUnsupported, RegexBudgetExceeded, invalid pattern
         pv.regex_notes.append(f"{type(exc).__name__}: {exc}")
@@ -201,7 +208,7 @@ def _pattern_implied(pv: Prover, pats: list[str], q: str, lo: int, hi: int | Non
 
 
 def find_string(
-    pv: Prover, must: list[str], must_not: list[str], lo: int, hi: int | None
+    pv: ProofSearch, must: list[str], must_not: list[str], lo: int, hi: int | None
 ) -> str | None:
     if not must and not must_not and lo <= 1000:
         # what the automata answer without patterns, without building any
@@ -222,6 +229,7 @@ def find_string(
                     max_length=hi,
                     semantics=sem,
                     deadline=regex_deadline(pv),
+                    on_work=pv.budget.tick,
                 )
             except Exception:  # unsupported construct or budget: try the next reading
                 continue

@@ -19,7 +19,7 @@ from teamrel.compat.prove.terms import NOVALUE, Atom, NoValue, Term
 from teamrel.compat.schema import Node
 
 if TYPE_CHECKING:
-    from teamrel.compat.prove.core import Prover
+    from teamrel.compat.prove.core import ProofSearch
 
 
 #: values generated for schemas that mean the same in every document (no `$` keyword), by
@@ -28,7 +28,7 @@ _SHARED_VALUES: dict[tuple[Any, ...], str] = {}
 
 
 def build_array(
-    pv: Prover, g: Sequence[Atom], n: int, fixed: dict[int, JSON], idepth: int
+    pv: ProofSearch, g: Sequence[Atom], n: int, fixed: dict[int, JSON], idepth: int
 ) -> JSON | None:
     """An array of length n satisfying Γ's item schemas, with some items fixed."""
     if n > 1000:
@@ -62,7 +62,7 @@ def build_array(
     return arr
 
 
-def gen(pv: Prover, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
+def gen(pv: ProofSearch, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
     """Some value satisfying every term (a counterexample of terms ⊢ ∅), or NOVALUE."""
     if not terms:
         return None
@@ -76,7 +76,7 @@ def gen(pv: Prover, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
     return value
 
 
-def _gen(pv: Prover, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
+def _gen(pv: ProofSearch, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
     memo = pv.memo.get((frozenset(t.key for t in terms), frozenset()))
     if memo is not None:  # this very goal was settled already
         if memo.ok or not memo.cands:
@@ -110,7 +110,7 @@ def _gen(pv: Prover, terms: Sequence[Term], idepth: int) -> JSON | NoValue:
     return value
 
 
-def _content_key(pv: Prover, terms: Sequence[Term]) -> tuple[tuple[Any, ...] | None, bool]:
+def _content_key(pv: ProofSearch, terms: Sequence[Term]) -> tuple[tuple[Any, ...] | None, bool]:
     """A key of `terms` by content, for sides where equal text means equal schema, and
     whether it holds across sides too.
 
@@ -147,7 +147,7 @@ def _content_key(pv: Prover, terms: Sequence[Term]) -> tuple[tuple[Any, ...] | N
 
 
 def build_object(
-    pv: Prover,
+    pv: ProofSearch,
     g: Sequence[Atom],
     include: dict[str, JSON],
     omit: set[str],

@@ -36,7 +36,7 @@ import math
 import re
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from teamrel.compat.regex._automaton import Automaton, LookAutomaton, Nfa, TooLarge
@@ -206,6 +206,7 @@ def find_string(
     budget_states: int = 20000,
     semantics: Semantics = "both",
     deadline: float | None = None,
+    on_work: Callable[[int], None] | None = None,
 ) -> str | None:
     """A string matched by every pattern of `must_match` and by none of `must_not_match`.
 
@@ -214,6 +215,8 @@ def find_string(
     invalid pattern (naming it and the position), RegexUnsupported when a construct is not
     modelled or the ECMA-262 and Python readings disagree, RegexBudgetExceeded past
     `budget_states` automaton states or the `deadline` (a `time.monotonic()` value).
+    `on_work` is told the search's work in candidates examined, the same whether it is
+    computed now or found in the cache (the prover counts it as steps).
     """
     if isinstance(must_match, str) or isinstance(must_not_match, str):
         raise TypeError("must_match and must_not_match are sequences of patterns, not strings")
@@ -234,21 +237,32 @@ def find_string(
     )
     with _lock:
         if key in _results:
-            return _results[key]
+            result, work = _results[key]
+            if on_work is not None:
+                on_work(work)
+            return result
+        done = [0]
+
+        def count(n: int) -> None:
+            done[0] += n
+            if on_work is not None:
+                on_work(n)
+
         try:
-            result = _find(*key, deadline=deadline)
+            result = _find(*key, deadline=deadline, on_work=count)
         except RecursionError:  # a caller already deep in its own recursion
             raise RegexBudgetExceeded("not enough stack left to compile the patterns") from None
         if result is None or len(result) <= _MAX_CACHED_WITNESS:
             if len(_results) >= _MAX_RESULTS:
                 _results.clear()
-            _results[key] = result
+            _results[key] = (result, done[0])
         return result
 
 
 _MAX_RESULTS = 8192
 _MAX_CACHED_WITNESS = 10_000
-_results: dict[tuple[object, ...], str | None] = {}
+#: results by normalised question, with the work it took (charged again on a hit)
+_results: dict[tuple[object, ...], tuple[str | None, int]] = {}
 
 
 def _find(
@@ -260,6 +274,7 @@ def _find(
     semantics: Semantics,
     *,
     deadline: float | None,
+    on_work: Callable[[int], None] | None = None,
 ) -> str | None:
     flavors = _flavors(semantics)
     patterns = must_match + must_not_match
@@ -301,6 +316,7 @@ def _find(
             max_length=max_length,
             budget_states=budget_states,
             deadline=deadline,
+            on_work=on_work,
         )
     except BudgetExceeded as exc:
         raise RegexBudgetExceeded(f"patterns {list(patterns)!r}: {exc}") from None

@@ -212,10 +212,14 @@ def search(
     max_length: int | None,
     budget_states: int,
     deadline: float | None,
+    on_work: Callable[[int], None] | None = None,
 ) -> tuple[str | None, str | None]:
     """(shortest string reaching goals[0], or None; a string reaching another goal, or None).
 
-    The second string is only looked for while no string reaches goals[0].
+    The second string is only looked for while no string reaches goals[0]. `on_work` is told
+    the candidates examined for each product state expanded (a count that depends only on
+    the patterns, never on the machine or on what earlier searches cached): the prover's
+    step budget.
     """
     # must components first, so "some must is dead / some must-not accepted" is two C-level
     # `in` tests on tuple slices
@@ -267,6 +271,7 @@ def search(
             raise BudgetExceeded("regex search deadline passed")
 
     empty_rows = [()] * len(atom_list)
+    n_atoms = max(1, len(atom_list))
     all_dead = (DEAD,) * m if all(g.must for g in goals) else None
     all_accept = (ACCEPT,) * (n - m) if all(g.must_not for g in goals) else None
 
@@ -274,6 +279,8 @@ def search(
         nonlocal count
         nxt: Layer = {}
         for done, st in enumerate(layer):
+            if on_work is not None:
+                on_work(n_atoms)
             cands = zip(*[row(i, s) for i, s in enumerate(st)], strict=True) if n else empty_rows
             for ai, new in enumerate(cands):
                 if new in nxt:

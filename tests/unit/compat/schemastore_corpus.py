@@ -1,7 +1,7 @@
 """The real-world corpus: check-jsonschema's vendored SchemaStore schemas and labelled pairs.
 
 Owns how the pairs are made and labelled (the test, tests/unit/compat/test_schemastore.py, and
-the benchmark, bench/schemastore.py, read the same pairs). Per schema S:
+the benchmark, bench/compat.py's schemastore set, read the same pairs). Per schema S:
 
 - `annotation`: S against S with annotations edited (the root `description` and the first
   nested `description`/`title` in keyword position): compatible both ways;

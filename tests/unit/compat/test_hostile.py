@@ -20,11 +20,11 @@ from compat_oracle import OracleUnsupported, hang_guard, witness_problems
 
 from teamrel.errors import SchemaError
 
-#: The budget every hostile check runs with, and the wall-clock guard around it.
-SECONDS = 2.0
-GUARD = 60.0
-#: Generous ceiling on elapsed time (CI machines are slow; the budget is 2 s).
-CEILING = 20.0
+#: Every hostile check runs with the default budget (steps decide; its wall-clock safety net
+#: is 30 s), inside a wall-clock guard far above it that catches a hang.
+GUARD = 90.0
+#: Generous ceiling on elapsed time (CI machines are slow).
+CEILING = 45.0
 
 COMPAT, INCOMPAT, UNKNOWN, ERROR = "compatible", "incompatible", "unknown", "error"
 #: A SchemaError that says the schema is too deep (the project caps schema depth: contracts.py)
@@ -51,13 +51,13 @@ def run(
                 producer,
                 consumer,
                 format_assertion=format_assertion,
-                budget=Budget(max_seconds=SECONDS),
+                budget=Budget(),
             )
     except SchemaError as err:
         outcome = err
     elapsed = time.monotonic() - started
     assert sys.getrecursionlimit() == limit, "the engine left the recursion limit changed"
-    assert elapsed < CEILING, f"took {elapsed:.1f} s with a {SECONDS} s budget"
+    assert elapsed < CEILING, f"took {elapsed:.1f} s"
     if isinstance(outcome, SchemaError):
         depth_message = re.search(r"(?i)deep|depth|nest", outcome.message)
         assert ERROR in allowed or (TOO_DEEP in allowed and depth_message), (
@@ -106,9 +106,10 @@ def test_ten_thousand_required_properties() -> None:
 
 
 def test_huge_enum_of_strings() -> None:
+    # a set difference: decided (each value looked up once), never "time budget exhausted"
     values = [f"v{i:06d}" for i in range(100_000)]
-    run({"enum": values}, {"enum": values[:-1]}, {INCOMPAT, UNKNOWN})
-    run({"enum": values[:-1]}, {"enum": list(reversed(values))}, {COMPAT, UNKNOWN})
+    run({"enum": values}, {"enum": values[:-1]}, {INCOMPAT})
+    run({"enum": values[:-1]}, {"enum": list(reversed(values))}, {COMPAT})
 
 
 def test_huge_enum_of_objects() -> None:
@@ -116,13 +117,16 @@ def test_huge_enum_of_objects() -> None:
     run(
         {"enum": values},
         {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
-        {COMPAT, UNKNOWN},
+        {COMPAT},
     )
     run(
         {"enum": [*values, {"tags": []}]},
         {"type": "object", "required": ["id"]},
-        {INCOMPAT, UNKNOWN},
+        {INCOMPAT},
     )
+    # equal values of another spelling: 1.0 is 1, key order does not matter, true is not 1
+    run({"enum": [{"b": 1.0, "a": [True]}]}, {"enum": [*values, {"a": [True], "b": 1}]}, {COMPAT})
+    run({"enum": [{"a": [1]}]}, {"enum": [*values, {"a": [True]}]}, {INCOMPAT})
 
 
 # ----------------------------------------------------------------------------- depth

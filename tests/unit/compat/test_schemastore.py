@@ -6,7 +6,7 @@ accepts under the producer and rejects under the consumer. No reflexive annotati
 may be left unknown (in particular not for the budget's sake), and >= 99% of the labelled pairs
 must be decided. A schema the engine cannot read (a `$ref` to a document check-jsonschema does
 not ship) is recorded in UNUSABLE and must keep raising `RefError`, never give a verdict.
-Timing is a benchmark figure (bench/schemastore.py), not asserted here.
+Timing is a benchmark figure (`bench/compat.py`, its schemastore set), not asserted here.
 """
 
 from __future__ import annotations
