@@ -79,6 +79,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "graph",
     "compat",
     "contracts",
+    "imports",
+    "a2a",
     "check",
     "plan",
     "release",
