@@ -308,7 +308,19 @@ def parse_card(data: bytes, source: str, *, root: Path | None = None) -> CardInt
     default_in = tuple(card.default_input_modes)
     default_out = tuple(card.default_output_modes)
     skills: list[SkillInterface] = []
-    for s in card.skills:
+    seen: set[str] = set()
+    for i, s in enumerate(card.skills):
+        if s.id in seen:
+            raise CardError(
+                source,
+                f"lists skill id {s.id!r} twice",
+                [
+                    Diagnostic(
+                        "a2a-card", f"duplicate skill id {s.id!r}", source, None, f"/skills/{i}/id"
+                    )
+                ],
+            )
+        seen.add(s.id)
         got = schemas.get(s.id, {})
         skills.append(
             SkillInterface(

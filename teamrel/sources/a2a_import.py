@@ -332,11 +332,15 @@ def _planned(root: Path, rel: str, data: bytes) -> PlannedFile:
 def apply_import(plan: ImportPlan) -> None:
     """Write the plan's changed files, each atomically, teamrel.yaml last (so a failure part
     way leaves the workspace file as it was)."""
+    root_real = plan.root.resolve()
     for f in plan.changes:
-        target = plan.root / f.path
         # every path here was built by teamrel from checked names; refuse a symlinked escape
-        real_parent = target.parent.resolve() if target.parent.exists() else None
-        if real_parent is not None and not real_parent.is_relative_to(plan.root.resolve()):
+        # (of the file itself or of its nearest existing directory), before writing anything
+        target = plan.root / f.path
+        existing = target if target.exists() or target.is_symlink() else target.parent
+        while not existing.exists() and existing != plan.root:
+            existing = existing.parent
+        if not existing.resolve().is_relative_to(root_real):
             raise InputError(f"{f.path}: resolves outside the workspace (symlink?)")
     ordered = sorted(plan.changes, key=lambda f: f.path == WORKSPACE_FILE)
     for f in ordered:

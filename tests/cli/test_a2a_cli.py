@@ -347,6 +347,21 @@ def test_an_unreachable_url_is_refused(example: Path) -> None:
     assert tree(example) == before
 
 
+def test_a_symlink_out_of_the_workspace_is_not_written_through(
+    example: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(example / "contracts" / "a2a")
+    (example / "contracts" / "a2a").symlink_to(outside, target_is_directory=True)
+    before = tree(example)
+    result = teamrel(example, "import", "a2a", str(example / "cards/ledger.json"), "--yes")
+    assert result.exit_code == 3
+    assert "resolves outside the workspace" in result.stderr
+    assert list(outside.iterdir()) == []
+    assert tree(example) == before
+
+
 def test_a_member_name_that_is_a_path_is_refused(example: Path) -> None:
     before = tree(example)
     result = teamrel(

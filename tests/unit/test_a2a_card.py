@@ -195,6 +195,14 @@ def test_a_v03_card_missing_required_fields_is_refused() -> None:
     assert "/skills/0/name" in {d.pointer for d in err.value.diagnostics}
 
 
+def test_a_skill_id_listed_twice_is_refused() -> None:
+    doc = v10_card()
+    doc["skills"].append(dict(doc["skills"][0]))
+    with pytest.raises(CardError, match="lists skill id 'convert' twice") as err:
+        parse(doc)
+    assert [d.pointer for d in err.value.diagnostics] == ["/skills/1/id"]
+
+
 def test_a_wrongly_typed_field_is_refused() -> None:
     with pytest.raises(CardError, match=r"is not a valid v1\.0 AgentCard"):
         parse(v10_card(skills="convert"))
