@@ -26,7 +26,6 @@ The SDK is an optional extra (`teamrel[a2a]`), imported only when a card is read
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +33,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from teamrel.canonical import JSON
-from teamrel.contracts import SchemaLoader, resolve_path
+
+# the strict JSON reading of contract files: no NaN/Infinity, no duplicate keys
+from teamrel.contracts import SchemaLoader, _no_duplicates, _reject_constant, resolve_path
 from teamrel.errors import Diagnostic, InputError, SourceError
 from teamrel.extras import require
 from teamrel.models import NAME_RE, A2aOrigin
+from teamrel.sources.pydantic_gen import DIALECT_2020_12
+from teamrel.yamlsrc import escape_token
 
 #: The teamrel card extension: per-skill input/output JSON Schemas (docs/sources.md).
 EXTENSION_URI = "https://teamrel.dev/extensions/skill-schemas/v1"
@@ -47,8 +50,6 @@ CARD_PATH = "/.well-known/agent-card.json"
 MAX_CARD_BYTES = 5 * 1024 * 1024
 #: Default time allowed to fetch a card over HTTP (seconds).
 DEFAULT_TIMEOUT_S = 10.0
-#: The dialect written into a schema that does not name one.
-DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 Shape = Literal["1.0", "0.3"]
 
@@ -255,19 +256,6 @@ def fetch_card(
     return b"".join(chunks), target
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
 def load_json(data: bytes, source: str) -> Any:
     """Strict JSON (UTF-8, no NaN, no duplicate keys) or a `CardError` naming the card."""
     try:
@@ -275,7 +263,7 @@ def load_json(data: bytes, source: str) -> Any:
     except UnicodeDecodeError as err:
         raise CardError(source, f"is not UTF-8 text (byte {err.start})") from None
     try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
         raise CardError(
             source, f"is not JSON: {err.msg} (line {err.lineno}, column {err.colno})"
@@ -460,7 +448,7 @@ def _extension_schemas(
         bad(base, 'the teamrel extension\'s params must be {"skills": {SKILL_ID: {...}}}')
     else:
         for sid, entry in skills.items():
-            sptr = f"{base}/skills/{_escape(sid)}"
+            sptr = f"{base}/skills/{escape_token(sid)}"
             if sid not in skill_ids:
                 bad(sptr, f"names skill {sid!r}, which the card does not list")
                 continue
@@ -470,7 +458,7 @@ def _extension_schemas(
             for key in entry:
                 if key not in _SKILL_SCHEMA_KEYS:
                     bad(
-                        f"{sptr}/{_escape(key)}",
+                        f"{sptr}/{escape_token(key)}",
                         f"unknown key {key!r} (input_schema, output_schema)",
                     )
             got: dict[str, JSON] = {}
@@ -497,10 +485,6 @@ def _extension_schemas(
     return out, True
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 # --------------------------------------------------------------------------- writing
 
 
@@ -520,9 +504,6 @@ def check_skill_id(skill_id: str, card: str) -> str:
             "'_' and '-', starting with a letter or digit",
         )
     return skill_id
-
-
-_SEMVER_SHORT = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?\Z")
 
 
 def build_card(

@@ -36,7 +36,6 @@ from teamrel.errors import InputError, NotFoundError, SchemaError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, SEMVER_RE, AgentSpec, SchemaDoc
 from teamrel.sources.a2a import (
-    DIALECT_2020_12,
     CardError,
     CardInterface,
     SkillInterface,
@@ -44,6 +43,7 @@ from teamrel.sources.a2a import (
     check_skill_id,
     with_dialect,
 )
+from teamrel.sources.pydantic_gen import DIALECT_2020_12
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import YamlError, parse_yaml
 
