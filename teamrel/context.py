@@ -149,7 +149,7 @@ class Context:
         from teamrel.sources.a2a_import import plan_import
 
         if (card is None) == (url is None):
-            raise UsageError("give a card file or --url, not both")
+            raise UsageError("give a card file or --url (exactly one)")
         try:
             root = self.root
         except WorkspaceNotFound:
