@@ -259,7 +259,8 @@ def plan_import(
     ws_path = root / WORKSPACE_FILE
     new_workspace = not ws_path.is_file()
     old_text = "" if new_workspace else ws_path.read_text(encoding="utf-8")
-    new_text = _upsert_member(old_text, name, spec, team or _team_name(root, card, name))
+    new_text = _upsert_member(old_text, name, spec, team or _team_name(root, name))
+    _check_placed(new_text, name, spec)
     diff = "".join(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),
@@ -282,7 +283,23 @@ def plan_import(
     )
 
 
-def _team_name(root: Path, card: CardInterface, member: str) -> str:
+def _check_placed(text: str, name: str, spec: Mapping[str, Any]) -> None:
+    """The edited teamrel.yaml parses and holds exactly `spec` under `members.<name>` (the
+    edit is textual, to keep the file's comments: verified before anything is written)."""
+    try:
+        data = parse_yaml(text, WORKSPACE_FILE).data
+    except YamlError:
+        data = None
+    members = data.get("members") if isinstance(data, dict) else None
+    if not isinstance(members, dict) or members.get(name) != json.loads(json.dumps(spec)):
+        raise InputError(
+            f"{WORKSPACE_FILE}: cannot place member {name!r} in this file's layout; "
+            "nothing was written",
+            hint="add the member by hand, or move `members:` to a block mapping",
+        )
+
+
+def _team_name(root: Path, member: str) -> str:
     guess = re.sub(r"[^A-Za-z0-9_.-]+", "-", root.name).strip("-._")
     return guess if NAME_RE.match(guess) else member
 
