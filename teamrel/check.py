@@ -34,7 +34,14 @@ from teamrel.canonical import JSON
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
-from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
+from teamrel.models import (
+    NAME_RE,
+    ResolvedHandoff,
+    ResolvedMember,
+    SchemaDoc,
+    Source,
+    modes_intersect,
+)
 from teamrel.progress import PROVING, Progress, Ticker
 from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
@@ -708,6 +715,10 @@ def check_edge(
                 steps.append(prover.prove("producer-contract", p, k))
             if c is not None:
                 steps.append(prover.prove("contract-consumer", k, c))
+    if h.kind == "handoff":
+        modes = _modes_step(ws, h)
+        if modes is not None:
+            steps.append(modes)
     verdict = worst(s.verdict for s in steps) if steps else "unchecked"
     if (
         note is not None
@@ -727,6 +738,35 @@ def check_edge(
         steps=tuple(steps),
         note=note if not steps or verdict == "unchecked" else None,
         source=h.source,
+    )
+
+
+def _declared_modes(member: ResolvedMember | None, side: str) -> list[str] | None:
+    modes = member.spec.get("modes") if member is not None else None
+    got = modes.get(side) if isinstance(modes, dict) else None
+    return [str(m) for m in got] if isinstance(got, list) and got else None
+
+
+def _modes_step(ws: Workspace, h: ResolvedHandoff) -> StepResult | None:
+    """The media-type step of a handoff: the producer's output modes and the consumer's input
+    modes must share a media type (A2A input/output modes); None unless both declare them."""
+    produced = _declared_modes(ws.members.get(h.producer), "output")
+    accepted = _declared_modes(ws.members.get(h.consumer), "input")
+    if produced is None or accepted is None:
+        return None
+    left, right = f"modes:{h.producer}/output", f"modes:{h.consumer}/input"
+    if modes_intersect(produced, accepted):
+        return StepResult("media-modes", left, right, "compatible")
+    return StepResult(
+        "media-modes",
+        left,
+        right,
+        "incompatible",
+        reason=(
+            f"handoff {h.producer} -> {h.consumer}: no media type in common: "
+            f"{h.producer} produces [{', '.join(produced)}], "
+            f"{h.consumer} accepts [{', '.join(accepted)}]"
+        ),
     )
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from teamrel.progress import Progress
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
+    from teamrel.sources.a2a_import import ImportPlan
     from teamrel.sources.openai_agents import ImportReport
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
@@ -148,6 +149,68 @@ class Context:
         return import_openai_agents(
             root, entry, python_path=[Path(p).resolve() for p in python_path], apply=apply
         )
+
+    # ---------------------------------------------------------------- A2A
+
+    def import_a2a(
+        self,
+        *,
+        card: Path | None = None,
+        url: str | None = None,
+        member: str | None = None,
+        skill: str | None = None,
+        team: str | None = None,
+        timeout: float | None = None,
+    ) -> ImportPlan:
+        """`teamrel import a2a`: what importing the AgentCard `card` (a file) or served at
+        `url` would change (computed and validated; nothing is written: `apply_import`).
+
+        The workspace is the usual one, or, when there is none, the `-C` directory (else the
+        current one), where a new `teamrel.yaml` is planned. Raises `CardError` naming the card.
+        """
+        from teamrel.sources.a2a import DEFAULT_TIMEOUT_S, fetch_card, parse_card, read_card_path
+        from teamrel.sources.a2a_import import plan_import
+
+        if (card is None) == (url is None):
+            raise UsageError("give a card file or --url (exactly one)")
+        try:
+            root = self.root
+        except WorkspaceNotFound:
+            if self._workspace_arg is not None and not self._workspace_arg.is_dir():
+                raise
+            root = (self._workspace_arg or Path.cwd()).resolve()
+        if card is not None:
+            parsed = read_card_path(card, str(card))
+        else:
+            assert url is not None
+            data, where = fetch_card(url, timeout=timeout or DEFAULT_TIMEOUT_S)
+            parsed = parse_card(data, where)
+        return plan_import(
+            root, parsed, card_file=card, url=url, member=member, skill=skill, team=team
+        )
+
+    def apply_import(self, plan: ImportPlan) -> None:
+        """Write what `import_a2a` planned (each file atomically, teamrel.yaml last)."""
+        from teamrel.sources.a2a_import import apply_import
+
+        apply_import(plan)
+
+    def export_a2a(
+        self, member: str, *, url_base: str | None = None, out: Path | None = None
+    ) -> dict[str, Any]:
+        """`teamrel export a2a`: member `member` as a v1.0 AgentCard (JSON) carrying the
+        teamrel extension with its schemas, validated by the A2A SDK's types; written
+        atomically to `out` when given."""
+        import json
+
+        from teamrel.fileio import atomic_write
+        from teamrel.sources.a2a_import import export_card
+
+        card = export_card(self.load(), member, url_base=url_base)
+        if out is not None:
+            text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+            atomic_write(out, text.encode("utf-8"))
+        return card
 
     # ---------------------------------------------------------------- compat
 

@@ -257,11 +257,13 @@ def missing_file(message: str) -> bool:
     )
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """`json.loads` hook: NaN and Infinity are not JSON values."""
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads` hook: an object naming a key twice is refused, not silently merged."""
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
@@ -456,8 +458,8 @@ class SchemaLoader:
         try:
             data = json.loads(
                 raw.decode("utf-8-sig"),
-                object_pairs_hook=_no_duplicates,
-                parse_constant=_reject_constant,
+                object_pairs_hook=no_duplicate_keys,
+                parse_constant=reject_constant,
             )
         except UnicodeDecodeError as err:
             an = _Analysis(rel, rel, "")

@@ -283,6 +283,50 @@ def _check_external(external: bool, origin: OriginSpec | None) -> None:
         )
 
 
+#: A media type as A2A cards list them (`text/plain`, `application/json`, `image/*`, `*/*`),
+#: parameters allowed (`text/plain; charset=utf-8`).
+_MEDIA_TOKEN = r"(?:\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)"
+MEDIA_TYPE_RE = re.compile(rf"^{_MEDIA_TOKEN}/{_MEDIA_TOKEN}(?:\s*;.*)?\Z")
+
+
+class ModesSpec(Frozen):
+    """The media types an agent accepts and produces (an A2A card's input/output modes).
+
+    `teamrel check` requires a handoff's producer `output` and consumer `input` to share a
+    media type when both members declare modes (docs/check.md).
+    """
+
+    input: list[str] = Field(default_factory=list)
+    output: list[str] = Field(default_factory=list)
+
+    @field_validator("input", "output")
+    @classmethod
+    def _media_types(cls, v: list[str]) -> list[str]:
+        for m in v:
+            if not MEDIA_TYPE_RE.match(m):
+                raise ValueError(f"{m!r} is not a media type (write type/subtype, e.g. text/plain)")
+        return v
+
+
+def media_type_key(m: str) -> tuple[str, str]:
+    """(type, subtype) of a media type, lower-cased, without parameters."""
+    base = m.split(";", 1)[0].strip().lower()
+    t, _, sub = base.partition("/")
+    return t, sub
+
+
+def modes_intersect(produced: list[str], accepted: list[str]) -> bool:
+    """Whether some produced media type is accepted: equal type/subtype (parameters and case
+    ignored), or a wildcard (`*/*`, `text/*`) on either side covering the other."""
+
+    def covers(a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return a[0] in ("*", b[0]) and a[1] in ("*", b[1])
+
+    keys_p = [media_type_key(m) for m in produced]
+    keys_a = [media_type_key(m) for m in accepted]
+    return any(covers(p, a) or covers(a, p) for p in keys_p for a in keys_a)
+
+
 class AgentSpec(Frozen):
     """An agent member as declared in teamrel.yaml."""
 
@@ -296,6 +340,8 @@ class AgentSpec(Frozen):
     tools: list[str | ToolUse] = Field(default_factory=list)
     evals: list[EvalSpec] = Field(default_factory=list)
     metadata: dict[str, JSON] = Field(default_factory=dict)
+    #: media types accepted and produced (A2A input/output modes); absent: not declared
+    modes: ModesSpec | None = None
     #: deployed by someone else, on its own schedule (`teamrel drift` watches it via `origin`)
     external: bool = False
     origin: OriginSpec | None = None

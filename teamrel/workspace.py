@@ -797,6 +797,9 @@ class _Loader:
             "evals": [e.model_dump(mode="json") for e in spec.evals],
             "metadata": spec.metadata,
         }
+        if spec.modes is not None:
+            # only present when declared, so members without modes keep their digests
+            rspec["modes"] = spec.modes.model_dump(mode="json")
         _origin(rspec, spec)
         if spec.structured_output is not None:
             # only present when declared, so members without a profile keep their digests
@@ -988,9 +991,10 @@ _NAME_RULE = (
 
 def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     """Field names (aliases) of the model found at `loc` inside `model` (best effort)."""
-    from teamrel.models import EvalSpec, ModelSpec
+    from teamrel.models import EvalSpec, ModelSpec, ModesSpec
 
     nested: dict[str, type[BaseModel]] = {
+        "modes": ModesSpec,
         "model": ModelSpec,
         "evals": EvalSpec,
         "tools": ToolUse,

@@ -18,26 +18,12 @@ from typing import Annotated
 
 import typer
 
-from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.cli.imports import import_app
 from teamrel.errors import ExitCode
 
 
-def import_group() -> typer.Typer:
-    """The `teamrel import` group, shared by every importer module (created by the first)."""
-    for info in app.registered_groups:
-        if info.name == "import" and isinstance(info.typer_instance, typer.Typer):
-            return info.typer_instance
-    group = typer.Typer(
-        help="Import members and contracts from code and servers (OpenAI Agents SDK, ...).",
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
-    app.add_typer(group, name="import")
-    return group
-
-
-@import_group().command("openai-agents")
+@import_app.command("openai-agents")
 def import_openai_agents(
     ctx: typer.Context,
     entry: Annotated[

@@ -158,10 +158,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/evals.py", "teamrel.gates"): (
         "describe(): a gate's wording, the same in `eval show` and in the plan's eval section"
     ),
-    ("context.py", "teamrel.sources.openai_agents"): (
-        "an optional integration: the facade imports it when its command runs, so the other"
-        " commands (and `contracts sync`, which imports teamrel.sources) never load it"
-    ),
+    **{
+        ("context.py", f"teamrel.sources.{module}"): (
+            "an optional integration: the facade imports it when its command runs, so the"
+            " other commands (and `contracts sync`, which imports teamrel.sources) never load it"
+        )
+        for module in ("openai_agents", "a2a", "a2a_import")
+    },
     ("runtime.py", "teamrel.store.watch"): (
         "the change feed has one user, the runtime; exported from teamrel.store it would be"
         " imported by every command that opens a store"
