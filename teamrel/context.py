@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
     from teamrel.htmlreport import HtmlReport
+    from teamrel.mcpimport import DriftReport, ImportPlan
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.progress import Progress
@@ -125,6 +126,46 @@ class Context:
         return sync_contracts(
             self.root, check=check, python_path=[Path(p).resolve() for p in python_path]
         )
+
+    def plan_mcp_import(
+        self,
+        *,
+        command: str | None = None,
+        url: str | None = None,
+        tools: Sequence[str] = (),
+        external: bool = False,
+        timeout: float = 30.0,
+    ) -> ImportPlan:
+        """`teamrel import mcp`: read the MCP server (`command` on stdio, run in the workspace,
+        or `url`, streamable HTTP) and compute every file the import would write, validated,
+        writing nothing (`apply_mcp_import` writes). `tools`: only these. Raises
+        `McpSourceError` naming the server when it cannot be read or lists an unusable tool."""
+        from teamrel.mcpimport import make_origin, plan_import
+
+        origin = make_origin(command=command, url=url)
+        return plan_import(self.root, origin, only=tools, external=external, timeout=timeout)
+
+    def apply_mcp_import(self, plan: ImportPlan) -> list[str]:
+        """Write what `plan_mcp_import` computed (contracts first, teamrel.yaml last)."""
+        from teamrel.mcpimport import apply_import
+
+        self.__dict__.pop("_workspace", None)  # the workspace changes under us
+        return apply_import(self.root, plan)
+
+    def mcp_drift(
+        self,
+        *,
+        command: str | None = None,
+        url: str | None = None,
+        tools: Sequence[str] = (),
+        timeout: float = 30.0,
+    ) -> DriftReport:
+        """`teamrel import mcp --check`: the live server against the workspace's members of
+        that server, a compat verdict per tool (a narrowed input or a dropped output breaks)."""
+        from teamrel.mcpimport import check_drift, make_origin
+
+        origin = make_origin(command=command, url=url)
+        return check_drift(self.root, origin, only=tools, timeout=timeout)
 
     # ---------------------------------------------------------------- compat (issue 3)
 

@@ -79,6 +79,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "graph",
     "compat",
     "contracts",
+    "imports",
     "check",
     "plan",
     "release",

@@ -194,10 +194,9 @@ def _explain(exc: BaseException, timeout: float) -> str:
             return f"the command does not start: {leaf.strerror or 'not found'}: {leaf.filename}"
         if isinstance(leaf, PermissionError):
             return f"the command does not start: {leaf.strerror or 'permission denied'}"
+    from mcp.shared.exceptions import MCPError
     from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
     from pydantic import ValidationError
-
-    from mcp.shared.exceptions import MCPError
 
     for leaf in leaves:
         if isinstance(leaf, ValidationError):
@@ -241,4 +240,3 @@ def _stderr_tail(errlog: Any) -> str:
     if not lines:
         return ""
     return "; its stderr ends: " + " | ".join(lines[-STDERR_TAIL_LINES:])
-

@@ -11,15 +11,17 @@ interface the way a server team's release might:
 - `renamed`: `quote_refund` is gone and `refund_quote` is new.
 
     python orders_server.py [--variant v1] [--http PORT]   # stdio unless --http
+
+The variant may also come from the environment (`ORDERS_MCP_VARIANT`).
 """
 
 from __future__ import annotations
 
 import argparse
-
-from pydantic import BaseModel
+import os
 
 from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
 
 
 class Item(BaseModel):
@@ -89,7 +91,9 @@ def build(variant: str) -> MCPServer:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--variant", default="v1")
+    # the environment too: the same command line (a member's recorded origin) can then
+    # serve another release of the interface
+    parser.add_argument("--variant", default=os.environ.get("ORDERS_MCP_VARIANT", "v1"))
     parser.add_argument("--http", type=int, default=None, metavar="PORT")
     args = parser.parse_args()
     server = build(args.variant)

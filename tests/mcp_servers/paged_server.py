@@ -12,7 +12,6 @@ import sys
 
 import anyio
 import mcp_types as types
-
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
@@ -37,7 +36,9 @@ def tool(i: int) -> types.Tool:
     )
 
 
-async def list_tools(ctx: object, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+async def list_tools(
+    ctx: object, params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
     start = int(params.cursor) if params is not None and params.cursor else 0
     end = min(start + PAGE, COUNT)
     return types.ListToolsResult(
