@@ -78,8 +78,8 @@ def list_tools(
     if not (timeout > 0 and math.isfinite(timeout)):
         raise ValueError("timeout must be a positive number of seconds")
     server = describe(origin)
-    anyio = require("anyio", "mcp")
     require("mcp", "mcp")
+    anyio = require("anyio", "mcp")
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
         try:
             result: list[LiveTool] = anyio.run(_list_all, origin, timeout, cwd, errlog)
