@@ -471,3 +471,50 @@ def test_command_and_url_are_exclusive(ws: Path) -> None:
     assert teamrel(ws, "import", "mcp").exit_code == 2
     result = teamrel(ws, "import", "mcp", "--command", "x", "--url", "http://127.0.0.1:1/mcp")
     assert result.exit_code == 2
+
+
+# ---------------------------------------------------------------------------- the example
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mcp-tools"
+
+
+def test_the_example_story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/mcp-tools (docs/sources.md): the imported tools pass check and --check; the
+    orders team replaces `total_cents` by a string `total`; the scheduled --check fails with
+    a witness; importing the new schema makes `teamrel check` show the broken tool edge."""
+    ws = tmp_path / "mcp-tools"
+    shutil.copytree(EXAMPLE, ws, ignore=shutil.ignore_patterns(".teamrel", "__pycache__"))
+    # the example's command is `python server.py`: this interpreter, with the SDK
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    command = "python server.py"
+    assert teamrel(ws, "check").exit_code == 0
+    code, doc = json_of(ws, "import", "mcp", "--command", command, "--check")
+    assert code == 0 and [t["status"] for t in doc["tools"]] == ["unchanged", "unchanged"]
+    assert json_of(ws, "import", "mcp", "--command", command)[1]["changed"] is False
+
+    server = ws / "server.py"
+    source = server.read_text()
+    changed = source.replace(
+        '    total_cents: int = Field(ge=0)\n    currency: str = Field(pattern="^[A-Z]{3}$")\n',
+        "    total: str = Field(description=\"the amount, e.g. '12.50 EUR'\")\n",
+    ).replace('total_cents=0, currency="EUR"', 'total="0.00 EUR"')
+    assert changed != source
+    server.write_text(changed)
+
+    code, doc = json_of(ws, "import", "mcp", "--command", command, "--check")
+    assert code == 1
+    lookup = _tool(doc, "lookup_order")
+    assert lookup["status"] == "breaking" and lookup["output"]["verdict"] == "incompatible"
+    assert "total_cents" not in lookup["output"]["witness"]
+    assert teamrel(ws, "check").exit_code == 0  # the committed files still agree
+
+    result = teamrel(ws, "import", "mcp", "--command", command, "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "changed  contracts/tools/lookup_order_output.json" in result.stdout
+    code, report = json_of(ws, "check")
+    assert code == 1
+    verdicts = {e["key"]: e["verdict"] for e in report["edges"]}
+    assert verdicts == {
+        "support=>lookup_order": "compatible",
+        "support<=lookup_order": "incompatible",
+    }
