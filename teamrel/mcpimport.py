@@ -55,6 +55,8 @@ NEW_MEMBER_VERSION = "1.0.0"
 
 FileStatus = Literal["new", "changed", "unchanged"]
 ToolAction = Literal["add", "update", "unchanged"]
+#: unchanged: the live schemas allow exactly the pinned values; compatible: they changed
+#: without breaking anyone (a widened input, a narrowed output)
 DriftStatus = Literal["unchanged", "compatible", "breaking", "unknown", "new", "removed"]
 
 
@@ -547,7 +549,8 @@ def check_drift(
 ) -> DriftReport:
     """Compare the live server with the workspace's members of that server, tool by tool.
 
-    The members compared are the tool members whose `origin.mcp` names this command or URL.
+    The members compared are the tool members whose `origin.mcp` names this command or URL,
+    and those named like a live tool that record no origin (the ones an import adopts).
     Raises `McpSourceError` when the server cannot be read, `WorkspaceError` when the
     workspace does not load (its pinned schemas are read through the workspace loader).
     """
@@ -564,6 +567,12 @@ def check_drift(
         tool = _same_server(member.spec.get("origin"), origin)
         if tool is not None and (not only or tool in only):
             pinned.setdefault(tool, (name, member))
+    live_names = {t.name for t in listing}
+    for name, member in ws.members.items():
+        # a tool member named like a live tool and recording no origin is the one an import
+        # would adopt: compare it too
+        if member.kind == "tool" and "origin" not in member.spec and name in live_names:
+            pinned.setdefault(name, (name, member))
     raw_members = ws.team.members
     loader = SchemaLoader(root)
     out: list[ToolDrift] = []
@@ -587,8 +596,11 @@ def check_drift(
         pin_out = member.schema_doc("output")
         inp = _direction("input", files["input"], pin_in, live_in)
         outp = _direction("output", files["output"], pin_out, live_out)
-        same = _equal(pin_in, live_in) and (
-            (pin_out is None and live_out is None) or _equal(pin_out, live_out)
+        same = (
+            inp.verdict == "compatible"
+            and outp.verdict == "compatible"
+            and _equivalent(pin_in, live_in, "input")
+            and _equivalent(pin_out, live_out, "output")
         )
         verdicts = {inp.verdict, outp.verdict}
         status: DriftStatus
@@ -614,10 +626,20 @@ def _pinned_path(src: Any) -> str | None:
     return None if src is None else "(inline)"
 
 
-def _equal(doc: SchemaDoc | None, live: JSON | None) -> bool:
+def _equivalent(doc: SchemaDoc | None, live: JSON | None, which: str) -> bool:
+    """Whether the live schema allows exactly the pinned values (the other direction of
+    containment also holds): written differently (`$ref`s to shared files, titles) is the
+    same interface."""
     if doc is None or live is None:
         return doc is None and live is None
-    return not doc.resources and doc.schema_ == live
+    if not doc.resources and doc.schema_ == live:
+        return True
+    live_doc = SchemaDoc.inline(live, f"mcp:{which}")
+    try:
+        back = compat.check(live_doc, doc) if which == "input" else compat.check(doc, live_doc)
+    except SchemaError:
+        return False
+    return back.verdict == "compatible"
 
 
 def _direction(

@@ -200,7 +200,7 @@ def _render_drift(out: Console, report: DriftReport, *, quiet: bool) -> None:
             markup=False,
         )
     else:
-        out.print(f"MCP drift check passed: {n} tools", markup=False)
+        out.print(f"MCP drift check passed: {n} tool{'s' if n != 1 else ''}", markup=False)
 
 
 def _render_direction(out: Console, d: DirectionDrift) -> None:

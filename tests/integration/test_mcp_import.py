@@ -518,3 +518,40 @@ def test_the_example_story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         "support=>lookup_order": "compatible",
         "support<=lookup_order": "incompatible",
     }
+
+
+def test_the_demo_orders_tool_against_its_mcp_server(tmp_path: Path) -> None:
+    """The README's commands on the demo: servers/orders_mcp.py publishes the orders tool
+    the demo pins (written differently: self-contained, no `$ref` to common.json), so the
+    drift check passes; an import adopts the member (same name, no origin yet), rewrites its
+    two schema files from the server, and every orders edge still proves."""
+    from conftest import copy_demo
+
+    repo = Path(__file__).resolve().parents[2]
+    demo = copy_demo(tmp_path / "demo")
+    shutil.copytree(
+        repo / "servers", demo / "servers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    command = f"{PY} servers/orders_mcp.py"
+    code, doc = json_of(demo, "import", "mcp", "--command", command, "--check")
+    assert code == 0, doc
+    assert doc["tools"][0] | {"input": None, "output": None} == {
+        "tool": "orders",
+        "member": "orders",
+        "status": "unchanged",
+        "input": None,
+        "output": None,
+    }
+    result = teamrel(demo, "import", "mcp", "--command", command, "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "+    origin: {mcp: {command: " in result.stdout
+    member = yaml.safe_load((demo / "teamrel.yaml").read_text())["members"]["orders"]
+    assert member["input_schema"] == "contracts/tools/orders_input.json"
+    assert member["metadata"] == {"mcp_server": "orders-mcp", "transport": "stdio"}
+    assert "$ref" not in (demo / "contracts/tools/orders_input.json").read_text()
+    code, report = json_of(demo, "check")
+    assert code == 0
+    orders = [e for e in report["edges"] if "orders" in e["key"]]
+    assert len(orders) == 6 and {e["verdict"] for e in orders} == {"compatible"}
+    code, doc = json_of(demo, "import", "mcp", "--command", command, "--check")
+    assert code == 0 and doc["tools"][0]["status"] == "unchanged"
