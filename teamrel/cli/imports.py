@@ -160,7 +160,8 @@ def _render_plan(out: Console, plan: ImportPlan) -> None:
         )
     for f in plan.changes:
         out.print(f"{f.status:>9}  {f.path}", markup=False)
-    for f in plan.changes:
+    # teamrel.yaml's diff first: it is what a reviewer reads before the schema files
+    for f in sorted(plan.changes, key=lambda f: f.path != "teamrel.yaml"):
         if f.before is not None:
             out.print(f.diff(), markup=False, end="")
 
