@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from teamrel import compat
 from teamrel.canonical import JSON
-from teamrel.contracts import SchemaLoader, missing_file, resolve_path
+from teamrel.contracts import MAX_SCHEMA_BYTES, SchemaLoader, missing_file, resolve_path
 from teamrel.errors import InputError, SchemaError, UsageError
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, McpOrigin, SchemaDoc, ToolSpec, error_text, is_generated_source
@@ -229,8 +229,19 @@ def _checked_schema(
     loader: SchemaLoader, server: str, tool: str, which: str, schema: dict[str, Any]
 ) -> dict[str, Any]:
     """The schema as it will be committed, refused (`McpSourceError`) unless usable."""
-    text = schema_text(schema)
-    committed: dict[str, Any] = json.loads(text)
+    try:
+        text = schema_text(schema)
+        committed: dict[str, Any] = json.loads(text)
+    except (RecursionError, ValueError):
+        raise McpSourceError(
+            server, f"tool {tool!r}: its {which} schema is nested too deeply to be read"
+        ) from None
+    if len(text.encode("utf-8")) > MAX_SCHEMA_BYTES:
+        raise McpSourceError(
+            server,
+            f"tool {tool!r}: its {which} schema is larger than {MAX_SCHEMA_BYTES} bytes "
+            "(the limit of a schema file)",
+        )
     _, problems = loader.inline(committed, f"mcp:{tool}:{which}", file=f"{tool} {which}")
     if problems:
         first = problems[0]

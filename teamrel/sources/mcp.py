@@ -16,10 +16,13 @@ are quoted in the error when it fails.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 import shlex
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,7 +83,10 @@ def list_tools(
     server = describe(origin)
     require("mcp", "mcp")
     anyio = require("anyio", "mcp")
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog,
+        _sdk_log() as sdk_log,
+    ):
         try:
             result: list[LiveTool] = anyio.run(_list_all, origin, timeout, cwd, errlog)
         except McpSourceError:
@@ -90,10 +96,40 @@ def list_tools(
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
+            reported = f"; the MCP SDK reported: {_one_line(sdk_log[-1], 200)}" if sdk_log else ""
             raise McpSourceError(
-                server, _explain(exc, timeout) + _stderr_tail(errlog), hint=_hint(origin)
+                server,
+                _explain(exc, timeout) + reported + _stderr_tail(errlog),
+                hint=_hint(origin),
             ) from None
     return result
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.into.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _sdk_log() -> Iterator[list[str]]:
+    """The SDK's warnings and errors, collected instead of printed (the library never
+    prints: Python's last-resort handler would write them, tracebacks included, to stderr)."""
+    messages: list[str] = []
+    logger = logging.getLogger("mcp")
+    handler = _Collect(messages)
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 async def _list_all(

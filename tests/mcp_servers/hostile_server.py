@@ -8,7 +8,8 @@ its one argument:
 - `loop`: every page points to the same `nextCursor`;
 - `duplicate`: two tools with the same name;
 - `remote-ref`: an inputSchema whose `$ref` points to another host;
-- `not-a-schema`: an inputSchema whose `type` is a number.
+- `not-a-schema`: an inputSchema whose `minProperties` is a string;
+- `deep`: an inputSchema nested 3,000 levels deep (written as text: too deep to build).
 
     python hostile_server.py MODE
 """
@@ -52,6 +53,14 @@ def main() -> None:
                 "serverInfo": {"name": "hostile", "version": "0"},
             }
             reply = {"jsonrpc": "2.0", "id": msg["id"], "result": result}
+        elif method == "tools/list" and MODE == "deep":
+            depth = 3000
+            schema = '{"type": "object", "properties": {"a": ' * depth + "{}" + "}}" * depth
+            tools = '{"tools": [{"name": "t", "inputSchema": ' + schema + "}]}"
+            head = '{"jsonrpc": "2.0", "id": ' + json.dumps(msg["id"]) + ', "result": '
+            sys.stdout.write(head + tools + "}\n")
+            sys.stdout.flush()
+            continue
         elif method == "tools/list":
             reply = {"jsonrpc": "2.0", "id": msg["id"], "result": tools_page(msg.get("params"))}
         else:
