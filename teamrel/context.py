@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from teamrel.check import CheckReport
     from teamrel.compat import CompatResult
     from teamrel.htmlreport import HtmlReport
+    from teamrel.mcpimport import DriftReport
+    from teamrel.mcpimport import ImportPlan as McpImportPlan
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.progress import Progress
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
-    from teamrel.sources.a2a_import import ImportPlan
+    from teamrel.sources.a2a_import import ImportPlan as A2aImportPlan
     from teamrel.sources.openai_agents import ImportReport
     from teamrel.store import Store
     from teamrel.workspace import ValidationReport, Workspace
@@ -161,7 +163,7 @@ class Context:
         skill: str | None = None,
         team: str | None = None,
         timeout: float | None = None,
-    ) -> ImportPlan:
+    ) -> A2aImportPlan:
         """`teamrel import a2a`: what importing the AgentCard `card` (a file) or served at
         `url` would change (computed and validated; nothing is written: `apply_import`).
 
@@ -189,7 +191,7 @@ class Context:
             root, parsed, card_file=card, url=url, member=member, skill=skill, team=team
         )
 
-    def apply_import(self, plan: ImportPlan) -> None:
+    def apply_a2a_import(self, plan: A2aImportPlan) -> None:
         """Write what `import_a2a` planned (each file atomically, teamrel.yaml last)."""
         from teamrel.sources.a2a_import import apply_import
 
@@ -211,6 +213,48 @@ class Context:
             text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
             atomic_write(out, text.encode("utf-8"))
         return card
+
+    # ---------------------------------------------------------------- MCP
+
+    def plan_mcp_import(
+        self,
+        *,
+        command: str | None = None,
+        url: str | None = None,
+        tools: Sequence[str] = (),
+        external: bool = False,
+        timeout: float = 30.0,
+    ) -> McpImportPlan:
+        """`teamrel import mcp`: read the MCP server (`command` on stdio, run in the workspace,
+        or `url`, streamable HTTP) and compute every file the import would write, validated,
+        writing nothing (`apply_mcp_import` writes). `tools`: only these. Raises
+        `McpSourceError` naming the server when it cannot be read or lists an unusable tool."""
+        from teamrel.mcpimport import make_origin, plan_import
+
+        origin = make_origin(command=command, url=url)
+        return plan_import(self.root, origin, only=tools, external=external, timeout=timeout)
+
+    def apply_mcp_import(self, plan: McpImportPlan) -> list[str]:
+        """Write what `plan_mcp_import` computed (contracts first, teamrel.yaml last)."""
+        from teamrel.mcpimport import apply_import
+
+        self.__dict__.pop("_workspace", None)  # the workspace changes under us
+        return apply_import(self.root, plan)
+
+    def mcp_drift(
+        self,
+        *,
+        command: str | None = None,
+        url: str | None = None,
+        tools: Sequence[str] = (),
+        timeout: float = 30.0,
+    ) -> DriftReport:
+        """`teamrel import mcp --check`: the live server against the workspace's members of
+        that server, a compat verdict per tool (a narrowed input or a dropped output breaks)."""
+        from teamrel.mcpimport import check_drift, make_origin
+
+        origin = make_origin(command=command, url=url)
+        return check_drift(self.root, origin, only=tools, timeout=timeout)
 
     # ---------------------------------------------------------------- compat
 

@@ -378,7 +378,9 @@ class _Loader:
         self.reported: set[Diagnostic] = set()
         self.prompts: dict[str, tuple[str, str] | None] = {}
         self.encoded: dict[int, str] = {}
-        self.doc_json: dict[int, dict[str, JSON]] = {}
+        # keyed by id(doc), holding the doc too: an inline schema's doc is not kept anywhere
+        # else, and once freed its id could be reused by the next doc built
+        self.doc_json: dict[int, tuple[SchemaDoc, dict[str, JSON]]] = {}
 
     # ------------------------------------------------------------------ diagnostics
 
@@ -706,10 +708,12 @@ class _Loader:
         """The JSON form of `doc`, one shared object per doc with its canonical text cached."""
         if doc is None:
             return None
-        obj = self.doc_json.get(id(doc))
-        if obj is None:
-            obj = self.doc_json[id(doc)] = doc.to_json()
-            self.encoded[id(obj)] = canonical_json(obj)
+        got = self.doc_json.get(id(doc))
+        if got is not None and got[0] is doc:
+            return got[1]
+        obj = doc.to_json()
+        self.doc_json[id(doc)] = (doc, obj)
+        self.encoded[id(obj)] = canonical_json(obj)
         return obj
 
     def prompt(self, raw: str, ptr: str) -> tuple[str, str, str] | None:

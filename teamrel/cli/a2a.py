@@ -70,7 +70,7 @@ def import_a2a(
         changes = plan.changes
         may_apply = yes or all(f.status == "new" for f in changes)
         if changes and may_apply:
-            c.apply_import(plan)
+            c.apply_a2a_import(plan)
         code = ExitCode.FINDINGS if changes and not plan.applied else ExitCode.OK
         if out_fmt == "json":
             emit_json(plan.to_json())

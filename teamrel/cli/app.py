@@ -80,6 +80,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compat",
     "contracts",
     "imports",
+    "import_mcp",
     "import_openai_agents",
     "a2a",
     "check",

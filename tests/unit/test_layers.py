@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "profiles": 2,
     "scaffold": 1,
     "yamlsrc": 2,
+    "yamledit": 3,
     "graph": 2,
     "contracts": 3,
     "evalstats": 0,
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "store": 6,
     "semver": 7,
     "check": 7,
+    "mcpimport": 7,
     "reporting": 8,
     "plan": 8,
     "markdown": 8,
@@ -165,6 +167,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for module in ("openai_agents", "a2a", "a2a_import")
     },
+    ("mcpimport.py", "teamrel.sources.mcp"): (
+        "the MCP reader is an optional integration: exported from teamrel.sources it would be"
+        " loaded by `contracts sync`; `import mcp` and drift load it when they run"
+    ),
     ("runtime.py", "teamrel.store.watch"): (
         "the change feed has one user, the runtime; exported from teamrel.store it would be"
         " imported by every command that opens a store"

@@ -455,3 +455,34 @@ def test_context_workspace_methods(demo_copy: Path, monkeypatch: pytest.MonkeyPa
     assert Context().root == demo_copy.resolve()  # nearest parent holding teamrel.yaml
     with pytest.raises(WorkspaceNotFound):
         _ = Context(demo_copy / "prompts").root  # -C names the directory itself
+
+
+def test_each_member_gets_its_own_schema_when_inline_schemas_are_freed(tmp_path: Path) -> None:
+    # an inline schema's document lives only as long as the loader's encoding of it: the
+    # encodings were once keyed by id() alone, so a file schema built later at a freed
+    # inline document's address was given the inline schema (seen as a tool member whose
+    # input_schema came out as another member's `{type: object}`)
+    lines = ["team: t", "members:"]
+    (tmp_path / "p.md").write_text("p\n")
+    for i in range(40):
+        lines += [
+            f"  a{i}:",
+            "    version: 1.0.0",
+            "    model: {provider: p, id: m}",
+            "    prompt: p.md",
+            f"    input: {{type: object, title: in{i}}}",
+            f"    output: {{type: object, title: out{i}}}",
+            f"  t{i}:",
+            "    kind: tool",
+            "    version: 1.0.0",
+            f"    input_schema: s{i}.json",
+        ]
+        (tmp_path / f"s{i}.json").write_text(json.dumps({"type": "string", "title": f"s{i}"}))
+    (tmp_path / "teamrel.yaml").write_text("\n".join(lines) + "\n")
+    for _ in range(3):
+        ws = load_workspace(tmp_path)
+        for i in range(40):
+            tool = ws.members[f"t{i}"].schema_doc("input")
+            assert tool is not None and tool.schema_ == {"type": "string", "title": f"s{i}"}
+            agent = ws.members[f"a{i}"].schema_doc("output")
+            assert agent is not None and agent.schema_ == {"type": "object", "title": f"out{i}"}

@@ -1,0 +1,46 @@
+"""The optional integrations cost nothing until used: the CLI imports no extra's library,
+and a command needing a missing one says which `pip install` brings it (exit 3)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BLOCK_MCP = """
+import importlib.abc, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "mcp" or name.startswith("mcp."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_importing_the_cli_does_not_import_mcp() -> None:
+    code = (
+        "import sys, json, teamrel.cli.app\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('mcp', 'mcp_types', 'anyio', 'httpx2', 'starlette', 'uvicorn'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_import_mcp_without_the_extra_names_the_pip_install(tmp_path: Path) -> None:
+    (tmp_path / "teamrel.yaml").write_text("team: t\nmembers: {}\n")
+    code = BLOCK_MCP + (
+        "from teamrel.cli.app import main\n"
+        f"sys.argv = ['teamrel', '-C', {str(tmp_path)!r}, 'import', 'mcp', '--command', 'x']\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 3, out.stderr
+    assert "MCP servers need the optional dependency 'mcp', which is not installed" in out.stderr
+    assert "pip install 'teamrel[mcp]'" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["teamrel.yaml"]
