@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.progress import Progress
+    from teamrel.rules import TeamRules
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
     from teamrel.store import Store
@@ -51,6 +52,8 @@ class Context:
         self._workspace_arg = Path(workspace) if workspace is not None else None
         self._db_url = db_url
         self._root: Path | None = None
+        #: the rules of teamrel.yaml once read (`team_rules`)
+        self._rules: TeamRules | None = None
 
     @property
     def root(self) -> Path:
@@ -86,10 +89,10 @@ class Context:
 
     def _remember_rules(self, ws: Workspace) -> None:
         # the file was just parsed whole: the next promote/rollback/status need not parse it
-        from teamrel.rules import TeamRules, remember_rules
+        from teamrel.rules import remember_rules
 
         if ws.file_sha256 is not None:
-            remember_rules(self.root, ws.file_sha256, TeamRules(ws.team.team, ws.team.environments))
+            remember_rules(self.root, ws.file_sha256, _rules_of(ws))
 
     def validate(self) -> ValidationReport:
         """Every error and warning of the workspace (never raises for bad content)."""
@@ -172,7 +175,75 @@ class Context:
         use_cache: bool = True,
         progress: Progress | None = None,
     ) -> CheckReport:
-        """`teamrel check`: prove every handoff (or those touching the selected members).
+        """`teamrel check`: prove every handoff (or those touching the selected members), and
+        the pairs the handoffs' compatibility modes add with the releases still live
+        (`teamrel.meet.mode_edges`; not with `against`, which pins a base instead).
+
+        `against` (an environment, a manifest file or a release name) pins every member that
+        is not selected (or, without a selection, not changed from it) to that release.
+        `progress` hears of the members loaded and the handoffs proved (`teamrel.progress`).
+        """
+        report = self._check_atomic(
+            members=members,
+            changed_since=changed_since,
+            against=against,
+            unknown=unknown,
+            format_assertion=format_assertion,
+            use_cache=use_cache,
+            progress=progress,
+        )
+        if against is not None:
+            return report
+        self.team_rules()
+        if self._rules is None or not self._rules.modes:
+            return report
+        return self._with_modes(report, use_cache=use_cache)
+
+    def _with_modes(self, report: CheckReport, *, use_cache: bool) -> CheckReport:
+        import dataclasses
+
+        from teamrel.check import Prover, ResultCache
+        from teamrel.meet import mode_edges
+
+        ws = self.load()
+        cache_dir = default_cache_dir(self.root) if use_cache else None
+        prover = Prover(ResultCache(cache_dir), format_assertion=report.format_assertion)
+        store = self._read_store() if self._store_possible() else None
+        edges, summary = mode_edges(ws, store, prover)
+        prover.cache.save()
+        if report.selected is not None:
+            wanted = set(report.selected)
+            edges = [e for e in edges if e.producer.name in wanted or e.consumer.name in wanted]
+        stats = dict(report.stats)
+        for k, v in prover.stats.items():
+            stats[f"modes_{k}"] = v
+        return dataclasses.replace(
+            report, edges=[*report.edges, *edges], modes=summary.to_json(), stats=stats
+        )
+
+    def _store_possible(self) -> bool:
+        """Whether a state store may be opened for reading (a URL, or a workspace)."""
+        import os
+
+        from teamrel.store import DATABASE_URL_ENV
+
+        return bool(self._db_url or os.environ.get(DATABASE_URL_ENV)) or (
+            self._root_or_none() is not None
+        )
+
+    def _check_atomic(
+        self,
+        *,
+        members: Sequence[str] = (),
+        changed_since: str | None = None,
+        against: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        format_assertion: bool | None = None,
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> CheckReport:
+        """The atomic check: every handoff of the working tree (or those touching the
+        selected members), as `check` documents.
 
         `against` (an environment, a manifest file or a release name) pins every member that
         is not selected (or, without a selection, not changed from it) to that release.
@@ -371,18 +442,28 @@ class Context:
         of `teamrel.yaml`); `writes`: the command writes state anyway, so the index may
         create `.teamrel/` (read-only commands leave a fresh clone untouched).
         """
-        from teamrel.rules import TeamRules, read_rules
+        from teamrel.rules import read_rules
 
         loaded: Workspace | None = getattr(self, "_workspace", None)
         if loaded is not None:
+            self._rules = _rules_of(loaded)
             return loaded.team.team, dict(loaded.team.environments)
 
         def full_load() -> TeamRules:
             ws = self.load()  # raises with every located problem
-            return TeamRules(ws.team.team, ws.team.environments)
+            return _rules_of(ws)
 
-        rules = read_rules(self.root, full_load, create_state=writes)
+        rules = self._rules = read_rules(self.root, full_load, create_state=writes)
         return rules.team, dict(rules.environments)
+
+    def persisted_handoffs(self) -> tuple[tuple[str, str], ...]:
+        """`(from, to)` of the handoffs declared `persisted: true` (read like `team_rules`;
+        none without a workspace: a store-only rollback has no teamrel.yaml to say)."""
+        if self._root_or_none() is None:
+            return ()
+        if self._rules is None:
+            self.team_rules()
+        return self._rules.persisted if self._rules is not None else ()
 
     def release(
         self,
@@ -464,6 +545,7 @@ class Context:
         reason: str | None = None,
         actor: str | None = None,
         workspace_check: bool = True,
+        force: bool = False,
     ) -> _rel.TransitionResult:
         """`teamrel rollback`: move an environment back to an earlier promotion.
 
@@ -479,8 +561,19 @@ class Context:
         def working() -> dict[str, str]:
             return {n: m.digest for n, m in self.load().members.items()}
 
+        persisted = self.persisted_handoffs()
+        safety = None
+        if persisted:
+            from teamrel.meet import rollback_safety
+
+            cache_dir = default_cache_dir(root) if root is not None else None
+
+            def safety(current: str, target: str) -> Any:
+                return rollback_safety(store, cache_dir, team, env, persisted, current, target)
+
+        store = self.store()
         return rel.rollback(
-            self.store(),
+            store,
             root,
             team,
             envs,
@@ -491,6 +584,8 @@ class Context:
             steps=steps,
             expect=expect,
             working_digests=working if workspace_check and root is not None else None,
+            safety=safety,
+            force=force,
         )
 
     def rollout_start(
@@ -670,3 +765,15 @@ class Context:
             members=len(ws.graph.nodes),
             handoffs=len(doc["handoffs"]),
         )
+
+
+def _rules_of(ws: Workspace) -> TeamRules:
+    """The rules index entry of a loaded workspace (see `teamrel.rules`)."""
+    from teamrel.rules import TeamRules, declares_modes, persisted_pairs
+
+    return TeamRules(
+        ws.team.team,
+        ws.team.environments,
+        persisted_pairs(ws.team.handoffs),
+        declares_modes(ws.team.policy.compat, [h.compat for h in ws.team.handoffs]),
+    )

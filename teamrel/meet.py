@@ -1,0 +1,671 @@
+"""Where two releases meet: compatibility modes, rollback and rollout safety, drift.
+
+Owns the proofs that cross releases (docs/check.md "Compatibility modes", docs/operations.md
+"Is it safe to roll back?" and "Drift"):
+
+- `live_releases`: what is live for a team: every environment's pointer, every open rollout's
+  candidate and, for `*-transitive` modes, every release moved to or from in an environment
+  inside `policy.retention` (from the audit log);
+- `mode_edges`: the pairs a handoff's `compat:` mode adds to `teamrel check`: `backward`
+  proves each producer still live against the working tree's consumer, `forward` the working
+  tree's producer against each consumer still live, `full` both. Pairs are grouped by member
+  digest (a producer live in three environments is proved once), so the work grows with the
+  number of distinct live versions, and each proof comes from the digest-pair cache when it
+  was made before;
+- `crossings`: for the handoffs declared `persisted: true`, whether the consumers of one
+  release read what the producers of another may have written (rollback: the target's
+  consumers against the current producers; a rollout: stable and candidate, both ways). The
+  answer for a pair of manifests is cached by that pair's digests
+  (`.teamrel/cache/release-pairs.json`), so the incident path reads one small file;
+- `drift`: each external member's current interface, re-read from its origin
+  (`teamrel.origins`), proved against what every environment's live release pinned.
+
+The library only finds and proves; refusing (rollback, rollout start) is the caller's rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from teamrel import compat
+from teamrel.canonical import JSON, canonical_json
+from teamrel.check import EdgeEnd, EdgeResult, Prover, ResultCache, StepResult
+from teamrel.errors import InputError, TeamrelError
+from teamrel.fileio import atomic_write
+from teamrel.manifest import Manifest
+from teamrel.models import CompatMode, ResolvedMember, SchemaDoc
+from teamrel.origins import OriginUnavailable, origin_kind, read_origin
+from teamrel.store import Store
+from teamrel.store.store import parse_iso, utcnow
+from teamrel.workspace import Workspace
+
+#: Version of the `teamrel drift --format json` document.
+DRIFT_FORMAT_VERSION = 1
+#: The cache of crossings between two manifests.
+PAIR_CACHE_FILE = "release-pairs.json"
+PAIR_CACHE_VERSION = 1
+PAIR_CACHE_MAX_ENTRIES = 2_000
+
+
+# --------------------------------------------------------------------------- live releases
+
+
+@dataclass(frozen=True)
+class LiveRelease:
+    """A release some conversation may still be on, and why (`prod`, `prod (candidate)`,
+    `staging (within retention)`)."""
+
+    release: str
+    digest: str
+    where: tuple[str, ...]
+    manifest: Manifest
+    #: only inside the retention window (not live now): counted by transitive modes only
+    retained_only: bool = False
+
+    def label(self) -> str:
+        """`r3 (prod, staging)`."""
+        return f"{self.release} ({', '.join(self.where)})"
+
+
+def live_releases(
+    store: Store, team: str, *, retention_seconds: int | None = None
+) -> list[LiveRelease]:
+    """The releases live for `team`: environment pointers and open rollouts' candidates, and
+    with `retention_seconds` every release an environment moved to or from inside the
+    window (the audit log, newest first, read until the window ends)."""
+    where: dict[str, list[str]] = {}
+    live_now: set[str] = set()
+    for env in store.environments(team):
+        if env.manifest_digest:
+            where.setdefault(env.manifest_digest, []).append(env.name)
+            live_now.add(env.manifest_digest)
+    for env_name, roll in sorted(store.open_rollouts(team).items()):
+        where.setdefault(roll.candidate_digest, []).append(f"{env_name} (candidate)")
+        live_now.add(roll.candidate_digest)
+    if retention_seconds is not None:
+        since = utcnow() - timedelta(seconds=retention_seconds)
+        for event in store.events(team):
+            if parse_iso(event.at) < since:
+                break
+            for d in (event.from_manifest, event.to_manifest):
+                if d and d not in live_now:
+                    label = f"{event.environment} (within retention)"
+                    if label not in where.setdefault(d, []):
+                        where[d].append(label)
+    out: list[LiveRelease] = []
+    for d, labels in where.items():
+        manifest = store.get_manifest(d, team)
+        out.append(LiveRelease(manifest.release, d, tuple(labels), manifest, d not in live_now))
+    return sorted(out, key=lambda r: (r.manifest.created_at, r.release))
+
+
+def _snapshots(
+    store: Store, wanted: Iterable[str], known: Mapping[str, ResolvedMember]
+) -> dict[str, ResolvedMember]:
+    """Member snapshots by digest; members of the working tree stand in for their own."""
+    by_digest = {m.digest: m for m in known.values()}
+    missing = sorted({d for d in wanted if d not in by_digest})
+    if missing:
+        by_digest.update(store.snapshots(missing))
+    return by_digest
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def effective_mode(ws: Workspace, index: int) -> CompatMode | None:
+    """The compatibility mode of declared handoff `index` (its own, else `policy.compat`),
+    None for atomic."""
+    h = ws.team.handoffs[index]
+    mode = h.compat if h.compat is not None else ws.team.policy.compat
+    return None if mode is None or mode.mode == "atomic" else mode
+
+
+def declares_modes(ws: Workspace) -> bool:
+    """Whether any handoff is proved beyond atomic."""
+    return any(effective_mode(ws, i) is not None for i in range(len(ws.team.handoffs)))
+
+
+@dataclass
+class ModeSummary:
+    """What the modes added to a check: the live releases considered and the pairs per mode."""
+
+    live: list[LiveRelease]
+    added: dict[str, int] = field(default_factory=lambda: {"backward": 0, "forward": 0})
+
+    def to_json(self) -> dict[str, Any]:
+        """The `compat_modes` object of the check document."""
+        return {
+            "live_releases": [
+                {
+                    "release": r.release,
+                    "digest": r.digest,
+                    "where": list(r.where),
+                    "retained_only": r.retained_only,
+                }
+                for r in self.live
+            ],
+            "added": dict(self.added),
+        }
+
+
+def mode_edges(
+    ws: Workspace, store: Store | None, prover: Prover
+) -> tuple[list[EdgeResult], ModeSummary]:
+    """The pairs every declared mode adds (see the module docstring), proved.
+
+    `store` None (no state store yet): nothing is live, nothing is added."""
+    needs_window = any(
+        (m := effective_mode(ws, i)) is not None and m.transitive
+        for i in range(len(ws.team.handoffs))
+    )
+    live = (
+        live_releases(
+            store,
+            ws.team.team,
+            retention_seconds=ws.team.policy.retention_seconds if needs_window else None,
+        )
+        if store is not None and not store.is_missing
+        else []
+    )
+    summary = ModeSummary(live)
+    if not live:
+        return [], summary
+    # every handoff's two ends, in every live release (the digests differing from the
+    # working tree's: an unchanged member's pair is the atomic edge itself)
+    plan: list[tuple[int, CompatMode, str, str, str, list[LiveRelease]]] = []
+    wanted: set[str] = set()
+    for i, spec in enumerate(ws.team.handoffs):
+        mode = effective_mode(ws, i)
+        if mode is None or spec.from_ not in ws.members or spec.to not in ws.members:
+            continue
+        sources = [r for r in live if mode.transitive or not r.retained_only]
+        for direction, end in (("backward", spec.from_), ("forward", spec.to)):
+            if not getattr(mode, direction):
+                continue
+            groups: dict[str, list[LiveRelease]] = {}
+            for r in sources:
+                entry = r.manifest.members.get(end)
+                if entry is not None and entry.digest != ws.members[end].digest:
+                    groups.setdefault(entry.digest, []).append(r)
+            for d, rels in groups.items():
+                plan.append((i, mode, direction, end, d, rels))
+                wanted.add(d)
+    snaps = _snapshots(store, wanted, ws.members) if wanted and store is not None else {}
+    edges: list[EdgeResult] = []
+    by_pair = {(h.producer, h.consumer): h for h in ws.handoffs if h.kind == "handoff"}
+    for i, mode, direction, _end, d, rels in plan:
+        spec = ws.team.handoffs[i]
+        h = by_pair[(spec.from_, spec.to)]
+        old = snaps[d]
+        if direction == "backward":
+            left, right = old.schema_doc("output"), h.consumer_schema
+            producer = EdgeEnd(spec.from_, old.version)
+            consumer = EdgeEnd(spec.to, ws.members[spec.to].version)
+            key = f"{spec.from_}@{old.version}->{spec.to}"
+        else:
+            left, right = h.producer_schema, old.schema_doc("input")
+            producer = EdgeEnd(spec.from_, ws.members[spec.from_].version)
+            consumer = EdgeEnd(spec.to, old.version)
+            key = f"{spec.from_}->{spec.to}@{old.version}"
+        steps: tuple[StepResult, ...] = ()
+        note = None
+        if left is None or right is None:
+            note = f"{key}: one side declares no schema"
+            verdict = "unchecked"
+        else:
+            step = prover.prove(f"{direction}-producer-consumer", left, right)
+            steps = (step,)
+            verdict = step.verdict
+        summary.added[direction] += 1
+        edges.append(
+            EdgeResult(
+                key=key,
+                kind="handoff",
+                producer=producer,
+                consumer=consumer,
+                contract=None,
+                verdict=verdict,  # type: ignore[arg-type]
+                steps=steps,
+                note=note,
+                source=h.source,
+                compat_mode={
+                    "mode": mode.mode,
+                    "transitive": mode.transitive,
+                    "direction": direction,
+                    "handoff": h.key,
+                    "releases": [r.label() for r in rels],
+                },
+            )
+        )
+    return edges, summary
+
+
+# --------------------------------------------------------------------------- crossings
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One persisted handoff across two releases: does the reading release's consumer accept
+    what the writing release's producer may have written?"""
+
+    handoff: str
+    producer: str
+    producer_version: str | None
+    writer: str  # the release whose producer wrote
+    consumer: str
+    consumer_version: str | None
+    reader: str  # the release whose consumer reads
+    what: str  # what the messages are (the producer's output schema's file name)
+    verdict: str  # compatible | incompatible | unknown | unchecked
+    problems: tuple[compat.Problem, ...] = ()
+    witness: JSON = None
+    has_witness: bool = False
+    reason: str | None = None
+
+    @property
+    def safe(self) -> bool:
+        """Proven readable, or nothing to prove (a side missing from a release)."""
+        return self.verdict in ("compatible", "unchecked")
+
+    def sentence(self) -> str:
+        """`responder@2.0.0 cannot read a refund_decision with `refund_amount_cents` written
+        by refunds@1.3.0 (r2 -> r1): ...`, or why it is safe or undecided."""
+        reader = f"{self.consumer}@{self.consumer_version} ({self.reader})"
+        writer = f"{self.producer}@{self.producer_version} ({self.writer})"
+        if self.verdict == "compatible":
+            return f"{reader} reads every {self.what} written by {writer}"
+        if self.verdict == "unchecked":
+            return f"{self.handoff}: {self.reason or 'nothing to prove'}"
+        if self.verdict == "unknown":
+            return (
+                f"cannot prove that {reader} reads every {self.what} written by {writer}: "
+                f"{self.reason or 'undecided'}"
+            )
+        p = self.problems[0] if self.problems else None
+        field_ = p.instance_pointer.lstrip("/") if p is not None else ""
+        with_ = f" with `{field_}`" if field_ else ""
+        why = f": {p.message}" if p is not None else ""
+        return f"{reader} cannot read a {self.what}{with_} written by {writer}{why}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {
+            "handoff": self.handoff,
+            "producer": {"name": self.producer, "version": self.producer_version},
+            "writer": self.writer,
+            "consumer": {"name": self.consumer, "version": self.consumer_version},
+            "reader": self.reader,
+            "what": self.what,
+            "verdict": self.verdict,
+            "message": self.sentence(),
+            "problems": [p.to_json() for p in self.problems],
+            "has_witness": self.has_witness,
+            "witness": self.witness if self.has_witness else None,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Crossing:
+        """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
+        return cls(
+            handoff=str(d["handoff"]),
+            producer=str(d["producer"]["name"]),
+            producer_version=d["producer"]["version"],
+            writer=str(d["writer"]),
+            consumer=str(d["consumer"]["name"]),
+            consumer_version=d["consumer"]["version"],
+            reader=str(d["reader"]),
+            what=str(d["what"]),
+            verdict=str(d["verdict"]),
+            problems=tuple(compat.Problem(**p) for p in d["problems"]),
+            witness=d["witness"],
+            has_witness=bool(d["has_witness"]),
+            reason=d["reason"],
+        )
+
+
+def _what(doc: SchemaDoc | None) -> str:
+    if doc is None or not doc.uri.startswith("file:///"):
+        return "message"
+    return Path(doc.uri.removeprefix("file:///")).stem or "message"
+
+
+class PairCache:
+    """Crossings between two manifests, by the pair's digests (one small JSON file)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.path = directory / PAIR_CACHE_FILE if directory is not None else None
+        self._entries: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            if self.path is not None:
+                with contextlib.suppress(OSError, ValueError, RecursionError, AttributeError):
+                    doc = json.loads(self.path.read_bytes())
+                    if doc.get("format_version") == PAIR_CACHE_VERSION:
+                        self._entries = dict(doc.get("entries") or {})
+        return self._entries
+
+    def get(self, key: str) -> list[Crossing] | None:
+        """The cached crossings of `key`, or None (absent or unreadable)."""
+        raw = self._load().get(key)
+        if not isinstance(raw, list):
+            return None
+        try:
+            return [Crossing.from_json(c) for c in raw]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, key: str, crossings: Sequence[Crossing]) -> None:
+        """Remember fully decided crossings (an `unknown` may depend on the time budget)."""
+        if self.path is None or any(c.verdict == "unknown" for c in crossings):
+            return
+        entries = self._load()
+        entries.pop(key, None)
+        entries[key] = [c.to_json() for c in crossings]
+        kept = dict(list(entries.items())[-PAIR_CACHE_MAX_ENTRIES:])
+        self._entries = kept
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            data = json.dumps({"format_version": PAIR_CACHE_VERSION, "entries": kept})
+            atomic_write(self.path, data.encode("utf-8"), durable=False)
+
+
+def pair_key(writer: str, reader: str, persisted: Sequence[tuple[str, str]]) -> str:
+    """The cache key of the crossings of (writer manifest, reader manifest, handoffs)."""
+    text = canonical_json([compat.ENGINE_VERSION, writer, reader, [list(p) for p in persisted]])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def crossings(
+    store: Store,
+    cache_dir: Path | None,
+    team: str,
+    persisted: Sequence[tuple[str, str]],
+    writer_digest: str,
+    reader_digest: str,
+    *,
+    pair_cache: PairCache | None = None,
+) -> list[Crossing]:
+    """For every persisted handoff `(p, c)`: does `c` as the reader manifest pins it accept
+    every output of `p` as the writer manifest pins it? Cached by the manifests' digests."""
+    cache = pair_cache or PairCache(cache_dir)
+    key = pair_key(writer_digest, reader_digest, persisted)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    writer = store.get_manifest(writer_digest, team)
+    reader = store.get_manifest(reader_digest, team)
+    wanted = [writer.members[p].digest for p, _ in persisted if p in writer.members]
+    wanted += [reader.members[c].digest for _, c in persisted if c in reader.members]
+    snaps = store.snapshots(wanted) if wanted else {}
+    prover = Prover(ResultCache(cache_dir), format_assertion=False)
+    out: list[Crossing] = []
+    for p, c in persisted:
+        pe, ce = writer.members.get(p), reader.members.get(c)
+        producer = snaps[pe.digest] if pe is not None else None
+        consumer = snaps[ce.digest] if ce is not None else None
+        left = producer.schema_doc("output") if producer is not None else None
+        right = consumer.schema_doc("input") if consumer is not None else None
+        base: dict[str, Any] = {
+            "handoff": f"{p}->{c}",
+            "producer": p,
+            "producer_version": pe.version if pe is not None else None,
+            "writer": writer.release,
+            "consumer": c,
+            "consumer_version": ce.version if ce is not None else None,
+            "reader": reader.release,
+            "what": _what(left),
+        }
+        if pe is None or ce is None:
+            missing = f"{p} in {writer.release}" if pe is None else f"{c} in {reader.release}"
+            out.append(Crossing(**base, verdict="unchecked", reason=f"no {missing}"))
+            continue
+        if left is None or right is None:
+            out.append(Crossing(**base, verdict="unchecked", reason="a side declares no schema"))
+            continue
+        step = prover.prove("persisted", left, right)
+        out.append(
+            Crossing(
+                **base,
+                verdict=step.verdict,
+                problems=step.problems,
+                witness=step.witness,
+                has_witness=step.has_witness,
+                reason=step.reason,
+            )
+        )
+    prover.cache.save()
+    cache.put(key, out)
+    return out
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """The crossings proved before a rollback (or a rollout start) may go ahead."""
+
+    action: str  # rollback | rollout
+    environment: str
+    crossings: tuple[Crossing, ...]
+
+    def refusals(self) -> list[str]:
+        """One sentence per crossing that is not proven safe (incompatible or unknown)."""
+        return [c.sentence() for c in self.crossings if not c.safe]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `safety` object of the rollback / rollout document."""
+        return {
+            "action": self.action,
+            "environment": self.environment,
+            "safe": not self.refusals(),
+            "crossings": [c.to_json() for c in self.crossings],
+        }
+
+
+def rollback_safety(
+    store: Store,
+    cache_dir: Path | None,
+    team: str,
+    env: str,
+    persisted: Sequence[tuple[str, str]],
+    current: str,
+    target: str,
+) -> SafetyReport:
+    """Rollback: the target's consumers read what the current release's producers wrote."""
+    found = crossings(store, cache_dir, team, persisted, current, target)
+    return SafetyReport("rollback", env, tuple(found))
+
+
+def coexistence_safety(
+    store: Store,
+    cache_dir: Path | None,
+    team: str,
+    env: str,
+    persisted: Sequence[tuple[str, str]],
+    stable: str,
+    candidate: str,
+) -> SafetyReport:
+    """A rollout: stable and candidate share the persisted data, so each reads the other's."""
+    cache = PairCache(cache_dir)
+    both = crossings(store, cache_dir, team, persisted, candidate, stable, pair_cache=cache)
+    both += crossings(store, cache_dir, team, persisted, stable, candidate, pair_cache=cache)
+    return SafetyReport("rollout", env, tuple(both))
+
+
+# --------------------------------------------------------------------------- drift
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """One external member's slot in one environment: the pin against the origin now."""
+
+    environment: str
+    release: str
+    member: str
+    kind: str
+    origin: str  # file | mcp | a2a
+    slot: str
+    #: `pinned ⊆ live` (what callers send must still be accepted) or `live ⊆ pinned`
+    #: (what it returns now must be what readers were proven against)
+    direction: str
+    verdict: str  # compatible | incompatible | unknown | unavailable
+    problems: tuple[compat.Problem, ...] = ()
+    witness: JSON = None
+    has_witness: bool = False
+    reason: str | None = None
+
+    @property
+    def failing(self) -> bool:
+        """A breaking drift (or one that cannot be proven safe)."""
+        return self.verdict in ("incompatible", "unknown")
+
+    def message(self) -> str:
+        """One line for the operator."""
+        where = f"{self.member} in {self.environment} ({self.release}), {self.slot}"
+        if self.verdict == "unavailable":
+            return f"{self.member}: {self.reason}"
+        if self.verdict == "compatible":
+            return f"{where}: no breaking drift ({self.direction})"
+        if self.verdict == "unknown":
+            return f"{where}: cannot prove {self.direction}: {self.reason}"
+        p = self.problems[0] if self.problems else None
+        what = "now returns" if self.direction == "live ⊆ pinned" else "no longer accepts"
+        detail = f": {p.message}" if p is not None else ""
+        return (
+            f"{where}: {what} {json.dumps(self.witness, sort_keys=True)} "
+            f"(breaking drift, {self.direction}){detail}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {
+            "environment": self.environment,
+            "release": self.release,
+            "member": self.member,
+            "kind": self.kind,
+            "origin": self.origin,
+            "slot": self.slot,
+            "direction": self.direction,
+            "verdict": self.verdict,
+            "message": self.message(),
+            "problems": [p.to_json() for p in self.problems],
+            "has_witness": self.has_witness,
+            "witness": self.witness if self.has_witness else None,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class DriftReport:
+    """What `teamrel drift` found for every external member of every live release."""
+
+    team: str
+    environment: str | None
+    results: list[DriftResult]
+
+    @property
+    def passed(self) -> bool:
+        """No breaking (or undecidable) drift."""
+        return not any(r.failing for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        """The versioned `teamrel drift --format json` document."""
+        return {
+            "format_version": DRIFT_FORMAT_VERSION,
+            "team": self.team,
+            "environment": self.environment,
+            "passed": self.passed,
+            "summary": {
+                v: sum(1 for r in self.results if r.verdict == v)
+                for v in ("compatible", "incompatible", "unknown", "unavailable")
+            },
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def drift(
+    store: Store,
+    root: Path,
+    team: str,
+    *,
+    env: str | None = None,
+    cache_dir: Path | None = None,
+    reader: Callable[[Path, str, Mapping[str, Any]], dict[str, SchemaDoc]] = read_origin,
+) -> DriftReport:
+    """Re-read every external member pinned by a live release from its origin (each origin
+    once) and prove it against each environment's pin: inputs pinned ⊆ live, outputs live ⊆
+    pinned. An origin kind without a reader is reported `unavailable`; an unreadable origin
+    raises `InputError` naming the member."""
+    prover = Prover(ResultCache(cache_dir), format_assertion=False)
+    read: dict[str, dict[str, SchemaDoc] | OriginUnavailable] = {}
+    results: list[DriftResult] = []
+    for state in store.environments(team, only=env):
+        if not state.manifest_digest:
+            continue
+        manifest = store.get_manifest(state.manifest_digest, team)
+        for name, member in store.pinned(manifest).items():
+            if member.spec.get("external") is not True:
+                continue
+            origin = member.spec.get("origin")
+            if not isinstance(origin, dict):
+                continue
+            kind = origin_kind(origin)
+            memo = canonical_json([member.kind, origin])
+            if memo not in read:
+                try:
+                    read[memo] = reader(root, member.kind, origin)
+                except OriginUnavailable as err:
+                    read[memo] = err
+                except InputError as err:
+                    raise InputError(f"member {name}: {err.message}", hint=err.hint) from None
+            live = read[memo]
+            base: dict[str, Any] = {
+                "environment": state.name,
+                "release": manifest.release,
+                "member": name,
+                "kind": member.kind,
+                "origin": kind,
+            }
+            if isinstance(live, TeamrelError):
+                results.append(
+                    DriftResult(
+                        **base, slot="*", direction="-", verdict="unavailable", reason=live.message
+                    )
+                )
+                continue
+            slots = (
+                ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
+            )
+            for slot in slots:
+                now = live.get(slot)
+                pinned = member.schema_doc("input" if slot.startswith("input") else "output")
+                if now is None or pinned is None:
+                    continue
+                if slot.startswith("input"):
+                    step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
+                else:
+                    step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
+                results.append(
+                    DriftResult(
+                        **base,
+                        slot=slot,
+                        direction=direction,
+                        verdict=step.verdict,
+                        problems=step.problems,
+                        witness=step.witness,
+                        has_witness=step.has_witness,
+                        reason=step.reason,
+                    )
+                )
+    prover.cache.save()
+    return DriftReport(team, env, results)
