@@ -344,7 +344,7 @@ class Context:
             the_base = chk.load_base(
                 ws, env=env, manifest=base, store_factory=self._store_factory()
             )
-        return build_plan(
+        plan = build_plan(
             ws,
             the_base,
             unknown=unknown,
@@ -353,6 +353,20 @@ class Context:
             explain=explain,
             progress=progress,
         )
+        if not _rules_of(ws).modes:
+            return plan
+        from teamrel.check import Prover, ResultCache
+        from teamrel.meet import mode_edges
+        from teamrel.plan import with_compat_modes
+
+        prover = Prover(
+            ResultCache(default_cache_dir(self.root) if use_cache else None),
+            format_assertion=bool(plan.document["options"]["format_assertion"]),
+        )
+        store = self._read_store() if self._store_possible() else None
+        edges, summary = mode_edges(ws, store, prover)
+        prover.cache.save()
+        return with_compat_modes(plan, edges, summary.to_json())
 
     # ---------------------------------------------------------------- evals (issue 10)
 
@@ -597,8 +611,13 @@ class Context:
         steps: list[float] | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        force: bool = False,
     ) -> Any:
-        """`teamrel rollout start`: open a progressive rollout of a release in `env`."""
+        """`teamrel rollout start`: open a progressive rollout of a release in `env`.
+
+        With handoffs declared `persisted: true`, stable and the candidate are proved both
+        ways first (`teamrel.meet.coexistence_safety`): each must read what the other writes
+        (else `RolloutUnsafe`, exit 1, unless `force` with a reason)."""
         from teamrel import release as rel
         from teamrel import rollout as ro
 
@@ -606,8 +625,24 @@ class Context:
         rules = rel.environment_rules(envs, env)
         store = self.store()
         root = self._root_or_none()
-        if store.release_info(team, release) is None:
-            rel.find_release(store, root, team, release, rel.resolve_actor(actor))
+        info = store.release_info(team, release)
+        if info is None:
+            candidate = rel.find_release(store, root, team, release, rel.resolve_actor(actor))
+            digest = candidate.digest
+        else:
+            digest = info.digest
+        persisted = self.persisted_handoffs()
+        stable = store.live_digest(team, env) if persisted else None
+        if force or (persisted and stable is not None and stable != digest):
+            refusals: list[str] = []
+            report: dict[str, Any] = {}
+            if persisted and stable is not None and stable != digest:
+                from teamrel.meet import coexistence_safety
+
+                cache_dir = default_cache_dir(root) if root is not None else None
+                found = coexistence_safety(store, cache_dir, team, env, persisted, stable, digest)
+                refusals, report = found.refusals(), found.to_json()
+            reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
         return ro.start(
             store,
             team,
@@ -620,6 +655,18 @@ class Context:
             steps=steps,
             check_target=rel._target_check(root, env, rules),
         )
+
+    def drift(self, env: str | None = None) -> Any:
+        """`teamrel drift`: re-read every external member of every environment's live release
+        from its origin and prove it against the pin (`teamrel.meet.drift`)."""
+        from teamrel import release as rel
+        from teamrel.meet import drift
+
+        team, envs = self.team_rules()
+        if env is not None:
+            rel.environment_rules(envs, env)
+        store = self._read_store()
+        return drift(store, self.root, team, env=env, cache_dir=default_cache_dir(self.root))
 
     def rollout_status(self, env: str) -> Any:
         """`teamrel rollout status`: the open rollout, both arms and the current decision."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -56,6 +56,11 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
         line += st(f" ({edge.kind})", "dim")
     if edge.contract:
         line += st(f"  via {edge.contract}", "dim")
+    if edge.compat_mode is not None:
+        m = edge.compat_mode
+        line += st(
+            f"  ({m['direction']} pair of {m['handoff']}: {', '.join(m['releases'])})", "dim"
+        )
     lines = [line]
     first = edge.first_problem()
     if first and edge.verdict != "compatible":
@@ -85,6 +90,17 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
         lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
     for w in report.warnings:  # stale scorecards: said, never failing the check
         lines.append(st("warning: ", "yellow") + st(w["message"]))
+    if report.modes is not None:
+        added = report.modes["added"]
+        live = report.modes["live_releases"]
+        lines.append(
+            st(
+                f"compat modes: {added['backward']} backward and {added['forward']} forward "
+                f"pair(s) added with {len(live)} live release(s)"
+                + (f" ({', '.join(r['release'] for r in live)})" if live else ""),
+                "dim",
+            )
+        )
     s = report.summary()
     parts = [f"{s['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
@@ -165,6 +181,14 @@ def check_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Also re-read external members from their origins and prove them against "
+            "every environment's live release (`teamrel drift`).",
+        ),
+    ] = False,
 ) -> None:
     """Prove every handoff: producer output ⊆ contract ⊆ consumer input.
 
@@ -205,12 +229,18 @@ def check_command(
                 )
             raise
         code = EXIT_OK if report.passed else EXIT_FINDINGS
+        drifted: Any = c.drift() if live else None
+        if drifted is not None and not drifted.passed:
+            code = EXIT_FINDINGS
         prefix = _prefix(c.root)
         text: str | None = None
+        doc = report.to_json()
+        if drifted is not None:
+            doc["drift"] = drifted.to_json()
         if f == "json":
             import json
 
-            text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         elif f == "junit":
             text = render_junit(report, prefix=prefix)
         elif f == "github":
@@ -232,11 +262,15 @@ def check_command(
                 f"{s['incompatible']} incompatible, {s['unknown']} unknown -> {output}"
             )
         elif f == "json":
-            emit_json(report.to_json())
+            emit_json(doc)
         elif text is not None:
             typer.echo(text, nl=False)
         else:
             render_text(out, report, quiet=options(ctx).quiet)
+        if drifted is not None and f == "text" and output is None:
+            from teamrel.cli.drift import drift_lines
+
+            out.print("\n".join(drift_lines(drifted)), markup=False, highlight=False)
         return code
 
     run(ctx, err_format, body)
