@@ -508,7 +508,9 @@ def make_story_e(target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / target.name
         for stage in ("r1", "r2"):
-            write_tree(work, story_e_files(stage), story_e_yaml(team, title, STORY_E_VERSIONS[stage]))
+            write_tree(
+                work, story_e_files(stage), story_e_yaml(team, title, STORY_E_VERSIONS[stage])
+            )
             teamrel("-C", str(work), "release", "--name", stage, "--actor", "story-author@acme")
         target.mkdir(parents=True)
         shutil.copytree(work / "manifests", target / "manifests")
