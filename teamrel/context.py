@@ -530,13 +530,17 @@ class Context:
         actor: str | None = None,
         override_gates: bool = False,
     ) -> _rel.TransitionResult:
-        """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
+        """`teamrel promote`: make a release live in an environment (compare-and-swap).
+
+        With persisted handoffs, the result's pending step (`TransitionResult.finish()`, run
+        once the result is shown) proves the rollback this promotion makes possible, so that
+        an incident's `teamrel rollback` reads the answer from the cache."""
         from teamrel import release as rel
 
         if override_gates and not (reason and reason.strip()):
             raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
-        return rel.promote(
+        result = rel.promote(
             self.store(),
             self.root,
             team,
@@ -548,6 +552,14 @@ class Context:
             expect=expect,
             override_gates=reason if override_gates else None,
         )
+        if self.persisted_handoffs() and not result.transition.noop:
+
+            def prime() -> list[str]:
+                self.prime_rollback_safety(env)
+                return []
+
+            result.pending = prime
+        return result
 
     def rollback(
         self,
@@ -576,16 +588,8 @@ class Context:
             return {n: m.digest for n, m in self.load().members.items()}
 
         persisted = self.persisted_handoffs()
-        safety = None
-        if persisted:
-            from teamrel.meet import rollback_safety
-
-            cache_dir = default_cache_dir(root) if root is not None else None
-
-            def safety(current: str, target: str) -> Any:
-                return rollback_safety(store, cache_dir, team, env, persisted, current, target)
-
         store = self.store()
+        hook = self._safety_hook("rollback", team, env, persisted) if persisted else None
         return rel.rollback(
             store,
             root,
@@ -598,7 +602,7 @@ class Context:
             steps=steps,
             expect=expect,
             working_digests=working if workspace_check and root is not None else None,
-            safety=safety,
+            safety=(lambda current, target: hook([(current, target)])) if hook else None,
             force=force,
         )
 
@@ -637,10 +641,8 @@ class Context:
             refusals: list[str] = []
             report: dict[str, Any] = {}
             if persisted and stable is not None and stable != digest:
-                from teamrel.meet import coexistence_safety
-
-                cache_dir = default_cache_dir(root) if root is not None else None
-                found = coexistence_safety(store, cache_dir, team, env, persisted, stable, digest)
+                check = self._safety_hook("rollout", team, env, persisted)
+                found = check([(digest, stable), (stable, digest)])
                 refusals, report = found.refusals(), found.to_json()
             reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
         return ro.start(
@@ -655,6 +657,41 @@ class Context:
             steps=steps,
             check_target=rel._target_check(root, env, rules),
         )
+
+    def _safety_hook(
+        self, action: str, team: str, env: str, persisted: tuple[tuple[str, str], ...]
+    ) -> Any:
+        """`pairs -> SafetyReport`: the crossings of persisted handoffs between (writer,
+        reader) manifest pairs, from `.teamrel/cache/release-pairs.json` when proved before
+        (the light `teamrel.safety`; the engine is imported only on a miss)."""
+        from teamrel.safety import PairCache, safety_report
+
+        root = self._root_or_none()
+        cache_dir = default_cache_dir(root) if root is not None else None
+        cache = PairCache(cache_dir)
+        store = self.store()
+
+        def compute(writer: str, reader: str) -> Any:
+            from teamrel.meet import crossings
+
+            return crossings(store, cache_dir, team, persisted, writer, reader, pair_cache=cache)
+
+        def hook(pairs: list[tuple[str, str]]) -> Any:
+            return safety_report(action, env, cache, pairs, persisted, compute)
+
+        return hook
+
+    def prime_rollback_safety(self, env: str) -> None:
+        """Prove the rollback `env` would make now, so an incident reads the answer from the
+        cache (`teamrel promote` calls it once the pointer has moved; best effort)."""
+        with contextlib.suppress(TeamrelError):
+            persisted = self.persisted_handoffs()
+            if not persisted:
+                return
+            team, _ = self.team_rules()
+            pair = self.store().rollback_plan(team, env)
+            if pair is not None:
+                self._safety_hook("rollback", team, env, persisted)([pair])
 
     def drift(self, env: str | None = None) -> Any:
         """`teamrel drift`: re-read every external member of every environment's live release

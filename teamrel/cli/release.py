@@ -179,9 +179,12 @@ def promote_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
+            result.finish()  # proves the rollback this made possible, once the result is out
             return EXIT_OK
         _plain(ctx, _transition_line(result.transition))
         _warn(ctx, [w for w in result.warnings if not result.transition.noop])
+        sys.stdout.flush()
+        result.finish()
         return EXIT_OK
 
     run(ctx, out_fmt, body)

@@ -243,3 +243,59 @@ def test_demo_prod_rollback_proves_the_persisted_case_updates(
     assert crossings[1]["message"] == (
         "responder@2.0.0 (r1) reads every case_update written by refunds@1.2.0 (r2)"
     )
+
+
+def test_promote_primes_the_proof_so_the_incident_reads_it_from_the_cache(story: Cli) -> None:
+    # `promote r2` (in the fixture) proved the rollback it made possible: the incident's
+    # rollback finds the answer by the manifests' digests and never imports the engine
+    cache = story.ws / ".teamrel" / "cache" / "release-pairs.json"
+    assert cache.is_file()
+    prelude = [
+        "import atexit, sys",
+        "atexit.register(lambda: sys.stderr.write("
+        "'\\nENGINE IMPORTED\\n' if 'teamrel.compat' in sys.modules else '\\nNO ENGINE\\n'))",
+    ]
+    proc = story.popen(
+        "rollback", "--env", "prod", "--reason", "INC", "--no-workspace-check", prelude=prelude
+    )
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and WITNESS in err
+    assert "NO ENGINE" in err
+    cache.unlink()  # a miss proves it again (and imports the engine to do so)
+    proc = story.popen(
+        "rollback", "--env", "prod", "--reason", "INC", "--no-workspace-check", prelude=prelude
+    )
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and WITNESS in err and "ENGINE IMPORTED" in err
+    assert cache.is_file()
+
+
+def test_a_pointer_moved_while_proving_is_a_conflict(story: Cli) -> None:
+    from teamrel import release as rel
+    from teamrel.context import Context
+    from teamrel.errors import ConflictError
+
+    ctx = Context(story.ws, db_url=story.url)
+    try:
+        team, envs = ctx.team_rules()
+        store = ctx.store()
+
+        class Safe:
+            def refusals(self) -> list[str]:
+                return []
+
+            def to_json(self) -> dict[str, Any]:
+                return {}
+
+        def meanwhile(current: str, target: str) -> Safe:
+            # another operator promotes r1 to prod while this rollback is being proved
+            rel.promote(store, story.ws, team, envs, "r1", "prod", actor="other", reason="x")
+            return Safe()
+
+        with pytest.raises(ConflictError, match="changed while the rollback's safety"):
+            rel.rollback(
+                store, story.ws, team, envs, "prod", actor="me", reason="INC", safety=meanwhile
+            )
+        assert store.live_manifest(team, "prod").release == "r1"  # type: ignore[union-attr]
+    finally:
+        ctx.close_store()

@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "memberdiff": 5,
     "origins": 5,
     "rules": 6,
+    "safety": 6,
     "store": 6,
     "semver": 7,
     "check": 7,
