@@ -176,6 +176,18 @@ def mode_edges(
     # working tree's: an unchanged member's pair is the atomic edge itself)
     plan: list[tuple[int, CompatMode, str, str, str, list[LiveRelease]]] = []
     wanted: set[str] = set()
+    slots: dict[tuple[str, str], str | None] = {}
+    shared: dict[str, SchemaDoc | None] = {}
+
+    def old_doc(member: ResolvedMember, d: str, direction: str) -> SchemaDoc | None:
+        key = slots.get((d, direction))
+        if key is not None and key in shared:
+            return shared[key]
+        doc = member.schema_doc("output" if direction == "backward" else "input")
+        if key is not None:
+            shared[key] = doc
+        return doc
+
     for i, spec in enumerate(ws.team.handoffs):
         mode = effective_mode(ws, i)
         if mode is None or spec.from_ not in ws.members or spec.to not in ws.members:
@@ -192,6 +204,13 @@ def mode_edges(
             for d, rels in groups.items():
                 plan.append((i, mode, direction, end, d, rels))
                 wanted.add(d)
+                # the slot's schema digest, as the manifest pins it: equal schemas of
+                # different member versions share one document (one proof, one digest)
+                entry = rels[0].manifest.members[end]
+                role = ("output" if direction == "backward" else "input") + (
+                    "_schema" if entry.kind == "tool" else ""
+                )
+                slots[(d, direction)] = entry.schemas.get(role)
     snaps = _snapshots(store, wanted, ws.members) if wanted and store is not None else {}
     edges: list[EdgeResult] = []
     by_pair = {(h.producer, h.consumer): h for h in ws.handoffs if h.kind == "handoff"}
@@ -200,12 +219,12 @@ def mode_edges(
         h = by_pair[(spec.from_, spec.to)]
         old = snaps[d]
         if direction == "backward":
-            left, right = old.schema_doc("output"), h.consumer_schema
+            left, right = old_doc(old, d, direction), h.consumer_schema
             producer = EdgeEnd(spec.from_, old.version)
             consumer = EdgeEnd(spec.to, ws.members[spec.to].version)
             key = f"{spec.from_}@{old.version}->{spec.to}"
         else:
-            left, right = h.producer_schema, old.schema_doc("input")
+            left, right = h.producer_schema, old_doc(old, d, direction)
             producer = EdgeEnd(spec.from_, ws.members[spec.from_].version)
             consumer = EdgeEnd(spec.to, old.version)
             key = f"{spec.from_}->{spec.to}@{old.version}"
