@@ -8,10 +8,12 @@ Owns the proofs that cross releases (docs/check.md "Compatibility modes", docs/o
   inside `policy.retention` (from the audit log);
 - `mode_edges`: the pairs a handoff's `compat:` mode adds to `teamrel check`: `backward`
   proves each producer still live against the working tree's consumer, `forward` the working
-  tree's producer against each consumer still live, `full` both. Pairs are grouped by member
-  digest (a producer live in three environments is proved once), so the work grows with the
-  number of distinct live versions, and each proof comes from the digest-pair cache when it
-  was made before;
+  tree's producer against each consumer still live, `full` both. Pairs are grouped by the
+  schema each live version pins for the slot that meets (the manifest's schema digests): a
+  version whose schema is the working tree's adds nothing, versions sharing a schema are
+  proved once, and one snapshot per distinct schema is read. The work grows linearly with the
+  number of live releases, and each proof comes from the digest-pair cache when it was made
+  before;
 - `crossings`: for the handoffs declared `persisted: true`, whether the consumers of one
   release read what the producers of another may have written (rollback: the target's
   consumers against the current producers; a rollout: stable and candidate, both ways). The
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from teamrel import compat
-from teamrel.canonical import JSON, canonical_json
+from teamrel.canonical import JSON, canonical_json, digest
 from teamrel.check import EdgeEnd, EdgeResult, Prover, ResultCache, StepResult
 from teamrel.errors import InputError, TeamrelError
 from teamrel.manifest import Manifest
@@ -172,21 +174,22 @@ def mode_edges(
     summary = ModeSummary(live)
     if not live:
         return [], summary
-    # every handoff's two ends, in every live release (the digests differing from the
-    # working tree's: an unchanged member's pair is the atomic edge itself)
-    plan: list[tuple[int, CompatMode, str, str, str, list[LiveRelease]]] = []
-    wanted: set[str] = set()
-    slots: dict[tuple[str, str], str | None] = {}
-    shared: dict[str, SchemaDoc | None] = {}
+    # each handoff's end in each live release, grouped by the schema its manifest pins for
+    # the slot that meets (a producer's output, a consumer's input): a version whose schema is
+    # the working tree's adds nothing (the atomic edge proves that pair), and versions sharing
+    # a schema are proved once. Only one snapshot per distinct schema is read.
+    plan: list[tuple[int, CompatMode, str, str, list[tuple[LiveRelease, str]]]] = []
+    wanted: dict[str, str] = {}  # schema digest -> a member digest pinning it
+    current: dict[int, str] = {}  # id of a working-tree schema object -> its digest
+    labels = {r.digest: r.label() for r in live}
 
-    def old_doc(member: ResolvedMember, d: str, direction: str) -> SchemaDoc | None:
-        key = slots.get((d, direction))
-        if key is not None and key in shared:
-            return shared[key]
-        doc = member.schema_doc("output" if direction == "backward" else "input")
-        if key is not None:
-            shared[key] = doc
-        return doc
+    def now_digest(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return None
+        found = current.get(id(value))
+        if found is None:
+            found = current[id(value)] = digest(value)
+        return found
 
     for i, spec in enumerate(ws.team.handoffs):
         mode = effective_mode(ws, i)
@@ -196,38 +199,46 @@ def mode_edges(
         for direction, end in (("backward", spec.from_), ("forward", spec.to)):
             if not getattr(mode, direction):
                 continue
-            groups: dict[str, list[LiveRelease]] = {}
+            member = ws.members[end]
+            role = ("output" if direction == "backward" else "input") + (
+                "_schema" if member.kind == "tool" else ""
+            )
+            mine = now_digest(member.spec.get(role))
+            groups: dict[str, list[tuple[LiveRelease, str]]] = {}
             for r in sources:
                 entry = r.manifest.members.get(end)
-                if entry is not None and entry.digest != ws.members[end].digest:
-                    groups.setdefault(entry.digest, []).append(r)
-            for d, rels in groups.items():
-                plan.append((i, mode, direction, end, d, rels))
-                wanted.add(d)
-                # the slot's schema digest, as the manifest pins it: equal schemas of
-                # different member versions share one document (one proof, one digest)
-                entry = rels[0].manifest.members[end]
-                role = ("output" if direction == "backward" else "input") + (
-                    "_schema" if entry.kind == "tool" else ""
-                )
-                slots[(d, direction)] = entry.schemas.get(role)
-    snaps = _snapshots(store, wanted, ws.members) if wanted and store is not None else {}
+                if entry is None or entry.digest == member.digest:
+                    continue
+                pinned = entry.schemas.get(role)
+                if pinned is None or pinned == mine:
+                    continue
+                groups.setdefault(pinned, []).append((r, entry.version))
+                wanted.setdefault(pinned, entry.digest)
+            for schema_digest, rels in groups.items():
+                plan.append((i, mode, direction, schema_digest, rels))
+    snaps = (
+        _snapshots(store, set(wanted.values()), ws.members) if wanted and store is not None else {}
+    )
+    docs: dict[str, SchemaDoc | None] = {}
     edges: list[EdgeResult] = []
     by_pair = {(h.producer, h.consumer): h for h in ws.handoffs if h.kind == "handoff"}
-    for i, mode, direction, _end, d, rels in plan:
+    for i, mode, direction, schema_digest, rels in plan:
         spec = ws.team.handoffs[i]
         h = by_pair[(spec.from_, spec.to)]
-        old = snaps[d]
+        if schema_digest not in docs:
+            old = snaps[wanted[schema_digest]]
+            docs[schema_digest] = old.schema_doc("output" if direction == "backward" else "input")
+        versions = ",".join(dict.fromkeys(v for _, v in rels))
         if direction == "backward":
-            left, right = old_doc(old, d, direction), h.consumer_schema
-            producer = EdgeEnd(spec.from_, old.version)
+            left, right = docs[schema_digest], h.consumer_schema
+            producer = EdgeEnd(spec.from_, versions)
             consumer = EdgeEnd(spec.to, ws.members[spec.to].version)
-            key = f"{spec.from_}@{old.version}->{spec.to}"
+            key = f"{spec.from_}@{versions}->{spec.to}"
         else:
-            left, right = h.producer_schema, old_doc(old, d, direction)
+            left, right = h.producer_schema, docs[schema_digest]
             producer = EdgeEnd(spec.from_, ws.members[spec.from_].version)
-            consumer = EdgeEnd(spec.to, old.version)
-            key = f"{spec.from_}->{spec.to}@{old.version}"
+            consumer = EdgeEnd(spec.to, versions)
+            key = f"{spec.from_}->{spec.to}@{versions}"
         steps: tuple[StepResult, ...] = ()
         note = None
         if left is None or right is None:
@@ -254,7 +265,7 @@ def mode_edges(
                     "transitive": mode.transitive,
                     "direction": direction,
                     "handoff": h.key,
-                    "releases": [r.label() for r in rels],
+                    "releases": [labels[r.digest] for r, _ in rels],
                 },
             )
         )
