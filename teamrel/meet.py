@@ -153,24 +153,31 @@ class ModeSummary:
 
 
 def mode_edges(
-    ws: Workspace, store: Store | None, prover: Prover
+    ws: Workspace,
+    store: Store | None,
+    prover: Prover,
+    *,
+    live: Sequence[LiveRelease] | None = None,
 ) -> tuple[list[EdgeResult], ModeSummary]:
     """The pairs every declared mode adds (see the module docstring), proved.
 
-    `store` None (no state store yet): nothing is live, nothing is added."""
+    `store` None (no state store yet): nothing is live, nothing is added. `live` (default:
+    `live_releases` of the store) names the releases to meet, e.g. for a benchmark."""
     needs_window = any(
         (m := effective_mode(ws, i)) is not None and m.transitive
         for i in range(len(ws.team.handoffs))
     )
-    live = (
-        live_releases(
-            store,
-            ws.team.team,
-            retention_seconds=ws.team.policy.retention_seconds if needs_window else None,
+    if live is None:
+        live = (
+            live_releases(
+                store,
+                ws.team.team,
+                retention_seconds=ws.team.policy.retention_seconds if needs_window else None,
+            )
+            if store is not None and not store.is_missing
+            else []
         )
-        if store is not None and not store.is_missing
-        else []
-    )
+    live = list(live)
     summary = ModeSummary(live)
     if not live:
         return [], summary
