@@ -133,6 +133,12 @@ def test_backward_adds_the_live_producer_and_forward_the_live_consumers(story: C
         "refunds->responder@2.0.0"
     ]
     assert len(plan["compat_modes"]["pairs"]) == 4
+    code, markdown, _ = story("plan", "--format", "markdown")
+    assert code == 1
+    section = markdown.split("#### Compatibility modes", 1)[1]
+    assert "1 backward and 3 forward pair(s) added" in section
+    row = "| `refunds->responder@2.0.0` | ❌ incompatible | forward pair of refunds->responder"
+    assert row in section
 
 
 def test_transitive_reaches_releases_inside_the_retention_window(story: Cli) -> None:
