@@ -1,6 +1,7 @@
 """Regenerate the story workspaces and their base releases.
 
     python examples/stories.py            # rewrite examples/story-*/ (files and manifests)
+    python examples/stories.py story-e-releases-meet   # only the stories named
 
 Each story is the same small support team (intake -> router -> billing / refunds /
 escalation -> responder) released once as `r1` (the base, under manifests/<team>/), with one
@@ -17,6 +18,10 @@ realistic change in the working tree (the first three break a handoff):
   request: its `routing` suite improves while `escalation-recall` falls below prod's 0.93
   floor, so `plan` shows the drop and `release --promote prod` refuses (suites simulated and
   recorded with examples/eval_results.py, before r1 and on the change).
+
+- story-e-releases-meet: two releases (r1, r2) committed, and what happens where they meet:
+  a rollback refused on a persisted handoff, `compat: backward` pairs, an external tool's
+  drift (see `make_story_e`).
 
 The base release is made with the real `teamrel release` on the story's earlier state, so
 its manifest and snapshots are exactly what a team would have committed.
@@ -382,6 +387,141 @@ def story_d() -> tuple[dict[str, Any], dict[str, str]]:
     return files, {**VERSIONS, "router": "2.2.0"}
 
 
+# --------------------------------------------------------------------------- story (e)
+#
+# story-e-releases-meet: two releases meet. r1 (refunds 1.2.0, responder 2.0.0) did not know
+# refund amounts; r2 (refunds 1.3.0 writes `refund_amount_cents`, responder 2.1.0 reads it)
+# is the working tree. Refund decisions are persisted in the ticket store
+# (`persisted: true`), so rolling prod back from r2 to r1 would leave decisions with an amount
+# that responder 2.0.0's closed schema rejects: `teamrel rollback` refuses, with the witness,
+# unless --force --reason. The team's handoffs are `compat: backward` (policy): `check` also
+# proves every refunds still live against the new responder. And the `orders` tool is
+# deployed by the orders team (`external: true`, origin: a file the orders team publishes):
+# its live output now says `partially_refunded`, which the pinned schema does not allow, so
+# `teamrel drift --env prod` fails while the working tree is green.
+
+
+def _without(schema: dict[str, Any], prop: str) -> dict[str, Any]:
+    out = json.loads(json.dumps(schema))
+    out["properties"].pop(prop)
+    out["required"] = [r for r in out["required"] if r != prop]
+    return out
+
+
+ORDER_ID = {"type": "string", "pattern": "^ORD-[0-9]{10}$"}
+ORDERS_INPUT = obj("Look up an order (refunds => orders)", ["order_id"], {"order_id": ORDER_ID})
+
+
+def orders_output(statuses: list[str]) -> dict[str, Any]:
+    return obj(
+        "An order with its status (orders => refunds)",
+        ["order_id", "status", "total_cents"],
+        {
+            "order_id": ORDER_ID,
+            "status": {"enum": statuses},
+            "total_cents": {"type": "integer", "minimum": 0},
+        },
+    )
+
+
+ORDER_STATUSES = ["paid", "shipped", "refunded"]
+
+
+def story_e_files(stage: str) -> dict[str, Any]:
+    files = base_files()
+    files["contracts/orders_input.json"] = ORDERS_INPUT
+    files["contracts/orders_output.json"] = orders_output(ORDER_STATUSES)
+    if stage == "r1":
+        files["contracts/refund_decision.json"] = _without(
+            refund_decision("refund_amount_cents"), "refund_amount_cents"
+        )
+        files["contracts/refund_case.json"] = files["contracts/refund_decision.json"]
+        files["contracts/responder_input.json"] = _without(RESPONDER_INPUT, "refund_amount_cents")
+    else:
+        files["prompts/refunds.md"] = PROMPTS["refunds"] + (
+            "Always write the refunded amount in refund_amount_cents.\n"
+        )
+    return files
+
+
+STORY_E_VERSIONS = {
+    "r1": {**VERSIONS},
+    "r2": {**VERSIONS, "refunds": "1.3.0", "responder": "2.1.0"},
+}
+
+#: what the orders team's server says about the tool today (the `file` origin)
+STORY_E_ORIGIN = {
+    "input_schema": ORDERS_INPUT,
+    "output_schema": orders_output([*ORDER_STATUSES, "partially_refunded"]),
+}
+
+
+def story_e_yaml(team: str, title: str, versions: dict[str, str]) -> str:
+    text = team_yaml(team, title, versions).replace(
+        "# Try: teamrel check   (exits 1)   and   teamrel plan   (marks the breaking member)",
+        "# Try (with r1 then r2 promoted to prod, see the story's test):\n"
+        "#   teamrel check                        (exits 0: backward pairs with live releases)\n"
+        "#   teamrel rollback --env prod --reason TEXT   (refused: exit 1, with the witness)\n"
+        "#   teamrel drift --env prod             (exits 1: orders' output widened under prod)",
+    )
+    text = text.replace(
+        "    output: contracts/refund_decision.json\n",
+        "    output: contracts/refund_decision.json\n"
+        "    tools:\n"
+        "      - {tool: orders, call: contracts/orders_input.json, "
+        "result: contracts/orders_output.json}\n",
+        1,
+    )
+    text = text.replace(
+        "\nhandoffs:\n",
+        "  orders:\n"
+        "    kind: tool\n"
+        "    version: 3.2.0\n"
+        "    description: Deployed by the orders team on its own schedule.\n"
+        "    input_schema: contracts/orders_input.json\n"
+        "    output_schema: contracts/orders_output.json\n"
+        "    external: true\n"
+        "    origin: {file: origins/orders.json}\n"
+        "\nhandoffs:\n",
+        1,
+    )
+    text = text.replace(
+        "  - {from: refunds, to: responder, contract: contracts/refund_case.json}\n",
+        "  # refund decisions are kept in the ticket store and read again after a rollback\n"
+        "  - {from: refunds, to: responder, contract: contracts/refund_case.json, "
+        "persisted: true}\n",
+    )
+    return text.replace(
+        "\nenvironments:\n",
+        "\npolicy:\n"
+        "  compat: backward       # every producer still live must suit the new consumer\n"
+        "  retention: 30d\n"
+        "\nenvironments:\n",
+    )
+
+
+def make_story_e(target: Path) -> None:
+    """Release r1 then r2 (the working tree) with the real `teamrel release`."""
+    team, title = "story-e", "Story (e): two releases meet"
+    if target.exists():
+        shutil.rmtree(target)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / target.name
+        for stage in ("r1", "r2"):
+            write_tree(
+                work, story_e_files(stage), story_e_yaml(team, title, STORY_E_VERSIONS[stage])
+            )
+            teamrel("-C", str(work), "release", "--name", stage, "--actor", "story-author@acme")
+        target.mkdir(parents=True)
+        shutil.copytree(work / "manifests", target / "manifests")
+    write_tree(
+        target,
+        {**story_e_files("r2"), "origins/orders.json": STORY_E_ORIGIN},
+        story_e_yaml(team, title, STORY_E_VERSIONS["r2"]),
+    )
+    print(f"wrote {target.relative_to(HERE.parent)}")
+
+
 #: story-d's suites: the router's prompt change lifts routing accuracy and drops escalation
 #: recall below prod's 0.93 floor (quality per stage: examples/eval_results.py)
 STORY_D_SUITES = [
@@ -415,7 +555,12 @@ def teamrel(*args: str) -> None:
 
 
 def main() -> None:
+    only = set(sys.argv[1:])  # regenerate only these stories (all when none is named)
+    if not only or "story-e-releases-meet" in only:
+        make_story_e(HERE / "story-e-releases-meet")
     for dirname, (team, title, change) in STORIES.items():
+        if only and dirname not in only:
+            continue
         target = HERE / dirname
         if target.exists():
             shutil.rmtree(target)

@@ -161,6 +161,9 @@ class EdgeResult:
     #: for an incompatible edge through a contract: the contract file (or a file it `$ref`s)
     #: and the line of the keyword that rejects the witness
     hint: tuple[str, int] | None = None
+    #: a pair added by a handoff's `compat:` mode (mode, transitive, direction, handoff,
+    #: releases): absent from the JSON of every atomic edge (see `teamrel.meet`)
+    compat_mode: dict[str, Any] | None = None
 
     @property
     def failing(self) -> tuple[StepResult, ...]:
@@ -214,6 +217,7 @@ class EdgeResult:
                 {"file": self.source.file, "line": self.source.line} if self.source else None
             ),
             "steps": [s.to_json() for s in self.steps],
+            **({"compat_mode": self.compat_mode} if self.compat_mode is not None else {}),
         }
 
     @classmethod
@@ -231,6 +235,7 @@ class EdgeResult:
             note=d["note"],
             source=Source(file=src["file"], line=src["line"]) if src else None,
             hint=(d["file"], d["line"]) if d.get("hint") else None,
+            compat_mode=d.get("compat_mode"),
         )
 
 
@@ -248,6 +253,9 @@ class CheckReport:
     stats: dict[str, int] = field(default_factory=dict)
     #: findings that never fail the check: `stale-scorecard` (code, member, suite, file, message)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: declared compatibility modes: the live releases considered and the pairs added per
+    #: mode (`compat_modes` in the JSON; absent when no handoff declares a mode)
+    modes: dict[str, Any] | None = None
 
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
@@ -286,6 +294,7 @@ class CheckReport:
             "summary": self.summary(),
             "edges": [e.to_json() for e in self.edges],
             "warnings": self.warnings,
+            **({"compat_modes": self.modes} if self.modes is not None else {}),
         }
 
 

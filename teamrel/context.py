@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from teamrel.models import EnvironmentSpec
     from teamrel.plan import Plan
     from teamrel.progress import Progress
+    from teamrel.rules import TeamRules
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
     from teamrel.sources.a2a_import import ImportPlan as A2aImportPlan
@@ -55,6 +56,8 @@ class Context:
         self._workspace_arg = Path(workspace) if workspace is not None else None
         self._db_url = db_url
         self._root: Path | None = None
+        #: the rules of teamrel.yaml once read (`team_rules`)
+        self._rules: TeamRules | None = None
 
     @property
     def root(self) -> Path:
@@ -90,10 +93,10 @@ class Context:
 
     def _remember_rules(self, ws: Workspace) -> None:
         # the file was just parsed whole: the next promote/rollback/status need not parse it
-        from teamrel.rules import TeamRules, remember_rules
+        from teamrel.rules import remember_rules
 
         if ws.file_sha256 is not None:
-            remember_rules(self.root, ws.file_sha256, TeamRules(ws.team.team, ws.team.environments))
+            remember_rules(self.root, ws.file_sha256, _rules_of(ws))
 
     def validate(self) -> ValidationReport:
         """Every error and warning of the workspace (never raises for bad content)."""
@@ -302,7 +305,75 @@ class Context:
         use_cache: bool = True,
         progress: Progress | None = None,
     ) -> CheckReport:
-        """`teamrel check`: prove every handoff (or those touching the selected members).
+        """`teamrel check`: prove every handoff (or those touching the selected members), and
+        the pairs the handoffs' compatibility modes add with the releases still live
+        (`teamrel.meet.mode_edges`; not with `against`, which pins a base instead).
+
+        `against` (an environment, a manifest file or a release name) pins every member that
+        is not selected (or, without a selection, not changed from it) to that release.
+        `progress` hears of the members loaded and the handoffs proved (`teamrel.progress`).
+        """
+        report = self._check_atomic(
+            members=members,
+            changed_since=changed_since,
+            against=against,
+            unknown=unknown,
+            format_assertion=format_assertion,
+            use_cache=use_cache,
+            progress=progress,
+        )
+        if against is not None:
+            return report
+        self.team_rules()
+        if self._rules is None or not self._rules.modes:
+            return report
+        return self._with_modes(report, use_cache=use_cache)
+
+    def _with_modes(self, report: CheckReport, *, use_cache: bool) -> CheckReport:
+        import dataclasses
+
+        from teamrel.check import Prover, ResultCache
+        from teamrel.meet import mode_edges
+
+        ws = self.load()
+        cache_dir = default_cache_dir(self.root) if use_cache else None
+        prover = Prover(ResultCache(cache_dir), format_assertion=report.format_assertion)
+        store = self._read_store() if self._store_possible() else None
+        edges, summary = mode_edges(ws, store, prover)
+        prover.cache.save()
+        if report.selected is not None:
+            wanted = set(report.selected)
+            edges = [e for e in edges if e.producer.name in wanted or e.consumer.name in wanted]
+        stats = dict(report.stats)
+        for k, v in prover.stats.items():
+            stats[f"modes_{k}"] = v
+        return dataclasses.replace(
+            report, edges=[*report.edges, *edges], modes=summary.to_json(), stats=stats
+        )
+
+    def _store_possible(self) -> bool:
+        """Whether a state store may be opened for reading (a URL, or a workspace)."""
+        import os
+
+        from teamrel.store import DATABASE_URL_ENV
+
+        return bool(self._db_url or os.environ.get(DATABASE_URL_ENV)) or (
+            self._root_or_none() is not None
+        )
+
+    def _check_atomic(
+        self,
+        *,
+        members: Sequence[str] = (),
+        changed_since: str | None = None,
+        against: str | None = None,
+        unknown: Literal["fail", "warn"] | None = None,
+        format_assertion: bool | None = None,
+        use_cache: bool = True,
+        progress: Progress | None = None,
+    ) -> CheckReport:
+        """The atomic check: every handoff of the working tree (or those touching the
+        selected members), as `check` documents.
 
         `against` (an environment, a manifest file or a release name) pins every member that
         is not selected (or, without a selection, not changed from it) to that release.
@@ -403,7 +474,7 @@ class Context:
             the_base = chk.load_base(
                 ws, env=env, manifest=base, store_factory=self._store_factory()
             )
-        return build_plan(
+        plan = build_plan(
             ws,
             the_base,
             unknown=unknown,
@@ -412,6 +483,20 @@ class Context:
             explain=explain,
             progress=progress,
         )
+        if not _rules_of(ws).modes:
+            return plan
+        from teamrel.check import Prover, ResultCache
+        from teamrel.meet import mode_edges
+        from teamrel.plan import with_compat_modes
+
+        prover = Prover(
+            ResultCache(default_cache_dir(self.root) if use_cache else None),
+            format_assertion=bool(plan.document["options"]["format_assertion"]),
+        )
+        store = self._read_store() if self._store_possible() else None
+        edges, summary = mode_edges(ws, store, prover)
+        prover.cache.save()
+        return with_compat_modes(plan, edges, summary.to_json())
 
     # ---------------------------------------------------------------- evals
 
@@ -501,18 +586,28 @@ class Context:
         of `teamrel.yaml`); `writes`: the command writes state anyway, so the index may
         create `.teamrel/` (read-only commands leave a fresh clone untouched).
         """
-        from teamrel.rules import TeamRules, read_rules
+        from teamrel.rules import read_rules
 
         loaded: Workspace | None = getattr(self, "_workspace", None)
         if loaded is not None:
+            self._rules = _rules_of(loaded)
             return loaded.team.team, dict(loaded.team.environments)
 
         def full_load() -> TeamRules:
             ws = self.load()  # raises with every located problem
-            return TeamRules(ws.team.team, ws.team.environments)
+            return _rules_of(ws)
 
-        rules = read_rules(self.root, full_load, create_state=writes)
+        rules = self._rules = read_rules(self.root, full_load, create_state=writes)
         return rules.team, dict(rules.environments)
+
+    def persisted_handoffs(self) -> tuple[tuple[str, str], ...]:
+        """`(from, to)` of the handoffs declared `persisted: true` (read like `team_rules`;
+        none without a workspace: a store-only rollback has no teamrel.yaml to say)."""
+        if self._root_or_none() is None:
+            return ()
+        if self._rules is None:
+            self.team_rules()
+        return self._rules.persisted if self._rules is not None else ()
 
     def release(
         self,
@@ -565,13 +660,17 @@ class Context:
         actor: str | None = None,
         override_gates: bool = False,
     ) -> _rel.TransitionResult:
-        """`teamrel promote`: make a release live in an environment (compare-and-swap)."""
+        """`teamrel promote`: make a release live in an environment (compare-and-swap).
+
+        With persisted handoffs, the result's pending step (`TransitionResult.finish()`, run
+        once the result is shown) proves the rollback this promotion makes possible, so that
+        an incident's `teamrel rollback` reads the answer from the cache."""
         from teamrel import release as rel
 
         if override_gates and not (reason and reason.strip()):
             raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
-        return rel.promote(
+        result = rel.promote(
             self.store(),
             self.root,
             team,
@@ -583,6 +682,14 @@ class Context:
             expect=expect,
             override_gates=reason if override_gates else None,
         )
+        if self.persisted_handoffs() and not result.transition.noop:
+
+            def prime() -> list[str]:
+                self.prime_rollback_safety(env)
+                return []
+
+            result.pending = prime
+        return result
 
     def rollback(
         self,
@@ -594,6 +701,7 @@ class Context:
         reason: str | None = None,
         actor: str | None = None,
         workspace_check: bool = True,
+        force: bool = False,
     ) -> _rel.TransitionResult:
         """`teamrel rollback`: move an environment back to an earlier promotion.
 
@@ -609,8 +717,11 @@ class Context:
         def working() -> dict[str, str]:
             return {n: m.digest for n, m in self.load().members.items()}
 
+        persisted = self.persisted_handoffs()
+        store = self.store()
+        hook = self._safety_hook("rollback", team, env, persisted) if persisted else None
         return rel.rollback(
-            self.store(),
+            store,
             root,
             team,
             envs,
@@ -621,6 +732,8 @@ class Context:
             steps=steps,
             expect=expect,
             working_digests=working if workspace_check and root is not None else None,
+            safety=(lambda current, target: hook([(current, target)])) if hook else None,
+            force=force,
         )
 
     def rollout_start(
@@ -632,8 +745,13 @@ class Context:
         steps: list[float] | None = None,
         reason: str | None = None,
         actor: str | None = None,
+        force: bool = False,
     ) -> Any:
-        """`teamrel rollout start`: open a progressive rollout of a release in `env`."""
+        """`teamrel rollout start`: open a progressive rollout of a release in `env`.
+
+        With handoffs declared `persisted: true`, stable and the candidate are proved both
+        ways first (`teamrel.meet.coexistence_safety`): each must read what the other writes
+        (else `RolloutUnsafe`, exit 1, unless `force` with a reason)."""
         from teamrel import release as rel
         from teamrel import rollout as ro
 
@@ -641,8 +759,22 @@ class Context:
         rules = rel.environment_rules(envs, env)
         store = self.store()
         root = self._root_or_none()
-        if store.release_info(team, release) is None:
-            rel.find_release(store, root, team, release, rel.resolve_actor(actor))
+        info = store.release_info(team, release)
+        if info is None:
+            candidate = rel.find_release(store, root, team, release, rel.resolve_actor(actor))
+            digest = candidate.digest
+        else:
+            digest = info.digest
+        persisted = self.persisted_handoffs()
+        stable = store.live_digest(team, env) if persisted else None
+        if force or (persisted and stable is not None and stable != digest):
+            refusals: list[str] = []
+            report: dict[str, Any] = {}
+            if persisted and stable is not None and stable != digest:
+                check = self._safety_hook("rollout", team, env, persisted)
+                found = check([(digest, stable), (stable, digest)])
+                refusals, report = found.refusals(), found.to_json()
+            reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
         return ro.start(
             store,
             team,
@@ -655,6 +787,53 @@ class Context:
             steps=steps,
             check_target=rel._target_check(root, env, rules),
         )
+
+    def _safety_hook(
+        self, action: str, team: str, env: str, persisted: tuple[tuple[str, str], ...]
+    ) -> Any:
+        """`pairs -> SafetyReport`: the crossings of persisted handoffs between (writer,
+        reader) manifest pairs, from `.teamrel/cache/release-pairs.json` when proved before
+        (the light `teamrel.safety`; the engine is imported only on a miss)."""
+        from teamrel.safety import PairCache, safety_report
+
+        root = self._root_or_none()
+        cache_dir = default_cache_dir(root) if root is not None else None
+        cache = PairCache(cache_dir)
+        store = self.store()
+
+        def compute(writer: str, reader: str) -> Any:
+            from teamrel.meet import crossings
+
+            return crossings(store, cache_dir, team, persisted, writer, reader, pair_cache=cache)
+
+        def hook(pairs: list[tuple[str, str]]) -> Any:
+            return safety_report(action, env, cache, pairs, persisted, compute)
+
+        return hook
+
+    def prime_rollback_safety(self, env: str) -> None:
+        """Prove the rollback `env` would make now, so an incident reads the answer from the
+        cache (`teamrel promote` calls it once the pointer has moved; best effort)."""
+        with contextlib.suppress(TeamrelError):
+            persisted = self.persisted_handoffs()
+            if not persisted:
+                return
+            team, _ = self.team_rules()
+            pair = self.store().rollback_plan(team, env)
+            if pair is not None:
+                self._safety_hook("rollback", team, env, persisted)([pair])
+
+    def drift(self, env: str | None = None) -> Any:
+        """`teamrel drift`: re-read every external member of every environment's live release
+        from its origin and prove it against the pin (`teamrel.meet.drift`)."""
+        from teamrel import release as rel
+        from teamrel.meet import drift
+
+        team, envs = self.team_rules()
+        if env is not None:
+            rel.environment_rules(envs, env)
+        store = self._read_store()
+        return drift(store, self.root, team, env=env, cache_dir=default_cache_dir(self.root))
 
     def rollout_status(self, env: str) -> Any:
         """`teamrel rollout status`: the open rollout, both arms and the current decision."""
@@ -800,3 +979,15 @@ class Context:
             members=len(ws.graph.nodes),
             handoffs=len(doc["handoffs"]),
         )
+
+
+def _rules_of(ws: Workspace) -> TeamRules:
+    """The rules index entry of a loaded workspace (see `teamrel.rules`)."""
+    from teamrel.rules import TeamRules, declares_modes, persisted_pairs
+
+    return TeamRules(
+        ws.team.team,
+        ws.team.environments,
+        persisted_pairs(ws.team.handoffs),
+        declares_modes(ws.team.policy.compat, [h.compat for h in ws.team.handoffs]),
+    )

@@ -314,5 +314,30 @@ def render_plan_markdown(doc: Mapping[str, Any]) -> str:
         out += _fold(f"{s['edges']} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
         out.append("")
 
+    modes = doc.get("compat_modes")
+    pairs: Sequence[Mapping[str, Any]] = modes.get("pairs") or [] if modes else []
+    if modes and pairs:
+        # only when a mode added pairs: a plan without one renders as before
+        live = ", ".join(
+            f"{code(r['release'])} ({', '.join(r['where'])})" for r in modes["live_releases"]
+        )
+        added = modes["added"]
+        out += ["#### Compatibility modes", ""]
+        out += [
+            f"{added['backward']} backward and {added['forward']} forward pair(s) added with "
+            f"the live releases {live}.",
+            "",
+        ]
+        table = ["| pair | verdict | added by | first problem |", "| --- | --- | --- | --- |"]
+        for e in pairs:
+            m = e["compat_mode"]
+            problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+            table.append(
+                f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
+                f"| {cell(m['direction'] + ' pair of ' + m['handoff'])} | {cell(problem or '')} |"
+            )
+        out += _fold(f"{len(pairs)} pairs", table, fold=len(pairs) > FOLD_OVER)
+        out.append("")
+
     out.append(f"<sub>plan {code(doc['digest'])}</sub>")
     return "\n".join(out) + "\n"

@@ -382,6 +382,62 @@ class ToolSpec(Frozen):
 MemberSpec = Annotated[AgentSpec | ToolSpec, Field(discriminator="kind")]
 
 
+#: How far a handoff's proof reaches across releases (docs/check.md, "Compatibility modes"):
+#: `atomic` proves the new producer against the new consumer only (every conversation is
+#: pinned to one release); `backward` also proves every producer still live against the new
+#: consumer; `forward` the new producer against every consumer still live; `full` both.
+CompatModeName = Literal["atomic", "backward", "forward", "full"]
+
+#: `policy.retention`: a number of days, hours or minutes (`30d`, `12h`, `90m`).
+RETENTION_RE = re.compile(r"^([1-9][0-9]{0,5})([dhm])\Z")
+
+
+class CompatMode(Frozen):
+    """A handoff's compatibility mode: `compat: backward`, `compat: backward-transitive` or
+    `compat: {mode: backward, transitive: true}` (all three spellings are the same value).
+
+    `transitive` widens "live" from the releases live now (environment pointers and open
+    rollouts' candidates) to every release promoted anywhere inside `policy.retention`.
+    """
+
+    mode: CompatModeName = "atomic"
+    transitive: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spelled(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            base, sep, suffix = value.partition("-")
+            if sep and suffix != "transitive":
+                raise ValueError(
+                    f"{value!r} is not a compatibility mode: write atomic, backward, forward or "
+                    "full, optionally followed by -transitive"
+                )
+            return {"mode": base, "transitive": bool(sep)}
+        return value
+
+    @model_validator(mode="after")
+    def _transitive_needs_a_mode(self) -> Self:
+        if self.transitive and self.mode == "atomic":
+            raise ValueError("atomic has no transitive form (nothing else is live to prove)")
+        return self
+
+    @property
+    def backward(self) -> bool:
+        """Whether older producers still live are proved against the new consumer."""
+        return self.mode in ("backward", "full")
+
+    @property
+    def forward(self) -> bool:
+        """Whether the new producer is proved against older consumers still live."""
+        return self.mode in ("forward", "full")
+
+    @property
+    def label(self) -> str:
+        """The mode as written in the short form, e.g. `backward-transitive`."""
+        return f"{self.mode}-transitive" if self.transitive else self.mode
+
+
 class HandoffSpec(Frozen):
     """An edge: `from`'s output goes to `to`'s input, optionally through a named contract."""
 
@@ -389,6 +445,12 @@ class HandoffSpec(Frozen):
     to: str
     contract: SchemaSource | None = None
     description: str | None = None
+    #: which releases of the two ends must understand each other (None: `policy.compat`)
+    compat: CompatMode | None = None
+    #: the messages outlive the conversation (a queue, a thread store, a ticket store):
+    #: rollback and rollout start prove that the older consumer reads what the newer producer
+    #: wrote (and, for a rollout, both ways)
+    persisted: bool = False
 
 
 class GateSpec(Frozen):
@@ -490,6 +552,17 @@ class PolicySpec(Frozen):
     floating_models: list[str] = Field(default_factory=lambda: list(DEFAULT_FLOATING_MODELS))
     unknown: Literal["fail", "warn"] = "fail"
     format_assertion: bool = False
+    #: the compatibility mode of every handoff that declares none (None: atomic)
+    compat: CompatMode | None = None
+    #: how far back `*-transitive` modes look: releases promoted within it (`30d`, `12h`)
+    retention: str = Field(default="30d", pattern=r"^[1-9][0-9]{0,5}[dhm]$")
+
+    @property
+    def retention_seconds(self) -> int:
+        """`retention` in seconds."""
+        m = RETENTION_RE.match(self.retention)
+        assert m is not None  # validated by the pattern
+        return int(m.group(1)) * {"d": 86400, "h": 3600, "m": 60}[m.group(2)]
 
 
 class TeamFile(Frozen):

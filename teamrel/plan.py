@@ -746,6 +746,50 @@ def build_plan(
     return Plan(doc)
 
 
+def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, Any]) -> Plan:
+    """The plan with the pairs its handoffs' compatibility modes added (`teamrel.meet`): a
+    `compat_modes` section (the live releases, the count per mode, every pair), a finding per
+    pair that fails, and `passed` and the digest recomputed. Only called when a mode is
+    declared, so a plan without one is unchanged."""
+    doc = dict(plan.document)
+    findings = list(doc["findings"])
+    unknown_policy = doc["options"]["unknown"]
+    for e in edges:
+        mode = e.compat_mode or {}
+        added_by = f"{mode.get('direction')} pair of {mode.get('handoff')}"
+        if e.verdict == "incompatible":
+            findings.append(
+                {
+                    "code": "incompatible-live-pair",
+                    "severity": "error",
+                    "member": None,
+                    "edge": e.key,
+                    "message": f"{e.key} ({added_by}, live in "
+                    f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}",
+                }
+            )
+        elif e.verdict == "unknown":
+            findings.append(
+                {
+                    "code": "undecided-live-pair",
+                    "severity": "error" if unknown_policy == "fail" else "warning",
+                    "member": None,
+                    "edge": e.key,
+                    "message": f"{e.key} ({added_by}): could not be decided: {e.first_problem()}",
+                }
+            )
+    problems = [f for f in findings if f["severity"] == "error"]
+    doc["findings"] = findings
+    doc["passed"] = not problems
+    line = re.sub(r" · [0-9]+ problems?$", "", str(doc["summary"]["line"]))
+    if problems:
+        line += f" · {_plural(len(problems), 'problem')}"
+    doc["summary"] = {**doc["summary"], "problems": len(problems), "line": line}
+    doc["compat_modes"] = {**modes, "pairs": [e.to_json() for e in edges]}
+    doc["digest"] = _core_digest(doc)
+    return Plan(doc)
+
+
 def plans_actions() -> tuple[Action, ...]:
     """Every member action, in display order."""
     return ("add", "change", "remove", "unchanged")

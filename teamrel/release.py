@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from teamrel.canonical import JSON, sha256_hex
 from teamrel.errors import (
@@ -102,6 +102,40 @@ class GateFailed(TeamrelError):
         doc = super().to_json()
         doc["findings"] = self.findings
         doc["gates"] = self.report
+        return doc
+
+
+class SafetyCheck(Protocol):
+    """What a rollback safety hook returns (`teamrel.meet.SafetyReport`)."""
+
+    def refusals(self) -> list[str]:
+        """One sentence per persisted handoff the move is not proven safe for."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """The `safety` object of the rollback document."""
+        ...
+
+
+class RollbackUnsafe(TeamrelError):
+    """`rollback` refused: a consumer of the target release cannot read what a producer of
+    the current release may have persisted (exit 1; `--force --reason` rolls back anyway)."""
+
+    exit_code = ExitCode.FINDINGS
+
+    def __init__(self, message: str, findings: list[str], safety: dict[str, Any]) -> None:
+        super().__init__(
+            "\n".join([message, *(f"  ✗ {f}" for f in findings)]),
+            hint="roll back to a release that reads what was written (--to RELEASE), or "
+            "accept it with --force --reason TEXT (recorded in the audit event)",
+        )
+        self.findings = findings
+        self.safety = safety
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["findings"] = self.findings
+        doc["safety"] = self.safety
         return doc
 
 
@@ -319,6 +353,8 @@ class TransitionResult:
     transition: Transition
     warnings: list[str] = field(default_factory=list)
     pending: Callable[[], list[str]] | None = None
+    #: the rollback safety proof (persisted handoffs), when one was made
+    safety: dict[str, Any] | None = None
 
     def finish(self) -> list[str]:
         """Run the pending checks (once); the warnings they add."""
@@ -332,6 +368,8 @@ class TransitionResult:
         doc: dict[str, JSON] = {"format_version": RELEASE_FORMAT_VERSION}
         doc.update(self.transition.to_json())
         doc["warnings"] = list(self.warnings)
+        if self.safety is not None:
+            doc["safety"] = self.safety
         return doc
 
 
@@ -1000,19 +1038,58 @@ def rollback(
     expect: str | None = None,
     working_digests: Callable[[], Mapping[str, str]] | None = None,
     guard_seconds: float | None = None,
+    safety: Callable[[str, str], SafetyCheck] | None = None,
+    force: bool = False,
 ) -> TransitionResult:
     """Move `env` back to an earlier promotion (see `Store.rollback`).
 
     With `working_digests` (the working tree's member digests), the result's pending check
     compares the working tree with what was rolled back and warns if the next release would
     ship it again: O(members), run by `TransitionResult.finish()` once the result is shown.
+
+    With `safety` (the persisted handoffs' proof, `teamrel.meet.rollback_safety`), the move
+    the store would make now is proved first, outside the write transaction; a refusal
+    raises `RollbackUnsafe` (exit 1) unless `force` (which needs a reason: the overridden
+    findings are appended to it, so the audit event keeps them). Inside the transaction the
+    store hands the pair it is about to move between to the check hook: a pointer moved by
+    someone else meanwhile is a conflict, never an unproven rollback.
     """
     rules = environment_rules(environments, env)
     _require_reason(rules, env, reason, "roll back")
+    if force and not (reason and reason.strip()):
+        raise UsageError("--force needs --reason TEXT (recorded in the audit event)")
     if guard_seconds is None:
         guard_seconds = rollback_guard_seconds()
     if to is not None and store.release_info(team, to) is None:
         find_release(store, root, team, to, actor)  # import a committed release, or NotFound
+    proved: tuple[str, str] | None = None
+    report: dict[str, Any] | None = None
+    if safety is not None:
+        proved = store.rollback_plan(team, env, to=to, steps=steps)
+        if proved is not None:
+            found = safety(*proved)
+            report = found.to_json()
+            refusals = found.refusals()
+            if refusals and not force:
+                raise RollbackUnsafe(
+                    f"refusing to roll back {env}: {len(refusals)} persisted handoff(s) would "
+                    "carry data the target release cannot read; nothing was changed",
+                    refusals,
+                    report,
+                )
+            if refusals:
+                reason = f"{reason} [rollback safety overridden: {'; '.join(refusals)}]"
+    target_check = _target_check(root, env, rules)
+
+    def check(target: TargetInfo) -> None:
+        if proved is not None and (target.current, target.digest) != proved:
+            raise ConflictError(
+                f"conflict: {env} of team {team} changed while the rollback's safety was "
+                "being proved; nothing was changed",
+                hint="check `teamrel status` and re-run if still needed",
+            )
+        target_check(target)
+
     transition = store.rollback(
         team,
         env,
@@ -1021,7 +1098,7 @@ def rollback(
         to=to,
         steps=steps,
         expect=expect,
-        check_target=_target_check(root, env, rules),
+        check_target=check,
         guard_seconds=guard_seconds,
     )
     pending: Callable[[], list[str]] | None = None
@@ -1031,7 +1108,7 @@ def rollback(
         def pending() -> list[str]:
             return reship_warning(store, transition, working)
 
-    return TransitionResult(transition, [], pending)
+    return TransitionResult(transition, [], pending, report)
 
 
 def reship_warning(

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from teamrel.canonical import JSON
-from teamrel.errors import InputError, PolicyError, UsageError
+from teamrel.errors import ExitCode, InputError, PolicyError, TeamrelError, UsageError
 from teamrel.models import EnvironmentSpec, RolloutPolicy
 from teamrel.store import ArmStats, Outcome, RolloutState, Store, TargetInfo
 
@@ -392,6 +392,49 @@ def _need_reason(rules: EnvironmentSpec, env: str, reason: str | None, what: str
             f"(environments.{env}.require_reason: true in teamrel.yaml)",
             hint="add --reason TEXT",
         )
+
+
+class RolloutUnsafe(TeamrelError):
+    """`rollout start` refused: stable and the candidate would share persisted data that one
+    of them cannot read (exit 1; `--force --reason` starts anyway, the reason recording it)."""
+
+    exit_code = ExitCode.FINDINGS
+
+    def __init__(self, message: str, findings: list[str], safety: dict[str, Any]) -> None:
+        super().__init__(
+            "\n".join([message, *(f"  ✗ {f}" for f in findings)]),
+            hint="make the consumers read both releases' messages first, or accept it with "
+            "--force --reason TEXT (recorded with the rollout)",
+        )
+        self.findings = findings
+        self.safety = safety
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["findings"] = self.findings
+        doc["safety"] = self.safety
+        return doc
+
+
+def coexistence_reason(
+    env: str, reason: str | None, refusals: list[str], safety: dict[str, Any], *, force: bool
+) -> str | None:
+    """The rollout's reason after its coexistence proof (`teamrel.meet.coexistence_safety`):
+    raises `RolloutUnsafe` on findings unless `force` (which needs a reason; the findings are
+    appended to it, so the rollout's audit event keeps them)."""
+    if force and not (reason and reason.strip()):
+        raise UsageError("--force needs --reason TEXT (recorded with the rollout)")
+    if not refusals:
+        return reason
+    if not force:
+        raise RolloutUnsafe(
+            f"refusing to start a rollout in {env}: stable and the candidate would share "
+            f"persisted data one of them cannot read ({len(refusals)} finding(s)); "
+            "nothing was started",
+            refusals,
+            safety,
+        )
+    return f"{reason} [coexistence safety overridden: {'; '.join(refusals)}]"
 
 
 def start(

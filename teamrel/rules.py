@@ -1,8 +1,10 @@
 """The team name and environment rules of a workspace, read without loading the workspace.
 
 Owns what promote, rollback, status, history, diff and resolve need of `teamrel.yaml`: its
-`team` and its `environments`. An incident must not wait for 10,000 members to be parsed, nor
-be blocked by a working tree that no longer loads (a missing prompt, a broken schema).
+`team`, its `environments`, and which handoffs carry persisted data (`persisted: true`: the
+rollback safety check proves those before the pointer moves) and whether any handoff declares
+a compatibility mode. An incident must not wait for 10,000 members to be parsed, nor be
+blocked by a working tree that no longer loads (a missing prompt, a broken schema).
 
 The rules are remembered in a small index, `.teamrel/rules-index.json`, keyed by the sha256 of
 the exact bytes of `teamrel.yaml`: reading them again costs one hash of the file. The index is
@@ -25,7 +27,7 @@ from teamrel.errors import TeamrelError
 from teamrel.fileio import atomic_write
 from teamrel.localstate import state_dir
 from teamrel.manifest import check_name
-from teamrel.models import EnvironmentSpec
+from teamrel.models import CompatMode, EnvironmentSpec
 from teamrel.yamlsrc import MAX_YAML_BYTES, parse_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -42,6 +44,34 @@ class TeamRules:
 
     team: str
     environments: Mapping[str, EnvironmentSpec]
+    #: `(from, to)` of every handoff declared with `persisted: true`, in declaration order
+    persisted: tuple[tuple[str, str], ...] = ()
+    #: whether a handoff (or `policy.compat`) declares a compatibility mode beyond atomic:
+    #: `teamrel check` then also proves pairs with the live releases
+    modes: bool = False
+
+
+def declares_modes(policy_compat: Any, handoff_modes: Any) -> bool:
+    """Whether `policy.compat` or any handoff's `compat` (raw or parsed) is beyond atomic."""
+    for raw in [policy_compat, *(handoff_modes or ())]:
+        if raw is None:
+            continue
+        mode = raw if isinstance(raw, CompatMode) else CompatMode.model_validate(raw)
+        if mode.mode != "atomic":
+            return True
+    return False
+
+
+def persisted_pairs(handoffs: Any) -> tuple[tuple[str, str], ...]:
+    """`(from, to)` of the handoffs (parsed `HandoffSpec`s or raw mappings) marked persisted."""
+    out: list[tuple[str, str]] = []
+    for h in handoffs or ():
+        if isinstance(h, dict):
+            if h.get("persisted") is True:
+                out.append((check_name(h["from"], "member"), check_name(h["to"], "member")))
+        elif getattr(h, "persisted", False):
+            out.append((str(h.from_), str(h.to)))
+    return tuple(out)
 
 
 def file_key(raw: bytes) -> str:
@@ -103,7 +133,12 @@ def _parse(raw: bytes) -> TeamRules:
         str(name): EnvironmentSpec.model_validate(spec or {})
         for name, spec in (data.get("environments") or {}).items()
     }
-    return TeamRules(team, envs)
+    handoffs = data.get("handoffs") or []
+    modes = declares_modes(
+        (data.get("policy") or {}).get("compat"),
+        [h.get("compat") for h in handoffs if isinstance(h, dict)],
+    )
+    return TeamRules(team, envs, persisted_pairs(handoffs), modes)
 
 
 def _index_path(root: Path, *, create: bool = True) -> Path | None:
@@ -131,6 +166,11 @@ def _read_index(path: Path, key: str) -> TeamRules | None:
                 str(name): EnvironmentSpec.model_validate(spec)
                 for name, spec in entry["environments"].items()
             },
+            # an entry written before `persisted` existed lacks the key: a miss (re-parsed)
+            tuple(
+                (check_name(a, "member"), check_name(b, "member")) for a, b in entry["persisted"]
+            ),
+            entry["modes"] is True,
         )
     except (TeamrelError, KeyError, TypeError, AttributeError, ValueError):
         return None  # absent, foreign or damaged: parse the file instead
@@ -144,6 +184,8 @@ def _write_index(path: Path, key: str, rules: TeamRules) -> None:
         "environments": {
             name: spec.model_dump(mode="json") for name, spec in rules.environments.items()
         },
+        "persisted": [list(pair) for pair in rules.persisted],
+        "modes": rules.modes,
     }
     # a few versions of the file (switching branches back and forth), newest last
     kept = dict(list(entries.items())[-MAX_ENTRIES:])

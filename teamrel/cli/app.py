@@ -89,6 +89,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "evals",
     "rollout",
+    "drift",
 )
 
 for _name in COMMAND_MODULES:

@@ -10,7 +10,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -57,6 +57,11 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
         line += st(f" ({edge.kind})", "dim")
     if edge.contract:
         line += st(f"  via {edge.contract}", "dim")
+    if edge.compat_mode is not None:
+        m = edge.compat_mode
+        line += st(
+            f"  ({m['direction']} pair of {m['handoff']}: {', '.join(m['releases'])})", "dim"
+        )
     lines = [line]
     first = edge.first_problem()
     if first and edge.verdict != "compatible":
@@ -86,6 +91,17 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
         lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
     for w in report.warnings:  # stale scorecards: said, never failing the check
         lines.append(st("warning: ", "yellow") + st(w["message"]))
+    if report.modes is not None:
+        added = report.modes["added"]
+        live = report.modes["live_releases"]
+        lines.append(
+            st(
+                f"compat modes: {added['backward']} backward and {added['forward']} forward "
+                f"pair(s) added with {len(live)} live release(s)"
+                + (f" ({', '.join(r['release'] for r in live)})" if live else ""),
+                "dim",
+            )
+        )
     s = report.summary()
     parts = [f"{s['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
@@ -123,12 +139,35 @@ class CheckView:
     prefix: str
     code: int
     quiet: bool
+    #: `--live`: the drift of external members (a `teamrel.meet` drift report), else None
+    drift: Any = None
+
+
+def _drift_text(v: CheckView) -> str:
+    if v.drift is None:
+        return ""
+    from teamrel.cli.drift import drift_lines
+
+    return "\n".join(drift_lines(v.drift)) + "\n"
 
 
 def _text(v: CheckView) -> str:
     buf = Console(file=io.StringIO(), no_color=True, soft_wrap=True, width=200)
     render_text(buf, v.report, quiet=v.quiet)
-    return buf.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+    return buf.file.getvalue() + _drift_text(v)  # type: ignore[attr-defined,no-any-return]
+
+
+def _styled(v: CheckView, out: Console) -> None:
+    render_text(out, v.report, quiet=v.quiet)
+    if v.drift is not None:
+        out.print(_drift_text(v), markup=False, highlight=False, end="")
+
+
+def _json(v: CheckView) -> str:
+    doc = v.report.to_json()
+    if v.drift is not None:
+        doc["drift"] = v.drift.to_json()
+    return json_text(doc)
 
 
 def _junit(v: CheckView) -> str:
@@ -151,8 +190,8 @@ def _sarif(v: CheckView) -> str:
 
 #: The formats of `teamrel check`, by name (the order `--help` lists them in).
 RENDERERS: Renderers[CheckView] = Renderers("check report")
-RENDERERS.add("text", _text, styled=lambda v, out: render_text(out, v.report, quiet=v.quiet))
-RENDERERS.add("json", lambda v: json_text(v.report.to_json()))
+RENDERERS.add("text", _text, styled=_styled)
+RENDERERS.add("json", _json)
 RENDERERS.add("junit", _junit)
 RENDERERS.add("github", _github)
 RENDERERS.add("sarif", _sarif)
@@ -211,6 +250,14 @@ def check_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
     ] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Also re-read external members from their origins and prove them against "
+            "every environment's live release (`teamrel drift`).",
+        ),
+    ] = False,
 ) -> None:
     """Prove every handoff: producer output ⊆ contract ⊆ consumer input.
 
@@ -243,7 +290,10 @@ def check_command(
                 )
             raise
         code = ExitCode.OK if report.passed else ExitCode.FINDINGS
-        view = CheckView(report, _prefix(c.root), code, options(ctx).quiet)
+        drifted: Any = c.drift() if live else None
+        if drifted is not None and not drifted.passed:
+            code = ExitCode.FINDINGS
+        view = CheckView(report, _prefix(c.root), code, options(ctx).quiet, drifted)
         if output is None:
             RENDERERS.emit(ctx, f, view)
             return code

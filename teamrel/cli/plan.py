@@ -207,6 +207,37 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
             _p(out, "\n[bold]Handoffs[/]")
         more = "more " if shown else ""
         _p(out, f"  [dim]... {len(edges) - len(shown)} {more}compatible handoffs (--explain)[/]")
+    _compat_modes(out, doc.get("compat_modes"), explain=explain)
+
+
+def _compat_modes(out: Console, modes: dict[str, Any] | None, *, explain: bool) -> None:
+    """The pairs the handoffs' compatibility modes added (only when a mode is declared):
+    a count per mode, every pair with --explain (failing pairs always)."""
+    if modes is None:
+        return
+    live = modes["live_releases"]
+    added = modes["added"]
+    where = ", ".join(f"{r['release']} ({', '.join(r['where'])})" for r in live) or "none"
+    _p(out, "\n[bold]Compatibility modes[/]")
+    _p(
+        out,
+        f"  {added['backward']} backward and {added['forward']} forward pair(s) added; "
+        f"live releases: {escape(where)}",
+    )
+    for e in modes["pairs"]:
+        if not explain and e["verdict"] == "compatible":
+            continue
+        m = e["compat_mode"]
+        colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
+        p, c = e["producer"], e["consumer"]
+        line = (
+            f"  [{colour}]{e['verdict']:<12}[/] {escape(p['name'])}@{escape(str(p['version']))}"
+            f" -> {escape(c['name'])}@{escape(str(c['version']))} [dim]({m['direction']} pair of "
+            f"{escape(m['handoff'])}: {escape(', '.join(m['releases']))})[/]"
+        )
+        if e["verdict"] != "compatible" and e.get("first_problem"):
+            line += f"\n      {escape(e['first_problem'])}"
+        _p(out, line)
 
 
 @dataclass(frozen=True)

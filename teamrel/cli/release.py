@@ -180,9 +180,12 @@ def promote_cmd(
         )
         if out_fmt == "json":
             emit_json(result.to_json())
+            result.finish()  # proves the rollback this made possible, once the result is out
             return ExitCode.OK
         _plain(ctx, _transition_line(result.transition))
         _warn(ctx, [w for w in result.warnings if not result.transition.noop])
+        sys.stdout.flush()
+        result.finish()
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
@@ -210,9 +213,21 @@ def rollback_cmd(
             "warning); it runs after the result is printed.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Roll back even though a persisted handoff's data may not be readable by the "
+            "target release (needs --reason; the findings are recorded in the audit event).",
+        ),
+    ] = False,
     output_format: FormatOpt = None,
 ) -> None:
-    """Put the whole team back to the release live before the current one: one pointer write."""
+    """Put the whole team back to the release live before the current one: one pointer write.
+
+    Handoffs declared `persisted: true` are proved first: the target's consumers must read
+    what the current release's producers may have written (else exit 1, unless --force).
+    """
     out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
@@ -224,6 +239,7 @@ def rollback_cmd(
             reason=reason,
             actor=actor,
             workspace_check=not no_workspace_check,
+            force=force,
         )
         if out_fmt == "json":
             result.finish()  # the document carries every warning

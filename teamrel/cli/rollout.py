@@ -101,15 +101,33 @@ def start_cmd(
     ] = None,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Start even though stable and the candidate cannot read each other's "
+            "persisted data (needs --reason; recorded with the rollout).",
+        ),
+    ] = False,
     output_format: FormatOpt = None,
 ) -> None:
-    """Start a rollout of RELEASE in an environment (stable keeps the rest of the traffic)."""
+    """Start a rollout of RELEASE in an environment (stable keeps the rest of the traffic).
+
+    Handoffs declared `persisted: true` are proved both ways first: stable's consumers must
+    read what the candidate writes and the candidate's what stable writes (else exit 1).
+    """
     out_fmt = parse_format(ctx, output_format)
     parsed = _steps(steps)
 
     def body() -> int:
         state = context(ctx).rollout_start(
-            release, env=env, shadow=shadow, steps=parsed, reason=reason, actor=actor
+            release,
+            env=env,
+            shadow=shadow,
+            steps=parsed,
+            reason=reason,
+            actor=actor,
+            force=force,
         )
         if out_fmt == "json":
             emit_json({"format_version": 1, "rollout": state.to_json()})

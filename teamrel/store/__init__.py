@@ -34,6 +34,7 @@ from teamrel.store.store import (
     VerifyReport,
     bucket,
     iso,
+    parse_iso,
     utcnow,
 )
 
@@ -87,6 +88,7 @@ __all__ = [
     "bucket",
     "iso",
     "open_store",
+    "parse_iso",
     "store_url",
     "utcnow",
 ]

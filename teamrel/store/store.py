@@ -121,6 +121,9 @@ class TargetInfo:
     digest: str
     allow_incompatible: str | None
     file_sha256: str
+    #: rollback only: the manifest live when the transaction read the environment (the
+    #: caller's safety proof was made for one (current, target) pair: it checks both)
+    current: str | None = None
 
 
 @dataclass(frozen=True)
@@ -789,6 +792,47 @@ class Store:
                     return d
         return None
 
+    def rollback_plan(
+        self, team: str, env: str, *, to: str | None = None, steps: int | None = None
+    ) -> tuple[str, str] | None:
+        """`(current, target)` manifest digests a `rollback` of `env` with these options would
+        move between if it ran now, read-only; None when it would not move the pointer (an
+        open rollout aborted by a plain rollback) or would be refused (`rollback` says why).
+
+        The same walk as `rollback` (earlier promotions, newest first, skipping manifests
+        rolled back from); rollback safety proves this pair before the write, and `rollback`
+        hands `current` to its check hook so a pointer moved in between is noticed."""
+        with self._tx() as conn:
+            row = self._env_row(conn, team, env)
+            if row is None or row.promotion_id is None or row.manifest_digest is None:
+                return None
+            if to is None and steps is None and self._open_rollout(conn, row.id) is not None:
+                return None
+            current = str(row.manifest_digest)
+            to_digest = self._resolve_ref(conn, team, to) if to is not None else None
+            if to is not None and to_digest is None:
+                return None
+            marked = set(
+                conn.execute(
+                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
+                ).scalars()
+            )
+            seen = {current}
+            found = 0
+            for promo in self._earlier_promotions(conn, env, row.promotion_id):
+                d = str(promo.manifest_digest)
+                if d in marked or d in seen:
+                    continue
+                if to_digest is not None:
+                    if d == to_digest:
+                        return current, d
+                else:
+                    found += 1
+                    if found == (steps or 1):
+                        return current, d
+                seen.add(d)
+        return None
+
     def change_feed(self) -> ChangeFeed:
         """A feed telling, cheaply, when any environment pointer may have moved (SQLite:
         `PRAGMA data_version`; PostgreSQL: LISTEN/NOTIFY). Close it after use."""
@@ -866,6 +910,7 @@ class Store:
         check_target: Callable[[TargetInfo], None] | None,
         *,
         count_snapshots: bool = True,
+        current: str | None = None,
     ) -> TargetInfo:
         """Refuse a target manifest that is unverified, modified, or missing snapshots.
 
@@ -923,6 +968,7 @@ class Store:
             digest=manifest_digest,
             allow_incompatible=row.allow_incompatible,
             file_sha256=row.file_sha256,
+            current=current,
         )
         if check_target is not None:
             check_target(target)
@@ -1178,7 +1224,12 @@ class Store:
                     else f"{env} has fewer than {wanted} earlier releases to go back to"
                 )
             target = self._verified_target(
-                conn, team, target_promo.manifest_digest, check_target, count_snapshots=False
+                conn,
+                team,
+                target_promo.manifest_digest,
+                check_target,
+                count_snapshots=False,
+                current=current,
             )
             now = iso(now_dt)
             passed_names = [self._release_name(conn, d) or d for d in passed]

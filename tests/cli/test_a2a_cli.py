@@ -453,3 +453,27 @@ def test_export_of_an_unknown_member_or_a_tool(example: Path) -> None:
     result = teamrel(REPO, "export", "a2a", "orders")
     assert result.exit_code == 2
     assert "only agents are published as A2A cards" in result.stderr
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def test_drift_rereads_the_card_and_catches_a_widened_skill_output(example: Path) -> None:
+    """fx-quotes is external with an a2a card origin: released to prod, then the treasury
+    team publishes a card whose quote output gains a `fee` the payer's pin does not allow."""
+    code = teamrel(example, "release", "--name", "r1", "--promote", "prod", "--reason", "r1")
+    assert code.exit_code == 0, code.stdout + code.stderr
+    assert teamrel(example, "drift").exit_code == 0
+    card_path = example / "cards" / "fx-quotes.json"
+    card = json.loads(card_path.read_text("utf-8"))
+    skill = card["capabilities"]["extensions"][0]["params"]["skills"]["quote"]
+    skill["output_schema"]["properties"]["fee"] = {"type": "number"}
+    card_path.write_text(json.dumps(card), "utf-8")
+    result = teamrel(example, "drift", "--format", "json")
+    assert result.exit_code == 1, result.stdout
+    doc = json.loads(result.stdout)
+    bad = [r for r in doc["results"] if r["verdict"] == "incompatible"]
+    assert [(r["member"], r["slot"], r["origin"]) for r in bad] == [
+        ("fx-quotes", "output", "a2a")
+    ]
+    assert "fee" in bad[0]["witness"]
