@@ -154,6 +154,8 @@ class EdgeResult:
     #: for an incompatible edge through a contract: the contract file (or a file it `$ref`s)
     #: and the line of the keyword that rejects the witness
     hint: tuple[str, int] | None = None
+    #: proved in this flag state (flags flipped from their defaults), None: the default state
+    flag_state: dict[str, bool] | None = None
 
     @property
     def failing(self) -> tuple[StepResult, ...]:
@@ -207,7 +209,7 @@ class EdgeResult:
                 {"file": self.source.file, "line": self.source.line} if self.source else None
             ),
             "steps": [s.to_json() for s in self.steps],
-        }
+        } | ({"flag_state": self.flag_state} if self.flag_state is not None else {})
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> EdgeResult:
@@ -224,6 +226,7 @@ class EdgeResult:
             note=d["note"],
             source=Source(file=src["file"], line=src["line"]) if src else None,
             hint=(d["file"], d["line"]) if d.get("hint") else None,
+            flag_state=d.get("flag_state"),
         )
 
 
@@ -241,6 +244,8 @@ class CheckReport:
     stats: dict[str, int] = field(default_factory=dict)
     #: findings that never fail the check: `stale-scorecard` (code, member, suite, file, message)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: the flag states proved besides the default (`teamrel.flagcheck`), None without flags
+    flags: dict[str, Any] | None = None
 
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
@@ -279,7 +284,7 @@ class CheckReport:
             "summary": self.summary(),
             "edges": [e.to_json() for e in self.edges],
             "warnings": self.warnings,
-        }
+        } | ({"flags": self.flags} if self.flags is not None else {})
 
 
 # --------------------------------------------------------------------------- cache

@@ -209,7 +209,7 @@ class Context:
             changed = selection if selection is not None else chk.changed_against(ws, base.members)
             pinned = {n: m for n, m in base.members.items() if n in ws.members and n not in changed}
             shown = sorted(n for n, m in pinned.items() if m.digest != ws.members[n].digest)
-            return chk.run_check(
+            return _flagged_check(
                 ws.with_members(pinned) if shown else ws,
                 members=sorted(selection) if selection is not None else None,
                 unknown=unknown_policy,
@@ -230,7 +230,7 @@ class Context:
             # release; without one (or with an unreadable one) the edge stays unchecked
             with contextlib.suppress(TeamrelError):
                 base_members = chk.load_base(ws).members
-        report = chk.run_check(
+        report = _flagged_check(
             ws,
             members=sorted(selection) if selection is not None else None,
             unknown=unknown_policy,
@@ -239,7 +239,7 @@ class Context:
             base=base_members,
             progress=progress,
         )
-        if fast and cache_dir is not None:
+        if fast and cache_dir is not None and not ws.team.flags:
             chk.save_report(ws, cache_dir, report, opts, uses_releases=needs_base)
         return report
 
@@ -406,7 +406,16 @@ class Context:
             raise UsageError("--override-gates needs --reason TEXT")
         ws = self.load()
         saved = self.read_plan(plan) if plan is not None else None
-        summary = self.check().summary()
+        report = self.check()
+        summary = report.summary()
+        flags_section = None
+        variants = None
+        if ws.team.flags:
+            from teamrel.flagcheck import proven_states
+            from teamrel.flags import explore, manifest_section, variant_members
+
+            flags_section = manifest_section(ws, proven_states(report), explore(ws))
+            variants = variant_members(ws)
         return rel.release(
             self.store(),
             self.root,
@@ -423,6 +432,8 @@ class Context:
             plan_base=saved.base if saved is not None else None,
             plan_members=saved.desired_members if saved is not None else None,
             plan_team=saved.team if saved is not None else None,
+            flags=flags_section,
+            variants=variants,
         )
 
     def promote(
@@ -670,3 +681,28 @@ class Context:
             members=len(ws.graph.nodes),
             handoffs=len(doc["handoffs"]),
         )
+
+
+def _flagged_check(ws: Any, *, cache_dir: Path | None, format_assertion: bool, **kw: Any) -> Any:
+    """`run_check` of the default flag state, then of every explored flag state (one prover:
+    a schema pair met in several states is proved once)."""
+    from teamrel import check as chk
+
+    if not ws.team.flags:
+        return chk.run_check(ws, cache_dir=cache_dir, format_assertion=format_assertion, **kw)
+    from teamrel.flagcheck import default_workspace, prove_flag_states
+
+    prover = chk.Prover(chk.ResultCache(cache_dir), format_assertion=format_assertion)
+    report = chk.run_check(
+        default_workspace(ws), prover=prover, format_assertion=format_assertion, **kw
+    )
+    report, _ = prove_flag_states(
+        ws,
+        report,
+        prover,
+        members=kw.get("members"),
+        base=kw.get("base"),
+        pinned=kw.get("pinned", ()),
+    )
+    prover.cache.save()
+    return report

@@ -40,6 +40,7 @@ from teamrel.check import (
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.fileio import atomic_write
+from teamrel.flagcheck import default_workspace, prove_flag_states
 from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes
@@ -537,7 +538,7 @@ def build_plan(
     fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
     prover = Prover(ResultCache(cache_dir), format_assertion=fmt_assert)
     report: CheckReport = run_check(
-        ws,
+        default_workspace(ws),
         unknown=unknown_policy,
         format_assertion=fmt_assert,
         base=base.members,
@@ -545,6 +546,8 @@ def build_plan(
         base_info=base.to_json(),
         progress=progress,
     )
+    # every explored flag state too: its edges join the report, named by the state
+    report, _ = prove_flag_states(ws, report, prover, base=base.members)
 
     plans: dict[str, _MemberPlan] = {}
     for name, new in ws.members.items():
@@ -740,6 +743,8 @@ def build_plan(
         "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
         "evals": evals_section(ws.members, base.members, ws.team.environments),
     }
+    if report.flags is not None:
+        doc["flags"] = report.flags
     doc["digest"] = _core_digest(doc)
     prover.cache.save()
     return Plan(doc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,7 +51,14 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
     if edge.verdict == "unknown" and unknown_fails:
         style = "bold red"
     arrow = "->" if edge.kind == "handoff" else "=>"
-    line = st(f"{tag:<7}", style) + st(f" {edge.producer.label()} {arrow} {edge.consumer.label()}")
+    state = ""
+    if edge.flag_state is not None:  # proved in a flag state: say which, first
+        from teamrel.flags import label
+
+        state = f" {label(edge.flag_state)}:"
+    line = st(f"{tag:<7}", style) + st(
+        f"{state} {edge.producer.label()} {arrow} {edge.consumer.label()}"
+    )
     if edge.kind != "handoff":
         line += st(f" ({edge.kind})", "dim")
     if edge.contract:
@@ -85,6 +92,8 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
         lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
     for w in report.warnings:  # stale scorecards: said, never failing the check
         lines.append(st("warning: ", "yellow") + st(w["message"]))
+    if report.flags is not None:
+        lines.extend(st(x) for x in flag_lines(report.flags))
     s = report.summary()
     parts = [f"{s['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
@@ -102,6 +111,25 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
     else:
         out.file.write("\n".join(lines) + "\n")
         out.file.flush()
+
+
+def flag_lines(flags: dict[str, Any]) -> list[str]:
+    """What was proved of the flag states, and what the bounds left out (text output)."""
+    states = flags["states"]
+    broken = [s["state"] for s in states if not s["passed"]]
+    out = [
+        f"flags: {len(flags['declared'])} declared, {len(states)} flag states proved besides "
+        f"the default" + (f"; not holding: {'; '.join(broken)}" if broken else ", all holding")
+    ]
+    if flags["unexplored"]:
+        bounds = flags["bounds"]
+        examples = "; ".join(flags["unexplored_examples"][:3])
+        out.append(
+            f"flags: {flags['unexplored']} combination(s) not explored (bounds: all "
+            f"combinations of up to {bounds['group_flags']} interacting flags, "
+            f"{bounds['states']} states), e.g. {examples}"
+        )
+    return out
 
 
 def _prefix(root: Path) -> str:

@@ -422,6 +422,7 @@ class Store:
         reason: str | None = None,
         reuse_same_content: bool = True,
         action: Literal["release", "import"] = "release",
+        extra_snapshots: Mapping[str, ResolvedMember] | None = None,
     ) -> tuple[Manifest, bool]:
         """Record a release (snapshots, manifest, event) in one transaction.
 
@@ -446,6 +447,15 @@ class Store:
                     f"digest {entry.digest}"
                 )
             snapshots[entry.digest] = (member, spec_text)
+        for extra_digest, member in (extra_snapshots or {}).items():
+            # the variants a release's flags select: snapshotted with it, by their digest
+            spec_text = canonical_json(member.spec)
+            if sha256_hex(spec_text.encode("utf-8")) != extra_digest:
+                raise IntegrityError(
+                    f"release {manifest.release}: variant of {member.name} does not match its "
+                    f"digest {extra_digest}"
+                )
+            snapshots.setdefault(extra_digest, (member, spec_text))
         key = manifest.content_key
         with self._tx(write=True) as conn:
             existing = conn.execute(
