@@ -627,6 +627,59 @@ class Context:
         with self._naming_a_missing_store(store):
             return rel.verify(store, None, team=team, env=env)
 
+    # ---------------------------------------------------------------- flags (issue 15)
+
+    def flags_set(
+        self,
+        env: str,
+        flag: str,
+        state: str,
+        *,
+        percent: float | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Any:
+        """`teamrel flags set`: one flag's value in `env` (refused unless the live release
+        proved every state it lets runs reach; docs/flags.md)."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules(writes=True)
+        return flagops.set_value(
+            self.store(),
+            team,
+            envs,
+            env,
+            flag,
+            state,
+            percent,
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+        )
+
+    def flags_status(self, env: str | None = None) -> Any:
+        """`teamrel flags status`: the flags of the release live in each environment."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        if env is not None:
+            rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return flagops.status(store, team, env)
+
+    def flags_history(self, env: str) -> Any:
+        """`teamrel flags history`: every flag change of `env`, oldest first."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return team, flagops.history(store, team, env)
+
     def resolve(self, env: str, member: str | None = None) -> _rel.Resolution:
         """`teamrel resolve`: the exact pinned configuration live in an environment."""
         from teamrel import release as rel

@@ -85,6 +85,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "evals",
     "rollout",
+    "flags",
 )
 
 for _name in COMMAND_MODULES:

@@ -68,7 +68,7 @@ _ROLL = table("teamrel_rollouts")
 _OUT = table("teamrel_outcomes")
 _SCORE = table("teamrel_outcome_scores")
 
-Action = Literal["release", "import", "promote", "rollback", "rollout"]
+Action = Literal["release", "import", "promote", "rollback", "rollout", "flag"]
 
 #: Rollout states in which a rollout is open (routes traffic or waits for a human).
 OPEN_STATES = ("active", "paused")

@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "semver": 7,
     "check": 7,
     "flagcheck": 7,
+    "flagops": 8,
     "reporting": 8,
     "plan": 8,
     "markdown": 8,
