@@ -1970,7 +1970,7 @@ class Store:
                         VerifyProblem("event", subject, "content does not match its hash")
                     )
                 prev, last_seq = ev.hash, ev.seq
-                if ev.environment and ev.action in ("promote", "rollback", "rollout"):
+                if ev.environment and ev.action in ("promote", "rollback", "rollout", "flag"):
                     latest_by_env[(ev.team, ev.environment)] = ev
             chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
             if chain.seq != last_seq or chain.head != prev:
