@@ -525,6 +525,11 @@ class ManifestText:
         self._all: dict[str, PinnedEntry] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def body(self) -> str:
+        """The manifest's canonical JSON text (verified against its digest when read)."""
+        return self._body
+
     def entry(self, name: str) -> PinnedEntry | None:
         """The manifest entry of member `name`, or None when it is not a member."""
         if self._all is not None:
