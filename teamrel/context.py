@@ -736,7 +736,9 @@ class Context:
         )
 
 
-def _flagged_check(ws: Any, *, cache_dir: Path | None, format_assertion: bool, **kw: Any) -> Any:
+def _flagged_check(
+    ws: Any, *, cache_dir: Path | None, format_assertion: bool, **kw: Any
+) -> CheckReport:
     """`run_check` of the default flag state, then of every explored flag state (one prover:
     a schema pair met in several states is proved once)."""
     from teamrel import check as chk

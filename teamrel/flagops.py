@@ -35,16 +35,14 @@ def _guard(flag: str, env: str) -> Any:
     def check(manifest: Manifest, after: Mapping[str, FlagValue]) -> None:
         section = manifest.flags
         definitions = (section or {}).get("definitions") or {}
-        if flag not in definitions:  # type: ignore[operator]
+        if flag not in definitions:
             raise PolicyError(
                 f"release {manifest.release} live in {env} declares no flag {flag!r}; "
                 "nothing was changed",
                 hint="declare it under flags: in teamrel.yaml and release",
             )
         reachable = {
-            name: value.reachable()
-            for name, value in after.items()
-            if name in definitions  # type: ignore[operator]
+            name: value.reachable() for name, value in after.items() if name in definitions
         }
         why = unproven(section, reachable)
         if why is not None:
@@ -90,7 +88,7 @@ class FlagStatus:
         return {
             "format_version": FLAGS_FORMAT_VERSION,
             "team": self.team,
-            "environments": self.environments,  # type: ignore[dict-item]
+            "environments": self.environments,
         }
 
 
@@ -101,7 +99,7 @@ def status(store: Store, team: str, env: str | None = None) -> FlagStatus:
         if state.manifest_digest is None:
             continue
         manifest = store.get_manifest(state.manifest_digest, team)
-        definitions = dict((manifest.flags or {}).get("definitions") or {})  # type: ignore[call-overload]
+        definitions = dict((manifest.flags or {}).get("definitions") or {})
         values = flag_values(store, team, state.name)
         flags = []
         for name, d in definitions.items():

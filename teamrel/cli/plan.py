@@ -187,8 +187,14 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
         for e in shown:
             colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
             p, c = e["producer"], e["consumer"]
+            state = ""
+            if e.get("flag_state") is not None:  # proved in a flag state: say which
+                from teamrel.flags import label
+
+                state = escape(label(e["flag_state"])) + ": "
             line = (
-                f"  [{colour}]{e['verdict']:<12}[/] {escape(p['name'])}@{escape(str(p['version']))}"
+                f"  [{colour}]{e['verdict']:<12}[/] {state}"
+                f"{escape(p['name'])}@{escape(str(p['version']))}"
                 f" -> {escape(c['name'])}@{escape(str(c['version']))}"
             )
             if e["kind"] != "handoff":
