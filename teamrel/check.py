@@ -12,6 +12,9 @@ scorecard whose stamped behavioural digest is not its member's current one (`sta
 The cache never changes a verdict: it only stores proven answers (compatible, or incompatible
 with a witness), keyed by both schemas' content, the engine version and the options; an
 `unknown` is recomputed every time (it may depend on the time budget).
+
+With `flags:` declared, `prove_flag_states` proves every flag state `teamrel.flags.explore`
+picks after the default state (see the section at the end of this module).
 """
 
 from __future__ import annotations
@@ -34,6 +37,15 @@ from teamrel.canonical import JSON
 from teamrel.compat.annotations import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
+from teamrel.flags import (
+    MAX_FLAG_STATES,
+    MAX_GROUP_FLAGS,
+    Exploration,
+    explore,
+    label,
+    state_workspace,
+    touched_edges,
+)
 from teamrel.models import NAME_RE, ResolvedHandoff, ResolvedMember, SchemaDoc, Source
 from teamrel.progress import PROVING, Progress, Ticker
 from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
@@ -244,7 +256,7 @@ class CheckReport:
     stats: dict[str, int] = field(default_factory=dict)
     #: findings that never fail the check: `stale-scorecard` (code, member, suite, file, message)
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    #: the flag states proved besides the default (`teamrel.flagcheck`), None without flags
+    #: the flag states proved besides the default (`prove_flag_states`), None without flags
     flags: dict[str, Any] | None = None
 
     def count(self, verdict: Verdict) -> int:
@@ -1100,3 +1112,81 @@ def resolve_against(ws: Workspace, ref: str, store_factory: Callable[[], Any] | 
             hint=f"environments: {', '.join(sorted(declared))}",
         )
     return load_base(ws, env=ref, store_factory=store_factory)
+
+
+# --------------------------------------------------------------------------- flag states
+#
+# With `flags:` declared, the default state's check is followed by each state
+# `teamrel.flags.explore` picks, proved on the edges its flipped flags touch (the rest of the
+# graph is the default state's, already proved) with the same `Prover`, so a schema pair met
+# in several states is proved once (and comes from the on-disk digest-pair cache across
+# runs). Each edge proved in a state joins the report under a key naming the state ("with
+# `refund_v2` on: refunds->responder"), so every output format names it; `report.flags`
+# lists the states, whether each passed, and the combinations the bounds left out.
+
+
+def default_workspace(ws: Workspace) -> Workspace:
+    """The team graph with every flag at its default (`ws` itself without flags)."""
+    return state_workspace(ws, {}) if ws.team.flags else ws
+
+
+def prove_flag_states(
+    ws: Workspace,
+    report: CheckReport,
+    prover: Prover,
+    *,
+    members: Collection[str] | None = None,
+    base: Mapping[str, ResolvedMember] | None = None,
+    pinned: Collection[str] = (),
+) -> tuple[CheckReport, Exploration | None]:
+    """Add the edges of every explored flag state to `report` (see the module docstring);
+    returns the report and what was explored (None without flags)."""
+    flags = ws.team.flags
+    if not flags:
+        return report, None
+    exploration = explore(ws)
+    touched = {name: touched_edges(ws, spec) for name, spec in flags.items()}
+    wanted = set(members) if members is not None else None
+    states: list[dict[str, Any]] = []
+    for flips in exploration.states:
+        sws = state_workspace(ws, flips)
+        keys = set().union(*(touched[f] for f in flips))
+        name = label(flips)
+        edges = []
+        for h in sws.handoffs:
+            if h.key not in keys:
+                continue
+            if wanted is not None and h.producer not in wanted and h.consumer not in wanted:
+                continue
+            e = check_edge(sws, h, prover, base=base, pinned=pinned)
+            edges.append(dataclasses.replace(e, key=f"{name}: {e.key}", flag_state=dict(flips)))
+        bad = [e for e in edges if e.verdict == "incompatible"]
+        unknown = [e for e in edges if e.verdict == "unknown"]
+        passed = not bad and not (report.unknown == "fail" and unknown)
+        states.append(
+            {
+                "state": name,
+                "flags": dict(flips),
+                "edges": len(edges),
+                "incompatible": len(bad),
+                "unknown": len(unknown),
+                "passed": passed,
+            }
+        )
+        report.edges.extend(edges)
+    report.flags = {
+        "declared": sorted(flags),
+        "states": states,
+        "groups": exploration.groups,
+        "unexplored": exploration.unexplored_count,
+        "unexplored_examples": [label(f) for f in exploration.unexplored],
+        "bounds": {"group_flags": MAX_GROUP_FLAGS, "states": MAX_FLAG_STATES},
+    }
+    return report, exploration
+
+
+def proven_states(report: CheckReport) -> list[tuple[dict[str, bool], bool]]:
+    """(flips, passed) of every flag state the report proved (for the manifest)."""
+    if report.flags is None:
+        return []
+    return [(dict(s["flags"]), bool(s["passed"])) for s in report.flags["states"]]

@@ -411,7 +411,7 @@ class Context:
         flags_section = None
         variants = None
         if ws.team.flags:
-            from teamrel.flagcheck import proven_states
+            from teamrel.check import proven_states
             from teamrel.flags import explore, manifest_section, variant_members
 
             flags_section = manifest_section(ws, proven_states(report), explore(ws))
@@ -648,7 +648,7 @@ class Context:
         return flagops.set_value(
             self.store(),
             team,
-            envs,
+            rel.environment_rules(envs, env),
             env,
             flag,
             state,
@@ -745,7 +745,7 @@ def _flagged_check(
 
     if not ws.team.flags:
         return chk.run_check(ws, cache_dir=cache_dir, format_assertion=format_assertion, **kw)
-    from teamrel.flagcheck import default_workspace, prove_flag_states
+    from teamrel.check import default_workspace, prove_flag_states
 
     prover = chk.Prover(chk.ResultCache(cache_dir), format_assertion=format_assertion)
     report = chk.run_check(

@@ -19,7 +19,6 @@ from teamrel.errors import PolicyError
 from teamrel.flags import FLAGS_FORMAT_VERSION, unproven
 from teamrel.manifest import Manifest
 from teamrel.models import EnvironmentSpec
-from teamrel.release import _require_reason, environment_rules
 from teamrel.store import Store
 from teamrel.store.flagstore import (
     FlagChange,
@@ -58,7 +57,7 @@ def _guard(flag: str, env: str) -> Any:
 def set_value(
     store: Store,
     team: str,
-    environments: Mapping[str, EnvironmentSpec],
+    rules: EnvironmentSpec,
     env: str,
     flag: str,
     state: str,
@@ -67,9 +66,14 @@ def set_value(
     actor: str,
     reason: str | None,
 ) -> FlagChange:
-    """`teamrel flags set ENV FLAG on|off|--percent N` (see the module docstring)."""
-    rules = environment_rules(environments, env)
-    _require_reason(rules, env, reason, "set a flag")
+    """`teamrel flags set ENV FLAG on|off|--percent N` (see the module docstring); `rules`
+    are the environment's (its `require_reason` applies, as to a promotion)."""
+    if rules.require_reason and not (reason and reason.strip()):
+        raise PolicyError(
+            f"environment {env} requires a reason to set a flag "
+            f"(environments.{env}.require_reason: true in teamrel.yaml)",
+            hint="add --reason TEXT",
+        )
     stored, pct = normalise(state, percent)
     return set_flag(
         store, team, env, flag, stored, pct, actor=actor, reason=reason, check=_guard(flag, env)

@@ -13,7 +13,7 @@ Owns what a flag state *is* and which states are worth proving:
   proven and not explored) and `unproven`, which `teamrel flags set` asks before it lets an
   environment reach a state the live release did not prove.
 
-This module does no I/O and knows nothing of the prover (`teamrel.flagcheck` proves).
+This module does no I/O and knows nothing of the prover (`teamrel.check.prove_flag_states` proves).
 """
 
 from __future__ import annotations

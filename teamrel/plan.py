@@ -36,11 +36,12 @@ from teamrel.check import (
     ResultCache,
     StepResult,
     UnknownPolicy,
+    default_workspace,
+    prove_flag_states,
     run_check,
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.fileio import atomic_write
-from teamrel.flagcheck import default_workspace, prove_flag_states
 from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.memberdiff import field_changes

@@ -40,7 +40,6 @@ LAYERS: dict[str, int] = {
     "store": 6,
     "semver": 7,
     "check": 7,
-    "flagcheck": 7,
     "flagops": 8,
     "reporting": 8,
     "plan": 8,
