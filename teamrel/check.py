@@ -1174,6 +1174,7 @@ def prove_flag_states(
             }
         )
         report.edges.extend(edges)
+    report.stats = dict(prover.stats)
     report.flags = {
         "declared": sorted(flags),
         "states": states,

@@ -189,12 +189,7 @@ class PinnedTeam:
             elif v.state != "percent":
                 decided[name] = v.state == "on"
             else:
-                b = (
-                    bucket(f"flag:{self.team}:{name}", key)
-                    if key is not None
-                    else int.from_bytes(os.urandom(4), "big") % 10_000
-                )
-                decided[name] = b < v.percent_bp
+                decided[name] = flag_is_on(self.team, name, key, v.percent_bp)
         view = copy.copy(self)
         view._flag_values = decided
         return view
@@ -287,6 +282,20 @@ class PinnedTeam:
             f"PinnedTeam({self.team!r}, {self.environment!r}, release={self.release!r}, "
             f"arm={self.arm!r})"
         )
+
+
+def flag_is_on(team: str, flag: str, key: str | None, percent_bp: int) -> bool:
+    """Whether a flag set on for `percent_bp`/10,000 of keys is on for `key`: the canary
+    split's hashing (`teamrel.store.bucket`), seeded by team and flag, so a key keeps its
+    value at a given share (sticky) and raising the share only adds keys (monotone); without
+    a key, at random."""
+    if percent_bp >= 10_000:
+        return True
+    if percent_bp <= 0:
+        return False
+    if key is None:
+        return int.from_bytes(os.urandom(4), "big") % 10_000 < percent_bp
+    return bucket(f"flag:{team}:{flag}", key) < percent_bp
 
 
 def _flagged(
