@@ -410,6 +410,9 @@ def _input_files(ws: Workspace) -> list[str]:
     for h in ws.handoffs:
         for doc in (h.producer_schema, h.contract, h.consumer_schema):
             files |= _schema_files(doc)
+    for variants in ws.variants.values():  # what the flag states were proved with
+        for v in variants.values():
+            files.update(v.files)
     return sorted(files)
 
 
@@ -456,6 +459,7 @@ def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> Check
             selected=r["selected_members"],
             stats={"report_cache_hits": 1},
             warnings=list(r.get("warnings") or []),
+            flags=r.get("flags"),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

@@ -239,7 +239,7 @@ class Context:
             base=base_members,
             progress=progress,
         )
-        if fast and cache_dir is not None and not ws.team.flags:
+        if fast and cache_dir is not None:
             chk.save_report(ws, cache_dir, report, opts, uses_releases=needs_base)
         return report
 

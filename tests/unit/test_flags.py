@@ -250,3 +250,18 @@ def test_percentages_are_sticky_and_monotone_over_100000_keys(flag: str) -> None
     other = {k for k in keys if flag_is_on("support", flag + "_x", k, 5_000)}
     half = {k for k in keys if flag_is_on("support", flag, k, 5_000)}
     assert abs(len(other & half) / len(keys) - 0.25) < 0.01
+
+
+def test_the_report_cache_keeps_the_flag_states_and_hears_a_variant_edit(tmp_path: Path) -> None:
+    root = _copy(EXAMPLE, tmp_path / "ws")
+    first = Context(root).check()
+    again = Context(root).check()
+    assert again.stats == {"report_cache_hits": 1}
+    assert again.flags == first.flags and again.to_json() == {
+        **first.to_json(),
+        "edges": again.to_json()["edges"],
+    }
+    assert [e.key for e in again.edges] == [e.key for e in first.edges]
+    prompt = root / "prompts" / "forecaster_v2.md"
+    prompt.write_text(prompt.read_text("utf-8") + "\nBe brief.\n", "utf-8")
+    assert "report_cache_hits" not in Context(root).check().stats
