@@ -43,6 +43,7 @@ from teamrel.flags import (
     Exploration,
     explore,
     label,
+    state_edges,
     state_workspace,
     touched_edges,
 )
@@ -1153,13 +1154,11 @@ def prove_flag_states(
     wanted = set(members) if members is not None else None
     states: list[dict[str, Any]] = []
     for flips in exploration.states:
-        sws = state_workspace(ws, flips)
         keys = set().union(*(touched[f] for f in flips))
+        sws, state_edges_ = state_edges(ws, flips, keys)
         name = label(flips)
         edges = []
-        for h in sws.handoffs:
-            if h.key not in keys:
-                continue
+        for h in state_edges_:
             if wanted is not None and h.producer not in wanted and h.consumer not in wanted:
                 continue
             e = check_edge(sws, h, prover, base=base, pinned=pinned)

@@ -18,13 +18,14 @@ This module does no I/O and knows nothing of the prover (`teamrel.check.prove_fl
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from teamrel.canonical import JSON
-from teamrel.models import FlagSpec, ResolvedMember, SwitchSpec
+from teamrel.models import FlagSpec, ResolvedHandoff, ResolvedMember, SwitchSpec
 from teamrel.workspace import Workspace
 
 #: A connected group of at most this many interacting flags has every combination proved
@@ -64,6 +65,13 @@ def values(flags: Mapping[str, FlagSpec], flips: Flips) -> dict[str, bool]:
 
 def state_workspace(ws: Workspace, flips: Flips) -> Workspace:
     """The team graph in a flag state (the workspace itself when nothing changes)."""
+    swap, drop = _switched(ws, flips)
+    out = ws.with_members(swap) if swap else ws
+    return out.without_edges(drop)
+
+
+def _switched(ws: Workspace, flips: Flips) -> tuple[dict[str, ResolvedMember], set[str]]:
+    """(members replaced by a selected variant, edge keys switched off) in a state."""
     swap: dict[str, ResolvedMember] = {}
     drop: set[str] = set()
     for name, spec in ws.team.flags.items():
@@ -75,8 +83,25 @@ def state_workspace(ws: Workspace, flips: Flips) -> Workspace:
                 drop |= {f"{sw.member}=>{sw.tool}", f"{sw.member}<={sw.tool}"}
             elif sw.kind == "handoff" and not on:
                 drop.add(handoff_key(str(sw.handoff)))
-    out = ws.with_members(swap) if swap else ws
-    return out.without_edges(drop)
+    return swap, drop
+
+
+def state_edges(
+    ws: Workspace, flips: Flips, keys: Collection[str]
+) -> tuple[Workspace, list[ResolvedHandoff]]:
+    """The edges of `keys` as they are in a flag state (those switched off left out), and a
+    workspace whose members are the state's (for names and versions): only the ends of those
+    edges are rebuilt, so proving a state costs what it touches, not the team's size."""
+    swap, drop = _switched(ws, flips)
+    wanted = set(keys) - drop
+    ends: set[str] = set()
+    for h in ws.handoffs:
+        if h.key in wanted:
+            ends |= {h.producer, h.consumer}
+    members = {n: swap.get(n, ws.members[n]) for n in ends}
+    edges = [h for h in ws.edges_among(members) if h.key in wanted]
+    view = dataclasses.replace(ws, members={**ws.members, **swap}) if swap else ws
+    return view, edges
 
 
 def touched_edges(ws: Workspace, spec: FlagSpec) -> set[str]:

@@ -138,6 +138,11 @@ class Workspace:
             variants=self.variants,
         )
 
+    def edges_among(self, members: Mapping[str, ResolvedMember]) -> list[ResolvedHandoff]:
+        """The edges between these members only (declared handoffs and tool edges), built
+        from their schemas: a part of the graph, without rebuilding the whole of it."""
+        return _edges(members, self.team.handoffs, self.contracts, self.source)
+
     def without_edges(self, keys: Collection[str]) -> Workspace:
         """The same workspace with the edges of these keys left out (flags switched off)."""
         if not keys:
