@@ -583,6 +583,15 @@ def import_manifest(
         or read_snapshot(root, manifest.team, entry.digest, name=name)
         for name, entry in manifest.members.items()
     }
+    # the variants its flags select are snapshotted with it (docs/flags.md)
+    variants: dict[str, ResolvedMember] = {}
+    definitions = (manifest.flags or {}).get("definitions")
+    for flag in definitions.values() if isinstance(definitions, dict) else []:
+        switches = flag.get("switches") if isinstance(flag, dict) else None
+        for sw in switches if isinstance(switches, list) else []:
+            if isinstance(sw, dict) and isinstance(sw.get("digest"), str):
+                d = str(sw["digest"])
+                variants[d] = read_snapshot(root, manifest.team, d, name=str(sw.get("member")))
     recorded, _ = store.record_release(
         manifest,
         members,
@@ -590,6 +599,7 @@ def import_manifest(
         actor=actor,
         reuse_same_content=False,
         action="import",
+        extra_snapshots=variants,
     )
     return recorded
 
