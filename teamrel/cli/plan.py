@@ -127,6 +127,11 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
             f" ({base['path']})" if base.get("path") else ""
         )
     _p(out, f"[dim]base: {escape(where)}[/]")
+    if doc.get("flags") is not None:  # which flag states were proved, what was not explored
+        from teamrel.cli.check import flag_lines
+
+        for line in flag_lines(doc["flags"]):
+            _p(out, f"[dim]{escape(line)}[/]")
     problems = [f for f in doc["findings"] if f["severity"] == "error"]
     warnings = [f for f in doc["findings"] if f["severity"] != "error"]
     if problems:
