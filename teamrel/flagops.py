@@ -36,7 +36,7 @@ def _guard(flag: str, env: str) -> Any:
         definitions = (section or {}).get("definitions") or {}
         if flag not in definitions:
             raise PolicyError(
-                f"release {manifest.release} live in {env} declares no flag {flag!r}; "
+                f"release {manifest.release}, serving runs in {env}, declares no flag {flag!r}; "
                 "nothing was changed",
                 hint="declare it under flags: in teamrel.yaml and release",
             )
@@ -46,8 +46,8 @@ def _guard(flag: str, env: str) -> Any:
         why = unproven(section, reachable)
         if why is not None:
             raise PolicyError(
-                f"refused: flag {flag} -> {after[flag].describe()} in {env}: {why}; "
-                "nothing was changed",
+                f"refused: flag {flag} -> {after[flag].describe()} in {env}: release "
+                f"{manifest.release} serves runs there and {why}; nothing was changed",
                 hint="fix the handoffs of that state and release, then set the flag",
             )
 

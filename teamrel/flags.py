@@ -254,11 +254,11 @@ def unproven(section: Mapping[str, Any] | None, reachable: Mapping[str, set[bool
     flag alone needs its flip proven; the default state is the release's own check.
     """
     if section is None:
-        return "the live release declares no flags"
+        return "it declares no flags"
     definitions = section.get("definitions") or {}
     for name in reachable:
         if name not in definitions:
-            return f"the live release does not declare flag {name!r}"
+            return f"it does not declare flag {name!r}"
     passed = {_state_key(s["flags"]): bool(s["passed"]) for s in section.get("states") or []}
     default = {n: bool(d.get("default")) for n, d in definitions.items()}
     groups = [list(g) for g in section.get("groups") or []]
@@ -272,7 +272,7 @@ def unproven(section: Mapping[str, Any] | None, reachable: Mapping[str, set[bool
                 continue
             ok = passed.get(_state_key(flips))
             if ok is None:
-                return f"the state {label(flips)} was not explored by the live release's check"
+                return f"its check did not explore the state {label(flips)}"
             if not ok:
-                return f"the live release's check found the state {label(flips)} broken"
+                return f"its check found the state {label(flips)} broken"
     return None

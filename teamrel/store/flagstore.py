@@ -3,11 +3,11 @@
 Owns `flag_values` (an environment's flag settings, one indexed read: what runtimes and
 `flags status` read), `set_flag` and `flag_history`. A flag change is like a promotion: ONE
 transaction that reads the environment row, lets the caller's check refuse it (against the
-live manifest and every current value: `flags set` refuses a state the live release did not
-prove), moves the environment's generation by compare-and-swap (on PostgreSQL the same
-statement's transaction sends the NOTIFY runtimes listen for, so a kill switch reaches them by
-push), writes the value and appends a `flag` audit event. Release pointers are never touched,
-and `rollback` never touches flag values.
+live manifest, and an open rollout's candidate, with every current value: `flags set`
+refuses a state a release serving runs did not prove), moves the environment's generation by
+compare-and-swap (on PostgreSQL that transaction sends the NOTIFY runtimes listen for, so a
+kill switch reaches them by push), writes the value and appends a `flag` audit event.
+Release pointers are never touched, and `rollback` never touches flag values.
 """
 
 from __future__ import annotations
@@ -186,6 +186,13 @@ def set_flag(
         before = current.get(flag)
         if check is not None:
             check(manifest, {**current, flag: after})
+            rollout = store._open_rollout(conn, row.id)
+            if rollout is not None and rollout.candidate_digest != manifest.digest:
+                # a rollout's candidate serves runs too: it must have proved the state as well
+                check(
+                    store._load_manifest(conn, str(rollout.candidate_digest)),
+                    {**current, flag: after},
+                )
         if before is not None and (before.state, before.percent) == (state, percent):
             return FlagChange(
                 team, env, flag, before, before, manifest.release, int(row.generation), None, True

@@ -124,3 +124,25 @@ def test_a_run_keeps_its_flags_and_the_next_run_hears_the_kill_switch(cli: Cli) 
             with rt.run("support", "staging", key=f"user-{i}") as team:
                 assert team.flag("refund_v2") == seen[i]
                 assert (team.member("refunds").version == "1.3.0") == seen[i]
+
+
+def test_an_open_rollouts_candidate_must_have_proved_the_state_too(
+    tmp_path: Path, store_url: str
+) -> None:
+    ws = tmp_path / "flags"
+    shutil.copytree(REPO / "examples" / "flags", ws, ignore=shutil.ignore_patterns(".teamrel"))
+    expected = ws / "contracts" / "radar_expected.json"
+    broken = expected.read_text("utf-8")
+    # r1: the forecaster accepts what the radar returns, so `radar` on holds
+    expected.write_text((ws / "contracts" / "radar_output.json").read_text("utf-8"), "utf-8")
+    cli = Cli(ws, store_url)
+    assert cli("release", "--promote", "staging")[0] == 0
+    # r2 goes back to whole millimetres: `radar` on breaks in the candidate
+    expected.write_text(broken, "utf-8")
+    assert cli("release", "--allow-incompatible", "--reason", "radar later")[0] == 0
+    code, _, err = cli("rollout", "start", "r2", "--env", "staging")
+    assert code == 0, err
+    code, _, err = cli("flags", "set", "staging", "radar", "on")
+    assert code == 3 and "release r2 serves runs there and its check found" in err
+    assert cli("rollout", "abort", "--env", "staging", "--reason", "no")[0] == 0
+    assert cli("flags", "set", "staging", "radar", "on")[0] == 0
