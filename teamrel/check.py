@@ -12,6 +12,9 @@ scorecard whose stamped behavioural digest is not its member's current one (`sta
 The cache never changes a verdict: it only stores proven answers (compatible, or incompatible
 with a witness), keyed by both schemas' content, the engine version and the options; an
 `unknown` is recomputed every time (it may depend on the time budget).
+
+With `flags:` declared, `prove_flag_states` proves every flag state `teamrel.flags.explore`
+picks after the default state (see the section at the end of this module).
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ from teamrel.canonical import JSON
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.fileio import atomic_write
+from teamrel.flags import (
+    MAX_FLAG_STATES,
+    MAX_GROUP_FLAGS,
+    Exploration,
+    explore,
+    label,
+    state_edges,
+    state_workspace,
+    touched_edges,
+)
 from teamrel.models import (
     NAME_RE,
     ResolvedHandoff,
@@ -164,6 +177,8 @@ class EdgeResult:
     #: a pair added by a handoff's `compat:` mode (mode, transitive, direction, handoff,
     #: releases): absent from the JSON of every atomic edge (see `teamrel.meet`)
     compat_mode: dict[str, Any] | None = None
+    #: proved in this flag state (flags flipped from their defaults), None: the default state
+    flag_state: dict[str, bool] | None = None
 
     @property
     def failing(self) -> tuple[StepResult, ...]:
@@ -218,6 +233,7 @@ class EdgeResult:
             ),
             "steps": [s.to_json() for s in self.steps],
             **({"compat_mode": self.compat_mode} if self.compat_mode is not None else {}),
+            **({"flag_state": self.flag_state} if self.flag_state is not None else {}),
         }
 
     @classmethod
@@ -236,6 +252,7 @@ class EdgeResult:
             source=Source(file=src["file"], line=src["line"]) if src else None,
             hint=(d["file"], d["line"]) if d.get("hint") else None,
             compat_mode=d.get("compat_mode"),
+            flag_state=d.get("flag_state"),
         )
 
 
@@ -256,6 +273,8 @@ class CheckReport:
     #: declared compatibility modes: the live releases considered and the pairs added per
     #: mode (`compat_modes` in the JSON; absent when no handoff declares a mode)
     modes: dict[str, Any] | None = None
+    #: the flag states proved besides the default (`prove_flag_states`), None without flags
+    flags: dict[str, Any] | None = None
 
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
@@ -295,6 +314,7 @@ class CheckReport:
             "edges": [e.to_json() for e in self.edges],
             "warnings": self.warnings,
             **({"compat_modes": self.modes} if self.modes is not None else {}),
+            **({"flags": self.flags} if self.flags is not None else {}),
         }
 
 
@@ -409,6 +429,9 @@ def _input_files(ws: Workspace) -> list[str]:
     for h in ws.handoffs:
         for doc in (h.producer_schema, h.contract, h.consumer_schema):
             files |= _schema_files(doc)
+    for variants in ws.variants.values():  # what the flag states were proved with
+        for v in variants.values():
+            files.update(v.files)
     return sorted(files)
 
 
@@ -455,6 +478,7 @@ def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> Check
             selected=r["selected_members"],
             stats={"report_cache_hits": 1},
             warnings=list(r.get("warnings") or []),
+            flags=r.get("flags"),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
@@ -1144,3 +1168,80 @@ def resolve_against(ws: Workspace, ref: str, store_factory: Callable[[], Any] | 
             hint=f"environments: {', '.join(sorted(declared))}",
         )
     return load_base(ws, env=ref, store_factory=store_factory)
+
+
+# --------------------------------------------------------------------------- flag states
+#
+# With `flags:` declared, the default state's check is followed by each state
+# `teamrel.flags.explore` picks, proved on the edges its flipped flags touch (the rest of the
+# graph is the default state's, already proved) with the same `Prover`, so a schema pair met
+# in several states is proved once (and comes from the on-disk digest-pair cache across
+# runs). Each edge proved in a state joins the report under a key naming the state ("with
+# `refund_v2` on: refunds->responder"), so every output format names it; `report.flags`
+# lists the states, whether each passed, and the combinations the bounds left out.
+
+
+def default_workspace(ws: Workspace) -> Workspace:
+    """The team graph with every flag at its default (`ws` itself without flags)."""
+    return state_workspace(ws, {}) if ws.team.flags else ws
+
+
+def prove_flag_states(
+    ws: Workspace,
+    report: CheckReport,
+    prover: Prover,
+    *,
+    members: Collection[str] | None = None,
+    base: Mapping[str, ResolvedMember] | None = None,
+    pinned: Collection[str] = (),
+) -> tuple[CheckReport, Exploration | None]:
+    """Add the edges of every explored flag state to `report` (see the module docstring);
+    returns the report and what was explored (None without flags)."""
+    flags = ws.team.flags
+    if not flags:
+        return report, None
+    exploration = explore(ws)
+    touched = {name: touched_edges(ws, spec) for name, spec in flags.items()}
+    wanted = set(members) if members is not None else None
+    states: list[dict[str, Any]] = []
+    for flips in exploration.states:
+        keys = set().union(*(touched[f] for f in flips))
+        sws, state_edges_ = state_edges(ws, flips, keys)
+        name = label(flips)
+        edges = []
+        for h in state_edges_:
+            if wanted is not None and h.producer not in wanted and h.consumer not in wanted:
+                continue
+            e = check_edge(sws, h, prover, base=base, pinned=pinned)
+            edges.append(dataclasses.replace(e, key=f"{name}: {e.key}", flag_state=dict(flips)))
+        bad = [e for e in edges if e.verdict == "incompatible"]
+        unknown = [e for e in edges if e.verdict == "unknown"]
+        passed = not bad and not (report.unknown == "fail" and unknown)
+        states.append(
+            {
+                "state": name,
+                "flags": dict(flips),
+                "edges": len(edges),
+                "incompatible": len(bad),
+                "unknown": len(unknown),
+                "passed": passed,
+            }
+        )
+        report.edges.extend(edges)
+    report.stats = dict(prover.stats)
+    report.flags = {
+        "declared": sorted(flags),
+        "states": states,
+        "groups": exploration.groups,
+        "unexplored": exploration.unexplored_count,
+        "unexplored_examples": [label(f) for f in exploration.unexplored],
+        "bounds": {"group_flags": MAX_GROUP_FLAGS, "states": MAX_FLAG_STATES},
+    }
+    return report, exploration
+
+
+def proven_states(report: CheckReport) -> list[tuple[dict[str, bool], bool]]:
+    """(flips, passed) of every flag state the report proved (for the manifest)."""
+    if report.flags is None:
+        return []
+    return [(dict(s["flags"]), bool(s["passed"])) for s in report.flags["states"]]

@@ -410,7 +410,7 @@ class Context:
             changed = selection if selection is not None else chk.changed_against(ws, base.members)
             pinned = {n: m for n, m in base.members.items() if n in ws.members and n not in changed}
             shown = sorted(n for n, m in pinned.items() if m.digest != ws.members[n].digest)
-            return chk.run_check(
+            return _flagged_check(
                 ws.with_members(pinned) if shown else ws,
                 members=sorted(selection) if selection is not None else None,
                 unknown=unknown_policy,
@@ -431,7 +431,7 @@ class Context:
             # release; without one (or with an unreadable one) the edge stays unchecked
             with contextlib.suppress(TeamrelError):
                 base_members = chk.load_base(ws).members
-        report = chk.run_check(
+        report = _flagged_check(
             ws,
             members=sorted(selection) if selection is not None else None,
             unknown=unknown_policy,
@@ -631,7 +631,16 @@ class Context:
             raise UsageError("--override-gates needs --reason TEXT")
         ws = self.load()
         saved = self.read_plan(plan) if plan is not None else None
-        summary = self.check().summary()
+        report = self.check()
+        summary = report.summary()
+        flags_section = None
+        variants = None
+        if ws.team.flags:
+            from teamrel.check import proven_states
+            from teamrel.flags import explore, manifest_section, variant_members
+
+            flags_section = manifest_section(ws, proven_states(report), explore(ws))
+            variants = variant_members(ws)
         return rel.release(
             self.store(),
             self.root,
@@ -648,6 +657,8 @@ class Context:
             plan_base=saved.base if saved is not None else None,
             plan_members=saved.desired_members if saved is not None else None,
             plan_team=saved.team if saved is not None else None,
+            flags=flags_section,
+            variants=variants,
         )
 
     def promote(
@@ -925,6 +936,59 @@ class Context:
         with self._naming_a_missing_store(store):
             return rel.verify(store, None, team=team, env=env)
 
+    # ---------------------------------------------------------------- flags
+
+    def flags_set(
+        self,
+        env: str,
+        flag: str,
+        state: str,
+        *,
+        percent: float | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Any:
+        """`teamrel flags set`: one flag's value in `env` (refused unless the live release
+        proved every state it lets runs reach; docs/flags.md)."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules(writes=True)
+        return flagops.set_value(
+            self.store(),
+            team,
+            rel.environment_rules(envs, env),
+            env,
+            flag,
+            state,
+            percent,
+            actor=rel.resolve_actor(actor),
+            reason=reason,
+        )
+
+    def flags_status(self, env: str | None = None) -> Any:
+        """`teamrel flags status`: the flags of the release live in each environment."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        if env is not None:
+            rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return flagops.status(store, team, env)
+
+    def flags_history(self, env: str) -> Any:
+        """`teamrel flags history`: every flag change of `env`, oldest first."""
+        from teamrel import flagops
+        from teamrel import release as rel
+
+        team, envs = self.team_rules()
+        rel.environment_rules(envs, env)
+        store = self._read_store()
+        with self._naming_a_missing_store(store):
+            return team, flagops.history(store, team, env)
+
     def resolve(self, env: str, member: str | None = None) -> _rel.Resolution:
         """`teamrel resolve`: the exact pinned configuration live in an environment."""
         from teamrel import release as rel
@@ -991,3 +1055,30 @@ def _rules_of(ws: Workspace) -> TeamRules:
         persisted_pairs(ws.team.handoffs),
         declares_modes(ws.team.policy.compat, [h.compat for h in ws.team.handoffs]),
     )
+
+
+def _flagged_check(
+    ws: Any, *, cache_dir: Path | None, format_assertion: bool, **kw: Any
+) -> CheckReport:
+    """`run_check` of the default flag state, then of every explored flag state (one prover:
+    a schema pair met in several states is proved once)."""
+    from teamrel import check as chk
+
+    if not ws.team.flags:
+        return chk.run_check(ws, cache_dir=cache_dir, format_assertion=format_assertion, **kw)
+    from teamrel.check import default_workspace, prove_flag_states
+
+    prover = chk.Prover(chk.ResultCache(cache_dir), format_assertion=format_assertion)
+    report = chk.run_check(
+        default_workspace(ws), prover=prover, format_assertion=format_assertion, **kw
+    )
+    report, _ = prove_flag_states(
+        ws,
+        report,
+        prover,
+        members=kw.get("members"),
+        base=kw.get("base"),
+        pinned=kw.get("pinned", ()),
+    )
+    prover.cache.save()
+    return report

@@ -83,11 +83,17 @@ class Manifest(_Model):
     members: dict[str, ManifestMember]
     check: dict[str, JSON] | None = None
     allow_incompatible: str | None = None
+    #: the team's flags pinned with the release (docs/flags.md); absent when none is declared,
+    #: so manifests of teams without flags are byte-identical to what they were before flags
+    flags: dict[str, JSON] | None = None
     digest: str = Field(pattern=DIGEST_RE.pattern)
 
     def body(self) -> dict[str, JSON]:
         """The JSON document without `digest`: what the digest is computed over."""
-        return self.model_dump(mode="json", exclude={"digest"})
+        doc = self.model_dump(mode="json", exclude={"digest"})
+        if doc.get("flags") is None:
+            doc.pop("flags", None)
+        return doc
 
     def to_json(self) -> dict[str, JSON]:
         """The full JSON document, `digest` last."""
@@ -107,7 +113,7 @@ class Manifest(_Model):
         Two releases with the same content key ship exactly the same team; `release` uses
         it to be idempotent.
         """
-        return content_key(self.team, self.member_digests)
+        return content_key(self.team, self.member_digests, self.flags)
 
     @property
     def label(self) -> str:
@@ -115,9 +121,15 @@ class Manifest(_Model):
         return f"{self.release} ({self.digest.removeprefix('sha256:')[:12]})"
 
 
-def content_key(team: str, member_digests: Mapping[str, str]) -> str:
-    """The content key of a team made of these members (see `Manifest.content_key`)."""
-    return digest({"team": team, "members": dict(member_digests)})
+def content_key(
+    team: str, member_digests: Mapping[str, str], flags: Mapping[str, JSON] | None = None
+) -> str:
+    """The content key of a team made of these members (see `Manifest.content_key`); the flag
+    definitions count only when there are some (so existing content keys do not move)."""
+    doc: dict[str, JSON] = {"team": team, "members": dict(member_digests)}
+    if flags is not None:
+        doc["flags"] = flags.get("definitions")
+    return digest(doc)
 
 
 # --------------------------------------------------------------------------- building
@@ -192,8 +204,10 @@ def build_manifest(
     parent: str | None = None,
     check: Mapping[str, JSON] | None = None,
     allow_incompatible: str | None = None,
+    flags: Mapping[str, JSON] | None = None,
 ) -> Manifest:
-    """A new manifest pinning `members` (in the given order), with its digest computed."""
+    """A new manifest pinning `members` (in the given order), with its digest computed
+    (`flags`: the `teamrel.flags.manifest_section`, only when flags are declared)."""
     check_name(team, "team")
     check_name(release, "release")
     memo: dict[int, str] = {}
@@ -211,6 +225,8 @@ def build_manifest(
         "check": dict(check) if check is not None else None,
         "allow_incompatible": allow_incompatible,
     }
+    if flags is not None:
+        body["flags"] = dict(flags)
     return Manifest.model_validate({**body, "digest": digest(body)})
 
 
@@ -509,6 +525,11 @@ class ManifestText:
         self._manifest: Manifest | None = None
         self._all: dict[str, PinnedEntry] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def body(self) -> str:
+        """The manifest's canonical JSON text (verified against its digest when read)."""
+        return self._body
 
     def entry(self, name: str) -> PinnedEntry | None:
         """The manifest entry of member `name`, or None when it is not a member."""

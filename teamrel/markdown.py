@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from teamrel.flags import label
 from teamrel.gates import describe
 
 #: Sections with more rows than this are folded into a <details> block: a pull-request
@@ -152,7 +153,8 @@ def _witnesses(edge: Mapping[str, Any]) -> list[str]:
 
 def _edge_name(e: Mapping[str, Any]) -> str:
     p, c = e["producer"], e["consumer"]
-    return f"{p['name']}@{p['version']} → {c['name']}@{c['version']}"
+    state = f"{label(e['flag_state'])}: " if e.get("flag_state") is not None else ""
+    return f"{state}{p['name']}@{p['version']} → {c['name']}@{c['version']}"
 
 
 def _num(v: object) -> str:

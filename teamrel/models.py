@@ -327,6 +327,21 @@ def modes_intersect(produced: list[str], accepted: list[str]) -> bool:
     return any(covers(p, a) or covers(a, p) for p in keys_p for a in keys_a)
 
 
+class VariantSpec(Frozen):
+    """An alternative configuration of an agent, declared beside it (`variants:`) and selected
+    by a flag: what it does not give is the member's own. Resolved into a full member spec of
+    its own, content-addressed like the member (docs/flags.md)."""
+
+    version: str | None = None
+    description: str | None = None
+    prompt: str | None = None
+    model: ModelSpec | None = None
+    #: merged over the model's parameters (the variant's `model`, else the member's)
+    parameters: dict[str, JSON] | None = None
+    input: SchemaSource | None = None
+    output: SchemaSource | None = None
+
+
 class AgentSpec(Frozen):
     """An agent member as declared in teamrel.yaml."""
 
@@ -348,6 +363,8 @@ class AgentSpec(Frozen):
     #: the provider profile its structured output is generated under (`teamrel.profiles`):
     #: `check` proves what follows from the schema the model really generates against
     structured_output: str | None = Field(default=None, min_length=1)
+    #: alternative configurations flags may select (never part of the member's own digest)
+    variants: dict[str, VariantSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _external_has_origin(self) -> Self:
@@ -565,6 +582,43 @@ class PolicySpec(Frozen):
         return int(m.group(1)) * {"d": 86400, "h": 3600, "m": 60}[m.group(2)]
 
 
+class SwitchSpec(Frozen):
+    """One thing a flag switches: exactly one of a member's tool (`{member, tool}`), a
+    declared handoff (`{handoff: "a->b"}`) or a member's variant (`{member, variant}`). The
+    switched thing exists (tool, handoff) or is selected (variant) iff the flag is on."""
+
+    member: str | None = None
+    tool: str | None = None
+    variant: str | None = None
+    handoff: str | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> Self:
+        if self.handoff is not None:
+            if self.member is not None or self.tool is not None or self.variant is not None:
+                raise ValueError("a handoff switch names only 'handoff' ('from->to')")
+        elif self.member is None or (self.tool is None) == (self.variant is None):
+            raise ValueError(
+                "a switch is {member, tool}, {member, variant} or {handoff: 'from->to'}"
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["tool", "variant", "handoff"]:
+        """What the switch switches."""
+        if self.handoff is not None:
+            return "handoff"
+        return "tool" if self.tool is not None else "variant"
+
+
+class FlagSpec(Frozen):
+    """A feature flag (`flags:`): its default and what it switches (docs/flags.md)."""
+
+    description: str | None = None
+    default: bool = False
+    switches: list[SwitchSpec] = Field(min_length=1)
+
+
 class TeamFile(Frozen):
     """The whole of `teamrel.yaml`."""
 
@@ -574,6 +628,7 @@ class TeamFile(Frozen):
     handoffs: list[HandoffSpec] = Field(default_factory=list)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     environments: dict[str, EnvironmentSpec] = Field(default_factory=dict)
+    flags: dict[str, FlagSpec] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- resolved forms

@@ -36,6 +36,8 @@ from teamrel.check import (
     ResultCache,
     StepResult,
     UnknownPolicy,
+    default_workspace,
+    prove_flag_states,
     run_check,
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
@@ -538,7 +540,7 @@ def build_plan(
     fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
     prover = Prover(ResultCache(cache_dir), format_assertion=fmt_assert)
     report: CheckReport = run_check(
-        ws,
+        default_workspace(ws),
         unknown=unknown_policy,
         format_assertion=fmt_assert,
         base=base.members,
@@ -546,6 +548,8 @@ def build_plan(
         base_info=base.to_json(),
         progress=progress,
     )
+    # every explored flag state too: its edges join the report, named by the state
+    report, _ = prove_flag_states(ws, report, prover, base=base.members)
 
     plans: dict[str, _MemberPlan] = {}
     for name, new in ws.members.items():
@@ -741,6 +745,8 @@ def build_plan(
         "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
         "evals": evals_section(ws.members, base.members, ws.team.environments),
     }
+    if report.flags is not None:
+        doc["flags"] = report.flags
     doc["digest"] = _core_digest(doc)
     prover.cache.save()
     return Plan(doc)

@@ -622,6 +622,15 @@ def import_manifest(
         or read_snapshot(root, manifest.team, entry.digest, name=name)
         for name, entry in manifest.members.items()
     }
+    # the variants its flags select are snapshotted with it (docs/flags.md)
+    variants: dict[str, ResolvedMember] = {}
+    definitions = (manifest.flags or {}).get("definitions")
+    for flag in definitions.values() if isinstance(definitions, dict) else []:
+        switches = flag.get("switches") if isinstance(flag, dict) else None
+        for sw in switches if isinstance(switches, list) else []:
+            if isinstance(sw, dict) and isinstance(sw.get("digest"), str):
+                d = str(sw["digest"])
+                variants[d] = read_snapshot(root, manifest.team, d, name=str(sw.get("member")))
     recorded, _ = store.record_release(
         manifest,
         members,
@@ -629,6 +638,7 @@ def import_manifest(
         actor=actor,
         reuse_same_content=False,
         action="import",
+        extra_snapshots=variants,
     )
     return recorded
 
@@ -775,9 +785,15 @@ def _check_plan(
     return str(base_digest) if base_digest else None
 
 
-def _write_files(root: Path, manifest: Manifest, members: Mapping[str, ResolvedMember]) -> Path:
-    """Write snapshots then the manifest; returns the manifest's workspace-relative path."""
-    for member in members.values():
+def _write_files(
+    root: Path,
+    manifest: Manifest,
+    members: Mapping[str, ResolvedMember],
+    extra: Mapping[str, ResolvedMember] | None = None,
+) -> Path:
+    """Write snapshots then the manifest; returns the manifest's workspace-relative path.
+    `extra`: more snapshots to write (the variants the release's flags select)."""
+    for member in [*members.values(), *(extra or {}).values()]:
         write_snapshot(root, manifest.team, member)
     path = write_manifest(root, manifest)
     try:
@@ -803,6 +819,8 @@ def _record_new(
     check_summary: Mapping[str, JSON] | None,
     allow: str | None,
     reason: str | None,
+    flags: Mapping[str, JSON] | None = None,
+    extra: Mapping[str, ResolvedMember] | None = None,
 ) -> tuple[Manifest, bool]:
     """Build and record a new manifest. Losing a race to a concurrent `release` returns the
     winner when it holds the same content, and takes the next number when the name was
@@ -817,11 +835,13 @@ def _record_new(
             parent=parent,
             check=check_summary,
             allow_incompatible=allow,
+            flags=flags,
         )
         try:
             return store.record_release(
                 manifest,
                 members,
+                extra_snapshots=extra,
                 file_sha256=sha256_hex(manifest_file_bytes(manifest)),
                 actor=actor,
                 reason=allow or reason,
@@ -860,8 +880,13 @@ def release(
     plan_base: Mapping[str, Any] | None = None,
     plan_members: Mapping[str, str] | None = None,
     plan_team: str | None = None,
+    flags: Mapping[str, JSON] | None = None,
+    variants: Mapping[str, ResolvedMember] | None = None,
 ) -> ReleaseResult:
     """Record the working tree (or exactly the reviewed plan) as a release, then maybe promote.
+
+    `flags` is the manifest's `flags` section and `variants` the variant members it pins (by
+    digest), both only when the team declares flags (docs/flags.md).
 
     Refuses (CheckFailed, exit 1) when the check did not pass unless `allow_incompatible`
     carries a reason. Idempotent: content identical to an existing release (and no different
@@ -914,7 +939,7 @@ def release(
             store, files, team, members, plan_base or {}, plan_members, plan_team or team
         )
     digests = {n: m.digest for n, m in members.items()}
-    key = content_key(team, digests)
+    key = content_key(team, digests, flags)
     existing = store.find_by_content(team, key)
     if existing is None:
         for manifest in reversed(files):
@@ -923,7 +948,7 @@ def release(
                 break
     explicit_name = name is not None
     if existing is not None and (name is None or name == existing.release):
-        path = _write_files(root, existing, members)
+        path = _write_files(root, existing, members, variants)
         result = ReleaseResult(manifest=existing, created=False, path=path)
     else:
         if name is None:
@@ -951,8 +976,10 @@ def release(
             check_summary=check_summary,
             allow=recorded_allow,
             reason=reason,
+            flags=flags,
+            extra=variants,
         )
-        path = _write_files(root, recorded, members)
+        path = _write_files(root, recorded, members, variants)
         result = ReleaseResult(manifest=recorded, created=created, path=path)
     if promote_env is None:
         return result

@@ -9,6 +9,15 @@ rollback up). `resolve(team, env, member)` is one member of the team pinned righ
     with rt.run("support", "prod") as team:
         router = team.member("router")                 # prompt, model, tools, schemas
 
+Feature flags (docs/flags.md): a run resolves every flag of its release once, when it starts
+(`team.flag("refund_v2")`), from the environment's flag values read with the pointer: a
+percentage is decided per key by the same sticky, monotone hashing as a rollout's canary
+split (`teamrel.store.bucket`), so the same key sees the same value and raising the share only
+turns it on for more keys. `team.member(name)` is the variant the run's flags select, without
+the tools its flags switch off. Flag changes move the environment's generation, so runtimes
+hear of them like of a rollback (PostgreSQL: pushed by NOTIFY; SQLite: data_version) and
+within the TTL at most.
+
 Noticing a promote or rollback made by another process: every call asks the store's change
 feed (SQLite `PRAGMA data_version` on a kept connection, microseconds; PostgreSQL
 LISTEN/NOTIFY heard by a daemon thread, a memory read) whether any pointer may have moved,
@@ -28,10 +37,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import json
 import os
 import threading
 import time
-from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -40,7 +50,7 @@ from typing import NamedTuple
 from teamrel.errors import IntegrityError, NotFoundError, StoreError
 from teamrel.manifest import Manifest, ManifestText, PinnedEntry
 from teamrel.models import ResolvedMember
-from teamrel.store import Outcome, Route, Store, bucket, open_store
+from teamrel.store import FlagValue, Outcome, Route, Store, bucket, flag_values, open_store
 from teamrel.store.watch import ChangeFeed
 
 #: Seconds a resolved pointer is trusted at most, even when the change feed reports nothing.
@@ -144,6 +154,55 @@ class PinnedTeam:
         self._step = -1
         self._recorder: _Recorder | None = None
         self._recorded = False
+        self._snapshots = snapshots
+        #: flag -> its definition in the release (None: not read yet; shared by the views)
+        self._flag_defs: list[dict[str, dict[str, object]] | None] = [None]
+        #: this run's flag values, decided when it started (None: every flag at its default)
+        self._flag_values: dict[str, bool] | None = None
+
+    @property
+    def flag_definitions(self) -> dict[str, dict[str, object]]:
+        """The flags the release pins (name -> definition), read once per release."""
+        defs = self._flag_defs[0]
+        if defs is None:
+            body = self._text.body
+            # canonical JSON sorts keys: a manifest with flags holds this exact text
+            if '"flags":{"definitions":' in body:
+                parsed = json.loads(body).get("flags") or {}
+                defs = dict(parsed.get("definitions") or {})
+            else:
+                defs = {}
+            self._flag_defs[0] = defs
+        return defs
+
+    def _with_flags(self, values: Mapping[str, FlagValue], key: str | None) -> PinnedTeam:
+        """A view of this team for one run, every flag decided once (sticky per key)."""
+        defs = self.flag_definitions
+        if not defs:
+            return self
+        decided: dict[str, bool] = {}
+        for name, d in defs.items():
+            v = values.get(name)
+            if v is None:
+                decided[name] = bool(d.get("default"))
+            elif v.state != "percent":
+                decided[name] = v.state == "on"
+            else:
+                decided[name] = flag_is_on(self.team, name, key, v.percent_bp)
+        view = copy.copy(self)
+        view._flag_values = decided
+        return view
+
+    def flag(self, name: str) -> bool:
+        """Whether flag `name` is on for this run (decided when the run started)."""
+        d = self.flag_definitions.get(name)
+        if d is None:
+            raise NotFoundError(
+                f"release {self.release} live in {self.environment} declares no flag {name!r}"
+            )
+        if self._flag_values is not None and name in self._flag_values:
+            return self._flag_values[name]
+        return bool(d.get("default"))
 
     def _for_run(
         self, arm: str, route: Route, recorder: _Recorder | None, run_id: str
@@ -206,19 +265,66 @@ class PinnedTeam:
         return self._text.manifest()
 
     def member(self, name: str) -> ResolvedMember:
-        """A member as pinned (its `spec` holds prompt text, model, parameters, tools...)."""
+        """A member as pinned (its `spec` holds prompt text, model, parameters, tools...):
+        the variant this run's flags select, without the tools they switch off."""
         try:
-            return self.members[name]
+            member = self.members[name]
         except KeyError:
             raise NotFoundError(
                 f"release {self.release} live in {self.environment} has no member {name!r}"
             ) from None
+        defs = self.flag_definitions
+        return _flagged(member, name, defs, self.flag, self._snapshots) if defs else member
 
     def __repr__(self) -> str:
         return (
             f"PinnedTeam({self.team!r}, {self.environment!r}, release={self.release!r}, "
             f"arm={self.arm!r})"
         )
+
+
+def flag_is_on(team: str, flag: str, key: str | None, percent_bp: int) -> bool:
+    """Whether a flag set on for `percent_bp`/10,000 of keys is on for `key`: the canary
+    split's hashing (`teamrel.store.bucket`), seeded by team and flag, so a key keeps its
+    value at a given share (sticky) and raising the share only adds keys (monotone); without
+    a key, at random."""
+    if percent_bp >= 10_000:
+        return True
+    if percent_bp <= 0:
+        return False
+    if key is None:
+        return int.from_bytes(os.urandom(4), "big") % 10_000 < percent_bp
+    return bucket(f"flag:{team}:{flag}", key) < percent_bp
+
+
+def _flagged(
+    member: ResolvedMember,
+    name: str,
+    defs: Mapping[str, Mapping[str, object]],
+    flag: Callable[[str], bool],
+    snapshots: _Snapshots,
+) -> ResolvedMember:
+    """`member` as the flags select it: a variant instead, tools switched off removed."""
+    off_tools: set[str] = set()
+    for fname, d in defs.items():
+        switches = d.get("switches")
+        for sw in switches if isinstance(switches, list) else []:
+            if not isinstance(sw, dict) or sw.get("member") != name:
+                continue
+            if "variant" in sw and flag(fname):
+                variant = snapshots.get(str(sw["digest"]))
+                member = variant.model_copy(update={"name": name})
+            elif "tool" in sw and not flag(fname):
+                off_tools.add(str(sw["tool"]))
+    if off_tools:
+        tools = [
+            t
+            for t in member.spec.get("tools") or []
+            if not (isinstance(t, dict) and t.get("tool") in off_tools)
+        ]
+        # the pinned digest stays: it names what was released, the flags only narrow it
+        member = member.model_copy(update={"spec": {**member.spec, "tools": tools}})
+    return member
 
 
 class _Recorder:
@@ -288,6 +394,8 @@ class _Cached(NamedTuple):
     pinned: PinnedTeam
     route: Route | None = None
     candidate: PinnedTeam | None = None
+    #: the environment's flag values (read only when a release it serves declares flags)
+    flags: Mapping[str, FlagValue] | None = None
 
 
 class Runtime:
@@ -421,7 +529,10 @@ class Runtime:
                 candidate = entry.candidate
             else:
                 candidate = self._open(team, env, route.candidate_digest, warm=False)
-        fresh = _Cached(time.monotonic() + self.ttl, token, pinned, route, candidate)
+        flags: Mapping[str, FlagValue] | None = None
+        if pinned.flag_definitions or (candidate is not None and candidate.flag_definitions):
+            flags = flag_values(self._store, team, env)
+        fresh = _Cached(time.monotonic() + self.ttl, token, pinned, route, candidate, flags)
         self._cache[(team, env)] = fresh
         return fresh
 
@@ -490,8 +601,14 @@ class Runtime:
         yield self.route(team, env, key=key)
 
     def route(self, team: str, env: str, *, key: str | None = None) -> PinnedTeam:
-        """The team a run with `key` is served by now (what `run` yields)."""
+        """The team a run with `key` is served by now (what `run` yields), its flags decided."""
         entry = self._entry(team, env)
+        chosen = self._route(entry, key)
+        if entry.flags is None:
+            return chosen
+        return chosen._with_flags(entry.flags, key)
+
+    def _route(self, entry: _Cached, key: str | None) -> PinnedTeam:
         route = entry.route
         if route is None or route.rollout_id is None or entry.candidate is None:
             return entry.pinned

@@ -21,11 +21,12 @@ Decisions (documented in docs/workspace.md):
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from teamrel.models import (
     SEMVER_RE,
     AgentSpec,
     EnvironmentSpec,
+    FlagSpec,
     HandoffSpec,
     PolicySpec,
     PydanticSource,
@@ -53,6 +55,7 @@ from teamrel.models import (
     TeamFile,
     ToolSpec,
     ToolUse,
+    VariantSpec,
     error_text,
     is_generated_source,
 )
@@ -90,6 +93,8 @@ class Workspace:
     contracts: tuple[SchemaDoc | None, ...] = field(default=(), repr=False)
     #: sha256 of the exact bytes of teamrel.yaml that were loaded
     file_sha256: str | None = None
+    #: member -> variant name -> the variant resolved as a member of its own (docs/flags.md)
+    variants: Mapping[str, Mapping[str, ResolvedMember]] = field(default_factory=dict, repr=False)
 
     def line_of(self, pointer: str) -> int | None:
         """The teamrel.yaml line of a JSON pointer (or of its nearest declared ancestor)."""
@@ -131,7 +136,20 @@ class Workspace:
             lines=self.lines,
             contracts=self.contracts,
             file_sha256=self.file_sha256,
+            variants=self.variants,
         )
+
+    def edges_among(self, members: Mapping[str, ResolvedMember]) -> list[ResolvedHandoff]:
+        """The edges between these members only (declared handoffs and tool edges), built
+        from their schemas: a part of the graph, without rebuilding the whole of it."""
+        return _edges(members, self.team.handoffs, self.contracts, self.source)
+
+    def without_edges(self, keys: Collection[str]) -> Workspace:
+        """The same workspace with the edges of these keys left out (flags switched off)."""
+        if not keys:
+            return self
+        handoffs = [h for h in self.handoffs if h.key not in keys]
+        return dataclasses.replace(self, handoffs=handoffs, graph=_graph(self.members, handoffs))
 
 
 @dataclass(frozen=True)
@@ -381,6 +399,7 @@ class _Loader:
         # keyed by id(doc), holding the doc too: an inline schema's doc is not kept anywhere
         # else, and once freed its id could be reused by the next doc built
         self.doc_json: dict[int, tuple[SchemaDoc, dict[str, JSON]]] = {}
+        self.variants: dict[str, dict[str, ResolvedMember]] = {}
 
     # ------------------------------------------------------------------ diagnostics
 
@@ -504,6 +523,7 @@ class _Loader:
         specs = self.member_specs(data, policy)
         members = self.resolve_members(specs, policy)
         handoff_specs, contracts = self.handoff_specs(data, specs)
+        flags = self.flag_specs(data, specs, handoff_specs)
         n_edges = len(handoff_specs) + sum(
             2 * len(s.tools) for s in specs.values() if isinstance(s, AgentSpec)
         )
@@ -519,6 +539,7 @@ class _Loader:
                 "handoffs": handoff_specs,
                 "policy": policy,
                 "environments": environments,
+                "flags": flags,
             }
         )
         lines = self.doc.lines
@@ -546,6 +567,7 @@ class _Loader:
             lines=lines,
             contracts=contracts,
             file_sha256=self.doc.sha256,
+            variants=self.variants,
         )
         return self.report(team_name, len(members), len(handoffs), ws)
 
@@ -808,6 +830,8 @@ class _Loader:
         if spec.structured_output is not None:
             # only present when declared, so members without a profile keep their digests
             rspec["structured_output"] = spec.structured_output
+        if spec.variants:
+            self.resolve_variants(name, spec, rspec, ptr, policy)
         behaviour = self.scorecards(name, rspec, ptr, files)
         member = self.member(name, "agent", spec.version, rspec, ptr, files)
         if behaviour is not None:
@@ -900,6 +924,111 @@ class _Loader:
             source=Source(file=WORKSPACE_FILE, line=self.doc.line_of(ptr), pointer=ptr),
             files=tuple(sorted(set(files))),
         )
+
+    # ------------------------------------------------------------------ flags
+
+    def resolve_variants(
+        self, name: str, spec: AgentSpec, rspec: dict[str, JSON], ptr: str, policy: PolicySpec
+    ) -> None:
+        """Each variant as a full member spec: the member's, with what the variant gives."""
+        out: dict[str, ResolvedMember] = {}
+        for vname, v in spec.variants.items():
+            vptr = f"{ptr}/variants/{escape_token(vname)}"
+            if not NAME_RE.match(vname):
+                self.diag("invalid-name", vptr, f"invalid variant name {vname!r}: {_NAME_RULE}")
+                continue
+            member = self.variant(name, v, dict(rspec), vptr, policy)
+            if member is not None:
+                out[vname] = member
+        if out:
+            self.variants[name] = out
+
+    def variant(
+        self, name: str, v: VariantSpec, vspec: dict[str, JSON], vptr: str, policy: PolicySpec
+    ) -> ResolvedMember | None:
+        files: list[str] = []
+        ok = True
+        if v.version is not None:
+            if not SEMVER_RE.match(v.version):
+                self.diag("invalid-version", vptr + "/version", f"{v.version!r} is not semver")
+                ok = False
+            vspec["version"] = v.version
+        if v.description is not None:
+            vspec["description"] = v.description
+        model = dict(vspec["model"]) if isinstance(vspec.get("model"), dict) else {}
+        if v.model is not None:
+            if self.floating(name, v.model.id, vptr, policy):
+                ok = False
+            model = {"provider": v.model.provider, "id": v.model.id, "parameters": {}}
+            model["parameters"] = dict(v.model.parameters)
+        if v.parameters is not None:
+            params = model.get("parameters")
+            merged = dict(params) if isinstance(params, dict) else {}
+            merged.update(v.parameters)
+            model["parameters"] = merged
+        vspec["model"] = model
+        if v.prompt is not None:
+            prompt = self.prompt(v.prompt, vptr + "/prompt")
+            if prompt is None:
+                ok = False
+            else:
+                files.append(prompt[0])
+                vspec["prompt"] = {"sha256": prompt[1], "text": prompt[2]}
+        for key in ("input", "output"):
+            src = getattr(v, key)
+            if src is None:
+                continue
+            ok_s, doc = self.schema(src, f"{vptr}/{key}", files)
+            ok = ok and ok_s
+            vspec[key] = self.enc(doc)
+        if not ok:
+            return None
+        return self.member(name, "agent", str(vspec["version"]), vspec, vptr, files)
+
+    def flag_specs(
+        self,
+        data: dict[str, Any],
+        specs: dict[str, AgentSpec | ToolSpec],
+        handoffs: list[HandoffSpec],
+    ) -> dict[str, FlagSpec]:
+        """`flags:`, every reference checked (members, their tools and variants, handoffs)."""
+        raw = data.get("flags")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.diag("invalid", "/flags", "flags must be a mapping name -> flag")
+            return {}
+        declared = {f"{h.from_}->{h.to}" for h in handoffs}
+        out: dict[str, FlagSpec] = {}
+        owner: dict[tuple[str, ...], str] = {}
+        for fname, fraw in raw.items():
+            fptr = "/flags/" + escape_token(str(fname))
+            if not isinstance(fname, str) or not NAME_RE.match(fname):
+                self.diag("invalid-name", fptr, f"invalid flag name {fname!r}: {_NAME_RULE}")
+                continue
+            flag = self.model(FlagSpec, fraw, fptr)
+            if flag is None:
+                continue
+            ok = True
+            for i, sw in enumerate(flag.switches):
+                sptr = f"{fptr}/switches/{i}"
+                problem, thing = _switch_problem(sw, specs, declared)
+                if problem is not None:
+                    self.diag("unknown-reference", sptr, f"flag {fname!r}: {problem}")
+                    ok = False
+                    continue
+                if thing in owner:
+                    self.diag(
+                        "duplicate-switch",
+                        sptr,
+                        f"flag {fname!r}: {' '.join(thing[1:])} is already switched by flag "
+                        f"{owner[thing]!r} (one flag per tool, handoff or member's variants)",
+                    )
+                    ok = False
+                owner.setdefault(thing, fname)
+            if ok:
+                out[fname] = flag
+        return out
 
     # ------------------------------------------------------------------ handoffs
 
@@ -1009,6 +1138,32 @@ def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
         if isinstance(tok, str) and tok in nested:
             cur = nested[tok]
     return [f.alias or n for n, f in cur.model_fields.items()]
+
+
+def _switch_problem(
+    sw: Any, specs: Mapping[str, AgentSpec | ToolSpec], declared: Collection[str]
+) -> tuple[str | None, tuple[str, ...]]:
+    """What is wrong with one flag switch (None when it names something declared), and the
+    thing it switches (a member's variants count as one thing: one flag selects among them)."""
+    if sw.handoff is not None:
+        key = str(sw.handoff).replace(" ", "")
+        if key not in declared:
+            return f"no declared handoff {sw.handoff!r} (write 'from->to')", ()
+        return None, ("handoff", key)
+    member = specs.get(str(sw.member))
+    if member is None:
+        return f"unknown member {sw.member!r}", ()
+    if not isinstance(member, AgentSpec):
+        return f"member {sw.member!r} is a tool: only agents have tools and variants", ()
+    if sw.tool is not None:
+        tools = [t if isinstance(t, str) else t.tool for t in member.tools]
+        if sw.tool not in tools:
+            return f"member {sw.member!r} does not list tool {sw.tool!r} under tools", ()
+        return None, ("tool", f"{sw.member}=>{sw.tool}")
+    if sw.variant not in member.variants:
+        known = ", ".join(member.variants) or "none declared"
+        return f"member {sw.member!r} has no variant {sw.variant!r} (variants: {known})", ()
+    return None, ("variant", f"{sw.member}")
 
 
 def _origin(rspec: dict[str, JSON], spec: AgentSpec | ToolSpec) -> None:

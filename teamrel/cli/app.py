@@ -90,6 +90,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evals",
     "rollout",
     "drift",
+    "flags",
 )
 
 for _name in COMMAND_MODULES:

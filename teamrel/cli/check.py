@@ -52,7 +52,14 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
     if edge.verdict == "unknown" and unknown_fails:
         style = "bold red"
     arrow = "->" if edge.kind == "handoff" else "=>"
-    line = st(f"{tag:<7}", style) + st(f" {edge.producer.label()} {arrow} {edge.consumer.label()}")
+    state = ""
+    if edge.flag_state is not None:  # proved in a flag state: say which, first
+        from teamrel.flags import label
+
+        state = f" {label(edge.flag_state)}:"
+    line = st(f"{tag:<7}", style) + st(
+        f"{state} {edge.producer.label()} {arrow} {edge.consumer.label()}"
+    )
     if edge.kind != "handoff":
         line += st(f" ({edge.kind})", "dim")
     if edge.contract:
@@ -102,6 +109,8 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
                 "dim",
             )
         )
+    if report.flags is not None:
+        lines.extend(st(x) for x in flag_lines(report.flags))
     s = report.summary()
     parts = [f"{s['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
@@ -119,6 +128,25 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
     else:
         out.file.write("\n".join(lines) + "\n")
         out.file.flush()
+
+
+def flag_lines(flags: dict[str, Any]) -> list[str]:
+    """What was proved of the flag states, and what the bounds left out (text output)."""
+    states = flags["states"]
+    broken = [s["state"] for s in states if not s["passed"]]
+    out = [
+        f"flags: {len(flags['declared'])} declared, {len(states)} flag states proved besides "
+        f"the default" + (f"; not holding: {'; '.join(broken)}" if broken else ", all holding")
+    ]
+    if flags["unexplored"]:
+        bounds = flags["bounds"]
+        examples = "; ".join(flags["unexplored_examples"][:3])
+        out.append(
+            f"flags: {flags['unexplored']} combination(s) not explored (bounds: all "
+            f"combinations of up to {bounds['group_flags']} interacting flags, "
+            f"{bounds['states']} states), e.g. {examples}"
+        )
+    return out
 
 
 def _prefix(root: Path) -> str:

@@ -127,6 +127,11 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
             f" ({base['path']})" if base.get("path") else ""
         )
     _p(out, f"[dim]base: {escape(where)}[/]")
+    if doc.get("flags") is not None:  # which flag states were proved, what was not explored
+        from teamrel.cli.check import flag_lines
+
+        for line in flag_lines(doc["flags"]):
+            _p(out, f"[dim]{escape(line)}[/]")
     problems = [f for f in doc["findings"] if f["severity"] == "error"]
     warnings = [f for f in doc["findings"] if f["severity"] != "error"]
     if problems:
@@ -187,8 +192,14 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
         for e in shown:
             colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
             p, c = e["producer"], e["consumer"]
+            state = ""
+            if e.get("flag_state") is not None:  # proved in a flag state: say which
+                from teamrel.flags import label
+
+                state = escape(label(e["flag_state"])) + ": "
             line = (
-                f"  [{colour}]{e['verdict']:<12}[/] {escape(p['name'])}@{escape(str(p['version']))}"
+                f"  [{colour}]{e['verdict']:<12}[/] {state}"
+                f"{escape(p['name'])}@{escape(str(p['version']))}"
                 f" -> {escape(c['name'])}@{escape(str(c['version']))}"
             )
             if e["kind"] != "handoff":

@@ -14,6 +14,14 @@ from pathlib import Path
 
 from teamrel.errors import UsageError
 from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url, sqlite_file
+from teamrel.store.flagstore import (
+    FlagChange,
+    FlagValue,
+    flag_history,
+    flag_values,
+    normalise,
+    set_flag,
+)
 from teamrel.store.migrations import SCHEMA_VERSION
 from teamrel.store.store import (
     BUCKETS,
@@ -75,6 +83,8 @@ __all__ = [
     "ArmStats",
     "EnvState",
     "Event",
+    "FlagChange",
+    "FlagValue",
     "Outcome",
     "ReleaseInfo",
     "RolloutState",
@@ -86,9 +96,13 @@ __all__ = [
     "VerifyProblem",
     "VerifyReport",
     "bucket",
+    "flag_history",
+    "flag_values",
     "iso",
+    "normalise",
     "open_store",
     "parse_iso",
+    "set_flag",
     "store_url",
     "utcnow",
 ]

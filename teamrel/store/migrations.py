@@ -11,6 +11,7 @@ History:
 - v2: `teamrel_rollback_marks` (manifests rolled back from, per environment).
 - v3: `teamrel_rollouts`, `teamrel_outcomes`, `teamrel_outcome_scores` (progressive delivery),
   created from frozen table definitions (`_V3`), not from the live classes in `tables.py`.
+- v4: `teamrel_flags` (feature flag values per environment, docs/flags.md), frozen as `_V4`.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from teamrel import __version__
 from teamrel.errors import FormatVersionError, StoreError
 from teamrel.store.engine import describe_error
-from teamrel.store.tables import V1_TABLES, V2_TABLES, V3_TABLES, table
+from teamrel.store.tables import V1_TABLES, V2_TABLES, V3_TABLES, V4_TABLES, table
 
 #: The store schema version this teamrel writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Key of the schema version in `teamrel_meta`.
 VERSION_KEY = "schema_version"
@@ -121,8 +122,30 @@ def _v3(conn: Connection) -> None:
         _V3.tables[name].create(conn)
 
 
+# Frozen: the v4 table exactly as v4 creates it.
+_V4 = MetaData()
+Table(
+    "teamrel_flags",
+    _V4,
+    Column("id", Integer, primary_key=True),
+    Column("environment_id", Integer, nullable=False, index=True),
+    Column("flag", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("percent_bp", Integer, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("updated_by", String, nullable=False),
+    Column("reason", String, nullable=True),
+    UniqueConstraint("environment_id", "flag", name="uq_teamrel_flags_environment_flag"),
+)
+
+
+def _v4(conn: Connection) -> None:
+    for name in V4_TABLES:
+        _V4.tables[name].create(conn)
+
+
 #: version -> the migration that produces it from the previous version.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def read_version(conn: Connection) -> int:

@@ -68,7 +68,7 @@ _ROLL = table("teamrel_rollouts")
 _OUT = table("teamrel_outcomes")
 _SCORE = table("teamrel_outcome_scores")
 
-Action = Literal["release", "import", "promote", "rollback", "rollout"]
+Action = Literal["release", "import", "promote", "rollback", "rollout", "flag"]
 
 #: Rollout states in which a rollout is open (routes traffic or waits for a human).
 OPEN_STATES = ("active", "paused")
@@ -425,6 +425,7 @@ class Store:
         reason: str | None = None,
         reuse_same_content: bool = True,
         action: Literal["release", "import"] = "release",
+        extra_snapshots: Mapping[str, ResolvedMember] | None = None,
     ) -> tuple[Manifest, bool]:
         """Record a release (snapshots, manifest, event) in one transaction.
 
@@ -449,6 +450,15 @@ class Store:
                     f"digest {entry.digest}"
                 )
             snapshots[entry.digest] = (member, spec_text)
+        for extra_digest, member in (extra_snapshots or {}).items():
+            # the variants a release's flags select: snapshotted with it, by their digest
+            spec_text = canonical_json(member.spec)
+            if sha256_hex(spec_text.encode("utf-8")) != extra_digest:
+                raise IntegrityError(
+                    f"release {manifest.release}: variant of {member.name} does not match its "
+                    f"digest {extra_digest}"
+                )
+            snapshots.setdefault(extra_digest, (member, spec_text))
         key = manifest.content_key
         with self._tx(write=True) as conn:
             existing = conn.execute(
@@ -2011,7 +2021,7 @@ class Store:
                         VerifyProblem("event", subject, "content does not match its hash")
                     )
                 prev, last_seq = ev.hash, ev.seq
-                if ev.environment and ev.action in ("promote", "rollback", "rollout"):
+                if ev.environment and ev.action in ("promote", "rollback", "rollout", "flag"):
                     latest_by_env[(ev.team, ev.environment)] = ev
             chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
             if chain.seq != last_seq or chain.head != prev:

@@ -257,3 +257,29 @@ class OutcomeScoreRow(SQLModel, table=True):
 
 #: Tables schema v3 added.
 V3_TABLES = ("teamrel_rollouts", "teamrel_outcomes", "teamrel_outcome_scores")
+
+
+class FlagRow(SQLModel, table=True):
+    """The value of one feature flag in one environment (schema v4); no row: the default the
+    live release pins. Every change moves the environment's generation by compare-and-swap
+    and appends a `flag` audit event, in one transaction (`teamrel.store.flagstore`)."""
+
+    __tablename__ = "teamrel_flags"
+    __table_args__ = (
+        UniqueConstraint("environment_id", "flag", name="uq_teamrel_flags_environment_flag"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    environment_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    flag: str = Field(max_length=128)
+    #: on | off | percent
+    state: str = Field(max_length=16)
+    #: with `percent`: the share of keys the flag is on for, in 1/10,000 (as rollouts route)
+    percent_bp: int = 0
+    updated_at: str = Field(max_length=40)
+    updated_by: str
+    reason: str | None = None
+
+
+#: Tables schema v4 added.
+V4_TABLES = ("teamrel_flags",)

@@ -473,7 +473,5 @@ def test_drift_rereads_the_card_and_catches_a_widened_skill_output(example: Path
     assert result.exit_code == 1, result.stdout
     doc = json.loads(result.stdout)
     bad = [r for r in doc["results"] if r["verdict"] == "incompatible"]
-    assert [(r["member"], r["slot"], r["origin"]) for r in bad] == [
-        ("fx-quotes", "output", "a2a")
-    ]
+    assert [(r["member"], r["slot"], r["origin"]) for r in bad] == [("fx-quotes", "output", "a2a")]
     assert "fee" in bad[0]["witness"]

@@ -23,7 +23,9 @@ def test_fresh_workspace_plans_an_empty_base(demo_copy: Path) -> None:
     code, out = invoke("-C", str(demo_copy), "plan")
     assert code == 0, out
     first = out.splitlines()[0]
-    assert first.startswith("Plan: 0 to change, 8 to add, 0 to remove · 18 handoffs")
+    # 18 handoffs, and the 5 the demo's flag `refund_v2` changes, proved with it on
+    assert first.startswith("Plan: 0 to change, 8 to add, 0 to remove · 23 handoffs")
+    assert "compatible   with `refund_v2` on: refunds@1.3.0 -> responder@2.0.0" in out
     assert "base: an empty team" in out
     code, _ = invoke("-C", str(demo_copy), "plan", "--detailed-exitcode")
     assert code == 4

@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "compat": 5,
     "sources": 5,
     "manifest": 5,
+    "flags": 5,
     "memberdiff": 5,
     "origins": 5,
     "rules": 6,
@@ -46,6 +47,7 @@ LAYERS: dict[str, int] = {
     "semver": 7,
     "check": 7,
     "mcpimport": 7,
+    "flagops": 8,
     "reporting": 8,
     "plan": 8,
     "markdown": 8,
@@ -160,6 +162,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/plan.py", "teamrel.plan"): (
         "member_label(): the one `name@version` spelling, shared with the plan document the"
         " text renderer reads; it moves when the renderer reads a typed plan"
+    ),
+    ("cli/check.py", "teamrel.flags"): (
+        "label(): the one spelling of a flag state (`with `x` on`), shared with the check"
+        " document's edge keys"
+    ),
+    ("cli/plan.py", "teamrel.flags"): (
+        "label(): the one spelling of a flag state, as the check report and edge keys say it"
     ),
     ("cli/evals.py", "teamrel.gates"): (
         "describe(): a gate's wording, the same in `eval show` and in the plan's eval section"

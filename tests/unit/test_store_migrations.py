@@ -34,7 +34,7 @@ def _record(store: Store, name: str) -> None:
 
 def test_a_fresh_store_has_the_newest_schema(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 's.db'}", None)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     store.close()
 
 
@@ -51,7 +51,7 @@ def test_an_older_store_is_upgraded_in_place(tmp_path: Path) -> None:
     engine.dispose()
 
     store = open_store(url, None)  # a newer teamrel opens it: upgraded, data kept
-    assert store.schema_version() == 3
+    assert store.schema_version() == SCHEMA_VERSION
     assert [r.release for r in store.releases("demo")] == ["r1", "r2"]
     store.promote("demo", "prod", "r1", actor="a")
     store.promote("demo", "prod", "r2", actor="a")
@@ -104,8 +104,36 @@ def test_a_v2_store_gains_the_rollout_tables(tmp_path: Path) -> None:
         assert not inspect(conn).has_table("teamrel_rollouts")
     engine.dispose()
     store = open_store(url, None)
-    assert store.schema_version() == 3
+    assert store.schema_version() == SCHEMA_VERSION
     with store._engine.connect() as conn:
         names = set(inspect(conn).get_table_names())
     assert {"teamrel_rollouts", "teamrel_outcomes", "teamrel_outcome_scores"} <= names
+    store.close()
+
+
+def test_a_v3_store_gains_the_flags_table_and_keeps_its_environments(tmp_path: Path) -> None:
+    from teamrel.store.flagstore import flag_values, set_flag
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    engine = make_engine(url)
+    migrate(engine, url, target=3)
+    old = Store(engine, migrate_schema=False)
+    _record(old, "r1")
+    old.promote("demo", "prod", "r1", actor="a")
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("teamrel_flags")
+    engine.dispose()
+    store = open_store(url, None)
+    assert store.schema_version() == SCHEMA_VERSION == 4
+    with store._engine.connect() as conn:
+        assert inspect(conn).has_table("teamrel_flags")
+    assert store.live_manifest("demo", "prod") is not None
+    assert flag_values(store, "demo", "prod") == {}
+    # the store side alone (the proof is `flags set`'s business): CAS, value and event
+    before = store.environment("demo", "prod")
+    change = set_flag(store, "demo", "prod", "f", "percent", 12.5, actor="a", reason="r")
+    assert flag_values(store, "demo", "prod")["f"].percent_bp == 1250
+    assert change.generation == before.generation + 1  # type: ignore[union-attr]
+    assert store.events("demo", "prod")[0].action == "flag"
+    assert store.verify().problems == []
     store.close()
