@@ -169,7 +169,13 @@ def test_file_origin_refuses_bad_input(tmp_path: Path, body: Any, file: str, wor
     assert words in err.value.message
 
 
-def test_origin_kinds_without_a_reader_are_unavailable_until_one_plugs_in(tmp_path: Path) -> None:
+def test_origin_kinds_without_a_reader_are_unavailable_until_one_plugs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from teamrel import origins
+
+    # a registry holding only the file reader (drift installs the mcp and a2a readers)
+    monkeypatch.setattr(origins, "_READERS", {"file": origins.read_file_origin})
     origin = {"mcp": {"command": "orders-mcp", "tool": "lookup"}}
     with pytest.raises(OriginUnavailable, match="origin kind 'mcp' not available yet"):
         read_origin(tmp_path, "tool", origin)
@@ -180,13 +186,8 @@ def test_origin_kinds_without_a_reader_are_unavailable_until_one_plugs_in(tmp_pa
         return {"output_schema": SchemaDoc.inline({"type": "string"})}
 
     register_origin_reader("mcp", reader)
-    try:
-        assert set(read_origin(tmp_path, "tool", origin)) == {"output_schema"}
-        assert seen == [("tool", origin)]
-    finally:
-        from teamrel import origins
-
-        origins._READERS.pop("mcp")
+    assert set(read_origin(tmp_path, "tool", origin)) == {"output_schema"}
+    assert seen == [("tool", origin)]
 
 
 # --------------------------------------------------------------------------- safety
