@@ -62,9 +62,11 @@ def test_rollout_routes_records_and_advances_to_promotion(cli: Cli) -> None:
             assert store.environment("support", "prod").release == r2  # type: ignore[union-attr]
             # the runtime follows (on PostgreSQL once the notification arrives): everyone on
             # the new release, no rollout
-            deadline = time.monotonic() + 2
+            # (waiting for the stable arm itself: alice may already be on the canary arm,
+            # which serves r2 too, before the notification arrives)
+            deadline = time.monotonic() + 5
             team = rt.route("support", "prod", key="alice")
-            while team.release != r2 and time.monotonic() < deadline:
+            while (team.release, team.arm) != (r2, "stable") and time.monotonic() < deadline:
                 time.sleep(0.01)
                 team = rt.route("support", "prod", key="alice")
             assert (team.release, team.arm) == (r2, "stable")
