@@ -482,6 +482,14 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
     if failing and all(s.step.startswith("tool-") for s in failing):
         tool = edge.consumer.name if edge.kind == "tool-call" else edge.producer.name
         return [tool]  # the tool's own evolution broke what the agent relied on
+    changed = _changed_ends(edge, plans)
+    if len(changed) < 2:
+        return [n for n, _ in changed]
+    return _blame_both_ends(changed, plans, prover)
+
+
+def _changed_ends(edge: EdgeResult, plans: Mapping[str, _MemberPlan]) -> list[tuple[str, str]]:
+    """(member, schema role) of each end of `edge` whose side of it was added or changed."""
     p_role, c_role = _edge_roles(edge)
     changed: list[tuple[str, str]] = []
     for name, role in ((edge.producer.name, p_role), (edge.consumer.name, c_role)):
@@ -490,10 +498,20 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
             continue
         if mp.action == "add" or (mp.action == "change" and mp.schema(role) is not None):
             changed.append((name, role))
-    if len(changed) < 2:
-        return [n for n, _ in changed]
-    # Both ends changed: when this end's old schema still fits the other end's new one, the
-    # other end is fine and this end's change is what broke the edge.
+    return changed
+
+
+def _fits(producer: SchemaDoc | None, consumer: SchemaDoc | None, prover: Prover) -> bool:
+    if producer is None or consumer is None:
+        return False
+    return prover.prove("attribution", producer, consumer).verdict == "compatible"
+
+
+def _blame_both_ends(
+    changed: list[tuple[str, str]], plans: Mapping[str, _MemberPlan], prover: Prover
+) -> list[str]:
+    """Both ends changed: when this end's old schema still fits the other end's new one, the
+    other end is fine and this end's change is what broke the edge."""
     (pn, prole), (cn, crole) = changed
     pp, cp = plans[pn], plans[cn]
     if pp.old is None or cp.old is None or pp.new is None or cp.new is None:
@@ -501,23 +519,23 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
     old_p, new_c = _schema_roles(pp.old).get(prole), _schema_roles(cp.new).get(crole)
     new_p, old_c = _schema_roles(pp.new).get(prole), _schema_roles(cp.old).get(crole)
     blame: list[str] = []
-    if (
-        old_p is not None
-        and new_c is not None
-        and prover.prove("attribution", old_p, new_c).verdict == "compatible"
-    ):
+    if _fits(old_p, new_c, prover):
         blame.append(pn)
-    if (
-        new_p is not None
-        and old_c is not None
-        and prover.prove("attribution", new_p, old_c).verdict == "compatible"
-    ):
+    if _fits(new_p, old_c, prover):
         blame.append(cn)
     return blame or [pn, cn]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options a plan was computed with (recorded in the document's `options`)."""
+
+    unknown: UnknownPolicy
+    format_assertion: bool
 
 
 def build_plan(
@@ -536,13 +554,32 @@ def build_plan(
     `progress` is told how many handoffs are proved, then how many changed members are
     compared with their base version (see `teamrel.progress`)."""
     policy = ws.team.policy
-    unknown_policy: UnknownPolicy = unknown or policy.unknown
-    fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
-    prover = Prover(ResultCache(cache_dir), format_assertion=fmt_assert)
+    opts = _Options(
+        unknown or policy.unknown,
+        policy.format_assertion if format_assertion is None else format_assertion,
+    )
+    prover = Prover(ResultCache(cache_dir), format_assertion=opts.format_assertion)
+    report = _prove_handoffs(ws, base, opts, prover, progress)
+    plans = _member_plans(ws, base)
+    _compare_changed(plans, prover, explain=explain, progress=progress)
+    findings = _handoff_findings(report, plans, prover, opts.unknown)
+    for mp in plans.values():
+        finding = _classify(ws, mp)
+        if finding is not None:
+            findings.append(finding)
+    doc = _document(ws, base, report, plans, findings, opts, now)
+    prover.cache.save()
+    return Plan(doc)
+
+
+def _prove_handoffs(
+    ws: Workspace, base: Base, opts: _Options, prover: Prover, progress: Progress | None
+) -> CheckReport:
+    """Phase 1: every handoff of the working tree proved, as `teamrel check` does."""
     report: CheckReport = run_check(
         default_workspace(ws),
-        unknown=unknown_policy,
-        format_assertion=fmt_assert,
+        unknown=opts.unknown,
+        format_assertion=opts.format_assertion,
         base=base.members,
         prover=prover,
         base_info=base.to_json(),
@@ -550,7 +587,11 @@ def build_plan(
     )
     # every explored flag state too: its edges join the report, named by the state
     report, _ = prove_flag_states(ws, report, prover, base=base.members)
+    return report
 
+
+def _member_plans(ws: Workspace, base: Base) -> dict[str, _MemberPlan]:
+    """Phase 2: each member's action (add, change, remove, unchanged)."""
     plans: dict[str, _MemberPlan] = {}
     for name, new in ws.members.items():
         old = base.members.get(name)
@@ -563,8 +604,17 @@ def build_plan(
     for name, old in base.members.items():
         if name not in ws.members:
             plans[name] = _MemberPlan(name, "remove", old.kind, old, None)
+    return plans
 
-    # field diffs and schema evolution of every changed member
+
+def _compare_changed(
+    plans: Mapping[str, _MemberPlan],
+    prover: Prover,
+    *,
+    explain: bool,
+    progress: Progress | None,
+) -> None:
+    """Phase 3: field diffs and schema evolution of every changed member."""
     changed = [mp for mp in plans.values() if mp.action == "change"]
     tick = Ticker(progress, COMPARING, len(changed))
     for mp in changed:
@@ -580,142 +630,165 @@ def build_plan(
         tick.advance()
     tick.finish()
 
-    # who broke which handoff
+
+def _finding(
+    code: str, severity: str, message: str, *, member: str | None = None, edge: str | None = None
+) -> dict[str, Any]:
+    return {"code": code, "severity": severity, "member": member, "edge": edge, "message": message}
+
+
+def _handoff_findings(
+    report: CheckReport,
+    plans: Mapping[str, _MemberPlan],
+    prover: Prover,
+    unknown_policy: UnknownPolicy,
+) -> list[dict[str, Any]]:
+    """Phase 4: who broke which handoff; a finding per handoff that does not hold."""
     findings: list[dict[str, Any]] = []
     for edge in report.edges:
         if edge.verdict == "incompatible":
-            blamed = set(_attribute(edge, plans, prover))
-            for name in sorted(blamed):
+            blamed = sorted(set(_attribute(edge, plans, prover)))
+            for name in blamed:
                 mp = plans[name]
                 mp.breaks.append(edge.key)
                 other = edge.consumer.name if name == edge.producer.name else edge.producer.name
                 mp.hit.add(other)
-            findings.append(
-                {
-                    "code": "incompatible-handoff",
-                    "severity": "error",
-                    "member": None,
-                    "edge": edge.key,
-                    "message": f"{edge.key}: {edge.first_problem()}"
-                    + (
-                        f" (caused by {', '.join(sorted(blamed))})"
-                        if blamed
-                        else " (not caused by a member change: broken in the base already, "
-                        "or by its contract)"
-                    ),
-                }
+            cause = (
+                f" (caused by {', '.join(blamed)})"
+                if blamed
+                else " (not caused by a member change: broken in the base already, "
+                "or by its contract)"
             )
+            message = f"{edge.key}: {edge.first_problem()}{cause}"
+            findings.append(_finding("incompatible-handoff", "error", message, edge=edge.key))
         elif edge.verdict == "unknown":
-            findings.append(
-                {
-                    "code": "undecided-handoff",
-                    "severity": "error" if unknown_policy == "fail" else "warning",
-                    "member": None,
-                    "edge": edge.key,
-                    "message": f"{edge.key}: could not be decided: {edge.first_problem()}",
-                }
-            )
+            severity = "error" if unknown_policy == "fail" else "warning"
+            message = f"{edge.key}: could not be decided: {edge.first_problem()}"
+            findings.append(_finding("undecided-handoff", severity, message, edge=edge.key))
+    return findings
 
-    # categories, semver and blast radius
-    for mp in plans.values():
-        if mp.action in ("unchanged", "remove"):
-            continue
-        new_member = mp.new
-        assert new_member is not None
-        below = ws.graph.downstream(mp.name)
-        mp.downstream = [n for n in ws.members if n in below]
-        if mp.breaks:
-            mp.category = "breaking"
-            mp.reasons.append(
-                f"breaking: {', '.join(mp.breaks)} no longer holds because of this change "
-                f"(hits {', '.join(sorted(mp.hit))})"
-            )
-        if mp.action == "add":
-            mp.category = mp.category or "non-breaking"
-            mp.reasons.append("new member")
-            continue
-        old = mp.old
-        assert old is not None
-        widened = [s for s in mp.schema_changes if s.widened]
-        added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
-        mp.new_capability = bool(widened or added_tools)
-        for s in mp.schema_changes:
-            mp.reasons.append(s.summary)
-        for t in added_tools:
-            mp.reasons.append(f"new capability: now calls tool {t}")
-        if mp.category is None:
-            mp.category = (
-                "non-breaking"
-                if _behaviour_changed(old, new_member, mp.schema_changes)
-                else "metadata-only"
-            )
-            fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
-            what = ", ".join(fields) or "nothing but the version"
-            mp.reasons.append(
-                f"non-breaking: {what} changed, and no handoff breaks because of it"
-                if mp.category == "non-breaking"
-                else f"metadata-only: only {what} changed, nothing a neighbour could notice"
-            )
-        required = required_bump(
-            breaking=mp.category == "breaking", new_capability=mp.new_capability
-        )
-        # a new scorecard is evidence about the member, not a change of it: no bump needed
-        bump, finding = check_bump(
-            old.version,
-            new_member.version,
-            required,
-            content_changed=_without_scorecards(old) != _without_scorecards(new_member),
-        )
-        mp.semver = {
-            "old": old.version,
-            "new": new_member.version,
-            "bump": bump,
-            "required": required,
-            "ok": finding is None,
-            "finding": finding.code if finding else None,
-            "message": finding.message if finding else None,
-            "suggested": finding.suggested if finding else None,
-        }
-        if finding is not None:
-            findings.append(
-                {
-                    "code": finding.code,
-                    "severity": "error",
-                    "member": mp.name,
-                    "edge": None,
-                    "message": f"{mp.name}: {finding.message}",
-                }
-            )
 
-    waves = _release_waves(ws, plans)
-    counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
-    breaking = sum(1 for p in plans.values() if p.category == "breaking")
-    summary = report.summary()
-    problems = [f for f in findings if f["severity"] == "error"]
-    has_changes = any(p.action != "unchanged" for p in plans.values())
+def _classify(ws: Workspace, mp: _MemberPlan) -> dict[str, Any] | None:
+    """Phase 5: an added or changed member's category, reasons, semver rule and blast radius;
+    the semver finding, if any."""
+    if mp.action in ("unchanged", "remove"):
+        return None
+    assert mp.new is not None
+    below = ws.graph.downstream(mp.name)
+    mp.downstream = [n for n in ws.members if n in below]
+    if mp.breaks:
+        mp.category = "breaking"
+        mp.reasons.append(
+            f"breaking: {', '.join(mp.breaks)} no longer holds because of this change "
+            f"(hits {', '.join(sorted(mp.hit))})"
+        )
+    if mp.action == "add":
+        mp.category = mp.category or "non-breaking"
+        mp.reasons.append("new member")
+        return None
+    _categorise_change(mp)
+    return _check_semver(mp)
+
+
+def _categorise_change(mp: _MemberPlan) -> None:
+    """The category and reasons of a changed member (a breaking one is already known)."""
+    old, new = mp.old, mp.new
+    assert old is not None and new is not None
+    widened = [s for s in mp.schema_changes if s.widened]
+    added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
+    mp.new_capability = bool(widened or added_tools)
+    for s in mp.schema_changes:
+        mp.reasons.append(s.summary)
+    for t in added_tools:
+        mp.reasons.append(f"new capability: now calls tool {t}")
+    if mp.category is not None:
+        return
+    mp.category = (
+        "non-breaking" if _behaviour_changed(old, new, mp.schema_changes) else "metadata-only"
+    )
+    fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
+    what = ", ".join(fields) or "nothing but the version"
+    mp.reasons.append(
+        f"non-breaking: {what} changed, and no handoff breaks because of it"
+        if mp.category == "non-breaking"
+        else f"metadata-only: only {what} changed, nothing a neighbour could notice"
+    )
+
+
+def _check_semver(mp: _MemberPlan) -> dict[str, Any] | None:
+    """The semver rule of a changed member against its version bump; the finding, if any."""
+    old, new = mp.old, mp.new
+    assert old is not None and new is not None
+    required = required_bump(breaking=mp.category == "breaking", new_capability=mp.new_capability)
+    # a new scorecard is evidence about the member, not a change of it: no bump needed
+    bump, finding = check_bump(
+        old.version,
+        new.version,
+        required,
+        content_changed=_without_scorecards(old) != _without_scorecards(new),
+    )
+    mp.semver = {
+        "old": old.version,
+        "new": new.version,
+        "bump": bump,
+        "required": required,
+        "ok": finding is None,
+        "finding": finding.code if finding else None,
+        "message": finding.message if finding else None,
+        "suggested": finding.suggested if finding else None,
+    }
+    if finding is None:
+        return None
+    return _finding(finding.code, "error", f"{mp.name}: {finding.message}", member=mp.name)
+
+
+def _summary_line(
+    base: Base,
+    plans: Mapping[str, _MemberPlan],
+    handoffs: Mapping[str, Any],
+    waves: int,
+    problems: int,
+) -> str:
+    """Phase 6: `Plan: 2 to change (1 breaking), 1 to add, 0 to remove · ...`."""
 
     def part(action: Action, verb: str) -> str:
         # a new member can be "breaking" too (its handoffs do not hold): say so where it is
+        count = sum(1 for p in plans.values() if p.action == action)
         n = sum(1 for p in plans.values() if p.action == action and p.category == "breaking")
-        return f"{counts[action]} to {verb}" + (f" ({n} breaking)" if n else "")
+        return f"{count} to {verb}" + (f" ({n} breaking)" if n else "")
 
-    handoff_parts = [f"{summary['compatible']} compatible"]
+    handoff_parts = [f"{handoffs['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
-        if summary[v]:
-            handoff_parts.append(f"{summary[v]} {v}")
-    line = (
-        f"Plan: {part('change', 'change')}, {part('add', 'add')}, {counts['remove']} to remove · "
-        f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)} · "
-        f"{_plural(len(waves), 'release wave')}"
-    )
-    if not has_changes:
+        if handoffs[v]:
+            handoff_parts.append(f"{handoffs[v]} {v}")
+    edges = f"{_plural(handoffs['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+    if any(p.action != "unchanged" for p in plans.values()):
+        removed = sum(1 for p in plans.values() if p.action == "remove")
         line = (
-            f"No changes: the working tree matches {base.describe()} · "
-            f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+            f"Plan: {part('change', 'change')}, {part('add', 'add')}, {removed} to remove · "
+            f"{edges} · {_plural(waves, 'release wave')}"
         )
+    else:
+        line = f"No changes: the working tree matches {base.describe()} · {edges}"
     if problems:
-        line += f" · {_plural(len(problems), 'problem')}"
+        line += f" · {_plural(problems, 'problem')}"
+    return line
 
+
+def _document(
+    ws: Workspace,
+    base: Base,
+    report: CheckReport,
+    plans: Mapping[str, _MemberPlan],
+    findings: list[dict[str, Any]],
+    opts: _Options,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """Phase 7: the plan document (docs/plan-format.md), its digest last."""
+    waves = _release_waves(ws, plans)
+    counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
+    summary = report.summary()
+    problems = [f for f in findings if f["severity"] == "error"]
     members_order = [*ws.members, *(n for n in base.members if n not in ws.members)]
     doc: dict[str, Any] = {
         "format_version": PLAN_FORMAT_VERSION,
@@ -725,31 +798,27 @@ def build_plan(
         "created_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "base": base.to_json(),
         "summary": {
-            "line": line,
-            "add": counts["add"],
-            "change": counts["change"],
-            "remove": counts["remove"],
-            "unchanged": counts["unchanged"],
-            "breaking": breaking,
+            "line": _summary_line(base, plans, summary, len(waves), len(problems)),
+            **counts,
+            "breaking": sum(1 for p in plans.values() if p.category == "breaking"),
             "handoffs": summary,
             "waves": len(waves),
             "problems": len(problems),
         },
-        "has_changes": has_changes,
+        "has_changes": any(p.action != "unchanged" for p in plans.values()),
         "passed": not problems,
         "desired_members": {n: m.digest for n, m in ws.members.items()},
         "members": [plans[n].to_json() for n in members_order],
         "handoffs": [e.to_json() for e in report.edges],
         "waves": waves,
         "findings": findings,
-        "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
+        "options": {"unknown": opts.unknown, "format_assertion": opts.format_assertion},
         "evals": evals_section(ws.members, base.members, ws.team.environments),
     }
     if report.flags is not None:
         doc["flags"] = report.flags
     doc["digest"] = _core_digest(doc)
-    prover.cache.save()
-    return Plan(doc)
+    return doc
 
 
 def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, Any]) -> Plan:
