@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from teamrel import __version__, compat
-from teamrel.canonical import JSON, digest, short
+from teamrel.canonical import JSON
 from teamrel.check import (
     Base,
     CheckReport,
@@ -41,12 +41,31 @@ from teamrel.check import (
     run_check,
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
-from teamrel.fileio import atomic_write
 from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.jsonpointer import escape_token, unescape_token
 from teamrel.memberdiff import field_changes
 from teamrel.models import NON_BEHAVIOURAL_KEYS, ResolvedMember, SchemaDoc, error_text
+from teamrel.plandoc import (
+    Action,
+    BlastRadius,
+    Category,
+    FieldChange,
+    Finding,
+    MemberEntry,
+    Plan,
+    PlanBase,
+    PlanOptions,
+    PlanSummary,
+    Relation,
+    SchemaChangeEntry,
+    SemverEntry,
+    Severity,
+    StepEntry,
+    VersionRef,
+    Wave,
+    core_digest,
+)
 from teamrel.progress import COMPARING, Progress, Ticker
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
@@ -55,25 +74,11 @@ from teamrel.workspace import Workspace
 PLAN_FORMAT_VERSION = 1
 #: Lines of unified prompt diff kept in a plan (the full diff with `explain`).
 
-Action = Literal["add", "change", "remove", "unchanged"]
-Category = Literal["breaking", "non-breaking", "metadata-only"]
-Relation = Literal["identical", "widened", "narrowed", "incomparable"]
-
 #: Spec keys whose change does not change what a member does.
 METADATA_KEYS = NON_BEHAVIOURAL_KEYS
 
 
 # --------------------------------------------------------------------------- the document
-
-
-class _PlanBase(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    kind: Literal["env", "manifest", "empty"]
-    env: str | None = None
-    manifest_digest: str | None = None
-    release: str | None = None
-    path: str | None = None
 
 
 class _PlanCore(BaseModel):
@@ -83,78 +88,15 @@ class _PlanCore(BaseModel):
 
     format_version: int
     team: str
-    base: _PlanBase
+    base: PlanBase
     desired_members: dict[str, str]
     digest: str
 
 
-def _core_digest(doc: Mapping[str, Any]) -> str:
-    return digest(
-        {
-            "format_version": doc["format_version"],
-            "team": doc["team"],
-            "base": doc["base"],
-            "desired_members": doc["desired_members"],
-            "has_changes": doc.get("has_changes"),
-            "passed": doc.get("passed"),
-        }
-    )
-
-
-@dataclass
-class Plan:
-    """A computed or saved plan: its JSON document and the parts `release --plan` applies."""
-
-    document: dict[str, Any]
-
-    @property
-    def team(self) -> str:
-        """The team planned."""
-        return str(self.document["team"])
-
-    @property
-    def base(self) -> dict[str, Any]:
-        """`{"kind": "env"|"manifest"|"empty", "env", "manifest_digest", "release", "path"}`."""
-        base: dict[str, Any] = self.document["base"]
-        return base
-
-    @property
-    def desired_members(self) -> dict[str, str]:
-        """Member name -> digest of the state the plan would ship."""
-        members: dict[str, str] = self.document["desired_members"]
-        return members
-
-    @property
-    def has_changes(self) -> bool:
-        """Whether anything is added, changed or removed."""
-        return bool(self.document["has_changes"])
-
-    @property
-    def passed(self) -> bool:
-        """No problem found (no incompatible handoff, no semver finding of severity error)."""
-        return bool(self.document["passed"])
-
-    @property
-    def summary_line(self) -> str:
-        """`Plan: 2 to change (1 breaking), 1 to add, 0 to remove · 11 handoffs: ...`."""
-        return str(self.document["summary"]["line"])
-
-    @property
-    def digest(self) -> str:
-        """Digest over what the plan commits to (team, base, desired members, verdict)."""
-        return str(self.document["digest"])
-
-    def to_json(self) -> dict[str, Any]:
-        """The plan document (docs/plan-format.md)."""
-        return self.document
-
-    def write(self, path: Path) -> None:
-        """Save the plan as JSON (atomically: temp file + rename)."""
-        data = (json.dumps(self.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        try:
-            atomic_write(path, data, mkdir=False)
-        except OSError as err:  # name the plan file, not the temporary one
-            raise InputError(f"cannot write the plan to {path}: {err.strerror or err}") from None
+def _validation_error(where: str, err: ValidationError) -> InputError:
+    first = err.errors()[0]
+    pointer = "/" + "/".join(str(p) for p in first["loc"])
+    return InputError(f"{where}#{pointer}: {error_text(first)}")
 
 
 def plan_from_json(doc: Any, where: str = "plan") -> Plan:
@@ -173,15 +115,16 @@ def plan_from_json(doc: Any, where: str = "plan") -> Plan:
     try:
         _PlanCore.model_validate(doc)
     except ValidationError as err:
-        first = err.errors()[0]
-        pointer = "/" + "/".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}#{pointer}: {error_text(first)}") from None
-    expected = _core_digest(doc)
+        raise _validation_error(where, err) from None
+    expected = core_digest(doc)
     if doc["digest"] != expected:
         raise IntegrityError(
             f"{where}: the plan's digest does not match its content (edited after it was saved)"
         )
-    return Plan(doc)
+    try:
+        return Plan.model_validate(doc)
+    except ValidationError as err:
+        raise _validation_error(where, err) from None
 
 
 def read_plan(path: Path) -> Plan:
@@ -227,27 +170,27 @@ class SchemaChange:
         """Old accepted (or sent) something new does not."""
         return not self.declaration_only and self.relation in ("narrowed", "incomparable")
 
-    def to_json(self) -> dict[str, Any]:
-        """Stable JSON form."""
+    def entry(self) -> SchemaChangeEntry:
+        """The plan document's form (`members[].schema_changes[]`)."""
 
-        def step(s: StepResult | None) -> dict[str, Any] | None:
+        def step(s: StepResult | None) -> StepEntry | None:
             if s is None or s.verdict == "compatible":
                 return None
-            return {
-                "verdict": s.verdict,
-                "witness": s.witness if s.has_witness else None,
-                "problems": [p.to_json() for p in s.problems],
-                "reason": s.reason,
-            }
+            return StepEntry(
+                verdict=s.verdict,
+                witness=s.witness if s.has_witness else None,
+                problems=[p.to_json() for p in s.problems],
+                reason=s.reason,
+            )
 
-        return {
-            "role": self.role,
-            "relation": self.relation,
-            "decided": self.decided,
-            "summary": self.summary,
-            "added": step(self.added),
-            "removed": step(self.removed),
-        }
+        return SchemaChangeEntry(
+            role=self.role,
+            relation=self.relation,
+            decided=self.decided,
+            summary=self.summary,
+            added=step(self.added),
+            removed=step(self.removed),
+        )
 
 
 def _pointer_tokens(pointer: str) -> list[str]:
@@ -437,7 +380,7 @@ class _MemberPlan:
     reasons: list[str] = field(default_factory=list)
     breaks: list[str] = field(default_factory=list)  # keys of edges this member broke
     hit: set[str] = field(default_factory=set)  # members on the other end of those edges
-    semver: dict[str, Any] | None = None
+    semver: SemverEntry | None = None
     downstream: list[str] = field(default_factory=list)
     new_capability: bool = False
 
@@ -447,22 +390,27 @@ class _MemberPlan:
                 return s
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "action": self.action,
-            "kind": self.kind,
-            "category": self.category,
-            "old": ({"version": self.old.version, "digest": self.old.digest} if self.old else None),
-            "new": ({"version": self.new.version, "digest": self.new.digest} if self.new else None),
-            "changes": self.changes,
-            "prompt_diff": self.prompt_diff,
-            "schema_changes": [s.to_json() for s in self.schema_changes],
-            "semver": self.semver,
-            "breaks": self.breaks,
-            "blast_radius": {"hit": sorted(self.hit), "downstream": self.downstream},
-            "reasons": self.reasons,
-        }
+    def entry(self) -> MemberEntry:
+        """The plan document's form (`members[]`)."""
+
+        def ref(m: ResolvedMember | None) -> VersionRef | None:
+            return VersionRef(version=m.version, digest=m.digest) if m else None
+
+        return MemberEntry(
+            name=self.name,
+            action=self.action,
+            kind=self.kind,
+            category=self.category,
+            old=ref(self.old),
+            new=ref(self.new),
+            changes=[FieldChange.model_validate(c) for c in self.changes],
+            prompt_diff=self.prompt_diff,
+            schema_changes=[s.entry() for s in self.schema_changes],
+            semver=self.semver,
+            breaks=self.breaks,
+            blast_radius=BlastRadius(hit=sorted(self.hit), downstream=self.downstream),
+            reasons=self.reasons,
+        )
 
 
 def _edge_roles(edge: EdgeResult) -> tuple[str, str]:
@@ -567,9 +515,9 @@ def build_plan(
         finding = _classify(ws, mp)
         if finding is not None:
             findings.append(finding)
-    doc = _document(ws, base, report, plans, findings, opts, now)
+    plan = _document(ws, base, report, plans, findings, opts, now)
     prover.cache.save()
-    return Plan(doc)
+    return plan
 
 
 def _prove_handoffs(
@@ -632,9 +580,14 @@ def _compare_changed(
 
 
 def _finding(
-    code: str, severity: str, message: str, *, member: str | None = None, edge: str | None = None
-) -> dict[str, Any]:
-    return {"code": code, "severity": severity, "member": member, "edge": edge, "message": message}
+    code: str,
+    severity: Severity,
+    message: str,
+    *,
+    member: str | None = None,
+    edge: str | None = None,
+) -> Finding:
+    return Finding(code=code, severity=severity, member=member, edge=edge, message=message)
 
 
 def _handoff_findings(
@@ -642,9 +595,9 @@ def _handoff_findings(
     plans: Mapping[str, _MemberPlan],
     prover: Prover,
     unknown_policy: UnknownPolicy,
-) -> list[dict[str, Any]]:
+) -> list[Finding]:
     """Phase 4: who broke which handoff; a finding per handoff that does not hold."""
-    findings: list[dict[str, Any]] = []
+    findings: list[Finding] = []
     for edge in report.edges:
         if edge.verdict == "incompatible":
             blamed = sorted(set(_attribute(edge, plans, prover)))
@@ -662,13 +615,13 @@ def _handoff_findings(
             message = f"{edge.key}: {edge.first_problem()}{cause}"
             findings.append(_finding("incompatible-handoff", "error", message, edge=edge.key))
         elif edge.verdict == "unknown":
-            severity = "error" if unknown_policy == "fail" else "warning"
+            severity: Severity = "error" if unknown_policy == "fail" else "warning"
             message = f"{edge.key}: could not be decided: {edge.first_problem()}"
             findings.append(_finding("undecided-handoff", severity, message, edge=edge.key))
     return findings
 
 
-def _classify(ws: Workspace, mp: _MemberPlan) -> dict[str, Any] | None:
+def _classify(ws: Workspace, mp: _MemberPlan) -> Finding | None:
     """Phase 5: an added or changed member's category, reasons, semver rule and blast radius;
     the semver finding, if any."""
     if mp.action in ("unchanged", "remove"):
@@ -715,7 +668,7 @@ def _categorise_change(mp: _MemberPlan) -> None:
     )
 
 
-def _check_semver(mp: _MemberPlan) -> dict[str, Any] | None:
+def _check_semver(mp: _MemberPlan) -> Finding | None:
     """The semver rule of a changed member against its version bump; the finding, if any."""
     old, new = mp.old, mp.new
     assert old is not None and new is not None
@@ -727,16 +680,16 @@ def _check_semver(mp: _MemberPlan) -> dict[str, Any] | None:
         required,
         content_changed=_without_scorecards(old) != _without_scorecards(new),
     )
-    mp.semver = {
-        "old": old.version,
-        "new": new.version,
-        "bump": bump,
-        "required": required,
-        "ok": finding is None,
-        "finding": finding.code if finding else None,
-        "message": finding.message if finding else None,
-        "suggested": finding.suggested if finding else None,
-    }
+    mp.semver = SemverEntry(
+        old=old.version,
+        new=new.version,
+        bump=bump,
+        required=required,
+        ok=finding is None,
+        finding=finding.code if finding else None,
+        message=finding.message if finding else None,
+        suggested=finding.suggested if finding else None,
+    )
     if finding is None:
         return None
     return _finding(finding.code, "error", f"{mp.name}: {finding.message}", member=mp.name)
@@ -745,7 +698,7 @@ def _check_semver(mp: _MemberPlan) -> dict[str, Any] | None:
 def _summary_line(
     base: Base,
     plans: Mapping[str, _MemberPlan],
-    handoffs: Mapping[str, Any],
+    handoffs: Mapping[str, int],
     waves: int,
     problems: int,
 ) -> str:
@@ -780,89 +733,83 @@ def _document(
     base: Base,
     report: CheckReport,
     plans: Mapping[str, _MemberPlan],
-    findings: list[dict[str, Any]],
+    findings: list[Finding],
     opts: _Options,
     now: datetime | None,
-) -> dict[str, Any]:
-    """Phase 7: the plan document (docs/plan-format.md), its digest last."""
+) -> Plan:
+    """Phase 7: the plan (docs/plan-format.md), its digest last."""
     waves = _release_waves(ws, plans)
     counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
-    summary = report.summary()
-    problems = [f for f in findings if f["severity"] == "error"]
+    handoffs = report.summary()
+    problems = sum(1 for f in findings if f.severity == "error")
     members_order = [*ws.members, *(n for n in base.members if n not in ws.members)]
-    doc: dict[str, Any] = {
-        "format_version": PLAN_FORMAT_VERSION,
-        "teamrel_version": __version__,
-        "engine_version": compat.ENGINE_VERSION,
-        "team": ws.team.team,
-        "created_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "base": base.to_json(),
-        "summary": {
-            "line": _summary_line(base, plans, summary, len(waves), len(problems)),
+    plan = Plan(
+        format_version=PLAN_FORMAT_VERSION,
+        teamrel_version=__version__,
+        engine_version=compat.ENGINE_VERSION,
+        team=ws.team.team,
+        created_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        base=PlanBase.model_validate(base.to_json()),
+        summary=PlanSummary(
+            line=_summary_line(base, plans, handoffs, len(waves), problems),
             **counts,
-            "breaking": sum(1 for p in plans.values() if p.category == "breaking"),
-            "handoffs": summary,
-            "waves": len(waves),
-            "problems": len(problems),
-        },
-        "has_changes": any(p.action != "unchanged" for p in plans.values()),
-        "passed": not problems,
-        "desired_members": {n: m.digest for n, m in ws.members.items()},
-        "members": [plans[n].to_json() for n in members_order],
-        "handoffs": [e.to_json() for e in report.edges],
-        "waves": waves,
-        "findings": findings,
-        "options": {"unknown": opts.unknown, "format_assertion": opts.format_assertion},
-        "evals": evals_section(ws.members, base.members, ws.team.environments),
-    }
-    if report.flags is not None:
-        doc["flags"] = report.flags
-    doc["digest"] = _core_digest(doc)
-    return doc
+            breaking=sum(1 for p in plans.values() if p.category == "breaking"),
+            handoffs=handoffs,
+            waves=len(waves),
+            problems=problems,
+        ),
+        has_changes=any(p.action != "unchanged" for p in plans.values()),
+        passed=not problems,
+        desired_members={n: m.digest for n, m in ws.members.items()},
+        members=[plans[n].entry() for n in members_order],
+        handoffs=[e.to_json() for e in report.edges],
+        waves=waves,
+        findings=findings,
+        options=PlanOptions(unknown=opts.unknown, format_assertion=opts.format_assertion),
+        evals=evals_section(ws.members, base.members, ws.team.environments),
+        flags=report.flags,
+        digest="",
+    )
+    return plan.model_copy(update={"digest": plan.core_digest()})
 
 
-def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, Any]) -> Plan:
+def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, JSON]) -> Plan:
     """The plan with the pairs its handoffs' compatibility modes added (`teamrel.meet`): a
     `compat_modes` section (the live releases, the count per mode, every pair), a finding per
     pair that fails, and `passed` and the digest recomputed. Only called when a mode is
     declared, so a plan without one is unchanged."""
-    doc = dict(plan.document)
-    findings = list(doc["findings"])
-    unknown_policy = doc["options"]["unknown"]
+    findings = [*plan.findings, *_live_pair_findings(edges, plan.options.unknown)]
+    problems = sum(1 for f in findings if f.severity == "error")
+    line = re.sub(r" · [0-9]+ problems?$", "", plan.summary.line)
+    if problems:
+        line += f" · {_plural(problems, 'problem')}"
+    updated = plan.model_copy(
+        update={
+            "findings": findings,
+            "passed": not problems,
+            "summary": plan.summary.model_copy(update={"problems": problems, "line": line}),
+            "compat_modes": {**modes, "pairs": [e.to_json() for e in edges]},
+        }
+    )
+    return updated.model_copy(update={"digest": updated.core_digest()})
+
+
+def _live_pair_findings(edges: list[EdgeResult], unknown_policy: UnknownPolicy) -> list[Finding]:
+    findings: list[Finding] = []
     for e in edges:
         mode = e.compat_mode or {}
         added_by = f"{mode.get('direction')} pair of {mode.get('handoff')}"
         if e.verdict == "incompatible":
-            findings.append(
-                {
-                    "code": "incompatible-live-pair",
-                    "severity": "error",
-                    "member": None,
-                    "edge": e.key,
-                    "message": f"{e.key} ({added_by}, live in "
-                    f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}",
-                }
+            message = (
+                f"{e.key} ({added_by}, live in "
+                f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}"
             )
+            findings.append(_finding("incompatible-live-pair", "error", message, edge=e.key))
         elif e.verdict == "unknown":
-            findings.append(
-                {
-                    "code": "undecided-live-pair",
-                    "severity": "error" if unknown_policy == "fail" else "warning",
-                    "member": None,
-                    "edge": e.key,
-                    "message": f"{e.key} ({added_by}): could not be decided: {e.first_problem()}",
-                }
-            )
-    problems = [f for f in findings if f["severity"] == "error"]
-    doc["findings"] = findings
-    doc["passed"] = not problems
-    line = re.sub(r" · [0-9]+ problems?$", "", str(doc["summary"]["line"]))
-    if problems:
-        line += f" · {_plural(len(problems), 'problem')}"
-    doc["summary"] = {**doc["summary"], "problems": len(problems), "line": line}
-    doc["compat_modes"] = {**modes, "pairs": [e.to_json() for e in edges]}
-    doc["digest"] = _core_digest(doc)
-    return Plan(doc)
+            severity: Severity = "error" if unknown_policy == "fail" else "warning"
+            message = f"{e.key} ({added_by}): could not be decided: {e.first_problem()}"
+            findings.append(_finding("undecided-live-pair", severity, message, edge=e.key))
+    return findings
 
 
 def plans_actions() -> tuple[Action, ...]:
@@ -878,7 +825,7 @@ def _consumer_role(kind: str, producer: str, consumer: str) -> str:
     return f"tools/{producer}/result"
 
 
-def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[dict[str, Any]]:
+def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[Wave]:
     """Order the members to ship: for each handoff between two shipped members, the consumer
     goes first (it must accept the new values before they are sent), unless the consumer
     narrows its input, in which case the producer must stop sending first. Members of a cycle
@@ -895,27 +842,12 @@ def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[dict
             edges.append(GraphEdge(h.producer, h.consumer))
         else:
             edges.append(GraphEdge(h.consumer, h.producer))
-    waves: list[dict[str, Any]] = []
+    waves: list[Wave] = []
     if shipped:
         graph = TeamGraph.build(shipped, edges)
         for i, wave in enumerate(graph.waves(), start=1):
-            waves.append({"wave": i, "action": "ship", "members": wave})
+            waves.append(Wave(wave=i, action="ship", members=wave))
     removed = [n for n, p in plans.items() if p.action == "remove"]
     if removed:
-        waves.append({"wave": len(waves) + 1, "action": "remove", "members": sorted(removed)})
+        waves.append(Wave(wave=len(waves) + 1, action="remove", members=sorted(removed)))
     return waves
-
-
-def member_label(entry: Mapping[str, Any]) -> str:
-    """`name old -> new` for a member entry of a plan document."""
-    old, new = entry.get("old"), entry.get("new")
-    if old and new:
-        if old["version"] == new["version"]:
-            digests = f"{short(old['digest'], 8)} -> {short(new['digest'], 8)}"
-            return f"{entry['name']} {new['version']} ({digests})"
-        return f"{entry['name']} {old['version']} -> {new['version']}"
-    if new:
-        return f"{entry['name']} {new['version']}"
-    if old:
-        return f"{entry['name']} {old['version']}"
-    return str(entry["name"])
