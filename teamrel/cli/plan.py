@@ -307,7 +307,7 @@ def _text(v: PlanView) -> str:
 def _markdown(v: PlanView) -> str:
     from teamrel.markdown import render_plan_markdown
 
-    return render_plan_markdown(v.plan.to_json())
+    return render_plan_markdown(v.plan)
 
 
 #: The formats of `teamrel plan`, by name (the order `--help` lists them in).
