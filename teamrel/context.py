@@ -1035,13 +1035,12 @@ class Context:
             progress=progress,
         )
         ws = self.load()
-        doc = plan.to_json()
         return HtmlReport(
-            html=render_report(doc, ws.graph),
+            html=render_report(plan, ws.graph),
             passed=plan.passed,
             summary_line=plan.summary_line,
             members=len(ws.graph.nodes),
-            handoffs=len(doc["handoffs"]),
+            handoffs=len(plan.handoffs),
         )
 
 
