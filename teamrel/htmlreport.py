@@ -20,7 +20,7 @@ from typing import Any
 from teamrel.canonical import JSON
 from teamrel.gates import describe
 from teamrel.graph import TeamGraph
-from teamrel.plandoc import MemberEntry, Plan
+from teamrel.plandoc import EvalsSection, MemberEntry, Plan
 
 #: Version of the JSON embedded in the page (`#teamrel-data`), for tools that scrape it.
 REPORT_DATA_VERSION = 1
@@ -228,24 +228,26 @@ def _member_lines(m: MemberEntry | None) -> list[str]:
     return lines
 
 
-def _evals_html(section: Mapping[str, Any]) -> str:
+def _evals_html(section: EvalsSection | None) -> str:
     """The plan's Evals section as a table (live → new, Δ with its one-sided 95% bounds, n,
     freshness) and each gated environment's verdicts; empty without scorecards or gates."""
+    if section is None:
+        return ""
     rows: list[str] = []
-    for s in section.get("suites") or []:
-        for m in s["metrics"]:
-            d = m.get("delta") or {}
+    for s in section.suites:
+        for m in s.metrics:
+            d = m.delta or {}
             dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
             if d.get("lo") is not None:
                 dtext += f" [{d['lo']:.4g}, {d['hi']:.4g}]"
-            fresh = ("fresh" if s["fresh"] else "stale") if m["evidence"] else "no evidence"
+            fresh = ("fresh" if s.fresh else "stale") if m.evidence else "no evidence"
             rows.append(
-                f"<tr><td>{_e(s['member'])}/{_e(s['suite'])}</td><td>{_e(m['metric'])}</td>"
-                f"<td>{_e('' if m['live'] is None else m['live'])}</td><td>{_e(m['new'])}</td>"
-                f"<td>{_e(dtext)}</td><td>{_e('' if m['n'] is None else m['n'])}</td>"
+                f"<tr><td>{_e(s.member)}/{_e(s.suite)}</td><td>{_e(m.metric)}</td>"
+                f"<td>{_e('' if m.live is None else m.live)}</td><td>{_e(m.new)}</td>"
+                f"<td>{_e(dtext)}</td><td>{_e('' if m.n is None else m.n)}</td>"
                 f"<td>{_e(fresh)}</td></tr>"
             )
-    gates = section.get("gates") or {}
+    gates = section.gates
     if not rows and not gates:
         return ""
     out = [
@@ -453,7 +455,7 @@ aria-label="Search members"> <span id="search-count"></span>
 <h2>Members</h2>
 <table id="members"><thead><tr><th>member</th><th>change</th><th>category</th><th>old</th>
 <th>new</th><th>ships in wave</th></tr></thead><tbody>{member_rows}</tbody></table>
-{_evals_html(plan.evals or {})}
+{_evals_html(plan.evals)}
 <script type="application/json" id="teamrel-data">{payload}</script>
 <script>{_JS}</script>
 </body></html>

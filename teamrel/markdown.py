@@ -15,7 +15,7 @@ from typing import Any
 from teamrel.canonical import JSON
 from teamrel.flags import label
 from teamrel.gates import describe
-from teamrel.plandoc import MemberEntry, Plan, PlanBase, Wave
+from teamrel.plandoc import EvalMetric, EvalsSection, EvalSuite, MemberEntry, Plan, PlanBase, Wave
 
 #: Sections with more rows than this are folded into a <details> block: a pull-request
 #: comment should show the verdict and the problems without scrolling past a thousand rows.
@@ -162,28 +162,18 @@ def _num(v: object) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
-def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
+def _scorecard_lines(section: EvalsSection | None) -> list[str]:
     """The scorecards that moved (live → new, Δ with its one-sided 95% bounds), stale ones,
     and each gated environment's verdict; empty when the plan has no scorecards or gates."""
+    if section is None:
+        return []
     out: list[str] = []
     rows: list[str] = []
     stale: list[str] = []
-    for s in section.get("suites") or []:
-        if s.get("stale"):
-            stale.append(f"- ⚠️ stale: {s['stale']}")
-        for m in s["metrics"]:
-            # hand-typed figures are the eval-changes table's; unchanged evidence folds away
-            if not m["evidence"] or (m["live"] is not None and m["live"] == m["new"]):
-                continue
-            d = m.get("delta") or {}
-            dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
-            if d.get("lo") is not None:
-                dtext += f" [{_num(d['lo'])}, {_num(d['hi'])}]"
-            rows.append(
-                f"| {code(s['member'] + '/' + s['suite'])} | {cell(m['metric'])} "
-                f"| {_num(m['live'])} | {_num(m['new'])} | {cell(dtext)} | {m['n']} "
-                f"| {'fresh' if s['fresh'] else '**stale**'} |"
-            )
+    for s in section.suites:
+        if s.stale:
+            stale.append(f"- ⚠️ stale: {s.stale}")
+        rows += [_scorecard_row(s, m) for m in s.metrics if _moved_evidence(m)]
     if rows:
         table = [
             "| suite | metric | live | new | Δ [one-sided 95%] | n | scorecard |",
@@ -194,7 +184,7 @@ def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
         out.append("")
     if stale:
         out += [*stale, ""]
-    for env, report in (section.get("gates") or {}).items():
+    for env, report in section.gates.items():
         verdicts = report["verdicts"]
         shown = [v for v in verdicts if v["status"] != "pass"]
         head = "✅ pass" if report["passed"] else "❌ refused"
@@ -205,6 +195,23 @@ def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
         if shown:
             out.append("")
     return out
+
+
+def _moved_evidence(m: EvalMetric) -> bool:
+    # hand-typed figures are the eval-changes table's; unchanged evidence folds away
+    return m.evidence and not (m.live is not None and m.live == m.new)
+
+
+def _scorecard_row(s: EvalSuite, m: EvalMetric) -> str:
+    d = m.delta or {}
+    dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
+    if d.get("lo") is not None:
+        dtext += f" [{_num(d['lo'])}, {_num(d['hi'])}]"
+    return (
+        f"| {code(s.member + '/' + s.suite)} | {cell(m.metric)} "
+        f"| {_num(m.live)} | {_num(m.new)} | {cell(dtext)} | {m.n} "
+        f"| {'fresh' if s.fresh else '**stale**'} |"
+    )
 
 
 def render_plan_markdown(plan: Plan) -> str:
@@ -293,7 +300,7 @@ def _evals(plan: Plan) -> list[str]:
         for c in m.changes
         if c.field == "evals" or c.field.startswith("evals.")
     ]
-    scorecards = _scorecard_lines(plan.evals or {})
+    scorecards = _scorecard_lines(plan.evals)
     if evals or scorecards:
         out += ["#### Evals", ""]
         out += scorecards

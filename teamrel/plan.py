@@ -50,6 +50,7 @@ from teamrel.plandoc import (
     Action,
     BlastRadius,
     Category,
+    EvalsSection,
     FieldChange,
     Finding,
     MemberEntry,
@@ -766,7 +767,9 @@ def _document(
         waves=waves,
         findings=findings,
         options=PlanOptions(unknown=opts.unknown, format_assertion=opts.format_assertion),
-        evals=evals_section(ws.members, base.members, ws.team.environments),
+        evals=EvalsSection.model_validate(
+            evals_section(ws.members, base.members, ws.team.environments)
+        ),
         flags=report.flags,
         digest="",
     )

@@ -1,15 +1,15 @@
 """The plan document as frozen pydantic models (docs/plan-format.md).
 
 Owns `Plan` and its entries (`MemberEntry`, `FieldChange`, `SchemaChangeEntry`, `SemverEntry`,
-`Finding`, `Wave`, `PlanSummary`, `PlanBase`, `PlanOptions`). The plan JSON document is their
-serialisation: `Plan.to_json()` gives the keys in the order and with the values the document
-has always had (golden files under tests/cli/golden/ prove it), and `Plan.model_validate`
-reads a document written by any teamrel of the same major `format_version` (unknown keys are
-ignored). Building a plan is `teamrel.plan`'s job; this module only holds its shape, so the
-renderers (`teamrel.markdown`, `teamrel.htmlreport`, `teamrel.cli`) can read attributes
-without importing the machinery that computes it.
+`Finding`, `Wave`, `PlanSummary`, `PlanBase`, `PlanOptions`, `EvalsSection`). The plan JSON
+document is their serialisation: `Plan.to_json()` gives the keys in the order and with the
+values the document has always had (golden files under tests/cli/golden/ prove it), and
+`Plan.model_validate` reads a document written by any teamrel of the same major
+`format_version` (unknown keys are ignored). Building a plan is `teamrel.plan`'s job; this
+module only holds its shape, so the renderers (`teamrel.markdown`, `teamrel.htmlreport`,
+`teamrel.cli`) read attributes without importing the machinery that computes it.
 
-The handoff edges, the evals section, the flag states and the compatibility-mode section
+The handoff edges, the gate reports, the flag states and the compatibility-mode section
 are the check's and the gates' documents, embedded as they are (`JSON`).
 """
 
@@ -191,6 +191,44 @@ class PlanOptions(_Entry):
     format_assertion: bool
 
 
+class EvalMetric(_Entry):
+    """One metric of a suite: `live` (in the base) and `new` value, `n` (None for a
+    hand-typed figure: no `evidence`), and `delta` with its one-sided 95% bounds."""
+
+    metric: str
+    live: JSON
+    new: JSON
+    n: JSON
+    evidence: bool
+    delta: dict[str, JSON] | None
+
+    @property
+    def moved(self) -> bool:
+        """Whether the value differs from the live one (a new metric counts as moved when it
+        is evidence; a hand-typed figure only when it had a live value)."""
+        if self.evidence:
+            return self.live is None or self.live != self.new
+        return self.live is not None and self.live != self.new
+
+
+class EvalSuite(_Entry):
+    """One agent's suite: its metrics and whether the scorecard measured the current member."""
+
+    member: str
+    suite: str
+    fresh: bool
+    stale: str | None
+    metrics: list[EvalMetric]
+
+
+class EvalsSection(_Entry):
+    """The plan's evals (docs/evals.md): the suites, and one gate report per environment
+    (`teamrel.gates`' document, as `promote` reads it)."""
+
+    suites: list[EvalSuite]
+    gates: dict[str, dict[str, JSON]]
+
+
 #: Top-level sections written only when present (a plan without them keeps its bytes).
 _OPTIONAL = ("flags", "compat_modes")
 
@@ -213,7 +251,7 @@ class Plan(_Entry):
     waves: list[Wave]
     findings: list[Finding]
     options: PlanOptions
-    evals: JSON = None
+    evals: EvalsSection | None = None
     flags: dict[str, JSON] | None = None
     digest: str
     compat_modes: dict[str, JSON] | None = None
