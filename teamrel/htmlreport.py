@@ -15,7 +15,6 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from teamrel.canonical import JSON
 from teamrel.gates import describe
@@ -60,7 +59,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def edge_verdict(edge: Mapping[str, Any], changed: set[str]) -> str:
+def edge_verdict(edge: Mapping[str, JSON], changed: set[str]) -> str:
     """The colour class of a handoff: its check verdict, or `unchanged` for a compatible
     handoff between two members the release does not touch."""
     verdict = str(edge["verdict"])

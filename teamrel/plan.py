@@ -100,7 +100,7 @@ def _validation_error(where: str, err: ValidationError) -> InputError:
     return InputError(f"{where}#{pointer}: {error_text(first)}")
 
 
-def plan_from_json(doc: Any, where: str = "plan") -> Plan:
+def plan_from_json(doc: JSON, where: str = "plan") -> Plan:
     """Validate a plan document; refuses an unknown major version or a tampered core."""
     if not isinstance(doc, dict):
         raise InputError(f"{where}: a plan is a JSON object")
