@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from teamrel.mcpimport import DriftReport
     from teamrel.mcpimport import ImportPlan as McpImportPlan
     from teamrel.models import EnvironmentSpec
-    from teamrel.plan import Plan
+    from teamrel.plandoc import Plan
     from teamrel.progress import Progress
     from teamrel.rules import TeamRules
     from teamrel.scaffold import InitResult
@@ -491,7 +491,7 @@ class Context:
 
         prover = Prover(
             ResultCache(default_cache_dir(self.root) if use_cache else None),
-            format_assertion=bool(plan.document["options"]["format_assertion"]),
+            format_assertion=plan.options.format_assertion,
         )
         store = self._read_store() if self._store_possible() else None
         edges, summary = mode_edges(ws, store, prover)
@@ -654,7 +654,7 @@ class Context:
             promote_env=promote,
             reason=reason,
             override_gates=reason if override_gates else None,
-            plan_base=saved.base if saved is not None else None,
+            plan_base=saved.base.model_dump() if saved is not None else None,
             plan_members=saved.desired_members if saved is not None else None,
             plan_team=saved.team if saved is not None else None,
             flags=flags_section,
@@ -1035,13 +1035,12 @@ class Context:
             progress=progress,
         )
         ws = self.load()
-        doc = plan.to_json()
         return HtmlReport(
-            html=render_report(doc, ws.graph),
+            html=render_report(plan, ws.graph),
             passed=plan.passed,
             summary_line=plan.summary_line,
             members=len(ws.graph.nodes),
-            handoffs=len(doc["handoffs"]),
+            handoffs=len(plan.handoffs),
         )
 
 

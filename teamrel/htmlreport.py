@@ -1,6 +1,6 @@
 """`teamrel report`: plan, check and team graph as one self-contained HTML file.
 
-Owns `render_report`, which reads a plan document (docs/plan-format.md; its handoffs are the
+Owns `render_report`, which reads a plan (`teamrel.plandoc.Plan`; its handoffs are the
 check's edges) and the team graph, and writes one HTML page with inline CSS, SVG and
 JavaScript: no CDN, no font, no request of any kind, so it opens offline, from a CI artifact or
 an e-mail attachment. The SVG is drawn here, in Python (columns are release waves, from
@@ -15,10 +15,11 @@ import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from teamrel.canonical import JSON
 from teamrel.gates import describe
 from teamrel.graph import TeamGraph
+from teamrel.plandoc import EvalsSection, MemberEntry, Plan
 
 #: Version of the JSON embedded in the page (`#teamrel-data`), for tools that scrape it.
 REPORT_DATA_VERSION = 1
@@ -58,7 +59,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def edge_verdict(edge: Mapping[str, Any], changed: set[str]) -> str:
+def edge_verdict(edge: Mapping[str, JSON], changed: set[str]) -> str:
     """The colour class of a handoff: its check verdict, or `unchanged` for a compatible
     handoff between two members the release does not touch."""
     verdict = str(edge["verdict"])
@@ -213,36 +214,39 @@ _JS = r"""
 """
 
 
-def _member_lines(m: Mapping[str, Any]) -> list[str]:
-    lines = [str(s["summary"]) for s in m.get("schema_changes") or []]
-    for c in m.get("changes") or []:
-        if c["field"] == "version":
+def _member_lines(m: MemberEntry | None) -> list[str]:
+    if m is None:
+        return []
+    lines = [s.summary for s in m.schema_changes]
+    for c in m.changes:
+        if c.field == "version":
             continue
-        lines.append(f"{c['field']}: {c.get('old')} -> {c.get('new')}")
-    radius = m.get("blast_radius") or {}
-    if radius.get("hit"):
-        lines.append("hits: " + ", ".join(radius["hit"]))
+        lines.append(f"{c.field}: {c.old} -> {c.new}")
+    if m.blast_radius.hit:
+        lines.append("hits: " + ", ".join(m.blast_radius.hit))
     return lines
 
 
-def _evals_html(section: Mapping[str, Any]) -> str:
+def _evals_html(section: EvalsSection | None) -> str:
     """The plan's Evals section as a table (live → new, Δ with its one-sided 95% bounds, n,
     freshness) and each gated environment's verdicts; empty without scorecards or gates."""
+    if section is None:
+        return ""
     rows: list[str] = []
-    for s in section.get("suites") or []:
-        for m in s["metrics"]:
-            d = m.get("delta") or {}
+    for s in section.suites:
+        for m in s.metrics:
+            d = m.delta or {}
             dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
             if d.get("lo") is not None:
                 dtext += f" [{d['lo']:.4g}, {d['hi']:.4g}]"
-            fresh = ("fresh" if s["fresh"] else "stale") if m["evidence"] else "no evidence"
+            fresh = ("fresh" if s.fresh else "stale") if m.evidence else "no evidence"
             rows.append(
-                f"<tr><td>{_e(s['member'])}/{_e(s['suite'])}</td><td>{_e(m['metric'])}</td>"
-                f"<td>{_e('' if m['live'] is None else m['live'])}</td><td>{_e(m['new'])}</td>"
-                f"<td>{_e(dtext)}</td><td>{_e('' if m['n'] is None else m['n'])}</td>"
+                f"<tr><td>{_e(s.member)}/{_e(s.suite)}</td><td>{_e(m.metric)}</td>"
+                f"<td>{_e('' if m.live is None else m.live)}</td><td>{_e(m.new)}</td>"
+                f"<td>{_e(dtext)}</td><td>{_e('' if m.n is None else m.n)}</td>"
                 f"<td>{_e(fresh)}</td></tr>"
             )
-    gates = section.get("gates") or {}
+    gates = section.gates
     if not rows and not gates:
         return ""
     out = [
@@ -261,34 +265,63 @@ def _evals_html(section: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def render_report(plan: Mapping[str, Any], graph: TeamGraph, *, title: str | None = None) -> str:
+def render_report(plan: Plan, graph: TeamGraph, *, title: str | None = None) -> str:
     """The whole page, as a string."""
-    members = {m["name"]: m for m in plan["members"]}
-    changed = {n for n, m in members.items() if m["action"] in ("add", "change")}
-    wave_of = {n: w["wave"] for w in plan["waves"] for n in w["members"]}
-    edges = {e["key"]: e for e in plan["handoffs"]}
-    pos = graph.layout()
+    wave_of = {n: w.wave for w in plan.waves for n in w.members}
+    data_members = _data_members(plan, graph, wave_of)
+    data_edges = _data_edges(plan, graph)
+    svg = _svg(graph, data_members, data_edges)
     large = len(graph.nodes) > LARGE_TEAM
+    verdict_boxes = "".join(
+        f'<label><input type="checkbox" data-verdict="{v}"'
+        f"{'' if (v == 'unchanged' and large) else ' checked'}> "
+        f'<span class="sw sw-v-{v}"></span> {v}</label>'
+        for v in VERDICT_COLOUR
+    )
+    legend = " ".join(f'<span class="sw sw-{k}"></span> {k}' for k in CATEGORY_COLOUR)
+    member_rows = "".join(
+        f'<tr data-name="{_e(m.name)}"><td><a href="#" data-member="{_e(m.name)}">'
+        f"{_e(m.name)}</a></td><td>{_e(m.action)}</td><td>{_e(m.category or '')}"
+        f"</td><td>{_e(m.old.version if m.old else '')}</td>"
+        f"<td>{_e(m.new.version if m.new else '')}</td>"
+        f"<td>{_e(wave_of.get(m.name, ''))}</td></tr>"
+        for m in plan.members
+        if m.name in data_members or m.action == "remove"
+    )
+    return _page(plan, title, data_members, data_edges, svg, verdict_boxes, legend, member_rows)
 
-    data_members: dict[str, Any] = {}
+
+def _data_members(
+    plan: Plan, graph: TeamGraph, wave_of: Mapping[str, int]
+) -> dict[str, dict[str, JSON]]:
+    """What the page's script shows of each member (`#teamrel-data` `members`)."""
+    members = {m.name: m for m in plan.members}
+    data_members: dict[str, dict[str, JSON]] = {}
     for node in graph.nodes:
-        m = members.get(node.name, {})
-        sv = m.get("semver") or {}
+        m = members.get(node.name)
+        sv = m.semver if m else None
         data_members[node.name] = {
             "label": f"{node.name} {node.version or ''}".strip(),
             "kind": node.kind,
-            "category": m.get("category") or "unchanged",
-            "action": m.get("action", "unchanged"),
+            "category": (m.category if m else None) or "unchanged",
+            "action": m.action if m else "unchanged",
             "wave": wave_of.get(node.name),
-            "semver": (sv.get("message") or f"ok, {sv.get('bump')} bump") if sv else None,
+            "semver": (sv.message or f"ok, {sv.bump} bump") if sv else None,
             "lines": _member_lines(m),
         }
-    data_edges: dict[str, Any] = {}
+    return data_members
+
+
+def _data_edges(plan: Plan, graph: TeamGraph) -> dict[str, dict[str, JSON]]:
+    """What the page's script shows of each handoff (`#teamrel-data` `edges`)."""
+    changed = {m.name for m in plan.members if m.action in ("add", "change")}
+    edges = {e["key"]: e for e in plan.handoffs}
+    data_edges: dict[str, dict[str, JSON]] = {}
     for ge in graph.edges:
         key = ge.key or f"{ge.producer}->{ge.consumer}"
         e = edges.get(key)
         verdict = edge_verdict(e, changed) if e else "unchecked"
-        entry: dict[str, Any] = {
+        entry: dict[str, JSON] = {
             "from": ge.producer,
             "to": ge.consumer,
             "kind": ge.kind,
@@ -299,87 +332,99 @@ def render_report(plan: Mapping[str, Any], graph: TeamGraph, *, title: str | Non
         if e and e["verdict"] not in ("compatible",):
             entry["steps"] = e["steps"]  # only failing edges carry proofs: keeps 1,000s small
         data_edges[key] = entry
+    return data_edges
 
+
+def _svg(
+    graph: TeamGraph,
+    data_members: Mapping[str, Mapping[str, JSON]],
+    data_edges: Mapping[str, Mapping[str, JSON]],
+) -> list[str]:
+    """The team graph drawn in waves: columns are release waves (`TeamGraph.layout`)."""
+    pos = graph.layout()
     svg: list[str] = []
-    if pos:
-        cols = max(c for c, _ in pos.values()) + 1
-        rows = max(r for _, r in pos.values()) + 1
-        width, height = LEFT * 2 + cols * COL_W, TOP + rows * ROW_H + 20
-        svg.append(
-            f'<svg id="team-graph" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}">'
-        )
-        for c in range(cols):
-            x = LEFT + c * COL_W
-            svg.append(f'<text class="wave" x="{x}" y="24">wave {c + 1}</text>')
-        svg.append('<g id="edges">')
-        for key, d in data_edges.items():
-            if d["from"] not in pos or d["to"] not in pos:
-                continue
-            (c1, r1), (c2, r2) = pos[d["from"]], pos[d["to"]]
-            y1, y2 = TOP + r1 * ROW_H + NODE_H / 2, TOP + r2 * ROW_H + NODE_H / 2
-            if c2 > c1:
-                x1, x2 = LEFT + c1 * COL_W + NODE_W, LEFT + c2 * COL_W
-            elif c2 < c1:
-                x1, x2 = LEFT + c1 * COL_W, LEFT + c2 * COL_W + NODE_W
-            else:  # same wave (a cycle): loop out to the right
-                x1 = x2 = LEFT + c1 * COL_W + NODE_W
-            bend = max(40.0, abs(x2 - x1) / 2)
-            k1 = x1 + bend if c2 >= c1 else x1 - bend
-            k2 = x2 - bend if c2 > c1 else x2 + bend
-            tool = " tool" if d["kind"] != "handoff" else ""
-            svg.append(
-                f'<path class="edge{tool}" data-key="{_e(key)}" data-verdict="{d["verdict"]}" '
-                f'data-from="{_e(d["from"])}" data-to="{_e(d["to"])}" '
-                f'd="M{x1:.0f},{y1:.0f} C{k1:.0f},{y1:.0f} {k2:.0f},{y2:.0f} {x2:.0f},{y2:.0f}">'
-                f"<title>{_e(key)}: {_e(d['verdict'])}</title></path>"
-            )
-        svg.append('</g><g id="nodes">')
-        for node in graph.nodes:
-            c, r = pos[node.name]
-            x, y = LEFT + c * COL_W, TOP + r * ROW_H
-            m = data_members[node.name]
-            tool = " tool" if node.kind == "tool" else ""
-            svg.append(
-                f'<g class="node{tool}" data-name="{_e(node.name)}" '
-                f'data-category="{m["category"]}" transform="translate({x},{y})">'
-                f'<rect width="{NODE_W}" height="{NODE_H}" rx="5"/>'
-                f'<rect class="bar" width="5" height="{NODE_H}" rx="2"/>'
-                f'<text x="12" y="15">{_e(node.name)}</text>'
-                f'<text class="ver" x="12" y="28">{_e(node.version or "")} · {_e(m["category"])}'
-                f"</text><title>{_e(m['label'])}</title></g>"
-            )
-        svg.append("</g></svg>")
-
-    passed = bool(plan["passed"])
-    team = str(plan["team"])
-    problems = [f for f in plan["findings"] if f["severity"] == "error"]
-    verdict_boxes = "".join(
-        f'<label><input type="checkbox" data-verdict="{v}"'
-        f"{'' if (v == 'unchanged' and large) else ' checked'}> "
-        f'<span class="sw sw-v-{v}"></span> {v}</label>'
-        for v in VERDICT_COLOUR
+    if not pos:
+        return svg
+    cols = max(c for c, _ in pos.values()) + 1
+    rows = max(r for _, r in pos.values()) + 1
+    width, height = LEFT * 2 + cols * COL_W, TOP + rows * ROW_H + 20
+    svg.append(
+        f'<svg id="team-graph" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}">'
     )
-    legend = " ".join(f'<span class="sw sw-{k}"></span> {k}' for k in CATEGORY_COLOUR)
+    for c in range(cols):
+        x = LEFT + c * COL_W
+        svg.append(f'<text class="wave" x="{x}" y="24">wave {c + 1}</text>')
+    svg.append('<g id="edges">')
+    for key, d in data_edges.items():
+        if d["from"] not in pos or d["to"] not in pos:
+            continue
+        svg.append(_svg_edge(key, d, pos))
+    svg.append('</g><g id="nodes">')
+    for node in graph.nodes:
+        c, r = pos[node.name]
+        x, y = LEFT + c * COL_W, TOP + r * ROW_H
+        m = data_members[node.name]
+        tool = " tool" if node.kind == "tool" else ""
+        svg.append(
+            f'<g class="node{tool}" data-name="{_e(node.name)}" '
+            f'data-category="{m["category"]}" transform="translate({x},{y})">'
+            f'<rect width="{NODE_W}" height="{NODE_H}" rx="5"/>'
+            f'<rect class="bar" width="5" height="{NODE_H}" rx="2"/>'
+            f'<text x="12" y="15">{_e(node.name)}</text>'
+            f'<text class="ver" x="12" y="28">{_e(node.version or "")} · {_e(m["category"])}'
+            f"</text><title>{_e(m['label'])}</title></g>"
+        )
+    svg.append("</g></svg>")
+    return svg
+
+
+def _svg_edge(key: str, d: Mapping[str, JSON], pos: Mapping[str, tuple[int, int]]) -> str:
+    (c1, r1), (c2, r2) = pos[d["from"]], pos[d["to"]]
+    y1, y2 = TOP + r1 * ROW_H + NODE_H / 2, TOP + r2 * ROW_H + NODE_H / 2
+    if c2 > c1:
+        x1, x2 = LEFT + c1 * COL_W + NODE_W, LEFT + c2 * COL_W
+    elif c2 < c1:
+        x1, x2 = LEFT + c1 * COL_W, LEFT + c2 * COL_W + NODE_W
+    else:  # same wave (a cycle): loop out to the right
+        x1 = x2 = LEFT + c1 * COL_W + NODE_W
+    bend = max(40.0, abs(x2 - x1) / 2)
+    k1 = x1 + bend if c2 >= c1 else x1 - bend
+    k2 = x2 - bend if c2 > c1 else x2 + bend
+    tool = " tool" if d["kind"] != "handoff" else ""
+    return (
+        f'<path class="edge{tool}" data-key="{_e(key)}" data-verdict="{d["verdict"]}" '
+        f'data-from="{_e(d["from"])}" data-to="{_e(d["to"])}" '
+        f'd="M{x1:.0f},{y1:.0f} C{k1:.0f},{y1:.0f} {k2:.0f},{y2:.0f} {x2:.0f},{y2:.0f}">'
+        f"<title>{_e(key)}: {_e(d['verdict'])}</title></path>"
+    )
+
+
+def _page(
+    plan: Plan,
+    title: str | None,
+    data_members: dict[str, dict[str, JSON]],
+    data_edges: dict[str, dict[str, JSON]],
+    svg: list[str],
+    verdict_boxes: str,
+    legend: str,
+    member_rows: str,
+) -> str:
+    """The HTML around the parts: header, controls, graph, details, tables, data, script."""
+    team = plan.team
+    passed = plan.passed
+    problems = plan.problems
     problem_items = "".join(
-        f"<li>{_e(f['message'])}"
-        + (f' <a href="#" data-edge="{_e(f["edge"])}">show</a>' if f.get("edge") else "")
+        f"<li>{_e(f.message)}"
+        + (f' <a href="#" data-edge="{_e(f.edge)}">show</a>' if f.edge else "")
         + "</li>"
         for f in problems
     )
-    member_rows = "".join(
-        f'<tr data-name="{_e(m["name"])}"><td><a href="#" data-member="{_e(m["name"])}">'
-        f"{_e(m['name'])}</a></td><td>{_e(m['action'])}</td><td>{_e(m.get('category') or '')}"
-        f"</td><td>{_e((m.get('old') or {}).get('version', ''))}</td>"
-        f"<td>{_e((m.get('new') or {}).get('version', ''))}</td>"
-        f"<td>{_e(wave_of.get(m['name'], ''))}</td></tr>"
-        for m in plan["members"]
-        if m["name"] in data_members or m["action"] == "remove"
-    )
+    large = len(data_members) > LARGE_TEAM
     data = {
         "format_version": REPORT_DATA_VERSION,
         "team": team,
-        "summary": plan["summary"],
+        "summary": plan.summary.model_dump(),
         "members": data_members,
         "edges": data_edges,
     }
@@ -400,7 +445,7 @@ def render_report(plan: Mapping[str, Any], graph: TeamGraph, *, title: str | Non
 <body>
 <header><h1>teamrel report: {_e(team)}
 <span class="badge {"ok" if passed else "fail"}">{"passed" if passed else "FAILED"}</span></h1>
-<div id="summary">{_e(plan["summary"]["line"])}</div></header>
+<div id="summary">{_e(plan.summary.line)}</div></header>
 <div id="controls"><input id="search" type="search" placeholder="Search members"
 aria-label="Search members"> <span id="search-count"></span>
 <span>handoffs: {verdict_boxes}</span><span>members: {legend}</span></div>
@@ -409,7 +454,7 @@ aria-label="Search members"> <span id="search-count"></span>
 <h2>Members</h2>
 <table id="members"><thead><tr><th>member</th><th>change</th><th>category</th><th>old</th>
 <th>new</th><th>ships in wave</th></tr></thead><tbody>{member_rows}</tbody></table>
-{_evals_html(plan.get("evals") or {})}
+{_evals_html(plan.evals)}
 <script type="application/json" id="teamrel-data">{payload}</script>
 <script>{_JS}</script>
 </body></html>

@@ -1,6 +1,6 @@
 """The plan as GitHub-flavoured Markdown: a pull-request comment or a job summary.
 
-Owns `render_plan_markdown`, which reads a plan document (`Plan.to_json()`, docs/plan-format.md)
+Owns `render_plan_markdown`, which reads a plan (`teamrel.plandoc.Plan`, docs/plan-format.md)
 and nothing else, so a saved plan renders the same as a fresh one. The output is a pure
 function of the document minus its timestamp: posting it on every push of a pull request
 shows a diff only when the plan itself changed.
@@ -12,8 +12,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from teamrel.canonical import JSON
 from teamrel.flags import label
 from teamrel.gates import describe
+from teamrel.plandoc import EvalMetric, EvalsSection, EvalSuite, MemberEntry, Plan, PlanBase, Wave
 
 #: Sections with more rows than this are folded into a <details> block: a pull-request
 #: comment should show the verdict and the problems without scrolling past a thousand rows.
@@ -64,41 +66,40 @@ def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
-def _version(m: Mapping[str, Any]) -> str:
-    old, new = m.get("old"), m.get("new")
-    if old and new and old["version"] != new["version"]:
-        return f"{old['version']} → {new['version']}"
-    if old and new and old["digest"] != new["digest"]:
-        return f"{new['version']} (content changed)"
+def _version(m: MemberEntry) -> str:
+    old, new = m.old, m.new
+    if old and new and old.version != new.version:
+        return f"{old.version} → {new.version}"
+    if old and new and old.digest != new.digest:
+        return f"{new.version} (content changed)"
     side = new or old
-    return str(side["version"]) if side else ""
+    return side.version if side else ""
 
 
-def _rule(m: Mapping[str, Any]) -> str:
-    sv = m.get("semver")
-    if m["action"] == "add":
+def _rule(m: MemberEntry) -> str:
+    sv = m.semver
+    if m.action == "add":
         return "new member"
-    if m["action"] == "remove":
+    if m.action == "remove":
         return "removed"
     if not sv:
         return ""
-    if sv["ok"]:
-        return f"✅ {sv['bump']} bump (≥ {sv['required']})"
-    suggested = f", use {code(sv['suggested'])}" if sv.get("suggested") else ""
-    return f"❌ {sv['message']}{suggested}"
+    if sv.ok:
+        return f"✅ {sv.bump} bump (≥ {sv.required})"
+    suggested = f", use {code(sv.suggested)}" if sv.suggested else ""
+    return f"❌ {sv.message}{suggested}"
 
 
-def _base(doc: Mapping[str, Any]) -> str:
-    base = doc["base"]
-    if base["kind"] == "empty":
+def _base(base: PlanBase) -> str:
+    if base.kind == "empty":
         return "an empty team (no release yet)"
-    if base["kind"] == "env":
-        return f"environment {code(base['env'])} ({base.get('release') or 'nothing live'})"
-    path = f" ({code(base['path'])})" if base.get("path") else ""
-    return f"release {code(base.get('release'))}{path}"
+    if base.kind == "env":
+        return f"environment {code(base.env)} ({base.release or 'nothing live'})"
+    path = f" ({code(base.path)})" if base.path else ""
+    return f"release {code(base.release)}{path}"
 
 
-def _value(v: Any) -> str:
+def _value(v: JSON) -> str:
     if isinstance(v, str) and v.startswith("sha256:"):
         return v.removeprefix("sha256:")[:12]
     if isinstance(v, str):
@@ -106,26 +107,26 @@ def _value(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-def _member_details(m: Mapping[str, Any]) -> list[str]:
+def _member_details(m: MemberEntry) -> list[str]:
     """The field-level diff of one changed member, as a list."""
     lines: list[str] = []
-    for s in m["schema_changes"]:
-        lines.append(f"- {s['summary']}")
-    for c in m["changes"]:
-        if c["field"] == "version" or c["field"].startswith("evals"):
+    for s in m.schema_changes:
+        lines.append(f"- {s.summary}")
+    for c in m.changes:
+        if c.field == "version" or c.field.startswith("evals"):
             continue
-        if c["field"] == "tools":
-            what = f"+ {c['new']}" if c.get("new") else f"- {c['old']}"
+        if c.field == "tools":
+            what = f"+ {c.new}" if c.new else f"- {c.old}"
             lines.append(f"- tools: {code(what)}")
         else:
-            lines.append(f"- {c['field']}: {code(_value(c['old']))} → {code(_value(c['new']))}")
-    radius = m["blast_radius"]
-    if radius["hit"]:
-        lines.append(f"- hits: {', '.join(code(n) for n in radius['hit'])}")
-    if radius["downstream"]:
-        lines.append(f"- blast radius: {', '.join(code(n) for n in radius['downstream'])}")
-    if m.get("prompt_diff"):
-        lines += ["", *_fold("prompt diff", block(m["prompt_diff"], "diff"), fold=True)]
+            lines.append(f"- {c.field}: {code(_value(c.old))} → {code(_value(c.new))}")
+    radius = m.blast_radius
+    if radius.hit:
+        lines.append(f"- hits: {', '.join(code(n) for n in radius.hit)}")
+    if radius.downstream:
+        lines.append(f"- blast radius: {', '.join(code(n) for n in radius.downstream)}")
+    if m.prompt_diff:
+        lines += ["", *_fold("prompt diff", block(m.prompt_diff, "diff"), fold=True)]
     return lines
 
 
@@ -161,28 +162,18 @@ def _num(v: object) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
-def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
+def _scorecard_lines(section: EvalsSection | None) -> list[str]:
     """The scorecards that moved (live → new, Δ with its one-sided 95% bounds), stale ones,
     and each gated environment's verdict; empty when the plan has no scorecards or gates."""
+    if section is None:
+        return []
     out: list[str] = []
     rows: list[str] = []
     stale: list[str] = []
-    for s in section.get("suites") or []:
-        if s.get("stale"):
-            stale.append(f"- ⚠️ stale: {s['stale']}")
-        for m in s["metrics"]:
-            # hand-typed figures are the eval-changes table's; unchanged evidence folds away
-            if not m["evidence"] or (m["live"] is not None and m["live"] == m["new"]):
-                continue
-            d = m.get("delta") or {}
-            dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
-            if d.get("lo") is not None:
-                dtext += f" [{_num(d['lo'])}, {_num(d['hi'])}]"
-            rows.append(
-                f"| {code(s['member'] + '/' + s['suite'])} | {cell(m['metric'])} "
-                f"| {_num(m['live'])} | {_num(m['new'])} | {cell(dtext)} | {m['n']} "
-                f"| {'fresh' if s['fresh'] else '**stale**'} |"
-            )
+    for s in section.suites:
+        if s.stale:
+            stale.append(f"- ⚠️ stale: {s.stale}")
+        rows += [_scorecard_row(s, m) for m in s.metrics if _moved_evidence(m)]
     if rows:
         table = [
             "| suite | metric | live | new | Δ [one-sided 95%] | n | scorecard |",
@@ -193,7 +184,7 @@ def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
         out.append("")
     if stale:
         out += [*stale, ""]
-    for env, report in (section.get("gates") or {}).items():
+    for env, report in section.gates.items():
         verdicts = report["verdicts"]
         shown = [v for v in verdicts if v["status"] != "pass"]
         head = "✅ pass" if report["passed"] else "❌ refused"
@@ -206,51 +197,76 @@ def _scorecard_lines(section: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def render_plan_markdown(doc: Mapping[str, Any]) -> str:
-    """The plan document as a Markdown pull-request comment (ends with a newline)."""
+def _moved_evidence(m: EvalMetric) -> bool:
+    # hand-typed figures are the eval-changes table's; unchanged evidence folds away
+    return m.evidence and not (m.live is not None and m.live == m.new)
+
+
+def _scorecard_row(s: EvalSuite, m: EvalMetric) -> str:
+    d = m.delta or {}
+    dtext = "" if d.get("value") is None else f"{d['value']:+.4g}"
+    if d.get("lo") is not None:
+        dtext += f" [{_num(d['lo'])}, {_num(d['hi'])}]"
+    return (
+        f"| {code(s.member + '/' + s.suite)} | {cell(m.metric)} "
+        f"| {_num(m.live)} | {_num(m.new)} | {cell(dtext)} | {m.n} "
+        f"| {'fresh' if s.fresh else '**stale**'} |"
+    )
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    """The plan as a Markdown pull-request comment (ends with a newline)."""
+    mark = "❌" if not plan.passed else ("✏️" if plan.has_changes else "✅")
+    out = [f"### {mark} teamrel plan: {code(plan.team)}", ""]
+    out += [f"**{plan.summary.line}**", ""]
+    out += [f"Base: {_base(plan.base)} · engine {plan.engine_version}", ""]
+    out += _findings(plan)
+    out += _members(plan)
+    out += _breaking(plan.handoffs)
+    out += _evals(plan)
+    out += _rollout(plan.waves)
+    out += _handoffs(plan)
+    out += _compat_modes(plan.compat_modes)
+    out.append(f"<sub>plan {code(plan.digest)}</sub>")
+    return "\n".join(out) + "\n"
+
+
+def _findings(plan: Plan) -> list[str]:
     out: list[str] = []
-    passed = doc["passed"]
-    mark = "❌" if not passed else ("✏️" if doc["has_changes"] else "✅")
-    out += [f"### {mark} teamrel plan: {code(doc['team'])}", ""]
-    out += [f"**{doc['summary']['line']}**", ""]
-    out += [f"Base: {_base(doc)} · engine {doc['engine_version']}", ""]
-
-    findings: Sequence[Mapping[str, Any]] = doc["findings"]
-    problems = [f for f in findings if f["severity"] == "error"]
-    warnings = [f for f in findings if f["severity"] != "error"]
-    if problems:
+    if plan.problems:
         out += ["#### Problems", ""]
-        out += [f"- ❌ {f['message']}" for f in problems]
+        out += [f"- ❌ {f.message}" for f in plan.problems]
         out.append("")
-    if warnings:
+    if plan.warnings:
         out += ["#### Warnings", ""]
-        out += [f"- ⚠️ {f['message']}" for f in warnings]
+        out += [f"- ⚠️ {f.message}" for f in plan.warnings]
         out.append("")
+    return out
 
-    members: Sequence[Mapping[str, Any]] = doc["members"]
-    changed = [m for m in members if m["action"] != "unchanged"]
-    unchanged = [m["name"] for m in members if m["action"] == "unchanged"]
+
+def _members(plan: Plan) -> list[str]:
+    out: list[str] = []
+    changed = [m for m in plan.members if m.action != "unchanged"]
+    unchanged = [m.name for m in plan.members if m.action == "unchanged"]
     if changed:
         table = [
             "| member | change | version | category | version rule |",
             "| --- | --- | --- | --- | --- |",
         ]
         for m in changed:
-            cat = m.get("category") or ""
+            cat: str = m.category or ""
             cat = f"**{cat}**" if cat == "breaking" else cat
             table.append(
-                f"| {code(m['name'])} | {_ACTION[m['action']]} | {cell(_version(m))} "
+                f"| {code(m.name)} | {_ACTION[m.action]} | {cell(_version(m))} "
                 f"| {cat} | {cell(_rule(m))} |"
             )
         out += ["#### Members", ""]
         out += _fold(f"{len(changed)} members to ship", table, fold=len(changed) > FOLD_OVER)
         out.append("")
         for m in changed:
-            if m["action"] != "change":
-                continue
-            details = _member_details(m)
+            details = _member_details(m) if m.action == "change" else []
             if details:
-                out += _fold(f"<code>{m['name']}</code>: what changed", details, fold=True)
+                out += _fold(f"<code>{m.name}</code>: what changed", details, fold=True)
                 out.append("")
     if unchanged:
         names = ", ".join(code(n) for n in unchanged)
@@ -259,8 +275,11 @@ def render_plan_markdown(doc: Mapping[str, Any]) -> str:
         else:
             out.append(f"Unchanged: {names}")
         out.append("")
+    return out
 
-    edges: Sequence[Mapping[str, Any]] = doc["handoffs"]
+
+def _breaking(edges: Sequence[Mapping[str, JSON]]) -> list[str]:
+    out: list[str] = []
     broken = [e for e in edges if e["verdict"] == "incompatible"]
     if broken:
         out += ["#### Breaking handoffs", ""]
@@ -269,77 +288,90 @@ def render_plan_markdown(doc: Mapping[str, Any]) -> str:
             if e.get("first_problem"):
                 out += [f"> {e['first_problem']}", ""]
             out += _witnesses(e)
+    return out
 
+
+def _evals(plan: Plan) -> list[str]:
+    out: list[str] = []
     evals = [
-        (m["name"], c)
-        for m in changed
-        for c in m["changes"]
-        if c["field"] == "evals" or c["field"].startswith("evals.")
+        (m.name, c)
+        for m in plan.members
+        if m.action != "unchanged"
+        for c in m.changes
+        if c.field == "evals" or c.field.startswith("evals.")
     ]
-    scorecards = _scorecard_lines(doc.get("evals") or {})
+    scorecards = _scorecard_lines(plan.evals)
     if evals or scorecards:
         out += ["#### Evals", ""]
         out += scorecards
     if evals:
         table = ["| member | metric | old | new |", "| --- | --- | --- | --- |"]
         for name, c in evals:
-            metric = c["field"].removeprefix("evals").removeprefix(".") or "evals"
-            old = "" if c["old"] is None else _value(c["old"])
-            new = "" if c["new"] is None else _value(c["new"])
+            metric = c.field.removeprefix("evals").removeprefix(".") or "evals"
+            old = "" if c.old is None else _value(c.old)
+            new = "" if c.new is None else _value(c.new)
             table.append(f"| {code(name)} | {cell(metric)} | {cell(old)} | {cell(new)} |")
         out += _fold(f"{len(evals)} eval changes", table, fold=len(evals) > FOLD_OVER)
         out.append("")
+    return out
 
-    waves: Sequence[Mapping[str, Any]] = doc["waves"]
-    if waves:
-        table = ["| wave | action | members |", "| --- | --- | --- |"]
-        for w in waves:
-            names = ", ".join(code(n) for n in w["members"])
-            table.append(f"| {w['wave']} | {w['action']} | {names} |")
-        out += ["#### Rollout", ""]
-        out += _fold(f"{len(waves)} release waves", table, fold=len(waves) > FOLD_OVER)
-        out.append("")
 
-    if edges:
-        s = doc["summary"]["handoffs"]
-        counts = ", ".join(
-            f"{s[v]} {v}" for v in ("compatible", "incompatible", "unknown", "unchecked") if s[v]
+def _rollout(waves: Sequence[Wave]) -> list[str]:
+    if not waves:
+        return []
+    table = ["| wave | action | members |", "| --- | --- | --- |"]
+    for w in waves:
+        names = ", ".join(code(n) for n in w.members)
+        table.append(f"| {w.wave} | {w.action} | {names} |")
+    out = ["#### Rollout", ""]
+    out += _fold(f"{len(waves)} release waves", table, fold=len(waves) > FOLD_OVER)
+    out.append("")
+    return out
+
+
+def _handoffs(plan: Plan) -> list[str]:
+    edges = plan.handoffs
+    if not edges:
+        return []
+    s = plan.summary.handoffs
+    counts = ", ".join(
+        f"{s[v]} {v}" for v in ("compatible", "incompatible", "unknown", "unchecked") if s[v]
+    )
+    table = ["| handoff | verdict | versions | first problem |", "| --- | --- | --- | --- |"]
+    for e in edges:
+        problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+        table.append(
+            f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
+            f"| {cell(_edge_name(e))} | {cell(problem or '')} |"
         )
-        table = ["| handoff | verdict | versions | first problem |", "| --- | --- | --- | --- |"]
-        for e in edges:
-            problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
-            table.append(
-                f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
-                f"| {cell(_edge_name(e))} | {cell(problem or '')} |"
-            )
-        out += ["#### Handoffs", ""]
-        out += _fold(f"{s['edges']} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
-        out.append("")
+    out = ["#### Handoffs", ""]
+    out += _fold(f"{s['edges']} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
+    out.append("")
+    return out
 
-    modes = doc.get("compat_modes")
-    pairs: Sequence[Mapping[str, Any]] = modes.get("pairs") or [] if modes else []
-    if modes and pairs:
-        # only when a mode added pairs: a plan without one renders as before
-        live = ", ".join(
-            f"{code(r['release'])} ({', '.join(r['where'])})" for r in modes["live_releases"]
+
+def _compat_modes(modes: Mapping[str, JSON] | None) -> list[str]:
+    pairs: Sequence[Mapping[str, JSON]] = modes.get("pairs") or [] if modes else []
+    if not modes or not pairs:
+        return []  # only when a mode added pairs: a plan without one renders as before
+    live = ", ".join(
+        f"{code(r['release'])} ({', '.join(r['where'])})" for r in modes["live_releases"]
+    )
+    added = modes["added"]
+    out = ["#### Compatibility modes", ""]
+    out += [
+        f"{added['backward']} backward and {added['forward']} forward pair(s) added with "
+        f"the live releases {live}.",
+        "",
+    ]
+    table = ["| pair | verdict | added by | first problem |", "| --- | --- | --- | --- |"]
+    for e in pairs:
+        m = e["compat_mode"]
+        problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+        table.append(
+            f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
+            f"| {cell(m['direction'] + ' pair of ' + m['handoff'])} | {cell(problem or '')} |"
         )
-        added = modes["added"]
-        out += ["#### Compatibility modes", ""]
-        out += [
-            f"{added['backward']} backward and {added['forward']} forward pair(s) added with "
-            f"the live releases {live}.",
-            "",
-        ]
-        table = ["| pair | verdict | added by | first problem |", "| --- | --- | --- | --- |"]
-        for e in pairs:
-            m = e["compat_mode"]
-            problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
-            table.append(
-                f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
-                f"| {cell(m['direction'] + ' pair of ' + m['handoff'])} | {cell(problem or '')} |"
-            )
-        out += _fold(f"{len(pairs)} pairs", table, fold=len(pairs) > FOLD_OVER)
-        out.append("")
-
-    out.append(f"<sub>plan {code(doc['digest'])}</sub>")
-    return "\n".join(out) + "\n"
+    out += _fold(f"{len(pairs)} pairs", table, fold=len(pairs) > FOLD_OVER)
+    out.append("")
+    return out

@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from teamrel import __version__, compat
-from teamrel.canonical import JSON, digest, short
+from teamrel.canonical import JSON
 from teamrel.check import (
     Base,
     CheckReport,
@@ -41,12 +41,32 @@ from teamrel.check import (
     run_check,
 )
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
-from teamrel.fileio import atomic_write
 from teamrel.gates import evals_section
 from teamrel.graph import GraphEdge, TeamGraph
 from teamrel.jsonpointer import escape_token, unescape_token
 from teamrel.memberdiff import field_changes
 from teamrel.models import NON_BEHAVIOURAL_KEYS, ResolvedMember, SchemaDoc, error_text
+from teamrel.plandoc import (
+    Action,
+    BlastRadius,
+    Category,
+    EvalsSection,
+    FieldChange,
+    Finding,
+    MemberEntry,
+    Plan,
+    PlanBase,
+    PlanOptions,
+    PlanSummary,
+    Relation,
+    SchemaChangeEntry,
+    SemverEntry,
+    Severity,
+    StepEntry,
+    VersionRef,
+    Wave,
+    core_digest,
+)
 from teamrel.progress import COMPARING, Progress, Ticker
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
@@ -55,25 +75,11 @@ from teamrel.workspace import Workspace
 PLAN_FORMAT_VERSION = 1
 #: Lines of unified prompt diff kept in a plan (the full diff with `explain`).
 
-Action = Literal["add", "change", "remove", "unchanged"]
-Category = Literal["breaking", "non-breaking", "metadata-only"]
-Relation = Literal["identical", "widened", "narrowed", "incomparable"]
-
 #: Spec keys whose change does not change what a member does.
 METADATA_KEYS = NON_BEHAVIOURAL_KEYS
 
 
 # --------------------------------------------------------------------------- the document
-
-
-class _PlanBase(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    kind: Literal["env", "manifest", "empty"]
-    env: str | None = None
-    manifest_digest: str | None = None
-    release: str | None = None
-    path: str | None = None
 
 
 class _PlanCore(BaseModel):
@@ -83,81 +89,18 @@ class _PlanCore(BaseModel):
 
     format_version: int
     team: str
-    base: _PlanBase
+    base: PlanBase
     desired_members: dict[str, str]
     digest: str
 
 
-def _core_digest(doc: Mapping[str, Any]) -> str:
-    return digest(
-        {
-            "format_version": doc["format_version"],
-            "team": doc["team"],
-            "base": doc["base"],
-            "desired_members": doc["desired_members"],
-            "has_changes": doc.get("has_changes"),
-            "passed": doc.get("passed"),
-        }
-    )
+def _validation_error(where: str, err: ValidationError) -> InputError:
+    first = err.errors()[0]
+    pointer = "/" + "/".join(str(p) for p in first["loc"])
+    return InputError(f"{where}#{pointer}: {error_text(first)}")
 
 
-@dataclass
-class Plan:
-    """A computed or saved plan: its JSON document and the parts `release --plan` applies."""
-
-    document: dict[str, Any]
-
-    @property
-    def team(self) -> str:
-        """The team planned."""
-        return str(self.document["team"])
-
-    @property
-    def base(self) -> dict[str, Any]:
-        """`{"kind": "env"|"manifest"|"empty", "env", "manifest_digest", "release", "path"}`."""
-        base: dict[str, Any] = self.document["base"]
-        return base
-
-    @property
-    def desired_members(self) -> dict[str, str]:
-        """Member name -> digest of the state the plan would ship."""
-        members: dict[str, str] = self.document["desired_members"]
-        return members
-
-    @property
-    def has_changes(self) -> bool:
-        """Whether anything is added, changed or removed."""
-        return bool(self.document["has_changes"])
-
-    @property
-    def passed(self) -> bool:
-        """No problem found (no incompatible handoff, no semver finding of severity error)."""
-        return bool(self.document["passed"])
-
-    @property
-    def summary_line(self) -> str:
-        """`Plan: 2 to change (1 breaking), 1 to add, 0 to remove · 11 handoffs: ...`."""
-        return str(self.document["summary"]["line"])
-
-    @property
-    def digest(self) -> str:
-        """Digest over what the plan commits to (team, base, desired members, verdict)."""
-        return str(self.document["digest"])
-
-    def to_json(self) -> dict[str, Any]:
-        """The plan document (docs/plan-format.md)."""
-        return self.document
-
-    def write(self, path: Path) -> None:
-        """Save the plan as JSON (atomically: temp file + rename)."""
-        data = (json.dumps(self.document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        try:
-            atomic_write(path, data, mkdir=False)
-        except OSError as err:  # name the plan file, not the temporary one
-            raise InputError(f"cannot write the plan to {path}: {err.strerror or err}") from None
-
-
-def plan_from_json(doc: Any, where: str = "plan") -> Plan:
+def plan_from_json(doc: JSON, where: str = "plan") -> Plan:
     """Validate a plan document; refuses an unknown major version or a tampered core."""
     if not isinstance(doc, dict):
         raise InputError(f"{where}: a plan is a JSON object")
@@ -173,15 +116,16 @@ def plan_from_json(doc: Any, where: str = "plan") -> Plan:
     try:
         _PlanCore.model_validate(doc)
     except ValidationError as err:
-        first = err.errors()[0]
-        pointer = "/" + "/".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}#{pointer}: {error_text(first)}") from None
-    expected = _core_digest(doc)
+        raise _validation_error(where, err) from None
+    expected = core_digest(doc)
     if doc["digest"] != expected:
         raise IntegrityError(
             f"{where}: the plan's digest does not match its content (edited after it was saved)"
         )
-    return Plan(doc)
+    try:
+        return Plan.model_validate(doc)
+    except ValidationError as err:
+        raise _validation_error(where, err) from None
 
 
 def read_plan(path: Path) -> Plan:
@@ -227,27 +171,27 @@ class SchemaChange:
         """Old accepted (or sent) something new does not."""
         return not self.declaration_only and self.relation in ("narrowed", "incomparable")
 
-    def to_json(self) -> dict[str, Any]:
-        """Stable JSON form."""
+    def entry(self) -> SchemaChangeEntry:
+        """The plan document's form (`members[].schema_changes[]`)."""
 
-        def step(s: StepResult | None) -> dict[str, Any] | None:
+        def step(s: StepResult | None) -> StepEntry | None:
             if s is None or s.verdict == "compatible":
                 return None
-            return {
-                "verdict": s.verdict,
-                "witness": s.witness if s.has_witness else None,
-                "problems": [p.to_json() for p in s.problems],
-                "reason": s.reason,
-            }
+            return StepEntry(
+                verdict=s.verdict,
+                witness=s.witness if s.has_witness else None,
+                problems=[p.to_json() for p in s.problems],
+                reason=s.reason,
+            )
 
-        return {
-            "role": self.role,
-            "relation": self.relation,
-            "decided": self.decided,
-            "summary": self.summary,
-            "added": step(self.added),
-            "removed": step(self.removed),
-        }
+        return SchemaChangeEntry(
+            role=self.role,
+            relation=self.relation,
+            decided=self.decided,
+            summary=self.summary,
+            added=step(self.added),
+            removed=step(self.removed),
+        )
 
 
 def _pointer_tokens(pointer: str) -> list[str]:
@@ -437,7 +381,7 @@ class _MemberPlan:
     reasons: list[str] = field(default_factory=list)
     breaks: list[str] = field(default_factory=list)  # keys of edges this member broke
     hit: set[str] = field(default_factory=set)  # members on the other end of those edges
-    semver: dict[str, Any] | None = None
+    semver: SemverEntry | None = None
     downstream: list[str] = field(default_factory=list)
     new_capability: bool = False
 
@@ -447,22 +391,27 @@ class _MemberPlan:
                 return s
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "action": self.action,
-            "kind": self.kind,
-            "category": self.category,
-            "old": ({"version": self.old.version, "digest": self.old.digest} if self.old else None),
-            "new": ({"version": self.new.version, "digest": self.new.digest} if self.new else None),
-            "changes": self.changes,
-            "prompt_diff": self.prompt_diff,
-            "schema_changes": [s.to_json() for s in self.schema_changes],
-            "semver": self.semver,
-            "breaks": self.breaks,
-            "blast_radius": {"hit": sorted(self.hit), "downstream": self.downstream},
-            "reasons": self.reasons,
-        }
+    def entry(self) -> MemberEntry:
+        """The plan document's form (`members[]`)."""
+
+        def ref(m: ResolvedMember | None) -> VersionRef | None:
+            return VersionRef(version=m.version, digest=m.digest) if m else None
+
+        return MemberEntry(
+            name=self.name,
+            action=self.action,
+            kind=self.kind,
+            category=self.category,
+            old=ref(self.old),
+            new=ref(self.new),
+            changes=[FieldChange.model_validate(c) for c in self.changes],
+            prompt_diff=self.prompt_diff,
+            schema_changes=[s.entry() for s in self.schema_changes],
+            semver=self.semver,
+            breaks=self.breaks,
+            blast_radius=BlastRadius(hit=sorted(self.hit), downstream=self.downstream),
+            reasons=self.reasons,
+        )
 
 
 def _edge_roles(edge: EdgeResult) -> tuple[str, str]:
@@ -482,6 +431,14 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
     if failing and all(s.step.startswith("tool-") for s in failing):
         tool = edge.consumer.name if edge.kind == "tool-call" else edge.producer.name
         return [tool]  # the tool's own evolution broke what the agent relied on
+    changed = _changed_ends(edge, plans)
+    if len(changed) < 2:
+        return [n for n, _ in changed]
+    return _blame_both_ends(changed, plans, prover)
+
+
+def _changed_ends(edge: EdgeResult, plans: Mapping[str, _MemberPlan]) -> list[tuple[str, str]]:
+    """(member, schema role) of each end of `edge` whose side of it was added or changed."""
     p_role, c_role = _edge_roles(edge)
     changed: list[tuple[str, str]] = []
     for name, role in ((edge.producer.name, p_role), (edge.consumer.name, c_role)):
@@ -490,10 +447,20 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
             continue
         if mp.action == "add" or (mp.action == "change" and mp.schema(role) is not None):
             changed.append((name, role))
-    if len(changed) < 2:
-        return [n for n, _ in changed]
-    # Both ends changed: when this end's old schema still fits the other end's new one, the
-    # other end is fine and this end's change is what broke the edge.
+    return changed
+
+
+def _fits(producer: SchemaDoc | None, consumer: SchemaDoc | None, prover: Prover) -> bool:
+    if producer is None or consumer is None:
+        return False
+    return prover.prove("attribution", producer, consumer).verdict == "compatible"
+
+
+def _blame_both_ends(
+    changed: list[tuple[str, str]], plans: Mapping[str, _MemberPlan], prover: Prover
+) -> list[str]:
+    """Both ends changed: when this end's old schema still fits the other end's new one, the
+    other end is fine and this end's change is what broke the edge."""
     (pn, prole), (cn, crole) = changed
     pp, cp = plans[pn], plans[cn]
     if pp.old is None or cp.old is None or pp.new is None or cp.new is None:
@@ -501,23 +468,23 @@ def _attribute(edge: EdgeResult, plans: Mapping[str, _MemberPlan], prover: Prove
     old_p, new_c = _schema_roles(pp.old).get(prole), _schema_roles(cp.new).get(crole)
     new_p, old_c = _schema_roles(pp.new).get(prole), _schema_roles(cp.old).get(crole)
     blame: list[str] = []
-    if (
-        old_p is not None
-        and new_c is not None
-        and prover.prove("attribution", old_p, new_c).verdict == "compatible"
-    ):
+    if _fits(old_p, new_c, prover):
         blame.append(pn)
-    if (
-        new_p is not None
-        and old_c is not None
-        and prover.prove("attribution", new_p, old_c).verdict == "compatible"
-    ):
+    if _fits(new_p, old_c, prover):
         blame.append(cn)
     return blame or [pn, cn]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options a plan was computed with (recorded in the document's `options`)."""
+
+    unknown: UnknownPolicy
+    format_assertion: bool
 
 
 def build_plan(
@@ -536,13 +503,32 @@ def build_plan(
     `progress` is told how many handoffs are proved, then how many changed members are
     compared with their base version (see `teamrel.progress`)."""
     policy = ws.team.policy
-    unknown_policy: UnknownPolicy = unknown or policy.unknown
-    fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
-    prover = Prover(ResultCache(cache_dir), format_assertion=fmt_assert)
+    opts = _Options(
+        unknown or policy.unknown,
+        policy.format_assertion if format_assertion is None else format_assertion,
+    )
+    prover = Prover(ResultCache(cache_dir), format_assertion=opts.format_assertion)
+    report = _prove_handoffs(ws, base, opts, prover, progress)
+    plans = _member_plans(ws, base)
+    _compare_changed(plans, prover, explain=explain, progress=progress)
+    findings = _handoff_findings(report, plans, prover, opts.unknown)
+    for mp in plans.values():
+        finding = _classify(ws, mp)
+        if finding is not None:
+            findings.append(finding)
+    plan = _document(ws, base, report, plans, findings, opts, now)
+    prover.cache.save()
+    return plan
+
+
+def _prove_handoffs(
+    ws: Workspace, base: Base, opts: _Options, prover: Prover, progress: Progress | None
+) -> CheckReport:
+    """Phase 1: every handoff of the working tree proved, as `teamrel check` does."""
     report: CheckReport = run_check(
         default_workspace(ws),
-        unknown=unknown_policy,
-        format_assertion=fmt_assert,
+        unknown=opts.unknown,
+        format_assertion=opts.format_assertion,
         base=base.members,
         prover=prover,
         base_info=base.to_json(),
@@ -550,7 +536,11 @@ def build_plan(
     )
     # every explored flag state too: its edges join the report, named by the state
     report, _ = prove_flag_states(ws, report, prover, base=base.members)
+    return report
 
+
+def _member_plans(ws: Workspace, base: Base) -> dict[str, _MemberPlan]:
+    """Phase 2: each member's action (add, change, remove, unchanged)."""
     plans: dict[str, _MemberPlan] = {}
     for name, new in ws.members.items():
         old = base.members.get(name)
@@ -563,8 +553,17 @@ def build_plan(
     for name, old in base.members.items():
         if name not in ws.members:
             plans[name] = _MemberPlan(name, "remove", old.kind, old, None)
+    return plans
 
-    # field diffs and schema evolution of every changed member
+
+def _compare_changed(
+    plans: Mapping[str, _MemberPlan],
+    prover: Prover,
+    *,
+    explain: bool,
+    progress: Progress | None,
+) -> None:
+    """Phase 3: field diffs and schema evolution of every changed member."""
     changed = [mp for mp in plans.values() if mp.action == "change"]
     tick = Ticker(progress, COMPARING, len(changed))
     for mp in changed:
@@ -580,220 +579,240 @@ def build_plan(
         tick.advance()
     tick.finish()
 
-    # who broke which handoff
-    findings: list[dict[str, Any]] = []
+
+def _finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    *,
+    member: str | None = None,
+    edge: str | None = None,
+) -> Finding:
+    return Finding(code=code, severity=severity, member=member, edge=edge, message=message)
+
+
+def _handoff_findings(
+    report: CheckReport,
+    plans: Mapping[str, _MemberPlan],
+    prover: Prover,
+    unknown_policy: UnknownPolicy,
+) -> list[Finding]:
+    """Phase 4: who broke which handoff; a finding per handoff that does not hold."""
+    findings: list[Finding] = []
     for edge in report.edges:
         if edge.verdict == "incompatible":
-            blamed = set(_attribute(edge, plans, prover))
-            for name in sorted(blamed):
+            blamed = sorted(set(_attribute(edge, plans, prover)))
+            for name in blamed:
                 mp = plans[name]
                 mp.breaks.append(edge.key)
                 other = edge.consumer.name if name == edge.producer.name else edge.producer.name
                 mp.hit.add(other)
-            findings.append(
-                {
-                    "code": "incompatible-handoff",
-                    "severity": "error",
-                    "member": None,
-                    "edge": edge.key,
-                    "message": f"{edge.key}: {edge.first_problem()}"
-                    + (
-                        f" (caused by {', '.join(sorted(blamed))})"
-                        if blamed
-                        else " (not caused by a member change: broken in the base already, "
-                        "or by its contract)"
-                    ),
-                }
+            cause = (
+                f" (caused by {', '.join(blamed)})"
+                if blamed
+                else " (not caused by a member change: broken in the base already, "
+                "or by its contract)"
             )
+            message = f"{edge.key}: {edge.first_problem()}{cause}"
+            findings.append(_finding("incompatible-handoff", "error", message, edge=edge.key))
         elif edge.verdict == "unknown":
-            findings.append(
-                {
-                    "code": "undecided-handoff",
-                    "severity": "error" if unknown_policy == "fail" else "warning",
-                    "member": None,
-                    "edge": edge.key,
-                    "message": f"{edge.key}: could not be decided: {edge.first_problem()}",
-                }
-            )
+            severity: Severity = "error" if unknown_policy == "fail" else "warning"
+            message = f"{edge.key}: could not be decided: {edge.first_problem()}"
+            findings.append(_finding("undecided-handoff", severity, message, edge=edge.key))
+    return findings
 
-    # categories, semver and blast radius
-    for mp in plans.values():
-        if mp.action in ("unchanged", "remove"):
-            continue
-        new_member = mp.new
-        assert new_member is not None
-        below = ws.graph.downstream(mp.name)
-        mp.downstream = [n for n in ws.members if n in below]
-        if mp.breaks:
-            mp.category = "breaking"
-            mp.reasons.append(
-                f"breaking: {', '.join(mp.breaks)} no longer holds because of this change "
-                f"(hits {', '.join(sorted(mp.hit))})"
-            )
-        if mp.action == "add":
-            mp.category = mp.category or "non-breaking"
-            mp.reasons.append("new member")
-            continue
-        old = mp.old
-        assert old is not None
-        widened = [s for s in mp.schema_changes if s.widened]
-        added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
-        mp.new_capability = bool(widened or added_tools)
-        for s in mp.schema_changes:
-            mp.reasons.append(s.summary)
-        for t in added_tools:
-            mp.reasons.append(f"new capability: now calls tool {t}")
-        if mp.category is None:
-            mp.category = (
-                "non-breaking"
-                if _behaviour_changed(old, new_member, mp.schema_changes)
-                else "metadata-only"
-            )
-            fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
-            what = ", ".join(fields) or "nothing but the version"
-            mp.reasons.append(
-                f"non-breaking: {what} changed, and no handoff breaks because of it"
-                if mp.category == "non-breaking"
-                else f"metadata-only: only {what} changed, nothing a neighbour could notice"
-            )
-        required = required_bump(
-            breaking=mp.category == "breaking", new_capability=mp.new_capability
-        )
-        # a new scorecard is evidence about the member, not a change of it: no bump needed
-        bump, finding = check_bump(
-            old.version,
-            new_member.version,
-            required,
-            content_changed=_without_scorecards(old) != _without_scorecards(new_member),
-        )
-        mp.semver = {
-            "old": old.version,
-            "new": new_member.version,
-            "bump": bump,
-            "required": required,
-            "ok": finding is None,
-            "finding": finding.code if finding else None,
-            "message": finding.message if finding else None,
-            "suggested": finding.suggested if finding else None,
-        }
-        if finding is not None:
-            findings.append(
-                {
-                    "code": finding.code,
-                    "severity": "error",
-                    "member": mp.name,
-                    "edge": None,
-                    "message": f"{mp.name}: {finding.message}",
-                }
-            )
 
-    waves = _release_waves(ws, plans)
-    counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
-    breaking = sum(1 for p in plans.values() if p.category == "breaking")
-    summary = report.summary()
-    problems = [f for f in findings if f["severity"] == "error"]
-    has_changes = any(p.action != "unchanged" for p in plans.values())
+def _classify(ws: Workspace, mp: _MemberPlan) -> Finding | None:
+    """Phase 5: an added or changed member's category, reasons, semver rule and blast radius;
+    the semver finding, if any."""
+    if mp.action in ("unchanged", "remove"):
+        return None
+    assert mp.new is not None
+    below = ws.graph.downstream(mp.name)
+    mp.downstream = [n for n in ws.members if n in below]
+    if mp.breaks:
+        mp.category = "breaking"
+        mp.reasons.append(
+            f"breaking: {', '.join(mp.breaks)} no longer holds because of this change "
+            f"(hits {', '.join(sorted(mp.hit))})"
+        )
+    if mp.action == "add":
+        mp.category = mp.category or "non-breaking"
+        mp.reasons.append("new member")
+        return None
+    _categorise_change(mp)
+    return _check_semver(mp)
+
+
+def _categorise_change(mp: _MemberPlan) -> None:
+    """The category and reasons of a changed member (a breaking one is already known)."""
+    old, new = mp.old, mp.new
+    assert old is not None and new is not None
+    widened = [s for s in mp.schema_changes if s.widened]
+    added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
+    mp.new_capability = bool(widened or added_tools)
+    for s in mp.schema_changes:
+        mp.reasons.append(s.summary)
+    for t in added_tools:
+        mp.reasons.append(f"new capability: now calls tool {t}")
+    if mp.category is not None:
+        return
+    mp.category = (
+        "non-breaking" if _behaviour_changed(old, new, mp.schema_changes) else "metadata-only"
+    )
+    fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
+    what = ", ".join(fields) or "nothing but the version"
+    mp.reasons.append(
+        f"non-breaking: {what} changed, and no handoff breaks because of it"
+        if mp.category == "non-breaking"
+        else f"metadata-only: only {what} changed, nothing a neighbour could notice"
+    )
+
+
+def _check_semver(mp: _MemberPlan) -> Finding | None:
+    """The semver rule of a changed member against its version bump; the finding, if any."""
+    old, new = mp.old, mp.new
+    assert old is not None and new is not None
+    required = required_bump(breaking=mp.category == "breaking", new_capability=mp.new_capability)
+    # a new scorecard is evidence about the member, not a change of it: no bump needed
+    bump, finding = check_bump(
+        old.version,
+        new.version,
+        required,
+        content_changed=_without_scorecards(old) != _without_scorecards(new),
+    )
+    mp.semver = SemverEntry(
+        old=old.version,
+        new=new.version,
+        bump=bump,
+        required=required,
+        ok=finding is None,
+        finding=finding.code if finding else None,
+        message=finding.message if finding else None,
+        suggested=finding.suggested if finding else None,
+    )
+    if finding is None:
+        return None
+    return _finding(finding.code, "error", f"{mp.name}: {finding.message}", member=mp.name)
+
+
+def _summary_line(
+    base: Base,
+    plans: Mapping[str, _MemberPlan],
+    handoffs: Mapping[str, int],
+    waves: int,
+    problems: int,
+) -> str:
+    """Phase 6: `Plan: 2 to change (1 breaking), 1 to add, 0 to remove · ...`."""
 
     def part(action: Action, verb: str) -> str:
         # a new member can be "breaking" too (its handoffs do not hold): say so where it is
+        count = sum(1 for p in plans.values() if p.action == action)
         n = sum(1 for p in plans.values() if p.action == action and p.category == "breaking")
-        return f"{counts[action]} to {verb}" + (f" ({n} breaking)" if n else "")
+        return f"{count} to {verb}" + (f" ({n} breaking)" if n else "")
 
-    handoff_parts = [f"{summary['compatible']} compatible"]
+    handoff_parts = [f"{handoffs['compatible']} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
-        if summary[v]:
-            handoff_parts.append(f"{summary[v]} {v}")
-    line = (
-        f"Plan: {part('change', 'change')}, {part('add', 'add')}, {counts['remove']} to remove · "
-        f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)} · "
-        f"{_plural(len(waves), 'release wave')}"
-    )
-    if not has_changes:
+        if handoffs[v]:
+            handoff_parts.append(f"{handoffs[v]} {v}")
+    edges = f"{_plural(handoffs['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+    if any(p.action != "unchanged" for p in plans.values()):
+        removed = sum(1 for p in plans.values() if p.action == "remove")
         line = (
-            f"No changes: the working tree matches {base.describe()} · "
-            f"{_plural(summary['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+            f"Plan: {part('change', 'change')}, {part('add', 'add')}, {removed} to remove · "
+            f"{edges} · {_plural(waves, 'release wave')}"
         )
+    else:
+        line = f"No changes: the working tree matches {base.describe()} · {edges}"
     if problems:
-        line += f" · {_plural(len(problems), 'problem')}"
+        line += f" · {_plural(problems, 'problem')}"
+    return line
 
+
+def _document(
+    ws: Workspace,
+    base: Base,
+    report: CheckReport,
+    plans: Mapping[str, _MemberPlan],
+    findings: list[Finding],
+    opts: _Options,
+    now: datetime | None,
+) -> Plan:
+    """Phase 7: the plan (docs/plan-format.md), its digest last."""
+    waves = _release_waves(ws, plans)
+    counts = {a: sum(1 for p in plans.values() if p.action == a) for a in plans_actions()}
+    handoffs = report.summary()
+    problems = sum(1 for f in findings if f.severity == "error")
     members_order = [*ws.members, *(n for n in base.members if n not in ws.members)]
-    doc: dict[str, Any] = {
-        "format_version": PLAN_FORMAT_VERSION,
-        "teamrel_version": __version__,
-        "engine_version": compat.ENGINE_VERSION,
-        "team": ws.team.team,
-        "created_at": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "base": base.to_json(),
-        "summary": {
-            "line": line,
-            "add": counts["add"],
-            "change": counts["change"],
-            "remove": counts["remove"],
-            "unchanged": counts["unchanged"],
-            "breaking": breaking,
-            "handoffs": summary,
-            "waves": len(waves),
-            "problems": len(problems),
-        },
-        "has_changes": has_changes,
-        "passed": not problems,
-        "desired_members": {n: m.digest for n, m in ws.members.items()},
-        "members": [plans[n].to_json() for n in members_order],
-        "handoffs": [e.to_json() for e in report.edges],
-        "waves": waves,
-        "findings": findings,
-        "options": {"unknown": unknown_policy, "format_assertion": fmt_assert},
-        "evals": evals_section(ws.members, base.members, ws.team.environments),
-    }
-    if report.flags is not None:
-        doc["flags"] = report.flags
-    doc["digest"] = _core_digest(doc)
-    prover.cache.save()
-    return Plan(doc)
+    plan = Plan(
+        format_version=PLAN_FORMAT_VERSION,
+        teamrel_version=__version__,
+        engine_version=compat.ENGINE_VERSION,
+        team=ws.team.team,
+        created_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        base=PlanBase.model_validate(base.to_json()),
+        summary=PlanSummary(
+            line=_summary_line(base, plans, handoffs, len(waves), problems),
+            **counts,
+            breaking=sum(1 for p in plans.values() if p.category == "breaking"),
+            handoffs=handoffs,
+            waves=len(waves),
+            problems=problems,
+        ),
+        has_changes=any(p.action != "unchanged" for p in plans.values()),
+        passed=not problems,
+        desired_members={n: m.digest for n, m in ws.members.items()},
+        members=[plans[n].entry() for n in members_order],
+        handoffs=[e.to_json() for e in report.edges],
+        waves=waves,
+        findings=findings,
+        options=PlanOptions(unknown=opts.unknown, format_assertion=opts.format_assertion),
+        evals=EvalsSection.model_validate(
+            evals_section(ws.members, base.members, ws.team.environments)
+        ),
+        flags=report.flags,
+        digest="",
+    )
+    return plan.model_copy(update={"digest": plan.core_digest()})
 
 
-def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, Any]) -> Plan:
+def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, JSON]) -> Plan:
     """The plan with the pairs its handoffs' compatibility modes added (`teamrel.meet`): a
     `compat_modes` section (the live releases, the count per mode, every pair), a finding per
     pair that fails, and `passed` and the digest recomputed. Only called when a mode is
     declared, so a plan without one is unchanged."""
-    doc = dict(plan.document)
-    findings = list(doc["findings"])
-    unknown_policy = doc["options"]["unknown"]
+    findings = [*plan.findings, *_live_pair_findings(edges, plan.options.unknown)]
+    problems = sum(1 for f in findings if f.severity == "error")
+    line = re.sub(r" · [0-9]+ problems?$", "", plan.summary.line)
+    if problems:
+        line += f" · {_plural(problems, 'problem')}"
+    updated = plan.model_copy(
+        update={
+            "findings": findings,
+            "passed": not problems,
+            "summary": plan.summary.model_copy(update={"problems": problems, "line": line}),
+            "compat_modes": {**modes, "pairs": [e.to_json() for e in edges]},
+        }
+    )
+    return updated.model_copy(update={"digest": updated.core_digest()})
+
+
+def _live_pair_findings(edges: list[EdgeResult], unknown_policy: UnknownPolicy) -> list[Finding]:
+    findings: list[Finding] = []
     for e in edges:
         mode = e.compat_mode or {}
         added_by = f"{mode.get('direction')} pair of {mode.get('handoff')}"
         if e.verdict == "incompatible":
-            findings.append(
-                {
-                    "code": "incompatible-live-pair",
-                    "severity": "error",
-                    "member": None,
-                    "edge": e.key,
-                    "message": f"{e.key} ({added_by}, live in "
-                    f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}",
-                }
+            message = (
+                f"{e.key} ({added_by}, live in "
+                f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}"
             )
+            findings.append(_finding("incompatible-live-pair", "error", message, edge=e.key))
         elif e.verdict == "unknown":
-            findings.append(
-                {
-                    "code": "undecided-live-pair",
-                    "severity": "error" if unknown_policy == "fail" else "warning",
-                    "member": None,
-                    "edge": e.key,
-                    "message": f"{e.key} ({added_by}): could not be decided: {e.first_problem()}",
-                }
-            )
-    problems = [f for f in findings if f["severity"] == "error"]
-    doc["findings"] = findings
-    doc["passed"] = not problems
-    line = re.sub(r" · [0-9]+ problems?$", "", str(doc["summary"]["line"]))
-    if problems:
-        line += f" · {_plural(len(problems), 'problem')}"
-    doc["summary"] = {**doc["summary"], "problems": len(problems), "line": line}
-    doc["compat_modes"] = {**modes, "pairs": [e.to_json() for e in edges]}
-    doc["digest"] = _core_digest(doc)
-    return Plan(doc)
+            severity: Severity = "error" if unknown_policy == "fail" else "warning"
+            message = f"{e.key} ({added_by}): could not be decided: {e.first_problem()}"
+            findings.append(_finding("undecided-live-pair", severity, message, edge=e.key))
+    return findings
 
 
 def plans_actions() -> tuple[Action, ...]:
@@ -809,7 +828,7 @@ def _consumer_role(kind: str, producer: str, consumer: str) -> str:
     return f"tools/{producer}/result"
 
 
-def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[dict[str, Any]]:
+def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[Wave]:
     """Order the members to ship: for each handoff between two shipped members, the consumer
     goes first (it must accept the new values before they are sent), unless the consumer
     narrows its input, in which case the producer must stop sending first. Members of a cycle
@@ -826,27 +845,12 @@ def _release_waves(ws: Workspace, plans: Mapping[str, _MemberPlan]) -> list[dict
             edges.append(GraphEdge(h.producer, h.consumer))
         else:
             edges.append(GraphEdge(h.consumer, h.producer))
-    waves: list[dict[str, Any]] = []
+    waves: list[Wave] = []
     if shipped:
         graph = TeamGraph.build(shipped, edges)
         for i, wave in enumerate(graph.waves(), start=1):
-            waves.append({"wave": i, "action": "ship", "members": wave})
+            waves.append(Wave(wave=i, action="ship", members=wave))
     removed = [n for n, p in plans.items() if p.action == "remove"]
     if removed:
-        waves.append({"wave": len(waves) + 1, "action": "remove", "members": sorted(removed)})
+        waves.append(Wave(wave=len(waves) + 1, action="remove", members=sorted(removed)))
     return waves
-
-
-def member_label(entry: Mapping[str, Any]) -> str:
-    """`name old -> new` for a member entry of a plan document."""
-    old, new = entry.get("old"), entry.get("new")
-    if old and new:
-        if old["version"] == new["version"]:
-            digests = f"{short(old['digest'], 8)} -> {short(new['digest'], 8)}"
-            return f"{entry['name']} {new['version']} ({digests})"
-        return f"{entry['name']} {old['version']} -> {new['version']}"
-    if new:
-        return f"{entry['name']} {new['version']}"
-    if old:
-        return f"{entry['name']} {old['version']}"
-    return str(entry["name"])

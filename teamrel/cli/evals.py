@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,10 @@ from teamrel.cli.common import (
 )
 from teamrel.errors import ExitCode
 from teamrel.gates import describe
+
+if TYPE_CHECKING:
+    from teamrel.canonical import JSON
+    from teamrel.plandoc import EvalMetric, EvalsSection, EvalSuite
 
 eval_app = typer.Typer(help="Eval scorecards: record per-case results, show scorecards.")
 app.add_typer(eval_app, name="eval")
@@ -114,57 +118,57 @@ def _num(v: Any) -> str:
     return "—" if v is None else f"{v:.4g}"
 
 
-def _worth_showing(m: dict[str, Any]) -> bool:
-    # the uneventful rows (an unchanged number; a new member's hand-typed figures) fold away,
-    # or a large team's plan drowns in them; --explain and --format json have every row
-    if m["evidence"]:
-        return m["live"] is None or m["live"] != m["new"]
-    return m["live"] is not None and m["live"] != m["new"]
-
-
-def render_plan_evals(out: Console, section: dict[str, Any] | None, *, explain: bool) -> None:
+def render_plan_evals(out: Console, section: EvalsSection | None, *, explain: bool) -> None:
     """The plan's "Evals" section: per member and suite, live → new, Δ, n, freshness, gates."""
     if not section:
         return
     rows = [
-        (row, [m for m in row["metrics"] if explain or _worth_showing(m)])
-        for row in section.get("suites") or []
+        # the uneventful rows (an unchanged number; a new member's hand-typed figures) fold
+        # away, or a large team's plan drowns in them; --explain and --format json have all
+        (row, [m for m in row.metrics if explain or m.moved])
+        for row in section.suites
     ]
-    rows = [(row, ms) for row, ms in rows if ms or row.get("stale")]
-    gates = section.get("gates") or {}
-    if not rows and not gates:
+    rows = [(row, ms) for row, ms in rows if ms or row.stale]
+    if not rows and not section.gates:
         return
     out.print("\n[bold]Evals[/]", markup=True, highlight=False)
     for row, shown in rows:
-        state = "[green]fresh[/]" if row["fresh"] else "[bold yellow]stale[/]"
         for m in shown:
-            d = m.get("delta")
-            dtext = ""
-            if d and d.get("value") is not None:
-                bounds = f" [{_num(d['lo'])}, {_num(d['hi'])}]" if d.get("lo") is not None else ""
-                dtext = f"  Δ {d['value']:+.4g}{bounds}"
-            n = f"  n={m['n']}" if m["n"] is not None else "  [dim]no evidence[/]"
-            evidence_state = f"  {state}" if m["evidence"] else ""
-            line = (
-                f"  {escape(row['member'])}/{escape(row['suite'])}.{escape(m['metric'])}: "
-                f"{_num(m['live'])} → {_num(m['new'])}{escape(dtext)}{n}{evidence_state}"
-            )
-            out.print(line, markup=True, highlight=False)
-        if row.get("stale"):
-            out.print(f"    [yellow]![/] {escape(row['stale'])}", markup=True, highlight=False)
-    for env, report in (section.get("gates") or {}).items():
-        verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
-        out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
-        verdicts = report["verdicts"]
-        quiet = [v for v in verdicts if v["status"] == "pass"]
-        if not explain and len(verdicts) > 12:
-            verdicts = [v for v in verdicts if v["status"] != "pass"]
-        for v in verdicts:
-            colour = {"pass": "green", "fail": "bold red"}.get(v["status"], "yellow")
-            out.print(
-                f"    [{colour}]{v['status']:<12}[/] {escape(describe(v))}",
-                markup=True,
-                highlight=False,
-            )
-        if len(verdicts) < len(report["verdicts"]):
-            out.print(f"    [dim]{len(quiet)} passing (--explain)[/]", markup=True, highlight=False)
+            out.print(_metric_line(row, m), markup=True, highlight=False)
+        if row.stale:
+            out.print(f"    [yellow]![/] {escape(row.stale)}", markup=True, highlight=False)
+    for env, report in section.gates.items():
+        _gate_report(out, env, report, explain=explain)
+
+
+def _metric_line(row: EvalSuite, m: EvalMetric) -> str:
+    state = "[green]fresh[/]" if row.fresh else "[bold yellow]stale[/]"
+    d = m.delta
+    dtext = ""
+    if d and d.get("value") is not None:
+        bounds = f" [{_num(d['lo'])}, {_num(d['hi'])}]" if d.get("lo") is not None else ""
+        dtext = f"  Δ {d['value']:+.4g}{bounds}"
+    n = f"  n={m.n}" if m.n is not None else "  [dim]no evidence[/]"
+    evidence_state = f"  {state}" if m.evidence else ""
+    return (
+        f"  {escape(row.member)}/{escape(row.suite)}.{escape(m.metric)}: "
+        f"{_num(m.live)} → {_num(m.new)}{escape(dtext)}{n}{evidence_state}"
+    )
+
+
+def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bool) -> None:
+    verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
+    out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
+    verdicts = report["verdicts"]
+    quiet = [v for v in verdicts if v["status"] == "pass"]
+    if not explain and len(verdicts) > 12:
+        verdicts = [v for v in verdicts if v["status"] != "pass"]
+    for v in verdicts:
+        colour = {"pass": "green", "fail": "bold red"}.get(v["status"], "yellow")
+        out.print(
+            f"    [{colour}]{v['status']:<12}[/] {escape(describe(v))}",
+            markup=True,
+            highlight=False,
+        )
+    if len(verdicts) < len(report["verdicts"]):
+        out.print(f"    [dim]{len(quiet)} passing (--explain)[/]", markup=True, highlight=False)

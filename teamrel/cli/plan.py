@@ -24,7 +24,8 @@ from teamrel.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for it
-    from teamrel.plan import Plan
+    from teamrel.canonical import JSON
+    from teamrel.plandoc import MemberEntry, Plan, PlanBase
 
 _ACTION = {
     "add": ("+", "green"),
@@ -69,159 +70,185 @@ def _prompt_diff(out: Console, diff: str, *, explain: bool) -> None:
         _p(out, f"      [dim]... {len(lines) - len(shown)} more lines (--explain)[/]")
 
 
-def _member(out: Console, m: dict[str, Any], *, explain: bool) -> None:
-    sign, style = _ACTION[m["action"]]
-    cat = m.get("category")
+def _member(out: Console, m: MemberEntry, *, explain: bool) -> None:
+    sign, style = _ACTION[m.action]
+    cat = m.category
     cat_text = f"  [{_CATEGORY[cat]}]{cat}[/]" if cat else ""
-    from teamrel.plan import member_label
-
-    _p(out, f"[{style}]{sign} {escape(member_label(m))}[/] [dim]({m['kind']})[/]{cat_text}")
-    if m["action"] != "change":
-        if m["action"] == "add" and explain:
-            for r in m["reasons"]:
+    _p(out, f"[{style}]{sign} {escape(m.label)}[/] [dim]({m.kind})[/]{cat_text}")
+    if m.action != "change":
+        if m.action == "add" and explain:
+            for r in m.reasons:
                 _p(out, f"    [dim]{escape(r)}[/]")
         return
     # what the change does to the contracts first: that is what can break a neighbour
-    for s in m["schema_changes"]:
-        _p(out, f"    {escape(s['summary'])}")
-    for c in m["changes"]:
-        if c["field"] == "tools":
-            what = f"+ {c['new']}" if c.get("new") else f"- {c['old']}"
-            _p(out, f"    tools: {escape(what)}")
-        elif c["field"] != "version":
-            old, new = escape(_value(c["old"])), escape(_value(c["new"]))
-            _p(out, f"    {escape(c['field'])}: {old} -> {new}")
-        if c["field"] == "prompt":  # the text diff right under the digests it explains
-            _prompt_diff(out, m.get("prompt_diff") or "", explain=explain)
-    if m.get("prompt_diff") and not any(c["field"] == "prompt" for c in m["changes"]):
-        _prompt_diff(out, m["prompt_diff"], explain=explain)
-    sv = m.get("semver")
-    if sv:
-        if sv["ok"]:
-            _p(out, f"    [dim]semver: ok, {sv['bump']} bump (at least {sv['required']} needed)[/]")
-        else:
-            _p(out, f"    [bold red]semver: {escape(sv['message'])}[/]")
-    radius = m["blast_radius"]
-    if radius["hit"]:
-        _p(out, f"    [red]hits: {escape(_names(radius['hit'], explain=explain))}[/]")
-    if radius["downstream"]:
-        below = _names(radius["downstream"], explain=explain)
-        _p(out, f"    [dim]blast radius: {escape(below)}[/]")
+    for s in m.schema_changes:
+        _p(out, f"    {escape(s.summary)}")
+    _field_changes(out, m, explain=explain)
+    _semver_and_radius(out, m, explain=explain)
     if explain:
-        for r in m["reasons"]:
+        for r in m.reasons:
             _p(out, f"    [dim]why: {escape(r)}[/]")
+
+
+def _field_changes(out: Console, m: MemberEntry, *, explain: bool) -> None:
+    for c in m.changes:
+        if c.field == "tools":
+            what = f"+ {c.new}" if c.new else f"- {c.old}"
+            _p(out, f"    tools: {escape(what)}")
+        elif c.field != "version":
+            old, new = escape(_value(c.old)), escape(_value(c.new))
+            _p(out, f"    {escape(c.field)}: {old} -> {new}")
+        if c.field == "prompt":  # the text diff right under the digests it explains
+            _prompt_diff(out, m.prompt_diff or "", explain=explain)
+    if m.prompt_diff and not any(c.field == "prompt" for c in m.changes):
+        _prompt_diff(out, m.prompt_diff, explain=explain)
+
+
+def _semver_and_radius(out: Console, m: MemberEntry, *, explain: bool) -> None:
+    sv = m.semver
+    if sv:
+        if sv.ok:
+            _p(out, f"    [dim]semver: ok, {sv.bump} bump (at least {sv.required} needed)[/]")
+        else:
+            _p(out, f"    [bold red]semver: {escape(sv.message or '')}[/]")
+    radius = m.blast_radius
+    if radius.hit:
+        _p(out, f"    [red]hits: {escape(_names(radius.hit, explain=explain))}[/]")
+    if radius.downstream:
+        below = _names(radius.downstream, explain=explain)
+        _p(out, f"    [dim]blast radius: {escape(below)}[/]")
+
+
+def _base_line(base: PlanBase) -> str:
+    if base.kind == "empty":
+        return "an empty team (no release yet)"
+    if base.kind == "env":
+        return f"env {base.env} ({base.release or 'nothing live'})"
+    return f"release {base.release}" + (f" ({base.path})" if base.path else "")
 
 
 def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None:
     """The plan for a human: summary first, then problems, members, waves, handoffs."""
-    doc = plan.to_json()
     style = "bold red" if not plan.passed else ("bold yellow" if plan.has_changes else "bold green")
     _p(out, f"[{style}]{escape(plan.summary_line)}[/]")
-    base = doc["base"]
-    if base["kind"] == "empty":
-        where = "an empty team (no release yet)"
-    elif base["kind"] == "env":
-        where = f"env {base['env']} ({base.get('release') or 'nothing live'})"
-    else:
-        where = f"release {base.get('release')}" + (
-            f" ({base['path']})" if base.get("path") else ""
-        )
-    _p(out, f"[dim]base: {escape(where)}[/]")
-    if doc.get("flags") is not None:  # which flag states were proved, what was not explored
+    _p(out, f"[dim]base: {escape(_base_line(plan.base))}[/]")
+    if plan.flags is not None:  # which flag states were proved, what was not explored
         from teamrel.cli.check import flag_lines
 
-        for line in flag_lines(doc["flags"]):
+        for line in flag_lines(plan.flags):
             _p(out, f"[dim]{escape(line)}[/]")
-    problems = [f for f in doc["findings"] if f["severity"] == "error"]
-    warnings = [f for f in doc["findings"] if f["severity"] != "error"]
-    if problems:
-        _p(out, "\n[bold red]Problems[/]")
-        for f in problems:
-            _p(out, f"  [red]✗[/] {escape(f['message'])}")
-    if warnings and not quiet:
-        _p(out, "\n[bold yellow]Warnings[/]")
-        for f in warnings:
-            _p(out, f"  [yellow]![/] {escape(f['message'])}")
+    _findings(out, plan, quiet=quiet)
     if quiet:
         return
-    changed = [m for m in doc["members"] if m["action"] != "unchanged"]
+    _members(out, plan, explain=explain)
+    render_plan_evals(out, plan.evals, explain=explain)
+    _waves(out, plan, explain=explain)
+    _handoffs(out, plan, explain=explain)
+    _compat_modes(out, plan.compat_modes, explain=explain)
+
+
+def _findings(out: Console, plan: Plan, *, quiet: bool) -> None:
+    if plan.problems:
+        _p(out, "\n[bold red]Problems[/]")
+        for f in plan.problems:
+            _p(out, f"  [red]✗[/] {escape(f.message)}")
+    if plan.warnings and not quiet:
+        _p(out, "\n[bold yellow]Warnings[/]")
+        for f in plan.warnings:
+            _p(out, f"  [yellow]![/] {escape(f.message)}")
+
+
+def _members(out: Console, plan: Plan, *, explain: bool) -> None:
+    changed = [m for m in plan.members if m.action != "unchanged"]
     # A first release of a large team adds every member: list the adds that need attention
     # and count the rest, or the changes that matter drown in a thousand "+" lines.
-    quiet_adds = [m for m in changed if m["action"] == "add" and m.get("category") != "breaking"]
+    quiet_adds = [m for m in changed if m.action == "add" and m.category != "breaking"]
     collapse_adds = not explain and len(quiet_adds) > _COLLAPSE_OVER
     folded = {id(m) for m in quiet_adds} if collapse_adds else set()
-    listed = [m for m in changed if id(m) not in folded]
     if changed:
         _p(out, "\n[bold]Members[/]")
-        for m in listed:
-            _member(out, m, explain=explain)
+        for m in changed:
+            if id(m) not in folded:
+                _member(out, m, explain=explain)
         if collapse_adds:
             _p(out, f"[green]+ {len(quiet_adds)} new members[/] [dim](--explain lists them)[/]")
-    unchanged = [m["name"] for m in doc["members"] if m["action"] == "unchanged"]
+    unchanged = [m.name for m in plan.members if m.action == "unchanged"]
     if unchanged and (explain or len(unchanged) <= 12):
         _p(out, f"  [dim]unchanged: {escape(', '.join(unchanged))}[/]")
     elif unchanged:
         _p(out, f"  [dim]unchanged: {len(unchanged)} members (--explain lists them)[/]")
-    render_plan_evals(out, doc.get("evals"), explain=explain)
-    if doc["waves"]:
-        _p(out, "\n[bold]Release order[/]")
-        for w in doc["waves"]:
-            verb = "remove" if w["action"] == "remove" else "ship"
-            names = _names(w["members"], explain=explain, limit=8)
-            if len(w["members"]) > 8 and not explain:
-                names = f"{len(w['members'])} members: {names}"
-            _p(out, f"  wave {w['wave']}: {verb} {escape(names)}")
-    touched = {m["name"] for m in changed}
-    edges = doc["handoffs"]
-    # Every verdict that is not "compatible" is always shown; compatible handoffs are listed
-    # on a small team, and on a large one only those touching a change (while there are few
-    # of them): the rest is a count, --explain and --format json give the full list.
+
+
+def _waves(out: Console, plan: Plan, *, explain: bool) -> None:
+    if not plan.waves:
+        return
+    _p(out, "\n[bold]Release order[/]")
+    for w in plan.waves:
+        names = _names(w.members, explain=explain, limit=8)
+        if len(w.members) > 8 and not explain:
+            names = f"{len(w.members)} members: {names}"
+        _p(out, f"  wave {w.wave}: {w.action} {escape(names)}")
+
+
+def _shown_handoffs(plan: Plan, *, explain: bool) -> list[dict[str, JSON]]:
+    """Every verdict that is not "compatible" is always shown; compatible handoffs are listed
+    on a small team, and on a large one only those touching a change (while there are few
+    of them): the rest is a count, --explain and --format json give the full list."""
+    edges = plan.handoffs
     if explain or len(edges) <= _COLLAPSE_OVER:
-        shown = edges
-    else:
-        near = [
-            e
-            for e in edges
-            if e["verdict"] == "compatible"
-            and (e["producer"]["name"] in touched or e["consumer"]["name"] in touched)
-        ]
-        keep = {id(e) for e in near} if len(near) <= _COLLAPSE_OVER else set()
-        shown = [e for e in edges if e["verdict"] != "compatible" or id(e) in keep]
+        return edges
+    touched = {m.name for m in plan.members if m.action != "unchanged"}
+    near = [
+        e
+        for e in edges
+        if e["verdict"] == "compatible"
+        and (e["producer"]["name"] in touched or e["consumer"]["name"] in touched)
+    ]
+    keep = {id(e) for e in near} if len(near) <= _COLLAPSE_OVER else set()
+    return [e for e in edges if e["verdict"] != "compatible" or id(e) in keep]
+
+
+def _handoffs(out: Console, plan: Plan, *, explain: bool) -> None:
+    edges = plan.handoffs
+    shown = _shown_handoffs(plan, explain=explain)
     if shown:
         _p(out, "\n[bold]Handoffs[/]")
         for e in shown:
-            colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
-            p, c = e["producer"], e["consumer"]
-            state = ""
-            if e.get("flag_state") is not None:  # proved in a flag state: say which
-                from teamrel.flags import label
-
-                state = escape(label(e["flag_state"])) + ": "
-            line = (
-                f"  [{colour}]{e['verdict']:<12}[/] {state}"
-                f"{escape(p['name'])}@{escape(str(p['version']))}"
-                f" -> {escape(c['name'])}@{escape(str(c['version']))}"
-            )
-            if e["kind"] != "handoff":
-                line += f" [dim]({e['kind']})[/]"
-            if e["verdict"] != "compatible" and e.get("first_problem"):
-                line += f"\n      {escape(e['first_problem'])}"
-            _p(out, line)
-            if e["verdict"] == "incompatible" and explain:
-                for s in e["steps"]:
-                    if s["has_witness"]:
-                        import json
-
-                        _p(out, f"      [dim]witness: {escape(json.dumps(s['witness']))}[/]")
+            _handoff(out, e, explain=explain)
     if len(shown) < len(edges):
         if not shown:
             _p(out, "\n[bold]Handoffs[/]")
         more = "more " if shown else ""
         _p(out, f"  [dim]... {len(edges) - len(shown)} {more}compatible handoffs (--explain)[/]")
-    _compat_modes(out, doc.get("compat_modes"), explain=explain)
 
 
-def _compat_modes(out: Console, modes: dict[str, Any] | None, *, explain: bool) -> None:
+def _handoff(out: Console, e: dict[str, JSON], *, explain: bool) -> None:
+    colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
+    p, c = e["producer"], e["consumer"]
+    state = ""
+    if e.get("flag_state") is not None:  # proved in a flag state: say which
+        from teamrel.flags import label
+
+        state = escape(label(e["flag_state"])) + ": "
+    line = (
+        f"  [{colour}]{e['verdict']:<12}[/] {state}"
+        f"{escape(p['name'])}@{escape(str(p['version']))}"
+        f" -> {escape(c['name'])}@{escape(str(c['version']))}"
+    )
+    if e["kind"] != "handoff":
+        line += f" [dim]({e['kind']})[/]"
+    if e["verdict"] != "compatible" and e.get("first_problem"):
+        line += f"\n      {escape(e['first_problem'])}"
+    _p(out, line)
+    if e["verdict"] == "incompatible" and explain:
+        for s in e["steps"]:
+            if s["has_witness"]:
+                import json
+
+                _p(out, f"      [dim]witness: {escape(json.dumps(s['witness']))}[/]")
+
+
+def _compat_modes(out: Console, modes: dict[str, JSON] | None, *, explain: bool) -> None:
     """The pairs the handoffs' compatibility modes added (only when a mode is declared):
     a count per mode, every pair with --explain (failing pairs always)."""
     if modes is None:
@@ -280,7 +307,7 @@ def _text(v: PlanView) -> str:
 def _markdown(v: PlanView) -> str:
     from teamrel.markdown import render_plan_markdown
 
-    return render_plan_markdown(v.plan.to_json())
+    return render_plan_markdown(v.plan)
 
 
 #: The formats of `teamrel plan`, by name (the order `--help` lists them in).

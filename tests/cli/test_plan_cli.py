@@ -65,7 +65,7 @@ def test_json_and_out(demo_copy: Path, tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["format_version"] == 1 and doc["has_changes"] is False
     saved = read_plan(target)
-    assert saved.base["kind"] == "manifest" and saved.base["release"] == "r1"
+    assert saved.base.kind == "manifest" and saved.base.release == "r1"
     assert saved.desired_members == doc["desired_members"]
     code, out = invoke("-C", str(demo_copy), "plan", "--out", str(tmp_path / "p2.json"))
     assert code == 0 and "plan saved to" in out

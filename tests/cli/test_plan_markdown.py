@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 from teamrel.cli.app import app
 from teamrel.compat import ENGINE_VERSION
 from teamrel.markdown import FOLD_OVER, cell, code, render_plan_markdown
+from teamrel.plandoc import Plan
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -63,9 +63,14 @@ def test_demo_plan_is_green_with_eval_and_rollout_sections() -> None:
     assert "Breaking handoffs" not in out
 
 
-def _doc(members: int) -> dict[str, Any]:
+def _doc(members: int) -> Plan:
     names = [f"m{i:04d}" for i in range(members)]
-    return {
+    doc = {
+        "format_version": 1,
+        "teamrel_version": "0",
+        "created_at": "2026-01-01T00:00:00Z",
+        "desired_members": {},
+        "options": {"unknown": "fail", "format_assertion": False},
         "team": "big",
         "passed": True,
         "has_changes": True,
@@ -74,7 +79,14 @@ def _doc(members: int) -> dict[str, Any]:
         "base": {"kind": "empty"},
         "summary": {
             "line": f"Plan: 0 to change, {members} to add",
+            "add": members,
+            "change": 0,
+            "remove": 0,
+            "unchanged": 0,
+            "breaking": 0,
             "handoffs": {"edges": 0, "compatible": 0},
+            "waves": 1,
+            "problems": 0,
         },
         "findings": [],
         "members": [
@@ -86,12 +98,19 @@ def _doc(members: int) -> dict[str, Any]:
                 "old": None,
                 "new": {"version": "1.0.0", "digest": "sha256:11"},
                 "changes": [],
+                "prompt_diff": None,
+                "schema_changes": [],
+                "semver": None,
+                "breaks": [],
+                "blast_radius": {"hit": [], "downstream": []},
+                "reasons": ["new member"],
             }
             for n in names
         ],
         "handoffs": [],
         "waves": [{"wave": 1, "action": "ship", "members": names}],
     }
+    return Plan.model_validate(doc)
 
 
 def test_long_sections_fold_short_ones_do_not() -> None:

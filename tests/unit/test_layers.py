@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "jsonpointer": 0,
     "extras": 1,
     "models": 1,
+    "plandoc": 1,
     "profiles": 2,
     "scaffold": 1,
     "yamlsrc": 2,
@@ -159,10 +160,6 @@ CLI_MAY_IMPORT: frozenset[str] = frozenset(
 
 #: (importing module, imported module) -> why the import is allowed anyway.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("cli/plan.py", "teamrel.plan"): (
-        "member_label(): the one `name@version` spelling, shared with the plan document the"
-        " text renderer reads; it moves when the renderer reads a typed plan"
-    ),
     ("cli/check.py", "teamrel.flags"): (
         "label(): the one spelling of a flag state (`with `x` on`), shared with the check"
         " document's edge keys"
