@@ -20,7 +20,6 @@ from teamrel.cli.common import (
     run,
 )
 from teamrel.errors import ExitCode
-from teamrel.gates import describe
 
 if TYPE_CHECKING:
     from teamrel.canonical import JSON
@@ -157,6 +156,9 @@ def _metric_line(row: EvalSuite, m: EvalMetric) -> str:
 
 
 def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bool) -> None:
+    # imported here, not at start-up: teamrel.gates loads the pydantic models (~0.1 s)
+    from teamrel.gates import describe
+
     verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
     out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
     verdicts = report["verdicts"]

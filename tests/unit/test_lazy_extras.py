@@ -44,3 +44,15 @@ def test_import_mcp_without_the_extra_names_the_pip_install(tmp_path: Path) -> N
     assert "pip install 'teamrel[mcp]'" in out.stderr
     assert "Traceback" not in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["teamrel.yaml"]
+
+
+def test_starting_the_cli_builds_no_pydantic_model() -> None:
+    """`teamrel --version` (and every command's start) registers the commands without
+    loading pydantic or teamrel's models, ~0.1 s of start-up (docs/benchmarks.md)."""
+    code = (
+        "import sys, json, teamrel.cli.app\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'"
+        " or m in ('teamrel.models', 'teamrel.plandoc', 'teamrel.gates'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
