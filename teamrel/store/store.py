@@ -1150,13 +1150,9 @@ class Store:
             if to is None and steps is None and expect is None:
                 _rollback_guard(row, env, current_name, now_dt, guard_seconds)
             marked = self._marks(conn, row.id)
-            to_digest = None
-            if to is not None:
-                to_digest = self._rollback_to_digest(conn, team, env, to, current, marked)
-            walk = self._earlier_promotions(conn, env, row.promotion_id)
-            target_promo, passed = _walk_back(walk, current, marked, to_digest, steps or 1)
-            if target_promo is None:
-                raise _no_rollback_target(env, to, current_name, steps or 1)
+            target_promo, passed = self._rollback_walk(
+                conn, team, env, row, to, steps or 1, current_name, marked
+            )
             target = self._verified_target(
                 conn,
                 team,
@@ -1195,6 +1191,29 @@ class Store:
                 select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == env_id)
             ).scalars()
         )
+
+    def _rollback_walk(
+        self,
+        conn: Connection,
+        team: str,
+        env: str,
+        row: Any,
+        to: str | None,
+        steps: int,
+        current_name: str | None,
+        marked: set[str],
+    ) -> tuple[Any, list[str]]:
+        """The promotion a rollback goes back to and the manifests it passes (`_walk_back`);
+        refused when there is none."""
+        current = row.manifest_digest
+        to_digest = None
+        if to is not None:
+            to_digest = self._rollback_to_digest(conn, team, env, to, current, marked)
+        walk = self._earlier_promotions(conn, env, row.promotion_id)
+        target_promo, passed = _walk_back(walk, current, marked, to_digest, steps)
+        if target_promo is None:
+            raise _no_rollback_target(env, to, current_name, steps)
+        return target_promo, passed
 
     def _rollback_to_digest(
         self, conn: Connection, team: str, env: str, to: str, current: str, marked: set[str]
