@@ -1116,6 +1116,10 @@ def rollback(
         guard_seconds = rollback_guard_seconds()
     if to is not None and store.release_info(team, to) is None:
         find_release(store, root, team, to, actor)  # import a committed release, or NotFound
+    if to is not None and steps is not None:
+        raise UsageError("give --to or --steps, not both")
+    if steps is not None and steps < 1:
+        raise UsageError("--steps must be at least 1")
     proved: tuple[str, str] | None = None
     report: dict[str, Any] | None = None
     if safety is not None:

@@ -2073,10 +2073,11 @@ def _event(row: Any) -> Event:
 
 
 def _check_rollback_options(to: str | None, steps: int | None) -> None:
+    # the command's wording (--to, --steps) is release.rollback's; this guards the API
     if to is not None and steps is not None:
-        raise UsageError("give --to or --steps, not both")
+        raise UsageError("rollback takes a target `to` or a number of `steps`, not both")
     if steps is not None and steps < 1:
-        raise UsageError("--steps must be at least 1")
+        raise UsageError(f"rollback `steps` must be at least 1, not {steps}")
 
 
 def _rollback_guard(
