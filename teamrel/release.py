@@ -897,24 +897,18 @@ def release(
         check_name(name, "release")
     if allow_incompatible is not None and not allow_incompatible.strip():
         raise UsageError("--allow-incompatible needs --reason TEXT")
-    rules: EnvironmentSpec | None = None
-    if promote_env is not None:
-        rules = environment_rules(environments, promote_env)
-        _require_reason(rules, promote_env, reason or allow_incompatible, "promote")
-    recorded_allow = _allowance(check_summary, allow_incompatible, rules, promote_env)
-    gate_reason: str | None = None
-    if promote_env is not None and rules is not None:
-        # before anything is recorded: a refused promotion leaves no release behind
-        gate_reason = _gate(
-            store,
-            root,
-            team,
-            promote_env,
-            rules,
-            lambda: members,
-            override=override_gates,
-            reason=reason or recorded_allow,
-        )
+    recorded_allow, gate_reason = _before_recording(
+        store,
+        root,
+        team,
+        members,
+        environments,
+        check_summary=check_summary,
+        allow_incompatible=allow_incompatible,
+        promote_env=promote_env,
+        reason=reason,
+        override_gates=override_gates,
+    )
     files = file_manifests(root, team)
     parent: str | None = None
     if plan_members is not None:
@@ -968,6 +962,42 @@ def release(
         promotion=moved.transition,
         warnings=moved.warnings,
     )
+
+
+def _before_recording(
+    store: Store,
+    root: Path,
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    environments: Mapping[str, EnvironmentSpec],
+    *,
+    check_summary: Mapping[str, JSON] | None,
+    allow_incompatible: str | None,
+    promote_env: str | None,
+    reason: str | None,
+    override_gates: str | None,
+) -> tuple[str | None, str | None]:
+    """What `release` refuses before anything is recorded (a refused promotion leaves no
+    release behind): a missing reason, a failed check, the environment's gates. Returns the
+    `--allow-incompatible` reason to record and the gates' reason for the promotion."""
+    rules: EnvironmentSpec | None = None
+    if promote_env is not None:
+        rules = environment_rules(environments, promote_env)
+        _require_reason(rules, promote_env, reason or allow_incompatible, "promote")
+    recorded_allow = _allowance(check_summary, allow_incompatible, rules, promote_env)
+    if promote_env is None or rules is None:
+        return recorded_allow, None
+    gate_reason = _gate(
+        store,
+        root,
+        team,
+        promote_env,
+        rules,
+        lambda: members,
+        override=override_gates,
+        reason=reason or recorded_allow,
+    )
+    return recorded_allow, gate_reason
 
 
 def _allowance(
