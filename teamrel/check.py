@@ -512,15 +512,11 @@ def _contract_hint(
     return None
 
 
-def check_edge(
-    ws: Workspace,
-    h: ResolvedHandoff,
-    prover: Prover,
-    *,
-    base: Mapping[str, ResolvedMember] | None = None,
-    pinned: Collection[str] = (),
-) -> EdgeResult:
-    """Prove one edge: producer ⊆ contract ⊆ consumer (or the tool's evolution)."""
+def _schema_steps(
+    h: ResolvedHandoff, prover: Prover, base: Mapping[str, ResolvedMember] | None
+) -> tuple[list[StepResult], str | None]:
+    """The containment steps of an edge's declared schemas (a tool side left undeclared is
+    proved through the tool's evolution from `base`), and a note when a side is missing."""
     p, k, c = h.producer_schema, h.contract, h.consumer_schema
     steps: list[StepResult] = []
     note: str | None = None
@@ -544,6 +540,20 @@ def check_edge(
                 steps.append(prover.prove("producer-contract", p, k))
             if c is not None:
                 steps.append(prover.prove("contract-consumer", k, c))
+    return steps, note
+
+
+def check_edge(
+    ws: Workspace,
+    h: ResolvedHandoff,
+    prover: Prover,
+    *,
+    base: Mapping[str, ResolvedMember] | None = None,
+    pinned: Collection[str] = (),
+) -> EdgeResult:
+    """Prove one edge: producer ⊆ contract ⊆ consumer (or the tool's evolution)."""
+    k = h.contract
+    steps, note = _schema_steps(h, prover, base)
     if h.kind == "handoff":
         modes = _modes_step(ws, h)
         if modes is not None:
