@@ -47,7 +47,8 @@ class CheckSources:
     served without loading the workspace, and most checks never open the store."""
 
     root: Path
-    load: Callable[[], Workspace]
+    #: the workspace (loaded once), reporting its loading to a progress callback
+    load: Callable[[Progress | None], Workspace]
     #: the state store `--against ENV` reads (raises when there is none)
     store: Callable[[], Any]
     #: the state store if one may be opened, else None (compat modes read live releases)
@@ -65,7 +66,7 @@ def check_team(
     report = check_atomic(src, opts, progress=progress)
     if opts.against is not None or not src.has_modes():
         return report
-    return with_modes(report, src.load(), src.optional_store(), opts.cache_dir)
+    return with_modes(report, src.load(None), src.optional_store(), opts.cache_dir)
 
 
 def _report_key(opts: CheckOptions) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def check_atomic(
         hit = cached_report(src.root, cache_dir, key)
         if hit is not None:
             return hit
-    ws = src.load()
+    ws = src.load(progress)
     policy = ws.team.policy
     selection: set[str] | None = None
     if opts.members or opts.changed_since is not None:

@@ -324,9 +324,9 @@ class Context:
             format_assertion=format_assertion,
             cache_dir=default_cache_dir(self.root) if use_cache else None,
         )
-        return check_team(self._check_sources(progress), opts, progress=progress)
+        return check_team(self._check_sources(), opts, progress=progress)
 
-    def _check_sources(self, progress: Progress | None) -> CheckSources:
+    def _check_sources(self) -> CheckSources:
         """Where `check` reads from, each loaded only when needed (`teamrel.checkrun`)."""
         from teamrel.checkrun import CheckSources
 
@@ -336,7 +336,7 @@ class Context:
 
         return CheckSources(
             root=self.root,
-            load=lambda: self.load(progress=progress),
+            load=lambda progress: self.load(progress=progress),
             store=self._store_factory(),
             optional_store=lambda: self._read_store() if self._store_possible() else None,
             has_modes=has_modes,
