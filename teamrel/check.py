@@ -2,16 +2,16 @@
 
 Owns: `run_check` (every edge proved as producer ⊆ contract ⊆ consumer, one compat check per
 step, the edge's verdict the worst of its steps), the report it returns (`CheckReport`,
-`EdgeResult`, `StepResult`, their stable JSON), the on-disk result cache
-(`<workspace>/.teamrel/cache/`), the selection of members (`changed_since` via git,
-`changed_against` a base), and `load_base`: the release a check or a plan is measured
-against (an environment's live manifest, a manifest file, the newest manifest under
-`manifests/<team>/`, or nothing). The report also carries warnings that never fail it: a
+`EdgeResult`, `StepResult`, their stable JSON), the `Prover` that runs (and dedupes, and
+caches) the compat checks of one invocation, and the selection of members (`changed_since`
+via git, `changed_against` a base). The report also carries warnings that never fail it: a
 scorecard whose stamped behavioural digest is not its member's current one (`stale-scorecard`).
 
-The cache never changes a verdict: it only stores proven answers (compatible, or incompatible
-with a witness), keyed by both schemas' content, the engine version and the options; an
-`unknown` is recomputed every time (it may depend on the time budget).
+Elsewhere: the on-disk result cache is `teamrel.resultcache`, the remembered report
+`teamrel.reportcache`, the base release (`load_base`, `resolve_against`)
+`teamrel.baserelease` (`Base`, `load_base`, `resolve_against` and `ResultCache` are re-exported
+here for the modules that import them from this one); the whole `teamrel check` operation
+(caches, selection, pinning against a base, compat modes) is `teamrel.checkrun`.
 
 With `flags:` declared, `prove_flag_states` proves every flag state `teamrel.flags.explore`
 picks after the default state (see the section at the end of this module).
@@ -19,13 +19,11 @@ picks after the default state (see the section at the end of this module).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import subprocess
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,10 +31,12 @@ from typing import Any, Literal
 import yaml
 
 from teamrel import compat
+from teamrel.baserelease import Base as Base
+from teamrel.baserelease import load_base as load_base
+from teamrel.baserelease import resolve_against as resolve_against
 from teamrel.canonical import JSON
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
-from teamrel.fileio import atomic_write
 from teamrel.flags import (
     MAX_FLAG_STATES,
     MAX_GROUP_FLAGS,
@@ -48,7 +48,6 @@ from teamrel.flags import (
     touched_edges,
 )
 from teamrel.models import (
-    NAME_RE,
     ResolvedHandoff,
     ResolvedMember,
     SchemaDoc,
@@ -56,19 +55,14 @@ from teamrel.models import (
     modes_intersect,
 )
 from teamrel.progress import PROVING, Progress, Ticker
+from teamrel.resultcache import ResultCache as ResultCache
+from teamrel.resultcache import fast_digest, problem_from_json, result_to_json
 from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
 
 #: Version of the `teamrel check --format json` document.
 CHECK_FORMAT_VERSION = 1
-#: Version of the cache file layout (entries are keyed by engine version as well).
-CACHE_FORMAT_VERSION = 1
-#: Version of the remembered report (2: it carries warnings, and scorecards are its inputs).
-REPORT_FORMAT_VERSION = 2
-CACHE_FILE = "compat-results.json"
-#: Most cache entries kept; the ones used by the latest run are kept first.
-CACHE_MAX_ENTRIES = 30_000
 
 Verdict = Literal["compatible", "incompatible", "unknown", "unchecked"]
 UnknownPolicy = Literal["fail", "warn"]
@@ -127,7 +121,7 @@ class StepResult:
             str(d["left"]),
             str(d["right"]),
             d["verdict"],
-            tuple(_problem_from_json(p) for p in d["problems"]),
+            tuple(problem_from_json(p) for p in d["problems"]),
             d["witness"],
             bool(d["has_witness"]),
             d["reason"],
@@ -318,204 +312,6 @@ class CheckReport:
         }
 
 
-# --------------------------------------------------------------------------- cache
-
-
-def _fast_digest(doc: SchemaDoc) -> str:
-    # Only a cache key: it must be deterministic and injective, not canonical, so the C
-    # json encoder does (an order of magnitude faster than the canonical encoder).
-    text = json.dumps(doc.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _result_to_json(r: compat.CompatResult) -> dict[str, Any]:
-    return {
-        "verdict": r.verdict,
-        "witness": r.witness if r.has_witness else None,
-        "has_witness": r.has_witness,
-        "reason": r.reason,
-        "problems": [dataclasses.asdict(p) for p in r.problems],
-    }
-
-
-_PROBLEM_FIELDS = frozenset(f.name for f in dataclasses.fields(compat.Problem))
-
-
-def _problem_from_json(d: Mapping[str, Any]) -> compat.Problem:
-    return compat.Problem(**{k: v for k, v in d.items() if k in _PROBLEM_FIELDS})
-
-
-class ResultCache:
-    """Proven compat results on disk: one JSON file loaded once, written once, atomically.
-
-    Safe to delete; a corrupt or foreign file is ignored (and replaced on the next write).
-    Concurrent runs may each write; the last writer wins and the others' new entries are
-    merged in when the file is re-read just before writing.
-    """
-
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._new: dict[str, dict[str, Any]] = {}
-        self._used: set[str] = set()
-        if directory is not None:
-            self._entries = self._read(directory / CACHE_FILE)
-
-    @staticmethod
-    def _read(path: Path) -> dict[str, dict[str, Any]]:
-        try:
-            doc = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
-            return {}
-        if not isinstance(doc, dict) or doc.get("format_version") != CACHE_FORMAT_VERSION:
-            return {}
-        entries = doc.get("entries")
-        if not isinstance(entries, dict):
-            return {}
-        return {k: v for k, v in entries.items() if isinstance(v, dict)}
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        """A cached result document, or None."""
-        hit = self._new.get(key) or self._entries.get(key)
-        if hit is not None:
-            self._used.add(key)
-        return hit
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        """Remember a proven result (written by `save`)."""
-        self._new[key] = value
-        self._used.add(key)
-
-    def save(self) -> None:
-        """Write new entries (merged with what is on disk now); errors are ignored."""
-        if self.directory is None or not self._new:
-            return
-        with contextlib.suppress(OSError):
-            self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / CACHE_FILE
-            merged = self._read(path)
-            merged.update(self._entries)
-            merged.update(self._new)
-            if len(merged) > CACHE_MAX_ENTRIES:
-                keep = [k for k in merged if k in self._used]
-                keep += [k for k in merged if k not in self._used]
-                merged = {k: merged[k] for k in keep[:CACHE_MAX_ENTRIES]}
-            data = json.dumps(
-                {"format_version": CACHE_FORMAT_VERSION, "entries": merged},
-                separators=(",", ":"),
-                ensure_ascii=False,
-            ).encode("utf-8")
-            atomic_write(path, data, durable=False)
-            self._entries = merged
-            self._new = {}
-
-
-# --------------------------------------------------------------------------- report cache
-
-#: The last full report and the content digest of every file it was computed from.
-REPORT_FILE = "check-report.json"
-#: Bumped whenever what a report holds changes, so an older cached report is not served.
-REPORT_CACHE_VERSION = 2
-
-
-def _input_files(ws: Workspace) -> list[str]:
-    """Every workspace file a check of `ws` depends on: teamrel.yaml, each member's files
-    (prompt, schemas and every file they `$ref`) and each handoff contract's files."""
-    files = {"teamrel.yaml"}
-    for m in ws.members.values():
-        files.update(m.files)
-        # a scorecard's freshness is part of the report (its warnings)
-        files.update(f"{SCORECARDS_DIR}/{m.name}/{suite}.json" for suite in m.scorecards)
-    for h in ws.handoffs:
-        for doc in (h.producer_schema, h.contract, h.consumer_schema):
-            files |= _schema_files(doc)
-    for variants in ws.variants.values():  # what the flag states were proved with
-        for v in variants.values():
-            files.update(v.files)
-    return sorted(files)
-
-
-def _fingerprint(root: Path, files: Iterable[str], opts: Mapping[str, Any]) -> str | None:
-    h = hashlib.sha256(json.dumps(opts, sort_keys=True).encode())
-    for rel in files:
-        if rel.startswith("/") or ".." in Path(rel).parts:
-            return None  # never read outside the workspace, whatever the cache file says
-        try:
-            data = (root / rel).read_bytes()
-        except OSError:
-            return None
-        h.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\0".encode())
-    return h.hexdigest()
-
-
-def _listing(root: Path, rel_dir: str | None) -> list[str]:
-    if not rel_dir:
-        return []
-    try:
-        return sorted(f"{rel_dir}/{p.name}" for p in (root / rel_dir).glob("*.json"))
-    except OSError:
-        return []
-
-
-def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> CheckReport | None:
-    """The previous report, when every file it was computed from is byte-identical and the
-    engine version and options are the same; else None. Hashing the files is much cheaper
-    than loading the workspace, so re-checking an unchanged team costs almost nothing."""
-    try:
-        doc = json.loads((cache_dir / REPORT_FILE).read_bytes())
-        if doc.get("format_version") != REPORT_FORMAT_VERSION or doc.get("opts") != dict(opts):
-            return None
-        if _listing(root, doc["watch_dir"]) != doc["watch_listing"]:
-            return None  # a release was added or removed: the base of tool edges moved
-        if _fingerprint(root, doc["files"], opts) != doc["fingerprint"]:
-            return None
-        r = doc["report"]
-        return CheckReport(
-            team=str(r["team"]),
-            edges=[EdgeResult.from_json(e) for e in r["edges"]],
-            unknown=r["unknown_policy"],
-            format_assertion=bool(r["format_assertion"]),
-            selected=r["selected_members"],
-            stats={"report_cache_hits": 1},
-            warnings=list(r.get("warnings") or []),
-            flags=r.get("flags"),
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return None
-
-
-def save_report(
-    ws: Workspace,
-    cache_dir: Path,
-    report: CheckReport,
-    opts: Mapping[str, Any],
-    *,
-    uses_releases: bool = False,
-) -> None:
-    """Remember a report for `cached_report` (only a fully decided one). `uses_releases`:
-    some edges were proved against the newest release, so the release files are inputs too."""
-    if report.count("unknown"):
-        return  # an unknown may depend on the time budget: always recompute it
-    watch_dir = f"manifests/{ws.team.team}" if uses_releases else None
-    watch_listing = _listing(ws.root, watch_dir)
-    files = sorted({*_input_files(ws), *watch_listing})
-    fingerprint = _fingerprint(ws.root, files, opts)
-    if fingerprint is None:
-        return
-    doc = {
-        "format_version": REPORT_FORMAT_VERSION,
-        "opts": dict(opts),
-        "files": files,
-        "watch_dir": watch_dir,
-        "watch_listing": watch_listing,
-        "fingerprint": fingerprint,
-        "report": report.to_json(),
-    }
-    with contextlib.suppress(OSError):
-        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-        atomic_write(cache_dir / REPORT_FILE, data, durable=False)
-
-
 # --------------------------------------------------------------------------- the prover
 
 
@@ -543,7 +339,7 @@ class Prover:
             ident = (doc.uri, id(doc.schema_), *((k, id(v)) for k, v in doc.resources.items()))
             shared = self._by_content.get(ident)
             if shared is None:
-                shared = (doc, _fast_digest(doc))
+                shared = (doc, fast_digest(doc))
                 self._by_content[ident] = shared
             hit = (doc, shared[1])
             self._digests[id(doc)] = hit
@@ -599,7 +395,7 @@ class Prover:
                     left.uri,
                     right.uri,
                     doc["verdict"],
-                    tuple(_problem_from_json(p) for p in doc["problems"]),
+                    tuple(problem_from_json(p) for p in doc["problems"]),
                     doc["witness"],
                     bool(doc["has_witness"]),
                     doc["reason"],
@@ -643,7 +439,7 @@ class Prover:
                 r.reason,
             )
             if r.verdict in ("compatible", "incompatible"):
-                self.cache.put(key, _result_to_json(r))
+                self.cache.put(key, result_to_json(r))
         self._memo[(dl, dr)] = res
         return res
 
@@ -716,15 +512,11 @@ def _contract_hint(
     return None
 
 
-def check_edge(
-    ws: Workspace,
-    h: ResolvedHandoff,
-    prover: Prover,
-    *,
-    base: Mapping[str, ResolvedMember] | None = None,
-    pinned: Collection[str] = (),
-) -> EdgeResult:
-    """Prove one edge: producer ⊆ contract ⊆ consumer (or the tool's evolution)."""
+def _schema_steps(
+    h: ResolvedHandoff, prover: Prover, base: Mapping[str, ResolvedMember] | None
+) -> tuple[list[StepResult], str | None]:
+    """The containment steps of an edge's declared schemas (a tool side left undeclared is
+    proved through the tool's evolution from `base`), and a note when a side is missing."""
     p, k, c = h.producer_schema, h.contract, h.consumer_schema
     steps: list[StepResult] = []
     note: str | None = None
@@ -748,6 +540,20 @@ def check_edge(
                 steps.append(prover.prove("producer-contract", p, k))
             if c is not None:
                 steps.append(prover.prove("contract-consumer", k, c))
+    return steps, note
+
+
+def check_edge(
+    ws: Workspace,
+    h: ResolvedHandoff,
+    prover: Prover,
+    *,
+    base: Mapping[str, ResolvedMember] | None = None,
+    pinned: Collection[str] = (),
+) -> EdgeResult:
+    """Prove one edge: producer ⊆ contract ⊆ consumer (or the tool's evolution)."""
+    k = h.contract
+    steps, note = _schema_steps(h, prover, base)
     if h.kind == "handoff":
         modes = _modes_step(ws, h)
         if modes is not None:
@@ -916,7 +722,8 @@ def _git(root: Path, *args: str) -> str:
     return proc.stdout
 
 
-def _schema_files(doc: SchemaDoc | None) -> set[str]:
+def schema_files(doc: SchemaDoc | None) -> set[str]:
+    """The workspace files (relative paths) a schema document was read from."""
     if doc is None:
         return set()
     uris = [doc.uri, *doc.resources]
@@ -952,7 +759,7 @@ def changed_since(ws: Workspace, ref: str, *, workspace_file: str = "teamrel.yam
         if changed_files.intersection(m.files):
             result.add(name)
     for h in ws.handoffs:
-        files = _schema_files(h.contract)
+        files = schema_files(h.contract)
         if h.kind == "handoff" and changed_files & files:
             result.update((h.producer, h.consumer))
     if workspace_file in changed_files:
@@ -996,178 +803,6 @@ def _yaml_entry_changes(ws: Workspace, ref: str, workspace_file: str) -> set[str
 def changed_against(ws: Workspace, base: Mapping[str, ResolvedMember]) -> set[str]:
     """Members of `ws` that are new, or whose digest differs from the base's."""
     return {n for n, m in ws.members.items() if n not in base or base[n].digest != m.digest}
-
-
-# --------------------------------------------------------------------------- base releases
-
-
-@dataclass(frozen=True)
-class Base:
-    """The release a check or a plan is measured against."""
-
-    kind: Literal["env", "manifest", "empty"]
-    members: dict[str, ResolvedMember]
-    env: str | None = None
-    manifest_digest: str | None = None
-    release: str | None = None
-    path: str | None = None  # workspace-relative manifest file, when read from one
-    created_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """What a plan records of its base (docs/plan-format.md)."""
-        return {
-            "kind": self.kind,
-            "env": self.env,
-            "manifest_digest": self.manifest_digest,
-            "release": self.release,
-            "path": self.path,
-        }
-
-    def describe(self) -> str:
-        """A short human label: `env prod (r7)`, `manifest r7`, `empty team`."""
-        if self.kind == "env":
-            return f"env {self.env} ({self.release or 'nothing live'})"
-        if self.kind == "manifest":
-            return f"release {self.release}" + (f" ({self.path})" if self.path else "")
-        return "empty team (no release yet)"
-
-
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _base_from_manifest(
-    manifest: Any,
-    kind: Literal["env", "manifest"],
-    loader: Callable[[str], ResolvedMember],
-    known: Mapping[str, ResolvedMember],
-    *,
-    env: str | None = None,
-    path: str | None = None,
-) -> Base:
-    from teamrel.manifest import pinned_members
-
-    def load(member_digest: str) -> ResolvedMember:
-        # A member whose working-tree digest is the pinned one *is* the pinned member
-        # (content addressing): no need to read and re-hash its snapshot. Only changed and
-        # removed members are read from their snapshots (and verified).
-        hit = known.get(member_digest)
-        return hit if hit is not None else loader(member_digest)
-
-    members = dict(pinned_members(manifest, load))
-    created = getattr(manifest, "created_at", None)
-    return Base(
-        kind=kind,
-        members=members,
-        env=env,
-        manifest_digest=str(manifest.digest),
-        release=str(manifest.release),
-        path=path,
-        created_at=str(created) if created is not None else None,
-    )
-
-
-def find_manifest_path(root: Path, team: str, ref: str) -> Path | None:
-    """A manifest reference that names a file: a path (absolute, or relative to the current
-    directory or the workspace) or a release name under `manifests/<team>/`."""
-    candidates = [Path(ref)] if Path(ref).is_absolute() else [Path.cwd() / ref, root / ref]
-    if NAME_RE.match(ref):
-        candidates.append(root / "manifests" / team / f"{ref}.json")
-    for c in candidates:
-        if c.is_file():
-            return c
-    return None
-
-
-def load_base(
-    ws: Workspace,
-    *,
-    env: str | None = None,
-    manifest: str | None = None,
-    store_factory: Callable[[], Any] | None = None,
-    default: Literal["latest", "empty"] = "latest",
-) -> Base:
-    """Resolve the base: `env`'s live manifest (needs the store), a manifest file or release
-    name, else (default `latest`) the newest manifest under `manifests/<team>/`, else empty."""
-    from teamrel.manifest import latest_manifest, read_manifest, read_snapshot
-
-    root, team = ws.root, ws.team.team
-    known = {m.digest: m for m in ws.members.values()}
-
-    def file_loader(digest: str) -> ResolvedMember:
-        return read_snapshot(root, team, digest)
-
-    if env is not None and manifest is not None:
-        raise UsageError("give an environment or a manifest as the base, not both")
-    if manifest is not None:
-        path = find_manifest_path(root, team, manifest)
-        if path is None:
-            if manifest.endswith(".json") or "/" in manifest or os.sep in manifest:
-                raise InputError(f"{manifest}: no such manifest file")
-            raise UsageError(
-                f"{manifest!r} is neither a manifest file nor a release under manifests/{team}/"
-            )
-        base_manifest = read_manifest(path)
-        if base_manifest.team != team:
-            # otherwise the first symptom is a "missing snapshot" under the wrong team's dir
-            raise InputError(
-                f"{path}: manifest of team {base_manifest.team!r}, but this workspace is "
-                f"team {team!r}"
-            )
-        return _base_from_manifest(
-            base_manifest, "manifest", file_loader, known, path=_rel(root, path)
-        )
-    if env is not None:
-        declared = ws.team.environments
-        if declared and env not in declared:
-            raise UsageError(
-                f"unknown environment {env!r}", hint=f"declared: {', '.join(sorted(declared))}"
-            )
-        if store_factory is None:
-            raise UsageError(f"environment {env!r} needs the state store")
-        store = store_factory()
-        live = store.live_manifest(team, env)
-        if live is None:
-            return Base(kind="env", members={}, env=env)
-
-        def store_loader(digest: str) -> ResolvedMember:
-            try:
-                return file_loader(digest)
-            except TeamrelError:
-                member: ResolvedMember = store.snapshot(digest)
-                return member
-
-        return _base_from_manifest(live, "env", store_loader, known, env=env)
-    if default == "latest":
-        latest = latest_manifest(root, team)
-        if latest is not None:
-            path = root / "manifests" / team / f"{latest.release}.json"
-            return _base_from_manifest(
-                latest,
-                "manifest",
-                file_loader,
-                known,
-                path=_rel(root, path) if path.is_file() else None,
-            )
-    return Base(kind="empty", members={})
-
-
-def resolve_against(ws: Workspace, ref: str, store_factory: Callable[[], Any] | None) -> Base:
-    """`--against ENV|MANIFEST`: a manifest file or release name if one exists, else an env."""
-    if find_manifest_path(ws.root, ws.team.team, ref) is not None or ref.endswith(".json"):
-        return load_base(ws, manifest=ref)
-    declared = ws.team.environments
-    if declared and ref not in declared:
-        # a typo'd release name must not read as "unknown environment" only
-        raise UsageError(
-            f"--against {ref!r}: no environment, release under manifests/{ws.team.team}/ "
-            "or manifest file of that name",
-            hint=f"environments: {', '.join(sorted(declared))}",
-        )
-    return load_base(ws, env=ref, store_factory=store_factory)
 
 
 # --------------------------------------------------------------------------- flag states

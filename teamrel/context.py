@@ -19,6 +19,7 @@ from teamrel.localstate import default_cache_dir
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release
     from teamrel.check import CheckReport
+    from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
     from teamrel.htmlreport import HtmlReport
     from teamrel.mcpimport import DriftReport
@@ -313,42 +314,32 @@ class Context:
         is not selected (or, without a selection, not changed from it) to that release.
         `progress` hears of the members loaded and the handoffs proved (`teamrel.progress`).
         """
-        report = self._check_atomic(
+        from teamrel.checkrun import CheckOptions, check_team
+
+        opts = CheckOptions(
             members=members,
             changed_since=changed_since,
             against=against,
             unknown=unknown,
             format_assertion=format_assertion,
-            use_cache=use_cache,
-            progress=progress,
+            cache_dir=default_cache_dir(self.root) if use_cache else None,
         )
-        if against is not None:
-            return report
-        self.team_rules()
-        if self._rules is None or not self._rules.modes:
-            return report
-        return self._with_modes(report, use_cache=use_cache)
+        return check_team(self._check_sources(), opts, progress=progress)
 
-    def _with_modes(self, report: CheckReport, *, use_cache: bool) -> CheckReport:
-        import dataclasses
+    def _check_sources(self) -> CheckSources:
+        """Where `check` reads from, each loaded only when needed (`teamrel.checkrun`)."""
+        from teamrel.checkrun import CheckSources
 
-        from teamrel.check import Prover, ResultCache
-        from teamrel.meet import mode_edges
+        def has_modes() -> bool:
+            self.team_rules()
+            return self._rules is not None and bool(self._rules.modes)
 
-        ws = self.load()
-        cache_dir = default_cache_dir(self.root) if use_cache else None
-        prover = Prover(ResultCache(cache_dir), format_assertion=report.format_assertion)
-        store = self._read_store() if self._store_possible() else None
-        edges, summary = mode_edges(ws, store, prover)
-        prover.cache.save()
-        if report.selected is not None:
-            wanted = set(report.selected)
-            edges = [e for e in edges if e.producer.name in wanted or e.consumer.name in wanted]
-        stats = dict(report.stats)
-        for k, v in prover.stats.items():
-            stats[f"modes_{k}"] = v
-        return dataclasses.replace(
-            report, edges=[*report.edges, *edges], modes=summary.to_json(), stats=stats
+        return CheckSources(
+            root=self.root,
+            load=lambda progress: self.load(progress=progress),
+            store=self._store_factory(),
+            optional_store=lambda: self._read_store() if self._store_possible() else None,
+            has_modes=has_modes,
         )
 
     def _store_possible(self) -> bool:
@@ -360,89 +351,6 @@ class Context:
         return bool(self._db_url or os.environ.get(DATABASE_URL_ENV)) or (
             self._root_or_none() is not None
         )
-
-    def _check_atomic(
-        self,
-        *,
-        members: Sequence[str] = (),
-        changed_since: str | None = None,
-        against: str | None = None,
-        unknown: Literal["fail", "warn"] | None = None,
-        format_assertion: bool | None = None,
-        use_cache: bool = True,
-        progress: Progress | None = None,
-    ) -> CheckReport:
-        """The atomic check: every handoff of the working tree (or those touching the
-        selected members), as `check` documents.
-
-        `against` (an environment, a manifest file or a release name) pins every member that
-        is not selected (or, without a selection, not changed from it) to that release.
-        `progress` hears of the members loaded and the handoffs proved (`teamrel.progress`).
-        """
-        from teamrel import __version__, compat
-        from teamrel import check as chk
-
-        cache_dir = default_cache_dir(self.root) if use_cache else None
-        opts = {
-            "teamrel": __version__,
-            "engine": compat.ENGINE_VERSION,
-            "report": chk.REPORT_CACHE_VERSION,
-            "members": sorted(members),
-            "unknown": unknown,
-            "format_assertion": format_assertion,
-        }
-        fast = cache_dir is not None and against is None and changed_since is None
-        if fast and cache_dir is not None:
-            hit = chk.cached_report(self.root, cache_dir, opts)
-            if hit is not None:
-                return hit
-        ws = self.load(progress=progress)
-        policy = ws.team.policy
-        selection: set[str] | None = None
-        if members or changed_since is not None:
-            selection = set(members)
-            if changed_since is not None:
-                selection |= chk.changed_since(ws, changed_since)
-        unknown_policy = unknown or policy.unknown
-        fmt_assert = policy.format_assertion if format_assertion is None else format_assertion
-        if against is not None:
-            base = chk.resolve_against(ws, against, self._store_factory())
-            changed = selection if selection is not None else chk.changed_against(ws, base.members)
-            pinned = {n: m for n, m in base.members.items() if n in ws.members and n not in changed}
-            shown = sorted(n for n, m in pinned.items() if m.digest != ws.members[n].digest)
-            return _flagged_check(
-                ws.with_members(pinned) if shown else ws,
-                members=sorted(selection) if selection is not None else None,
-                unknown=unknown_policy,
-                format_assertion=fmt_assert,
-                cache_dir=cache_dir,
-                base=base.members,
-                pinned=shown,
-                base_info=base.to_json(),
-                progress=progress,
-            )
-        base_members: dict[str, Any] | None = None
-        needs_base = any(
-            h.kind != "handoff" and (h.producer_schema is None or h.consumer_schema is None)
-            for h in ws.handoffs
-        )
-        if needs_base:
-            # an undeclared tool side is proved through the tool's evolution from the newest
-            # release; without one (or with an unreadable one) the edge stays unchecked
-            with contextlib.suppress(TeamrelError):
-                base_members = chk.load_base(ws).members
-        report = _flagged_check(
-            ws,
-            members=sorted(selection) if selection is not None else None,
-            unknown=unknown_policy,
-            format_assertion=fmt_assert,
-            cache_dir=cache_dir,
-            base=base_members,
-            progress=progress,
-        )
-        if fast and cache_dir is not None:
-            chk.save_report(ws, cache_dir, report, opts, uses_releases=needs_base)
-        return report
 
     def plan(
         self,
@@ -1054,30 +962,3 @@ def _rules_of(ws: Workspace) -> TeamRules:
         persisted_pairs(ws.team.handoffs),
         declares_modes(ws.team.policy.compat, [h.compat for h in ws.team.handoffs]),
     )
-
-
-def _flagged_check(
-    ws: Any, *, cache_dir: Path | None, format_assertion: bool, **kw: Any
-) -> CheckReport:
-    """`run_check` of the default flag state, then of every explored flag state (one prover:
-    a schema pair met in several states is proved once)."""
-    from teamrel import check as chk
-
-    if not ws.team.flags:
-        return chk.run_check(ws, cache_dir=cache_dir, format_assertion=format_assertion, **kw)
-    from teamrel.check import default_workspace, prove_flag_states
-
-    prover = chk.Prover(chk.ResultCache(cache_dir), format_assertion=format_assertion)
-    report = chk.run_check(
-        default_workspace(ws), prover=prover, format_assertion=format_assertion, **kw
-    )
-    report, _ = prove_flag_states(
-        ws,
-        report,
-        prover,
-        members=kw.get("members"),
-        base=kw.get("base"),
-        pinned=kw.get("pinned", ()),
-    )
-    prover.cache.save()
-    return report

@@ -36,11 +36,12 @@ from typing import Any
 
 from teamrel import compat, origin_readers
 from teamrel.canonical import JSON, canonical_json, digest
-from teamrel.check import EdgeEnd, EdgeResult, Prover, ResultCache, StepResult
+from teamrel.check import EdgeEnd, EdgeResult, Prover, StepResult
 from teamrel.errors import InputError, TeamrelError
 from teamrel.manifest import Manifest
 from teamrel.models import CompatMode, ResolvedMember, SchemaDoc
 from teamrel.origins import OriginUnavailable, origin_kind, read_origin
+from teamrel.resultcache import ResultCache
 from teamrel.safety import Crossing, PairCache, pair_key
 from teamrel.store import Store, parse_iso, utcnow
 from teamrel.workspace import Workspace

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -725,7 +725,7 @@ def lookup(
     raise NotFoundError(f"{ref!r} is neither a release, an environment nor a manifest file")
 
 
-def _next_name(store: Store, files: list[Manifest], team: str) -> str:
+def _next_name(store: Store, files: Sequence[Manifest], team: str) -> str:
     highest = 0
     for name in [r.release for r in store.releases(team)] + [m.release for m in files]:
         match = _AUTO_NAME.match(name)
@@ -897,69 +897,30 @@ def release(
         check_name(name, "release")
     if allow_incompatible is not None and not allow_incompatible.strip():
         raise UsageError("--allow-incompatible needs --reason TEXT")
-    rules: EnvironmentSpec | None = None
-    if promote_env is not None:
-        rules = environment_rules(environments, promote_env)
-        _require_reason(rules, promote_env, reason or allow_incompatible, "promote")
-    passed = bool(check_summary.get("passed")) if check_summary is not None else True
-    recorded_allow: str | None = None
-    if not passed:
-        if allow_incompatible is None:
-            raise CheckFailed(
-                "the check did not pass "
-                f"({check_summary.get('incompatible') if check_summary else '?'} incompatible, "
-                f"{check_summary.get('unknown') if check_summary else '?'} unknown); "
-                "nothing was released",
-                hint="fix the handoffs (`teamrel check`), or ship anyway with "
-                "--allow-incompatible --reason TEXT",
-            )
-        recorded_allow = allow_incompatible.strip()
-        if rules is not None and not rules.allow_incompatible:
-            raise PolicyError(
-                f"environment {promote_env} forbids --allow-incompatible "
-                f"(environments.{promote_env}.allow_incompatible: false in teamrel.yaml)"
-            )
-    gate_reason: str | None = None
-    if promote_env is not None and rules is not None:
-        # before anything is recorded: a refused promotion leaves no release behind
-        gate_reason = _gate(
-            store,
-            root,
-            team,
-            promote_env,
-            rules,
-            lambda: members,
-            override=override_gates,
-            reason=reason or recorded_allow,
-        )
+    recorded_allow, gate_reason = _before_recording(
+        store,
+        root,
+        team,
+        members,
+        environments,
+        check_summary=check_summary,
+        allow_incompatible=allow_incompatible,
+        promote_env=promote_env,
+        reason=reason,
+        override_gates=override_gates,
+    )
     files = file_manifests(root, team)
     parent: str | None = None
     if plan_members is not None:
         parent = _check_plan(
             store, files, team, members, plan_base or {}, plan_members, plan_team or team
         )
-    digests = {n: m.digest for n, m in members.items()}
-    key = content_key(team, digests, flags)
-    existing = store.find_by_content(team, key)
-    if existing is None:
-        for manifest in reversed(files):
-            if manifest.content_key == key:
-                existing = import_manifest(store, root, manifest, actor, members)
-                break
-    explicit_name = name is not None
+    key = content_key(team, {n: m.digest for n, m in members.items()}, flags)
+    existing = _existing_release(store, root, files, team, key, actor, members)
     if existing is not None and (name is None or name == existing.release):
         path = _write_files(root, existing, members, variants)
         result = ReleaseResult(manifest=existing, created=False, path=path)
     else:
-        if name is None:
-            name = _next_name(store, files, team)
-        elif (
-            store.find_manifest(team, name) is not None or manifest_path(root, team, name).exists()
-        ):
-            raise ConflictError(
-                f"conflict: release {name} of team {team} already exists with different content",
-                hint="choose another --name, or omit it to number the release",
-            )
         if parent is None:
             latest = store.latest_manifest(team)
             parent = latest.digest if latest is not None else (files[-1].digest if files else None)
@@ -967,10 +928,10 @@ def release(
             store,
             files,
             team,
-            name,
+            _new_name(store, root, files, team, name),
             members,
             key=key,
-            numbered=not explicit_name,
+            numbered=name is None,
             actor=actor,
             parent=parent,
             check_summary=check_summary,
@@ -1001,6 +962,102 @@ def release(
         promotion=moved.transition,
         warnings=moved.warnings,
     )
+
+
+def _before_recording(
+    store: Store,
+    root: Path,
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    environments: Mapping[str, EnvironmentSpec],
+    *,
+    check_summary: Mapping[str, JSON] | None,
+    allow_incompatible: str | None,
+    promote_env: str | None,
+    reason: str | None,
+    override_gates: str | None,
+) -> tuple[str | None, str | None]:
+    """What `release` refuses before anything is recorded (a refused promotion leaves no
+    release behind): a missing reason, a failed check, the environment's gates. Returns the
+    `--allow-incompatible` reason to record and the gates' reason for the promotion."""
+    rules: EnvironmentSpec | None = None
+    if promote_env is not None:
+        rules = environment_rules(environments, promote_env)
+        _require_reason(rules, promote_env, reason or allow_incompatible, "promote")
+    recorded_allow = _allowance(check_summary, allow_incompatible, rules, promote_env)
+    if promote_env is None or rules is None:
+        return recorded_allow, None
+    gate_reason = _gate(
+        store,
+        root,
+        team,
+        promote_env,
+        rules,
+        lambda: members,
+        override=override_gates,
+        reason=reason or recorded_allow,
+    )
+    return recorded_allow, gate_reason
+
+
+def _allowance(
+    check_summary: Mapping[str, JSON] | None,
+    allow_incompatible: str | None,
+    rules: EnvironmentSpec | None,
+    promote_env: str | None,
+) -> str | None:
+    """The `--allow-incompatible` reason a release records (None when the check passed);
+    refuses a failed check without one, or where the environment forbids it."""
+    passed = bool(check_summary.get("passed")) if check_summary is not None else True
+    if passed:
+        return None
+    if allow_incompatible is None:
+        raise CheckFailed(
+            "the check did not pass "
+            f"({check_summary.get('incompatible') if check_summary else '?'} incompatible, "
+            f"{check_summary.get('unknown') if check_summary else '?'} unknown); "
+            "nothing was released",
+            hint="fix the handoffs (`teamrel check`), or ship anyway with "
+            "--allow-incompatible --reason TEXT",
+        )
+    if rules is not None and not rules.allow_incompatible:
+        raise PolicyError(
+            f"environment {promote_env} forbids --allow-incompatible "
+            f"(environments.{promote_env}.allow_incompatible: false in teamrel.yaml)"
+        )
+    return allow_incompatible.strip()
+
+
+def _existing_release(
+    store: Store,
+    root: Path,
+    files: Sequence[Manifest],
+    team: str,
+    key: str,
+    actor: str,
+    members: Mapping[str, ResolvedMember],
+) -> Manifest | None:
+    """The release with this content: in the store, else a committed manifest file (imported)."""
+    existing = store.find_by_content(team, key)
+    if existing is None:
+        for manifest in reversed(files):
+            if manifest.content_key == key:
+                return import_manifest(store, root, manifest, actor, members)
+    return existing
+
+
+def _new_name(
+    store: Store, root: Path, files: Sequence[Manifest], team: str, name: str | None
+) -> str:
+    """The name of a new release: the next number, or `name` if no release has it."""
+    if name is None:
+        return _next_name(store, files, team)
+    if store.find_manifest(team, name) is not None or manifest_path(root, team, name).exists():
+        raise ConflictError(
+            f"conflict: release {name} of team {team} already exists with different content",
+            hint="choose another --name, or omit it to number the release",
+        )
+    return name
 
 
 def promote(
@@ -1089,6 +1146,10 @@ def rollback(
         guard_seconds = rollback_guard_seconds()
     if to is not None and store.release_info(team, to) is None:
         find_release(store, root, team, to, actor)  # import a committed release, or NotFound
+    if to is not None and steps is not None:
+        raise UsageError("give --to or --steps, not both")
+    if steps is not None and steps < 1:
+        raise UsageError("--steps must be at least 1")
     proved: tuple[str, str] | None = None
     report: dict[str, Any] | None = None
     if safety is not None:
@@ -1324,54 +1385,57 @@ def verify(
     if not base.is_dir():
         return result
     for team_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-        team = team_dir.name
-        recorded = {r.release: r.digest for r in store.releases(team)}
+        recorded = {r.release: r.digest for r in store.releases(team_dir.name)}
         for path in sorted(team_dir.glob("*.json")):
             result.files += 1
-            rel = str(path.relative_to(root))
-            try:
-                manifest = read_manifest(path)
-            except TeamrelError as err:
-                problems.append(VerifyProblem("file", rel, err.message))
-                continue
-            if manifest.team != team or manifest.release != path.stem:
-                problems.append(
-                    VerifyProblem(
-                        "file",
-                        rel,
-                        f"holds release {manifest.release} of team {manifest.team}",
-                    )
-                )
-            in_store = recorded.get(manifest.release)
-            if in_store is not None and in_store != manifest.digest:
-                problems.append(
-                    VerifyProblem(
-                        "file",
-                        rel,
-                        f"differs from release {manifest.release} in the state store ({in_store})",
-                    )
-                )
-            for name, entry in manifest.members.items():
-                snap = team_dir / SNAPSHOTS_DIR / f"{entry.digest.removeprefix('sha256:')}.json"
-                if not snap.is_file():
-                    problems.append(
-                        VerifyProblem(
-                            "file",
-                            str(snap.relative_to(root)),
-                            f"missing (member {name} of {manifest.release})",
-                        )
-                    )
+            problems.extend(_verify_manifest_file(root, team_dir, path, recorded))
         snap_dir = team_dir / SNAPSHOTS_DIR
         if snap_dir.is_dir():
             for path in sorted(snap_dir.glob("*.json")):
                 result.files += 1
-                rel = str(path.relative_to(root))
-                member_digest = f"sha256:{path.stem}"
                 try:
-                    read_snapshot(root, team, member_digest)
+                    read_snapshot(root, team_dir.name, f"sha256:{path.stem}")
                 except TeamrelError as err:
-                    problems.append(VerifyProblem("file", rel, err.message))
+                    problems.append(VerifyProblem("file", str(path.relative_to(root)), err.message))
     return result
+
+
+def _verify_manifest_file(
+    root: Path, team_dir: Path, path: Path, recorded: Mapping[str, str]
+) -> list[VerifyProblem]:
+    """One manifest file under `manifests/<team>/`: readable, named after what it holds, the
+    same as the store's release of that name, its snapshot files present."""
+    team = team_dir.name
+    rel = str(path.relative_to(root))
+    try:
+        manifest = read_manifest(path)
+    except TeamrelError as err:
+        return [VerifyProblem("file", rel, err.message)]
+    problems: list[VerifyProblem] = []
+    if manifest.team != team or manifest.release != path.stem:
+        problems.append(
+            VerifyProblem("file", rel, f"holds release {manifest.release} of team {manifest.team}")
+        )
+    in_store = recorded.get(manifest.release)
+    if in_store is not None and in_store != manifest.digest:
+        problems.append(
+            VerifyProblem(
+                "file",
+                rel,
+                f"differs from release {manifest.release} in the state store ({in_store})",
+            )
+        )
+    for name, entry in manifest.members.items():
+        snap = team_dir / SNAPSHOTS_DIR / f"{entry.digest.removeprefix('sha256:')}.json"
+        if not snap.is_file():
+            problems.append(
+                VerifyProblem(
+                    "file",
+                    str(snap.relative_to(root)),
+                    f"missing (member {name} of {manifest.release})",
+                )
+            )
+    return problems
 
 
 def resolve(store: Store, team: str, env: str, member: str | None = None) -> Resolution:

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -791,16 +791,10 @@ class Store:
             row = self._env_row(conn, team, env)
             if row is None or row.manifest_digest is None:
                 return None
-            marked = set(
-                conn.execute(
-                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
-                ).scalars()
-            )
-            for promo in self._earlier_promotions(conn, env, row.promotion_id):
-                d = str(promo.manifest_digest)
-                if d != row.manifest_digest and d not in marked:
-                    return d
-        return None
+            walk = self._earlier_promotions(conn, env, row.promotion_id)
+            current = str(row.manifest_digest)
+            promo, _ = _walk_back(walk, current, self._marks(conn, row.id), None, 1)
+        return None if promo is None else str(promo.manifest_digest)
 
     def rollback_plan(
         self, team: str, env: str, *, to: str | None = None, steps: int | None = None
@@ -822,26 +816,9 @@ class Store:
             to_digest = self._resolve_ref(conn, team, to) if to is not None else None
             if to is not None and to_digest is None:
                 return None
-            marked = set(
-                conn.execute(
-                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
-                ).scalars()
-            )
-            seen = {current}
-            found = 0
-            for promo in self._earlier_promotions(conn, env, row.promotion_id):
-                d = str(promo.manifest_digest)
-                if d in marked or d in seen:
-                    continue
-                if to_digest is not None:
-                    if d == to_digest:
-                        return current, d
-                else:
-                    found += 1
-                    if found == (steps or 1):
-                        return current, d
-                seen.add(d)
-        return None
+            walk = self._earlier_promotions(conn, env, row.promotion_id)
+            promo, _ = _walk_back(walk, current, self._marks(conn, row.id), to_digest, steps or 1)
+        return None if promo is None else (current, str(promo.manifest_digest))
 
     def change_feed(self) -> ChangeFeed:
         """A feed telling, cheaply, when any environment pointer may have moved (SQLite:
@@ -1154,10 +1131,7 @@ class Store:
         unless the caller is explicit (`to`, `steps` or `expect`), so two operators reacting
         to the same incident do not take the environment back twice.
         """
-        if to is not None and steps is not None:
-            raise UsageError("give --to or --steps, not both")
-        if steps is not None and steps < 1:
-            raise UsageError("--steps must be at least 1")
+        _check_rollback_options(to, steps)
         with self._tx(write=True) as conn:
             row = self._env_row(conn, team, env)
             if row is None or row.promotion_id is None:
@@ -1172,67 +1146,13 @@ class Store:
                 return self._abort_by_rollback(conn, team, env, row, roll, actor, reason)
             current = row.manifest_digest
             current_name = self._release_name(conn, current)
-            explicit = to is not None or steps is not None or expect is not None
             now_dt = utcnow()
-            if not explicit and row.last_action == "rollback" and row.updated_at:
-                age = (now_dt - parse_iso(row.updated_at)).total_seconds()
-                if age < guard_seconds:
-                    raise ConflictError(
-                        f"conflict: {env} was already rolled back {max(int(age), 0)}s ago by "
-                        f"{row.updated_by} (now live: {current_name}); nothing was changed",
-                        hint=f"to go further back, say so: `teamrel rollback --env {env} "
-                        f"--expect {current_name}` (or --to RELEASE / --steps N)",
-                    )
-            marked = set(
-                conn.execute(
-                    select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == row.id)
-                ).scalars()
+            if to is None and steps is None and expect is None:
+                _rollback_guard(row, env, current_name, now_dt, guard_seconds)
+            marked = self._marks(conn, row.id)
+            target_promo, passed = self._rollback_walk(
+                conn, team, env, row, to, steps or 1, current_name, marked
             )
-            to_digest: str | None = None
-            if to is not None:
-                to_digest = self._resolve_ref(conn, team, to)
-                if to_digest is None:
-                    raise NotFoundError(f"no release {to} of team {team} in the state store")
-                if to_digest == current:
-                    raise UsageError(f"{to} is already live in {env}: nothing to roll back")
-                if to_digest in marked:
-                    raise UsageError(
-                        f"{to} was rolled back from in {env}; rollback never returns to it",
-                        hint=f"to make it live again, promote it explicitly: "
-                        f"`teamrel promote {to} --env {env}`",
-                    )
-            passed: list[str] = [current]
-            wanted = steps or 1
-            found = 0
-            target_promo: Any = None
-            for promo in self._earlier_promotions(conn, env, row.promotion_id):
-                d = promo.manifest_digest
-                if d in marked or d in passed:
-                    continue
-                if to_digest is not None:
-                    if d == to_digest:
-                        target_promo = promo
-                        break
-                    passed.append(d)
-                    continue
-                found += 1
-                if found == wanted:
-                    target_promo = promo
-                    break
-                passed.append(d)
-            if target_promo is None:
-                if to is not None:
-                    raise UsageError(
-                        f"{to} was not live in {env} before {current_name}: rollback only goes "
-                        "back through earlier promotions",
-                        hint=f"use `teamrel promote {to} --env {env}` to go forward",
-                    )
-                raise NotFoundError(
-                    f"nothing earlier to roll back to in {env}: {current_name} is the "
-                    "oldest release promoted there that was not rolled back from"
-                    if wanted == 1
-                    else f"{env} has fewer than {wanted} earlier releases to go back to"
-                )
             target = self._verified_target(
                 conn,
                 team,
@@ -1241,77 +1161,134 @@ class Store:
                 count_snapshots=False,
                 current=current,
             )
-            now = iso(now_dt)
-            passed_names = [self._release_name(conn, d) or d for d in passed]
-            fault("rollback.before_update")
-            generation = self._cas(
-                conn,
-                row,
-                {
-                    "manifest_digest": target.digest,
-                    "promotion_id": target_promo.id,
-                    "last_action": "rollback",
-                    "updated_at": now,
-                    "updated_by": actor,
-                    "reason": reason,
-                },
-                env,
-                team,
-            )
-            fault("rollback.after_update")
-            fault("rollback.before_event")
-            seq = self._append_event(
-                conn,
+            transition = Transition(
                 action="rollback",
                 team=team,
                 environment=env,
-                release_from=current_name,
-                release_to=target.release,
+                from_release=current_name,
                 from_manifest=current,
+                to_release=target.release,
                 to_manifest=target.digest,
-                generation=generation,
+                generation=0,
                 actor=actor,
                 reason=reason,
-                details={
-                    "rolled_back": [str(n) for n in passed_names],
-                    "to": to,
-                    "steps": steps,
-                    "expect": expect,
-                },
-                at=now,
+                at=iso(now_dt),
+                event_seq=0,
+                rolled_back=tuple(str(self._release_name(conn, d) or d) for d in passed),
             )
-            fault("rollback.after_event")
-            new_marks = [d for d in dict.fromkeys(passed) if d not in marked]
-            if new_marks:
-                conn.execute(
-                    insert(_MARK),
-                    [
-                        {
-                            "environment_id": row.id,
-                            "manifest_digest": d,
-                            "event_seq": seq,
-                            "at": now,
-                        }
-                        for d in new_marks
-                    ],
-                )
+            options: dict[str, JSON] = {"to": to, "steps": steps, "expect": expect}
+            transition = self._write_rollback(
+                conn, row, target_promo.id, transition, passed, marked, options
+            )
             fault("rollback.before_commit")
         fault("rollback.after_commit")
-        return Transition(
+        return transition
+
+    def _marks(self, conn: Connection, env_id: int) -> set[str]:
+        """The manifests rolled back from in an environment (rollback never returns to them)."""
+        return set(
+            conn.execute(
+                select(_MARK.c.manifest_digest).where(_MARK.c.environment_id == env_id)
+            ).scalars()
+        )
+
+    def _rollback_walk(
+        self,
+        conn: Connection,
+        team: str,
+        env: str,
+        row: Any,
+        to: str | None,
+        steps: int,
+        current_name: str | None,
+        marked: set[str],
+    ) -> tuple[Any, list[str]]:
+        """The promotion a rollback goes back to and the manifests it passes (`_walk_back`);
+        refused when there is none."""
+        current = row.manifest_digest
+        to_digest = None
+        if to is not None:
+            to_digest = self._rollback_to_digest(conn, team, env, to, current, marked)
+        walk = self._earlier_promotions(conn, env, row.promotion_id)
+        target_promo, passed = _walk_back(walk, current, marked, to_digest, steps)
+        if target_promo is None:
+            raise _no_rollback_target(env, to, current_name, steps)
+        return target_promo, passed
+
+    def _rollback_to_digest(
+        self, conn: Connection, team: str, env: str, to: str, current: str, marked: set[str]
+    ) -> str:
+        """The manifest `rollback --to` names, refused when live or rolled back from."""
+        to_digest = self._resolve_ref(conn, team, to)
+        if to_digest is None:
+            raise NotFoundError(f"no release {to} of team {team} in the state store")
+        if to_digest == current:
+            raise UsageError(f"{to} is already live in {env}: nothing to roll back")
+        if to_digest in marked:
+            raise UsageError(
+                f"{to} was rolled back from in {env}; rollback never returns to it",
+                hint=f"to make it live again, promote it explicitly: "
+                f"`teamrel promote {to} --env {env}`",
+            )
+        return to_digest
+
+    def _write_rollback(
+        self,
+        conn: Connection,
+        row: Any,
+        promotion_id: int,
+        transition: Transition,
+        passed: Sequence[str],
+        marked: set[str],
+        options: dict[str, JSON],
+    ) -> Transition:
+        """Move the pointer (CAS), append the event and mark what was passed: the writes of
+        one rollback, in the caller's transaction; returns the transition with its
+        generation and event number."""
+        env, team, now = transition.environment, transition.team, transition.at
+        fault("rollback.before_update")
+        generation = self._cas(
+            conn,
+            row,
+            {
+                "manifest_digest": transition.to_manifest,
+                "promotion_id": promotion_id,
+                "last_action": "rollback",
+                "updated_at": now,
+                "updated_by": transition.actor,
+                "reason": transition.reason,
+            },
+            env,
+            team,
+        )
+        fault("rollback.after_update")
+        fault("rollback.before_event")
+        seq = self._append_event(
+            conn,
             action="rollback",
             team=team,
             environment=env,
-            from_release=current_name,
-            from_manifest=current,
-            to_release=target.release,
-            to_manifest=target.digest,
+            release_from=transition.from_release,
+            release_to=transition.to_release,
+            from_manifest=transition.from_manifest,
+            to_manifest=transition.to_manifest,
             generation=generation,
-            actor=actor,
-            reason=reason,
+            actor=transition.actor,
+            reason=transition.reason,
+            details={"rolled_back": list(transition.rolled_back), **options},
             at=now,
-            event_seq=seq,
-            rolled_back=tuple(str(n) for n in passed_names),
         )
+        fault("rollback.after_event")
+        new_marks = [d for d in dict.fromkeys(passed) if d not in marked]
+        if new_marks:
+            conn.execute(
+                insert(_MARK),
+                [
+                    {"environment_id": row.id, "manifest_digest": d, "event_seq": seq, "at": now}
+                    for d in new_marks
+                ],
+            )
+        return replace(transition, generation=generation, event_seq=seq)
 
     # ------------------------------------------------------------------ rollouts
 
@@ -1919,8 +1896,6 @@ class Store:
         incident needs to trust, in time linear in that release rather than the store.
         """
         report = VerifyReport()
-        problems = report.problems
-        row: Any
         with self._tx() as conn:
             manifests = select(_MAN.c.digest, _MAN.c.team, _MAN.c.release, _MAN.c.body)
             envs = select(_ENV.c.team, _ENV.c.name, _ENV.c.manifest_digest, _ENV.c.generation)
@@ -1942,134 +1917,135 @@ class Store:
                 snapshot_rows = conn.execute(
                     select(_SNAP.c.digest, _SNAP.c.body).order_by(_SNAP.c.digest)
                 )
-            snapshot_digests: set[str] = set()
-
-            def rehash(snapshots: Any) -> None:
-                for snap in snapshots:
-                    report.snapshots += 1
-                    snapshot_digests.add(snap.digest)
-                    if sha256_hex(snap.body.encode("utf-8")) != snap.digest:
-                        problems.append(
-                            VerifyProblem(
-                                "snapshot", snap.digest, "stored snapshot does not match its digest"
-                            )
-                        )
-
-            rehash(snapshot_rows)
+            seen: set[str] = set()
+            _rehash_snapshots(report, snapshot_rows, seen)
             for row in conn.execute(manifests.order_by(_MAN.c.id)):
-                report.manifests += 1
-                subject = f"{row.team}/{row.release} ({row.digest})"
-                if sha256_hex(row.body.encode("utf-8")) != row.digest:
-                    problems.append(
-                        VerifyProblem(
-                            "manifest", subject, "stored manifest does not match its digest"
-                        )
-                    )
-                    continue
-                doc = json.loads(row.body)
-                pinned = {n: m.get("digest") for n, m in (doc.get("members") or {}).items()}
-                indexed = {
-                    r.name: r.member_digest
-                    for r in conn.execute(
-                        select(_MM.c.name, _MM.c.member_digest).where(
-                            _MM.c.manifest_digest == row.digest
-                        )
-                    )
-                }
-                if indexed != pinned:
-                    problems.append(
-                        VerifyProblem(
-                            "manifest", subject, "member index disagrees with the manifest"
-                        )
-                    )
-                if scoped:
-                    # the index may disagree (reported above): what the manifest pins is what
-                    # is served, so those snapshots are re-hashed too
-                    unseen = sorted({str(d) for d in pinned.values()} - snapshot_digests)
-                    rehash(
-                        conn.execute(
-                            select(_SNAP.c.digest, _SNAP.c.body).where(_SNAP.c.digest.in_(unseen))
-                        )
-                    )
-                for name, d in pinned.items():
-                    if d not in snapshot_digests:
-                        problems.append(
-                            VerifyProblem(
-                                "snapshot", str(d), f"missing (member {name} of {subject})"
-                            )
-                        )
-            prev: str | None = None
-            last_seq = 0
-            latest_by_env: dict[tuple[str, str], Event] = {}
-            for row in conn.execute(select(_EVENT).order_by(_EVENT.c.seq)):
-                report.events += 1
-                ev = _event(row)
-                subject = f"event #{ev.seq} ({ev.action} {ev.team}/{ev.environment or '-'})"
-                if ev.seq != last_seq + 1:
-                    problems.append(
-                        VerifyProblem(
-                            "chain", subject, f"follows event #{last_seq}: events missing"
-                        )
-                    )
-                if ev.prev_hash != prev:
-                    problems.append(
-                        VerifyProblem("event", subject, "does not chain to the previous event")
-                    )
-                fields = ev.to_json()
-                if event_hash(fields) != ev.hash:
-                    problems.append(
-                        VerifyProblem("event", subject, "content does not match its hash")
-                    )
-                prev, last_seq = ev.hash, ev.seq
-                if ev.environment and ev.action in ("promote", "rollback", "rollout", "flag"):
-                    latest_by_env[(ev.team, ev.environment)] = ev
-            chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
-            if chain.seq != last_seq or chain.head != prev:
-                problems.append(
-                    VerifyProblem(
-                        "chain",
-                        f"head #{chain.seq}",
-                        f"audit chain head does not match the last event (#{last_seq}): "
-                        "events were removed or altered",
-                    )
-                )
+                self._verify_manifest(conn, report, row, seen, scoped=scoped)
+            latest_by_env = self._verify_chain(conn, report)
             for row in conn.execute(envs.order_by(_ENV.c.team, _ENV.c.name)):
-                report.environments += 1
-                subject = f"{row.team}/{row.name}"
-                last = latest_by_env.get((row.team, row.name))
-                if row.manifest_digest is None:
-                    continue
-                exists = conn.execute(
-                    select(_MAN.c.digest).where(_MAN.c.digest == row.manifest_digest)
-                ).scalar()
-                if exists is None:
-                    problems.append(
-                        VerifyProblem(
-                            "environment", subject, f"live manifest {row.manifest_digest} missing"
-                        )
-                    )
-                # a rollout event leaves stable (its from_manifest) live
-                logged: str | None = None
-                if last is not None:
-                    logged = last.from_manifest if last.action == "rollout" else last.to_manifest
-                if last is None or logged != row.manifest_digest:
-                    problems.append(
-                        VerifyProblem(
-                            "environment",
-                            subject,
-                            "live manifest disagrees with the audit log's last event",
-                        )
-                    )
-                elif last.generation != row.generation:
-                    problems.append(
-                        VerifyProblem(
-                            "environment",
-                            subject,
-                            f"generation {row.generation} disagrees with the audit log "
-                            f"({last.generation})",
-                        )
-                    )
+                self._verify_environment(conn, report, row, latest_by_env)
         return report
+
+    def _verify_manifest(
+        self, conn: Connection, report: VerifyReport, row: Any, seen: set[str], *, scoped: bool
+    ) -> None:
+        """One manifest: its digest, its member index, the snapshots it pins (`seen`: the
+        snapshots re-hashed so far)."""
+        problems = report.problems
+        report.manifests += 1
+        subject = f"{row.team}/{row.release} ({row.digest})"
+        if sha256_hex(row.body.encode("utf-8")) != row.digest:
+            problems.append(
+                VerifyProblem("manifest", subject, "stored manifest does not match its digest")
+            )
+            return
+        doc = json.loads(row.body)
+        pinned = {n: m.get("digest") for n, m in (doc.get("members") or {}).items()}
+        indexed = {
+            r.name: r.member_digest
+            for r in conn.execute(
+                select(_MM.c.name, _MM.c.member_digest).where(_MM.c.manifest_digest == row.digest)
+            )
+        }
+        if indexed != pinned:
+            problems.append(
+                VerifyProblem("manifest", subject, "member index disagrees with the manifest")
+            )
+        if scoped:
+            # the index may disagree (reported above): what the manifest pins is what
+            # is served, so those snapshots are re-hashed too
+            unseen = sorted({str(d) for d in pinned.values()} - seen)
+            _rehash_snapshots(
+                report,
+                conn.execute(
+                    select(_SNAP.c.digest, _SNAP.c.body).where(_SNAP.c.digest.in_(unseen))
+                ),
+                seen,
+            )
+        for name, d in pinned.items():
+            if d not in seen:
+                problems.append(
+                    VerifyProblem("snapshot", str(d), f"missing (member {name} of {subject})")
+                )
+
+    def _verify_chain(self, conn: Connection, report: VerifyReport) -> dict[tuple[str, str], Event]:
+        """Walk the whole audit chain; returns the last pointer-moving event per environment."""
+        problems = report.problems
+        prev: str | None = None
+        last_seq = 0
+        latest_by_env: dict[tuple[str, str], Event] = {}
+        for row in conn.execute(select(_EVENT).order_by(_EVENT.c.seq)):
+            report.events += 1
+            ev = _event(row)
+            subject = f"event #{ev.seq} ({ev.action} {ev.team}/{ev.environment or '-'})"
+            if ev.seq != last_seq + 1:
+                problems.append(
+                    VerifyProblem("chain", subject, f"follows event #{last_seq}: events missing")
+                )
+            if ev.prev_hash != prev:
+                problems.append(
+                    VerifyProblem("event", subject, "does not chain to the previous event")
+                )
+            if event_hash(ev.to_json()) != ev.hash:
+                problems.append(VerifyProblem("event", subject, "content does not match its hash"))
+            prev, last_seq = ev.hash, ev.seq
+            if ev.environment and ev.action in ("promote", "rollback", "rollout", "flag"):
+                latest_by_env[(ev.team, ev.environment)] = ev
+        chain = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.head)).one()
+        if chain.seq != last_seq or chain.head != prev:
+            problems.append(
+                VerifyProblem(
+                    "chain",
+                    f"head #{chain.seq}",
+                    f"audit chain head does not match the last event (#{last_seq}): "
+                    "events were removed or altered",
+                )
+            )
+        return latest_by_env
+
+    def _verify_environment(
+        self,
+        conn: Connection,
+        report: VerifyReport,
+        row: Any,
+        latest_by_env: Mapping[tuple[str, str], Event],
+    ) -> None:
+        """One environment pointer: its manifest exists and agrees with the audit log."""
+        problems = report.problems
+        report.environments += 1
+        subject = f"{row.team}/{row.name}"
+        last = latest_by_env.get((row.team, row.name))
+        if row.manifest_digest is None:
+            return
+        exists = conn.execute(
+            select(_MAN.c.digest).where(_MAN.c.digest == row.manifest_digest)
+        ).scalar()
+        if exists is None:
+            problems.append(
+                VerifyProblem(
+                    "environment", subject, f"live manifest {row.manifest_digest} missing"
+                )
+            )
+        # a rollout event leaves stable (its from_manifest) live
+        logged: str | None = None
+        if last is not None:
+            logged = last.from_manifest if last.action == "rollout" else last.to_manifest
+        if last is None or logged != row.manifest_digest:
+            problems.append(
+                VerifyProblem(
+                    "environment",
+                    subject,
+                    "live manifest disagrees with the audit log's last event",
+                )
+            )
+        elif last.generation != row.generation:
+            problems.append(
+                VerifyProblem(
+                    "environment",
+                    subject,
+                    f"generation {row.generation} disagrees with the audit log ({last.generation})",
+                )
+            )
 
 
 def _event(row: Any) -> Event:
@@ -2094,6 +2070,86 @@ def _event(row: Any) -> Event:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+def _check_rollback_options(to: str | None, steps: int | None) -> None:
+    # the command's wording (--to, --steps) is release.rollback's; this guards the API
+    if to is not None and steps is not None:
+        raise UsageError("rollback takes a target `to` or a number of `steps`, not both")
+    if steps is not None and steps < 1:
+        raise UsageError(f"rollback `steps` must be at least 1, not {steps}")
+
+
+def _rollback_guard(
+    row: Any, env: str, current_name: str | None, now: datetime, guard_seconds: float
+) -> None:
+    """Refuse a plain rollback right after another one (two operators, one incident)."""
+    if row.last_action != "rollback" or not row.updated_at:
+        return
+    age = (now - parse_iso(row.updated_at)).total_seconds()
+    if age < guard_seconds:
+        raise ConflictError(
+            f"conflict: {env} was already rolled back {max(int(age), 0)}s ago by "
+            f"{row.updated_by} (now live: {current_name}); nothing was changed",
+            hint=f"to go further back, say so: `teamrel rollback --env {env} "
+            f"--expect {current_name}` (or --to RELEASE / --steps N)",
+        )
+
+
+def _walk_back(
+    promotions: Iterator[Any],
+    current: str,
+    marked: set[str],
+    to_digest: str | None,
+    steps: int,
+) -> tuple[Any, list[str]]:
+    """Walk earlier promotions (newest first) to the rollback target: the one whose manifest is
+    `to_digest`, or else the `steps`-th distinct manifest not rolled back from. Returns it
+    (None if the chain ends first) and the manifests passed on the way, `current` first."""
+    passed: list[str] = [current]
+    found = 0
+    for promo in promotions:
+        d = promo.manifest_digest
+        if d in marked or d in passed:
+            continue
+        if to_digest is not None:
+            if d == to_digest:
+                return promo, passed
+        else:
+            found += 1
+            if found == steps:
+                return promo, passed
+        passed.append(d)
+    return None, passed
+
+
+def _no_rollback_target(
+    env: str, to: str | None, current_name: str | None, steps: int
+) -> TeamrelError:
+    """Why the walk back found no target."""
+    if to is not None:
+        return UsageError(
+            f"{to} was not live in {env} before {current_name}: rollback only goes "
+            "back through earlier promotions",
+            hint=f"use `teamrel promote {to} --env {env}` to go forward",
+        )
+    return NotFoundError(
+        f"nothing earlier to roll back to in {env}: {current_name} is the "
+        "oldest release promoted there that was not rolled back from"
+        if steps == 1
+        else f"{env} has fewer than {steps} earlier releases to go back to"
+    )
+
+
+def _rehash_snapshots(report: VerifyReport, snapshots: Any, seen: set[str]) -> None:
+    """Re-hash stored snapshots, adding each digest to `seen` and each mismatch to `report`."""
+    for snap in snapshots:
+        report.snapshots += 1
+        seen.add(snap.digest)
+        if sha256_hex(snap.body.encode("utf-8")) != snap.digest:
+            report.problems.append(
+                VerifyProblem("snapshot", snap.digest, "stored snapshot does not match its digest")
+            )
 
 
 def _insert_ignoring_duplicates(conn: Connection, table_: Table) -> Any:

@@ -10,9 +10,11 @@ import pytest
 from teamkit import agent, closed, git, release_base, validates, write_workspace
 
 from teamrel import check as chk
-from teamrel import compat
-from teamrel.check import ResultCache, load_base, run_check
+from teamrel import compat, reportcache, resultcache
+from teamrel.baserelease import load_base
+from teamrel.check import run_check
 from teamrel.errors import UsageError
+from teamrel.resultcache import ResultCache
 from teamrel.workspace import load_workspace
 
 TICKET = closed(
@@ -165,7 +167,7 @@ def test_an_engine_crash_is_an_unknown_edge_not_a_traceback(
     report = run_check(ws, cache_dir=tmp_path / "cache")
     assert report.count("unknown") == 1
     assert "internal error" in (report.edges[0].first_problem() or "")
-    assert not (tmp_path / "cache" / chk.CACHE_FILE).exists()  # unknowns are never cached
+    assert not (tmp_path / "cache" / resultcache.CACHE_FILE).exists()  # unknowns are never cached
 
 
 def test_cache_hits_same_verdicts_and_survives_corruption(
@@ -176,7 +178,7 @@ def test_cache_hits_same_verdicts_and_survives_corruption(
     cache = tmp_path / "cache"
     cold = run_check(ws, cache_dir=cache)
     assert cold.stats["cache_hits"] == 0 and cold.stats["computed"] == 2
-    assert (cache / chk.CACHE_FILE).is_file()
+    assert (cache / resultcache.CACHE_FILE).is_file()
 
     calls: list[int] = []
     real = compat.check
@@ -201,17 +203,17 @@ def test_cache_hits_same_verdicts_and_survives_corruption(
         assert run_check(ws, cache_dir=cache).stats["cache_hits"] == 0
 
     # a corrupt file is ignored and replaced
-    (cache / chk.CACHE_FILE).write_text("{not json")
+    (cache / resultcache.CACHE_FILE).write_text("{not json")
     calls.clear()
     again = run_check(ws, cache_dir=cache)
     assert len(calls) == 2 and again.count("incompatible") == 1
-    assert json.loads((cache / chk.CACHE_FILE).read_text())["format_version"] == 1
+    assert json.loads((cache / resultcache.CACHE_FILE).read_text())["format_version"] == 1
 
     # a corrupt entry is recomputed, never trusted
-    doc = json.loads((cache / chk.CACHE_FILE).read_text())
+    doc = json.loads((cache / resultcache.CACHE_FILE).read_text())
     for entry in doc["entries"].values():
         entry.pop("verdict")
-    (cache / chk.CACHE_FILE).write_text(json.dumps(doc))
+    (cache / resultcache.CACHE_FILE).write_text(json.dumps(doc))
     calls.clear()
     assert run_check(ws, cache_dir=cache).count("incompatible") == 1 and len(calls) == 2
 
@@ -287,7 +289,7 @@ def test_report_cache_reuses_an_unchanged_team_and_notices_any_byte(tmp_path: Pa
     root = team(tmp_path, **{"contracts/router_out.json": WIDE_TICKET})
     first = Context(root).check()
     assert "report_cache_hits" not in first.stats
-    assert (root / ".teamrel/cache" / chk.REPORT_FILE).is_file()
+    assert (root / ".teamrel/cache" / reportcache.REPORT_FILE).is_file()
     again = Context(root).check()
     assert again.stats == {"report_cache_hits": 1}
     assert [e.to_json() | {"steps": None} for e in again.edges] == [
@@ -304,7 +306,7 @@ def test_report_cache_reuses_an_unchanged_team_and_notices_any_byte(tmp_path: Pa
     (root / "prompts/writer.md").write_text("Write a longer reply.\n")
     assert "report_cache_hits" not in Context(root).check().stats
     # a corrupt report file is ignored
-    (root / ".teamrel/cache" / chk.REPORT_FILE).write_text("[]")
+    (root / ".teamrel/cache" / reportcache.REPORT_FILE).write_text("[]")
     assert Context(root).check().passed
     # --no-cache neither reads nor writes it
     assert "report_cache_hits" not in Context(root).check(use_cache=False).stats
@@ -318,7 +320,7 @@ def test_report_cache_never_serves_an_unknown(
     root = team(tmp_path)
     monkeypatch.setattr(compat, "check", _fake("unknown"))
     Context(root).check()
-    assert not (root / ".teamrel/cache" / chk.REPORT_FILE).exists()
+    assert not (root / ".teamrel/cache" / reportcache.REPORT_FILE).exists()
 
 
 def test_report_cache_notices_a_new_release_for_tool_edges(tmp_path: Path) -> None:
@@ -349,12 +351,12 @@ def test_bad_schema_input_names_the_proof(tmp_path: Path, monkeypatch: pytest.Mo
 def test_a_hostile_cache_file_is_ignored(tmp_path: Path) -> None:
     cache_dir = tmp_path / "c"
     cache_dir.mkdir()
-    (cache_dir / chk.CACHE_FILE).write_text("[" * 200_000 + "]" * 200_000)
-    (cache_dir / chk.REPORT_FILE).write_text(
+    (cache_dir / resultcache.CACHE_FILE).write_text("[" * 200_000 + "]" * 200_000)
+    (cache_dir / reportcache.REPORT_FILE).write_text(
         json.dumps({"format_version": 1, "opts": {}, "files": ["../../etc/passwd"]})
     )
     assert ResultCache(cache_dir).get("x") is None
-    assert chk.cached_report(tmp_path, cache_dir, {}) is None
+    assert reportcache.cached_report(tmp_path, cache_dir, {}) is None
 
 
 def test_annotations_point_at_the_rejecting_keyword_of_the_contract(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ LAYERS: dict[str, int] = {
     "origin_readers": 6,
     "safety": 6,
     "store": 6,
+    "resultcache": 6,
+    "baserelease": 6,
     "semver": 7,
     "check": 7,
     "mcpimport": 7,
@@ -56,9 +58,11 @@ LAYERS: dict[str, int] = {
     "release": 8,
     "rollout": 8,
     "meet": 8,
-    "context": 9,
+    "reportcache": 8,
+    "checkrun": 9,
+    "context": 10,
     "runtime": 9,
-    "cli": 10,
+    "cli": 11,
 }
 
 ONLY_IN: dict[str, set[str]] = {

@@ -255,3 +255,17 @@ def test_diff_with_snapshots_is_field_level(store: Store, tmp_path: Path) -> Non
     assert "model" not in changes  # not the whole model object
     assert "+Be brief." in d.members[0].prompt_diff
     assert d.members[0].prompt_diff[0] == "--- a@1.0.0"
+
+
+def test_rollback_options_are_refused_in_the_commands_words(store: Store, tmp_path: Path) -> None:
+    # the store guards its API in its own words; the command's flags are named here
+    for i in range(3):
+        _release(store, tmp_path, _team(f"A{i}"))
+        rel.promote(store, tmp_path, "duo", ENVS, f"r{i + 1}", "staging", actor="t")
+    with pytest.raises(UsageError, match=r"give --to or --steps, not both"):
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t", to="r1", steps=1)
+    with pytest.raises(UsageError, match=r"--steps must be at least 1"):
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t", steps=0)
+    with pytest.raises(UsageError, match=r"`steps` must be at least 1, not 0"):
+        store.rollback("duo", "staging", actor="t", steps=0)
+    assert store.environment("duo", "staging").release == "r3"  # type: ignore[union-attr]
