@@ -26,10 +26,11 @@ def main() -> None:
     args = ap.parse_args()
     # bench/ is sys.path[0]: bench/regex.py would shadow the `regex` package
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-    from teamrel.check import Prover, ResultCache
+    from teamrel.check import Prover
     from teamrel.context import Context
     from teamrel.localstate import default_cache_dir
     from teamrel.meet import live_releases, mode_edges
+    from teamrel.resultcache import ResultCache
 
     ctx = Context(args.workspace)
     ws = ctx.load()

@@ -9,8 +9,7 @@ scorecard whose stamped behavioural digest is not its member's current one (`sta
 
 Elsewhere: the on-disk result cache is `teamrel.resultcache`, the remembered report
 `teamrel.reportcache`, the base release (`load_base`, `resolve_against`)
-`teamrel.baserelease` (`Base`, `load_base`, `resolve_against` and `ResultCache` are re-exported
-here for the modules that import them from this one); the whole `teamrel check` operation
+`teamrel.baserelease`; the whole `teamrel check` operation
 (caches, selection, pinning against a base, compat modes) is `teamrel.checkrun`.
 
 With `flags:` declared, `prove_flag_states` proves every flag state `teamrel.flags.explore`
@@ -31,9 +30,6 @@ from typing import Any, Literal
 import yaml
 
 from teamrel import compat
-from teamrel.baserelease import Base as Base
-from teamrel.baserelease import load_base as load_base
-from teamrel.baserelease import resolve_against as resolve_against
 from teamrel.canonical import JSON
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
@@ -55,8 +51,7 @@ from teamrel.models import (
     modes_intersect,
 )
 from teamrel.progress import PROVING, Progress, Ticker
-from teamrel.resultcache import ResultCache as ResultCache
-from teamrel.resultcache import fast_digest, problem_from_json, result_to_json
+from teamrel.resultcache import ResultCache, fast_digest, problem_from_json, result_to_json
 from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml

@@ -370,18 +370,16 @@ class Context:
         `against` is either, resolved as `teamrel check --against` does, so one CI input can
         name the base of both commands. `progress` hears of the members loaded, the handoffs
         proved and the changed members compared (`teamrel.progress`)."""
-        from teamrel import check as chk
+        from teamrel.baserelease import load_base, resolve_against
         from teamrel.plan import build_plan
 
         ws = self.load(progress=progress)
         if against is not None:
             if env is not None or base is not None:
                 raise UsageError("--against names the base: give it without --env or --base")
-            the_base = chk.resolve_against(ws, against, self._store_factory())
+            the_base = resolve_against(ws, against, self._store_factory())
         else:
-            the_base = chk.load_base(
-                ws, env=env, manifest=base, store_factory=self._store_factory()
-            )
+            the_base = load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
         plan = build_plan(
             ws,
             the_base,
@@ -393,9 +391,10 @@ class Context:
         )
         if not _rules_of(ws).modes:
             return plan
-        from teamrel.check import Prover, ResultCache
+        from teamrel.check import Prover
         from teamrel.meet import mode_edges
         from teamrel.plan import with_compat_modes
+        from teamrel.resultcache import ResultCache
 
         prover = Prover(
             ResultCache(default_cache_dir(self.root) if use_cache else None),

@@ -27,13 +27,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from teamrel import __version__, compat
+from teamrel.baserelease import Base
 from teamrel.canonical import JSON
 from teamrel.check import (
-    Base,
     CheckReport,
     EdgeResult,
     Prover,
-    ResultCache,
     StepResult,
     UnknownPolicy,
     default_workspace,
@@ -68,6 +67,7 @@ from teamrel.plandoc import (
     core_digest,
 )
 from teamrel.progress import COMPARING, Progress, Ticker
+from teamrel.resultcache import ResultCache
 from teamrel.semver import check_bump, required_bump
 from teamrel.workspace import Workspace
 

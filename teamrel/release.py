@@ -54,6 +54,7 @@ from teamrel.manifest import (
 )
 from teamrel.memberdiff import field_changes
 from teamrel.models import EnvironmentSpec, ResolvedMember
+from teamrel.safety import UnsafeCrossing
 from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
     EnvState,
@@ -117,26 +118,18 @@ class SafetyCheck(Protocol):
         ...
 
 
-class RollbackUnsafe(TeamrelError):
+class RollbackUnsafe(UnsafeCrossing):
     """`rollback` refused: a consumer of the target release cannot read what a producer of
     the current release may have persisted (exit 1; `--force --reason` rolls back anyway)."""
 
-    exit_code = ExitCode.FINDINGS
-
     def __init__(self, message: str, findings: list[str], safety: dict[str, Any]) -> None:
         super().__init__(
-            "\n".join([message, *(f"  ✗ {f}" for f in findings)]),
+            message,
+            findings,
+            safety,
             hint="roll back to a release that reads what was written (--to RELEASE), or "
             "accept it with --force --reason TEXT (recorded in the audit event)",
         )
-        self.findings = findings
-        self.safety = safety
-
-    def to_json(self) -> dict[str, Any]:
-        doc = super().to_json()
-        doc["findings"] = self.findings
-        doc["safety"] = self.safety
-        return doc
 
 
 def _named(

@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from teamrel.canonical import JSON
-from teamrel.errors import ExitCode, InputError, PolicyError, TeamrelError, UsageError
+from teamrel.errors import InputError, PolicyError, UsageError
 from teamrel.models import EnvironmentSpec, RolloutPolicy
+from teamrel.safety import UnsafeCrossing
 from teamrel.store import ArmStats, Outcome, RolloutState, Store, TargetInfo
 
 Verdict = Literal["advance", "hold", "promote", "abort"]
@@ -394,26 +395,18 @@ def _need_reason(rules: EnvironmentSpec, env: str, reason: str | None, what: str
         )
 
 
-class RolloutUnsafe(TeamrelError):
+class RolloutUnsafe(UnsafeCrossing):
     """`rollout start` refused: stable and the candidate would share persisted data that one
     of them cannot read (exit 1; `--force --reason` starts anyway, the reason recording it)."""
 
-    exit_code = ExitCode.FINDINGS
-
     def __init__(self, message: str, findings: list[str], safety: dict[str, Any]) -> None:
         super().__init__(
-            "\n".join([message, *(f"  ✗ {f}" for f in findings)]),
+            message,
+            findings,
+            safety,
             hint="make the consumers read both releases' messages first, or accept it with "
             "--force --reason TEXT (recorded with the rollout)",
         )
-        self.findings = findings
-        self.safety = safety
-
-    def to_json(self) -> dict[str, Any]:
-        doc = super().to_json()
-        doc["findings"] = self.findings
-        doc["safety"] = self.safety
-        return doc
 
 
 def coexistence_reason(

@@ -24,7 +24,29 @@ from typing import Any
 
 from teamrel import __version__
 from teamrel.canonical import JSON, canonical_json
+from teamrel.errors import ExitCode, TeamrelError
 from teamrel.fileio import atomic_write
+
+
+class UnsafeCrossing(TeamrelError):
+    """Two releases would meet over persisted data one of them cannot read: the refusal of
+    `rollback` and `rollout start` (exit 1), with every finding and the safety document."""
+
+    exit_code = ExitCode.FINDINGS
+
+    def __init__(
+        self, message: str, findings: list[str], safety: dict[str, Any], *, hint: str
+    ) -> None:
+        super().__init__("\n".join([message, *(f"  ✗ {f}" for f in findings)]), hint=hint)
+        self.findings = findings
+        self.safety = safety
+
+    def to_json(self) -> dict[str, Any]:
+        doc = super().to_json()
+        doc["findings"] = self.findings
+        doc["safety"] = self.safety
+        return doc
+
 
 #: The cache of crossings between two manifests.
 PAIR_CACHE_FILE = "release-pairs.json"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from teamkit import agent, closed, release_base, write_workspace
 
-from teamrel.check import Base, load_base
+from teamrel.baserelease import Base, load_base
 from teamrel.errors import FormatVersionError, InputError, IntegrityError
 from teamrel.plan import build_plan, plan_from_json, read_plan
 from teamrel.workspace import load_workspace
