@@ -103,14 +103,16 @@ def test_the_rules_index_carries_persisted_handoffs_and_modes(tmp_path: Path) ->
         del entry[key]
     index.write_text(json.dumps(doc), "utf-8")
     assert read_rules(root, full_load) == rules
-    # the demo: its four case updates to the responder
+    # the demo: its four case updates to the responder, each `compat: backward`
     demo = read_rules(REPO, full_load, create_state=False)
     assert [p for p, _ in demo.persisted] == ["billing", "refunds", "tech_support", "escalation"]
-    assert {c for _, c in demo.persisted} == {"responder"} and demo.modes is False
+    assert {c for _, c in demo.persisted} == {"responder"} and demo.modes is True
 
 
 def test_no_mode_declared_keeps_the_check_document_as_it_was(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["-C", str(REPO), "check", "--format", "json", "--no-cache"])
+    result = runner.invoke(
+        app, ["-C", str(REPO / "examples" / "minimal"), "check", "--format", "json", "--no-cache"]
+    )
     doc = json.loads(result.stdout)
     assert "compat_modes" not in doc
     assert not any("compat_mode" in e for e in doc["edges"])
