@@ -130,19 +130,10 @@ def _handoff_input(h: Any) -> Any:
 
 def walk(entry_ref: str, gen: Any) -> dict[str, Any]:
     """Every agent reachable from the entry agent, described as JSON."""
-    module_name, sep, attr_path = entry_ref.partition(":")
-    if not sep or not module_name or not attr_path:
-        raise Problem("does not name an agent: write 'package.module:agent'")
     try:
-        obj: Any = importlib.import_module(module_name)
-    except BaseException as err:  # SystemExit raised by import-time code, too
-        raise Problem(
-            f"module {module_name!r} does not import: {type(err).__name__}: {err}"
-        ) from None
-    for part in attr_path.split("."):
-        if not hasattr(obj, part):
-            raise Problem(f"{getattr(obj, '__name__', module_name)!r} has no attribute {part!r}")
-        obj = getattr(obj, part)
+        obj = gen.load_object(entry_ref, "an agent", "agent")
+    except gen.SourceProblem as err:
+        raise Problem(str(err)) from None
     from agents import Agent, FunctionTool, Handoff
     from agents.agent_output import AgentOutputSchema, AgentOutputSchemaBase
 

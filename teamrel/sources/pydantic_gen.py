@@ -32,13 +32,12 @@ class SourceProblem(Exception):
     """The model reference cannot be turned into a schema (the message says why)."""
 
 
-def load_model(ref: str) -> type[Any]:
-    """The `BaseModel` subclass `package.module:Model` names (importing its module)."""
-    from pydantic import BaseModel
-
+def load_object(ref: str, what: str, example: str) -> Any:
+    """The object `package.module:attr.path` names, importing its module; `what` and
+    `example` word the error (`does not name a model: write 'package.module:Model'`)."""
     module_name, sep, attr_path = ref.partition(":")
     if not sep or not module_name or not attr_path:
-        raise SourceProblem("does not name a model: write 'package.module:Model'")
+        raise SourceProblem(f"does not name {what}: write 'package.module:{example}'")
     try:
         obj: Any = importlib.import_module(module_name)
     except BaseException as err:  # SystemExit raised by import-time code, too
@@ -50,6 +49,14 @@ def load_model(ref: str) -> type[Any]:
             where = getattr(obj, "__name__", module_name)
             raise SourceProblem(f"{where!r} has no attribute {part!r}")
         obj = getattr(obj, part)
+    return obj
+
+
+def load_model(ref: str) -> type[Any]:
+    """The `BaseModel` subclass `package.module:Model` names (importing its module)."""
+    from pydantic import BaseModel
+
+    obj = load_object(ref, "a model", "Model")
     if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
         what = f"the class {obj.__name__!r}" if isinstance(obj, type) else type(obj).__name__
         raise SourceProblem(f"is not a Pydantic model (a BaseModel subclass): it is {what}")
