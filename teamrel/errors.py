@@ -175,6 +175,194 @@ class PolicyError(TeamrelError):
     """An environment's protection forbids the operation (missing --reason, ...)."""
 
 
+# ---------------------------------------------------------------- the state store's refusals
+#
+# The store states facts: what it refused and about what (an environment, the manifests
+# involved, the generation it expected and found, the rollout that is open). What to do next
+# is phrased where commands are (teamrel.release, the CLI's error rendering), so these carry
+# no command line; `hint` stays None unless the caller adds one.
+
+
+class StoreUnreachable(StoreError):
+    """The state store at `url` could not be opened (`reason`: the driver's account)."""
+
+    def __init__(self, message: str, *, url: str, reason: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.reason = reason
+
+
+class TamperedStore(IntegrityError):
+    """A stored manifest or snapshot does not match its digest, or a manifest's snapshots
+    are missing: the store was modified outside teamrel. `kind` is `manifest` or
+    `snapshot`; `release` names a manifest's release; `missing` counts absent snapshots."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: Literal["manifest", "snapshot"],
+        digest: str,
+        release: str | None = None,
+        missing: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.digest = digest
+        self.release = release
+        self.missing = missing
+
+
+class ReleaseNameTaken(ConflictError):
+    """Release `release` of `team` is already recorded with other content (`existing`)."""
+
+    def __init__(self, message: str, *, team: str, release: str, existing: str) -> None:
+        super().__init__(message)
+        self.team = team
+        self.release = release
+        self.existing = existing
+
+
+class EnvironmentConflict(ConflictError):
+    """The environment `environment` of `team` is not in the state the operation was asked
+    to start from; nothing was changed."""
+
+    def __init__(self, message: str, *, team: str, environment: str) -> None:
+        super().__init__(message)
+        self.team = team
+        self.environment = environment
+
+
+class UnexpectedLive(EnvironmentConflict):
+    """`expected` (a release name or digest) was to be live, but `live` (digest, None when
+    nothing is) named `live_release` is."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        team: str,
+        environment: str,
+        expected: str,
+        live: str | None,
+        live_release: str | None,
+    ) -> None:
+        super().__init__(message, team=team, environment=environment)
+        self.expected = expected
+        self.live = live
+        self.live_release = live_release
+
+
+class GenerationConflict(EnvironmentConflict):
+    """The environment's generation moved from `expected` (what was read) to `found` (None
+    when not read back) before the compare-and-swap: another operator changed it first."""
+
+    def __init__(
+        self, message: str, *, team: str, environment: str, expected: int, found: int | None
+    ) -> None:
+        super().__init__(message, team=team, environment=environment)
+        self.expected = expected
+        self.found = found
+
+
+class StaleRolloutDecision(GenerationConflict):
+    """A decision about rollout `rollout_id` was computed from generation `expected`, but
+    the environment is at `found` now."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        team: str,
+        environment: str,
+        rollout_id: str,
+        expected: int,
+        found: int,
+    ) -> None:
+        super().__init__(
+            message, team=team, environment=environment, expected=expected, found=found
+        )
+        self.rollout_id = rollout_id
+
+
+class RolloutOpen(EnvironmentConflict):
+    """Rollout `rollout_id` of `candidate_release` is still open (`state`) in the
+    environment: it must end before another starts."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        team: str,
+        environment: str,
+        rollout_id: str,
+        candidate_release: str,
+        state: str,
+    ) -> None:
+        super().__init__(message, team=team, environment=environment)
+        self.rollout_id = rollout_id
+        self.candidate_release = candidate_release
+        self.state = state
+
+
+class RecentRollback(EnvironmentConflict):
+    """The environment was rolled back `seconds_ago` seconds ago by `by` (now live:
+    `live_release`): a plain rollback does not go back a second time that soon."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        team: str,
+        environment: str,
+        seconds_ago: int,
+        by: str | None,
+        live_release: str | None,
+    ) -> None:
+        super().__init__(message, team=team, environment=environment)
+        self.seconds_ago = seconds_ago
+        self.by = by
+        self.live_release = live_release
+
+
+class RollbackTargetRefused(UsageError):
+    """A rollback to `release` (as named; manifest `digest`) of `team` in `environment` is
+    not a move back: see the subclasses."""
+
+    def __init__(
+        self, message: str, *, team: str, environment: str, release: str, digest: str | None
+    ) -> None:
+        super().__init__(message)
+        self.team = team
+        self.environment = environment
+        self.release = release
+        self.digest = digest
+
+
+class RolledBackFrom(RollbackTargetRefused):
+    """`release` was rolled back from in the environment: rollback never returns to it."""
+
+
+class NotAnEarlierRelease(RollbackTargetRefused):
+    """`release` was not live in the environment before `live_release`: rollback only goes
+    back through earlier promotions."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        team: str,
+        environment: str,
+        release: str,
+        digest: str | None,
+        live_release: str | None,
+    ) -> None:
+        super().__init__(
+            message, team=team, environment=environment, release=release, digest=digest
+        )
+        self.live_release = live_release
+
+
 def errors_of(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Only the diagnostics of severity `error`."""
     return [d for d in diagnostics if d.severity == "error"]

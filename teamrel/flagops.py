@@ -15,19 +15,38 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamrel.canonical import JSON
-from teamrel.errors import PolicyError
+from teamrel.errors import PolicyError, UsageError
 from teamrel.flags import FLAGS_FORMAT_VERSION, unproven
 from teamrel.manifest import Manifest
 from teamrel.models import EnvironmentSpec
 from teamrel.store import (
     FlagChange,
+    FlagStateName,
     FlagValue,
     Store,
     flag_history,
     flag_values,
-    normalise,
     set_flag,
 )
+
+
+def normalise(state: str, percent: float | None) -> tuple[FlagStateName, float | None]:
+    """(state, percent) as stored: `--percent 0` is off, `--percent 100` is on."""
+    if percent is not None:
+        if state not in ("percent", ""):
+            raise UsageError("give either on|off or --percent N, not both")
+        if not 0 <= percent <= 100 or round(percent * 100) != percent * 100:
+            raise UsageError(
+                f"--percent must be between 0 and 100 with at most two decimals, not {percent}"
+            )
+        if percent == 0:
+            return "off", None
+        if percent == 100:
+            return "on", None
+        return "percent", float(percent)
+    if state not in ("on", "off"):
+        raise UsageError(f"a flag is set on, off or --percent N, not {state!r}")
+    return ("on" if state == "on" else "off"), None
 
 
 def _guard(flag: str, env: str) -> Any:

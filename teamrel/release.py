@@ -29,6 +29,9 @@ from teamrel.errors import (
     IntegrityError,
     NotFoundError,
     PolicyError,
+    RecentRollback,
+    RollbackTargetRefused,
+    RolledBackFrom,
     TeamrelError,
     UsageError,
 )
@@ -1127,40 +1130,130 @@ def rollback(
     With `safety` (the persisted handoffs' proof, `teamrel.meet.rollback_safety`), the move
     the store would make now is proved first, outside the write transaction; a refusal
     raises `RollbackUnsafe` (exit 1) unless `force` (which needs a reason: the overridden
-    findings are appended to it, so the audit event keeps them). Inside the transaction the
-    store hands the pair it is about to move between to the check hook: a pointer moved by
-    someone else meanwhile is a conflict, never an unproven rollback.
+    findings are appended to it, and kept as the audit event's `safety_overridden` detail).
+    Inside the transaction the store hands the pair it is about to move between to the
+    check hook: a pointer moved by someone else meanwhile is a conflict, never an unproven
+    rollback. The store's refusals (a recent rollback, a target that is not earlier) get
+    the command to run instead as their hint.
     """
     rules = environment_rules(environments, env)
     _require_reason(rules, env, reason, "roll back")
+    guard_seconds = _check_rollback_request(
+        store, root, team, actor, to, steps, reason=reason, force=force, guard=guard_seconds
+    )
+    proof = _RollbackProof()
+    if safety is not None:
+        proof = _prove_rollback(store, team, env, to, steps, safety, force=force)
+    if proof.overridden:
+        reason = f"{reason} [rollback safety overridden: {'; '.join(proof.overridden)}]"
+    try:
+        transition = store.rollback(
+            team,
+            env,
+            actor=actor,
+            reason=reason,
+            to=to,
+            steps=steps,
+            expect=expect,
+            check_target=_proved_check(team, env, proof.pair, _target_check(root, env, rules)),
+            guard_seconds=guard_seconds,
+            details={"safety_overridden": list(proof.overridden)} if proof.overridden else None,
+        )
+    except (RecentRollback, RollbackTargetRefused) as err:
+        err.hint = err.hint or _rollback_hint(err)
+        raise
+    pending = _reship_check(store, transition, working_digests)
+    return TransitionResult(transition, [], pending, proof.report)
+
+
+def _reship_check(
+    store: Store,
+    transition: Transition,
+    working_digests: Callable[[], Mapping[str, str]] | None,
+) -> Callable[[], list[str]] | None:
+    """The pending check of a rollback's result (`reship_warning`), when there is a working
+    tree to compare and a release was rolled back from."""
+    if working_digests is None or transition.from_manifest is None:
+        return None
+    working = working_digests
+    return lambda: reship_warning(store, transition, working)
+
+
+def _check_rollback_request(
+    store: Store,
+    root: Path | None,
+    team: str,
+    actor: str,
+    to: str | None,
+    steps: int | None,
+    *,
+    reason: str | None,
+    force: bool,
+    guard: float | None,
+) -> float:
+    """Refuse a rollback asked for wrongly (`--force` without a reason, `--to` with
+    `--steps`...; a `--to` release only committed as a file is imported first); returns
+    the guard window to apply (`guard`, else `rollback_guard_seconds()`)."""
     if force and not (reason and reason.strip()):
         raise UsageError("--force needs --reason TEXT (recorded in the audit event)")
-    if guard_seconds is None:
-        guard_seconds = rollback_guard_seconds()
+    if guard is None:
+        guard = rollback_guard_seconds()
     if to is not None and store.release_info(team, to) is None:
         find_release(store, root, team, to, actor)  # import a committed release, or NotFound
     if to is not None and steps is not None:
         raise UsageError("give --to or --steps, not both")
     if steps is not None and steps < 1:
         raise UsageError("--steps must be at least 1")
-    proved: tuple[str, str] | None = None
+    return guard
+
+
+@dataclass(frozen=True)
+class _RollbackProof:
+    """What rollback safety proved before the write: the `(current, target)` pair it was
+    proved for (None: nothing proved, or no move), its report, and the refusals a forced
+    rollback overrode."""
+
+    pair: tuple[str, str] | None = None
     report: dict[str, Any] | None = None
-    if safety is not None:
-        proved = store.rollback_plan(team, env, to=to, steps=steps)
-        if proved is not None:
-            found = safety(*proved)
-            report = found.to_json()
-            refusals = found.refusals()
-            if refusals and not force:
-                raise RollbackUnsafe(
-                    f"refusing to roll back {env}: {len(refusals)} persisted handoff(s) would "
-                    "carry data the target release cannot read; nothing was changed",
-                    refusals,
-                    report,
-                )
-            if refusals:
-                reason = f"{reason} [rollback safety overridden: {'; '.join(refusals)}]"
-    target_check = _target_check(root, env, rules)
+    overridden: tuple[str, ...] = ()
+
+
+def _prove_rollback(
+    store: Store,
+    team: str,
+    env: str,
+    to: str | None,
+    steps: int | None,
+    safety: Callable[[str, str], SafetyCheck],
+    *,
+    force: bool,
+) -> _RollbackProof:
+    """Prove the move a rollback would make now, outside the write transaction; refused
+    (`RollbackUnsafe`) when a persisted handoff would not be readable, unless `force`."""
+    pair = store.rollback_plan(team, env, to=to, steps=steps)
+    if pair is None:
+        return _RollbackProof()
+    found = safety(*pair)
+    report = found.to_json()
+    refusals = found.refusals()
+    if refusals and not force:
+        raise RollbackUnsafe(
+            f"refusing to roll back {env}: {len(refusals)} persisted handoff(s) would "
+            "carry data the target release cannot read; nothing was changed",
+            refusals,
+            report,
+        )
+    return _RollbackProof(pair, report, tuple(refusals))
+
+
+def _proved_check(
+    team: str,
+    env: str,
+    proved: tuple[str, str] | None,
+    target_check: Callable[[TargetInfo], None],
+) -> Callable[[TargetInfo], None]:
+    """The store's check hook for a rollback: the environment's target rules, and (when
+    safety proved a pair) the move the store is about to make must be that pair."""
 
     def check(target: TargetInfo) -> None:
         if proved is not None and (target.current, target.digest) != proved:
@@ -1171,25 +1264,23 @@ def rollback(
             )
         target_check(target)
 
-    transition = store.rollback(
-        team,
-        env,
-        actor=actor,
-        reason=reason,
-        to=to,
-        steps=steps,
-        expect=expect,
-        check_target=check,
-        guard_seconds=guard_seconds,
-    )
-    pending: Callable[[], list[str]] | None = None
-    if working_digests is not None and transition.from_manifest is not None:
-        working = working_digests
+    return check
 
-        def pending() -> list[str]:
-            return reship_warning(store, transition, working)
 
-    return TransitionResult(transition, [], pending, report)
+def _rollback_hint(err: RecentRollback | RollbackTargetRefused) -> str:
+    """The command a refused rollback suggests, from the store's facts."""
+    env = err.environment
+    if isinstance(err, RecentRollback):
+        return (
+            f"to go further back, say so: `teamrel rollback --env {env} "
+            f"--expect {err.live_release}` (or --to RELEASE / --steps N)"
+        )
+    if isinstance(err, RolledBackFrom):
+        return (
+            f"to make it live again, promote it explicitly: "
+            f"`teamrel promote {err.release} --env {env}`"
+        )
+    return f"use `teamrel promote {err.release} --env {env}` to go forward"
 
 
 def reship_warning(

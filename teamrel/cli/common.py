@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 
+from teamrel.cli.hints import command_hint
 from teamrel.context import Context
 from teamrel.errors import ExitCode, TeamrelError, UsageError, WorkspaceError
 
@@ -259,10 +260,12 @@ def emit_json_pieces(pieces: Iterable[str]) -> None:
 
 
 def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> NoReturn:
-    """Report `err` and exit with its code."""
+    """Report `err` (with the command to run next, `command_hint`) and exit with its code."""
+    hint = command_hint(err)
     if output_format == "json":
         doc: dict[str, Any] = {"format_version": ERROR_FORMAT_VERSION, "ok": False}
         doc.update(err.to_json())
+        doc["hint"] = hint
         emit_json(doc)
     else:
         out = console(ctx, stderr=True)
@@ -270,8 +273,8 @@ def fail(ctx: typer.Context, err: TeamrelError, output_format: str = "text") -> 
         if isinstance(err, WorkspaceError):
             for d in err.diagnostics:
                 out.print(f"  {d}", markup=False)
-        if err.hint:
-            out.print(f"  hint: {err.hint}", markup=False)
+        if hint:
+            out.print(f"  hint: {hint}", markup=False)
     raise typer.Exit(err.exit_code)
 
 

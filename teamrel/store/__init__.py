@@ -1,6 +1,6 @@
 """The state store: the one package that imports SQLModel/SQLAlchemy.
 
-Owns opening a store (`open_store`): the URL given (`--db`), else `TEAMREL_DATABASE_URL`, else
+Owns opening a store (`open_store`): the URL given, else `TEAMREL_DATABASE_URL`, else
 SQLite at `<workspace>/.teamrel/state.db` (created on first write: read-only commands get an
 empty stand-in instead), migrated to the newest schema on open (an older teamrel refuses a
 newer store). See `teamrel.store.store.Store` for the operations and docs/operations.md for
@@ -16,10 +16,10 @@ from teamrel.errors import UsageError
 from teamrel.store.engine import DATABASE_URL_ENV, FAULT_POINTS, default_url, sqlite_file
 from teamrel.store.flagstore import (
     FlagChange,
+    FlagStateName,
     FlagValue,
     flag_history,
     flag_values,
-    normalise,
     set_flag,
 )
 from teamrel.store.migrations import SCHEMA_VERSION
@@ -54,7 +54,7 @@ def store_url(url: str | None, root: Path | None) -> str:
         return url
     if root is None:
         raise UsageError(
-            "no state store: give a database URL (--db or TEAMREL_DATABASE_URL) or a workspace"
+            f"no state store: give a database URL (or set {DATABASE_URL_ENV}) or a workspace"
         )
     return default_url(root)
 
@@ -84,6 +84,7 @@ __all__ = [
     "EnvState",
     "Event",
     "FlagChange",
+    "FlagStateName",
     "FlagValue",
     "Outcome",
     "ReleaseInfo",
@@ -99,7 +100,6 @@ __all__ = [
     "flag_history",
     "flag_values",
     "iso",
-    "normalise",
     "open_store",
     "parse_iso",
     "set_flag",

@@ -27,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from teamrel.errors import UsageError
 
-#: Environment variable selecting the store URL (the CLI's `--db` reads it too).
+#: Environment variable selecting the store URL (the CLI reads it too).
 DATABASE_URL_ENV = "TEAMREL_DATABASE_URL"
 #: Workspace-relative path of the default SQLite store.
 DEFAULT_SQLITE_PATH = Path(".teamrel") / "state.db"

@@ -1,13 +1,14 @@
 """Feature flag values per environment (schema v4, `teamrel_flags`), read and written.
 
-Owns `flag_values` (an environment's flag settings, one indexed read: what runtimes and
-`flags status` read), `set_flag` and `flag_history`. A flag change is like a promotion: ONE
+Owns `flag_values` (an environment's flag settings, one indexed read: what runtimes and the
+flag status read), `set_flag` and `flag_history`. A flag change is like a promotion: ONE
 transaction that reads the environment row, lets the caller's check refuse it (against the
-live manifest, and an open rollout's candidate, with every current value: `flags set`
+live manifest, and an open rollout's candidate, with every current value: teamrel.flagops
 refuses a state a release serving runs did not prove), moves the environment's generation by
 compare-and-swap (on PostgreSQL that transaction sends the NOTIFY runtimes listen for, so a
 kill switch reaches them by push), writes the value and appends a `flag` audit event.
-Release pointers are never touched, and `rollback` never touches flag values.
+Release pointers are never touched, and a rollback never touches flag values. The values
+given are stored as they are (`flagops.normalise` reads the command's input).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from teamrel.canonical import JSON
-from teamrel.errors import ConflictError, NotFoundError, UsageError
+from teamrel.errors import ConflictError, NotFoundError
 from teamrel.manifest import Manifest
 from teamrel.store.store import BUCKETS, Event, Store, iso, utcnow
 from teamrel.store.tables import table
@@ -64,25 +65,6 @@ class FlagValue:
     def to_json(self) -> dict[str, JSON]:
         """Stable JSON form."""
         return asdict(self)
-
-
-def normalise(state: str, percent: float | None) -> tuple[FlagStateName, float | None]:
-    """(state, percent) as stored: `--percent 0` is off, `--percent 100` is on."""
-    if percent is not None:
-        if state not in ("percent", ""):
-            raise UsageError("give either on|off or --percent N, not both")
-        if not 0 <= percent <= 100 or round(percent * 100) != percent * 100:
-            raise UsageError(
-                f"--percent must be between 0 and 100 with at most two decimals, not {percent}"
-            )
-        if percent == 0:
-            return "off", None
-        if percent == 100:
-            return "on", None
-        return "percent", float(percent)
-    if state not in ("on", "off"):
-        raise UsageError(f"a flag is set on, off or --percent N, not {state!r}")
-    return ("on" if state == "on" else "off"), None
 
 
 def _row_value(row: Any) -> FlagValue:
@@ -169,52 +151,17 @@ def set_flag(
                 hint=f"promote a release to {env} first",
             )
         manifest = store._load_manifest(conn, str(row.manifest_digest))
-        current = {
-            str(r.flag): _row_value(r)
-            for r in conn.execute(
-                select(
-                    _FLAG.c.flag,
-                    _FLAG.c.state,
-                    _FLAG.c.percent_bp,
-                    _FLAG.c.updated_at,
-                    _FLAG.c.updated_by,
-                    _FLAG.c.reason,
-                ).where(_FLAG.c.environment_id == row.id)
-            )
-        }
+        current = _current_values(conn, row.id)
         after = FlagValue(flag, state, percent, now, actor, reason)
         before = current.get(flag)
         if check is not None:
-            check(manifest, {**current, flag: after})
-            rollout = store._open_rollout(conn, row.id)
-            if rollout is not None and rollout.candidate_digest != manifest.digest:
-                # a rollout's candidate serves runs too: it must have proved the state as well
-                check(
-                    store._load_manifest(conn, str(rollout.candidate_digest)),
-                    {**current, flag: after},
-                )
+            _check_served(store, conn, row, manifest, {**current, flag: after}, check)
         if before is not None and (before.state, before.percent) == (state, percent):
             return FlagChange(
                 team, env, flag, before, before, manifest.release, int(row.generation), None, True
             )
         generation = store._cas(conn, row, {}, env, team)
-        values = {
-            "state": state,
-            "percent_bp": after.percent_bp,
-            "updated_at": now,
-            "updated_by": actor,
-            "reason": reason,
-        }
-        if before is None:
-            conn.execute(insert(_FLAG).values(environment_id=row.id, flag=flag, **values))
-        else:
-            done = conn.execute(
-                update(_FLAG)
-                .where(_FLAG.c.environment_id == row.id, _FLAG.c.flag == flag)
-                .values(**values)
-            )
-            if done.rowcount != 1:  # pragma: no cover - the CAS above serialises writers
-                raise ConflictError(f"conflict: flag {flag} of {env} changed concurrently")
+        _write_value(conn, row.id, env, before, after)
         seq = store._append_event(
             conn,
             action="flag",
@@ -235,6 +182,63 @@ def set_flag(
             at=now,
         )
     return FlagChange(team, env, flag, before, after, manifest.release, generation, seq)
+
+
+def _current_values(conn: Connection, env_id: int) -> dict[str, FlagValue]:
+    """Every flag set in an environment (by its row id), in the caller's transaction."""
+    return {
+        str(r.flag): _row_value(r)
+        for r in conn.execute(
+            select(
+                _FLAG.c.flag,
+                _FLAG.c.state,
+                _FLAG.c.percent_bp,
+                _FLAG.c.updated_at,
+                _FLAG.c.updated_by,
+                _FLAG.c.reason,
+            ).where(_FLAG.c.environment_id == env_id)
+        )
+    }
+
+
+def _check_served(
+    store: Store,
+    conn: Connection,
+    row: Any,
+    manifest: Manifest,
+    values: Mapping[str, FlagValue],
+    check: Callable[[Manifest, Mapping[str, FlagValue]], None],
+) -> None:
+    """Let `check` refuse `values` for every release serving runs in the environment: the
+    live one and an open rollout's candidate."""
+    check(manifest, values)
+    rollout = store._open_rollout(conn, row.id)
+    if rollout is not None and rollout.candidate_digest != manifest.digest:
+        # a rollout's candidate serves runs too: it must have proved the state as well
+        check(store._load_manifest(conn, str(rollout.candidate_digest)), values)
+
+
+def _write_value(
+    conn: Connection, env_id: int, env: str, before: FlagValue | None, after: FlagValue
+) -> None:
+    """Insert or update one flag's row (the caller moved the environment's generation)."""
+    values = {
+        "state": after.state,
+        "percent_bp": after.percent_bp,
+        "updated_at": after.updated_at,
+        "updated_by": after.updated_by,
+        "reason": after.reason,
+    }
+    if before is None:
+        conn.execute(insert(_FLAG).values(environment_id=env_id, flag=after.flag, **values))
+        return
+    done = conn.execute(
+        update(_FLAG)
+        .where(_FLAG.c.environment_id == env_id, _FLAG.c.flag == after.flag)
+        .values(**values)
+    )
+    if done.rowcount != 1:  # pragma: no cover - the CAS above serialises writers
+        raise ConflictError(f"conflict: flag {after.flag} of {env} changed concurrently")
 
 
 def flag_history(store: Store, team: str, env: str) -> list[Event]:

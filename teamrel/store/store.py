@@ -32,10 +32,20 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from teamrel.canonical import JSON, canonical_json, digest, sha256_hex
 from teamrel.errors import (
     ConflictError,
+    GenerationConflict,
     IntegrityError,
+    NotAnEarlierRelease,
     NotFoundError,
+    RecentRollback,
+    ReleaseNameTaken,
+    RolledBackFrom,
+    RolloutOpen,
+    StaleRolloutDecision,
     StoreError,
+    StoreUnreachable,
+    TamperedStore,
     TeamrelError,
+    UnexpectedLive,
     UsageError,
 )
 from teamrel.manifest import DIGEST_RE, Manifest, member_from_spec
@@ -51,7 +61,7 @@ from teamrel.store.migrations import SCHEMA_VERSION, migrate, read_version
 from teamrel.store.tables import table
 from teamrel.store.watch import CHANNEL, ChangeFeed, change_feed, notify_payload
 
-#: Seconds after a rollback during which a plain `rollback` (no --to/--steps/--expect) of the
+#: Seconds after a rollback during which a plain rollback (no `to`, `steps` or `expect`) of the
 #: same environment is refused rather than going further back (two operators, one incident).
 ROLLBACK_GUARD_SECONDS = 10
 
@@ -369,9 +379,11 @@ class Store:
         try:
             return cls(make_engine(url))
         except SQLAlchemyError as err:
-            raise StoreError(
-                f"cannot open the state store {display_url(url)}: {describe_error(err)}",
-                hint="check --db / TEAMREL_DATABASE_URL and that the database is reachable",
+            reason = describe_error(err)
+            raise StoreUnreachable(
+                f"cannot open the state store {display_url(url)}: {reason}",
+                url=display_url(url),
+                reason=reason,
             ) from None
 
     @classmethod
@@ -437,86 +449,13 @@ class Store:
         body_text = canonical_json(manifest.body())
         if sha256_hex(body_text.encode("utf-8")) != manifest.digest:
             raise IntegrityError(f"release {manifest.release}: manifest digest does not match")
-        snapshots: dict[str, tuple[ResolvedMember, str]] = {}
-        for name, entry in manifest.members.items():
-            member = members.get(name)
-            if entry.digest in snapshots:
-                continue
-            # the canonical text is both what is verified and what is stored
-            spec_text = canonical_json(member.spec) if member is not None else ""
-            if member is None or sha256_hex(spec_text.encode("utf-8")) != entry.digest:
-                raise IntegrityError(
-                    f"release {manifest.release}: member {name} does not match its pinned "
-                    f"digest {entry.digest}"
-                )
-            snapshots[entry.digest] = (member, spec_text)
-        for extra_digest, member in (extra_snapshots or {}).items():
-            # the variants a release's flags select: snapshotted with it, by their digest
-            spec_text = canonical_json(member.spec)
-            if sha256_hex(spec_text.encode("utf-8")) != extra_digest:
-                raise IntegrityError(
-                    f"release {manifest.release}: variant of {member.name} does not match its "
-                    f"digest {extra_digest}"
-                )
-            snapshots.setdefault(extra_digest, (member, spec_text))
-        key = manifest.content_key
+        snapshots = _verified_snapshots(manifest, members, extra_snapshots or {})
         with self._tx(write=True) as conn:
-            existing = conn.execute(
-                select(_MAN.c.digest).where(_MAN.c.digest == manifest.digest)
-            ).scalar()
-            if existing is None and reuse_same_content:
-                existing = conn.execute(
-                    select(_MAN.c.digest)
-                    .where(_MAN.c.team == manifest.team, _MAN.c.content_key == key)
-                    .order_by(_MAN.c.id.desc())
-                    .limit(1)
-                ).scalar()
+            existing = self._recorded_as(conn, manifest, reuse_same_content=reuse_same_content)
             if existing is not None:
                 return self._load_manifest(conn, existing), False
-            clash = conn.execute(
-                select(_MAN.c.digest).where(
-                    _MAN.c.team == manifest.team, _MAN.c.release == manifest.release
-                )
-            ).scalar()
-            if clash is not None:
-                raise ConflictError(
-                    f"conflict: release {manifest.release} of team {manifest.team} already exists "
-                    f"with different content ({clash})",
-                    hint="choose another --name, or omit it to number the release",
-                )
-            present = self._present_snapshots(conn, list(snapshots))
-            new_rows = [
-                {"digest": d, "kind": m.kind, "version": m.version, "body": spec_text}
-                for d, (m, spec_text) in snapshots.items()
-                if d not in present
-            ]
-            if new_rows:
-                # another release may record the same (immutable) snapshot concurrently
-                conn.execute(_insert_ignoring_duplicates(conn, _SNAP), new_rows)
-            conn.execute(
-                insert(_MAN).values(
-                    digest=manifest.digest,
-                    team=manifest.team,
-                    release=manifest.release,
-                    content_key=key,
-                    created_at=manifest.created_at,
-                    created_by=manifest.created_by,
-                    parent=manifest.parent,
-                    allow_incompatible=manifest.allow_incompatible,
-                    member_count=len(manifest.members),
-                    file_sha256=file_sha256,
-                    verified=True,
-                    body=body_text,
-                )
-            )
-            if manifest.members:
-                conn.execute(
-                    insert(_MM),
-                    [
-                        {"manifest_digest": manifest.digest, "name": n, "member_digest": e.digest}
-                        for n, e in manifest.members.items()
-                    ],
-                )
+            self._refuse_name_clash(conn, manifest)
+            new_snapshots = self._insert_release(conn, manifest, body_text, snapshots, file_sha256)
             self._append_event(
                 conn,
                 action=action,
@@ -531,12 +470,90 @@ class Store:
                 reason=reason,
                 details={
                     "members": len(manifest.members),
-                    "new_snapshots": len(new_rows),
+                    "new_snapshots": new_snapshots,
                     "allow_incompatible": manifest.allow_incompatible is not None,
                     "check_passed": (manifest.check or {}).get("passed"),
                 },
             )
         return manifest, True
+
+    def _recorded_as(
+        self, conn: Connection, manifest: Manifest, *, reuse_same_content: bool
+    ) -> str | None:
+        """The digest of a recorded manifest standing for `manifest`: itself, or (when
+        `reuse_same_content`) the newest release of the same team content."""
+        existing = conn.execute(
+            select(_MAN.c.digest).where(_MAN.c.digest == manifest.digest)
+        ).scalar()
+        if existing is None and reuse_same_content:
+            existing = conn.execute(
+                select(_MAN.c.digest)
+                .where(_MAN.c.team == manifest.team, _MAN.c.content_key == manifest.content_key)
+                .order_by(_MAN.c.id.desc())
+                .limit(1)
+            ).scalar()
+        return None if existing is None else str(existing)
+
+    def _refuse_name_clash(self, conn: Connection, manifest: Manifest) -> None:
+        """Refuse a release name already recorded with other content."""
+        clash = conn.execute(
+            select(_MAN.c.digest).where(
+                _MAN.c.team == manifest.team, _MAN.c.release == manifest.release
+            )
+        ).scalar()
+        if clash is not None:
+            raise ReleaseNameTaken(
+                f"conflict: release {manifest.release} of team {manifest.team} already exists "
+                f"with different content ({clash})",
+                team=manifest.team,
+                release=manifest.release,
+                existing=str(clash),
+            )
+
+    def _insert_release(
+        self,
+        conn: Connection,
+        manifest: Manifest,
+        body_text: str,
+        snapshots: Mapping[str, tuple[ResolvedMember, str]],
+        file_sha256: str,
+    ) -> int:
+        """Write a release's new snapshots, its manifest and member index (verified: the
+        caller hashed every one); returns how many snapshots were new."""
+        present = self._present_snapshots(conn, list(snapshots))
+        new_rows = [
+            {"digest": d, "kind": m.kind, "version": m.version, "body": spec_text}
+            for d, (m, spec_text) in snapshots.items()
+            if d not in present
+        ]
+        if new_rows:
+            # another release may record the same (immutable) snapshot concurrently
+            conn.execute(_insert_ignoring_duplicates(conn, _SNAP), new_rows)
+        conn.execute(
+            insert(_MAN).values(
+                digest=manifest.digest,
+                team=manifest.team,
+                release=manifest.release,
+                content_key=manifest.content_key,
+                created_at=manifest.created_at,
+                created_by=manifest.created_by,
+                parent=manifest.parent,
+                allow_incompatible=manifest.allow_incompatible,
+                member_count=len(manifest.members),
+                file_sha256=file_sha256,
+                verified=True,
+                body=body_text,
+            )
+        )
+        if manifest.members:
+            conn.execute(
+                insert(_MM),
+                [
+                    {"manifest_digest": manifest.digest, "name": n, "member_digest": e.digest}
+                    for n, e in manifest.members.items()
+                ],
+            )
+        return len(new_rows)
 
     def _present_snapshots(self, conn: Connection, digests: Sequence[str]) -> set[str]:
         present: set[str] = set()
@@ -558,10 +575,12 @@ class Store:
         if row is None:
             raise NotFoundError(f"no manifest {manifest_digest} in the state store")
         if sha256_hex(row.body.encode("utf-8")) != manifest_digest:
-            raise IntegrityError(
+            raise TamperedStore(
                 f"release {row.release} ({manifest_digest}) in the state store does not match "
                 "its digest: it was modified",
-                hint="run `teamrel verify`",
+                kind="manifest",
+                digest=manifest_digest,
+                release=row.release,
             )
         return row
 
@@ -687,9 +706,10 @@ class Store:
                 ):
                     where = f"snapshot {row.digest} in the state store"
                     if sha256_hex(row.body.encode("utf-8")) != row.digest:
-                        raise IntegrityError(
+                        raise TamperedStore(
                             f"{where} does not match its digest: it was modified",
-                            hint="run `teamrel verify`",
+                            kind="snapshot",
+                            digest=row.digest,
                         )
                     out[row.digest] = member_from_spec(
                         json.loads(row.body),
@@ -882,11 +902,14 @@ class Store:
         wanted = expect if not _is_hex64(expect) else f"sha256:{expect}"
         if live is None or wanted not in (live, live_name):
             now_live = f"{live_name} ({live})" if live else "nothing"
-            raise ConflictError(
+            raise UnexpectedLive(
                 f"conflict: {env} of team {team}: expected {expect} to be live, but {now_live} is; "
                 "nothing was changed",
-                hint="another operator changed the environment: check `teamrel status` and "
-                "`teamrel history` first",
+                team=team,
+                environment=env,
+                expected=expect,
+                live=live,
+                live_release=live_name,
             )
 
     def _verified_target(
@@ -906,6 +929,38 @@ class Store:
         additionally counts them through the member index (linear in team size: promote
         does it, rollback, which must stay flat, relies on the constraint).
         """
+        row = self._target_row(conn, team, manifest_digest)
+        count = row.member_count
+        if count_snapshots:
+            count = conn.execute(
+                select(func.count())
+                .select_from(_MM.join(_SNAP, _SNAP.c.digest == _MM.c.member_digest))
+                .where(_MM.c.manifest_digest == manifest_digest)
+            ).scalar_one()
+        if count != row.member_count:
+            raise TamperedStore(
+                f"release {row.release}: {row.member_count - count} member snapshot(s) missing "
+                "from the state store; refusing to make it live",
+                kind="manifest",
+                digest=manifest_digest,
+                release=row.release,
+                missing=row.member_count - count,
+            )
+        target = TargetInfo(
+            team=team,
+            release=row.release,
+            digest=manifest_digest,
+            allow_incompatible=row.allow_incompatible,
+            file_sha256=row.file_sha256,
+            current=current,
+        )
+        if check_target is not None:
+            check_target(target)
+        return target
+
+    def _target_row(self, conn: Connection, team: str, manifest_digest: str) -> Any:
+        """The row of a manifest about to be made live, refused unless it was verified when
+        recorded and its stored body still hashes to its digest."""
         if conn.dialect.name == "postgresql":
             # hash where the bytes are: no megabytes over the wire for a large team
             body_hash: Any = func.encode(func.sha256(func.convert_to(_MAN.c.body, "UTF8")), "hex")
@@ -931,35 +986,14 @@ class Store:
             else sha256_hex(row.body_hash.encode("utf-8"))
         )
         if stored != manifest_digest:
-            raise IntegrityError(
+            raise TamperedStore(
                 f"release {row.release} ({manifest_digest}) in the state store does not match "
                 "its digest (modified); refusing to make it live",
-                hint="run `teamrel verify`",
+                kind="manifest",
+                digest=manifest_digest,
+                release=row.release,
             )
-        count = row.member_count
-        if count_snapshots:
-            count = conn.execute(
-                select(func.count())
-                .select_from(_MM.join(_SNAP, _SNAP.c.digest == _MM.c.member_digest))
-                .where(_MM.c.manifest_digest == manifest_digest)
-            ).scalar_one()
-        if count != row.member_count:
-            raise IntegrityError(
-                f"release {row.release}: {row.member_count - count} member snapshot(s) missing "
-                "from the state store; refusing to make it live",
-                hint="run `teamrel verify`",
-            )
-        target = TargetInfo(
-            team=team,
-            release=row.release,
-            digest=manifest_digest,
-            allow_incompatible=row.allow_incompatible,
-            file_sha256=row.file_sha256,
-            current=current,
-        )
-        if check_target is not None:
-            check_target(target)
-        return target
+        return row
 
     def _earlier_promotions(
         self, conn: Connection, env: str, promotion_id: int | None
@@ -993,10 +1027,14 @@ class Store:
             .values(generation=generation, **values)
         )
         if result.rowcount != 1:
-            raise ConflictError(
+            found = conn.execute(select(_ENV.c.generation).where(_ENV.c.id == row.id)).scalar()
+            raise GenerationConflict(
                 f"conflict: {env} of team {team} was changed by another operator while this "
                 "command ran; nothing was changed",
-                hint="check `teamrel status` and re-run if still needed",
+                team=team,
+                environment=env,
+                expected=int(row.generation),
+                found=None if found is None else int(found),
             )
         if conn.dialect.name == "postgresql":
             # part of this transaction: listening runtimes hear of the move only once it commits
@@ -1027,87 +1065,96 @@ class Store:
             if row is None:
                 conn.execute(insert(_ENV).values(team=team, name=env, generation=0, updated_at=now))
                 row = self._env_row(conn, team, env)
-            from_release = self._release_name(conn, row.manifest_digest)
-            if row.manifest_digest == target.digest:
-                return Transition(
-                    action="promote",
-                    team=team,
-                    environment=env,
-                    from_release=from_release,
-                    from_manifest=row.manifest_digest,
-                    to_release=target.release,
-                    to_manifest=target.digest,
-                    generation=int(row.generation),
-                    actor=actor,
-                    reason=reason,
-                    at=now,
-                    event_seq=None,
-                    noop=True,
-                )
-            promotion_id = conn.execute(
+            transition = Transition(
+                action="promote",
+                team=team,
+                environment=env,
+                from_release=self._release_name(conn, row.manifest_digest),
+                from_manifest=row.manifest_digest,
+                to_release=target.release,
+                to_manifest=target.digest,
+                generation=int(row.generation),
+                actor=actor,
+                reason=reason,
+                at=now,
+                event_seq=None,
+                noop=row.manifest_digest == target.digest,
+            )
+            if transition.noop:
+                return transition
+            transition = self._write_promote(conn, row, transition, {"expect": expect})
+            fault("promote.before_commit")
+        fault("promote.after_commit")
+        return transition
+
+    def _new_promotion(
+        self, conn: Connection, row: Any, manifest_digest: str, now: str, actor: str
+    ) -> int:
+        """Append a promotion of `manifest_digest` to the environment's chain; its id."""
+        return int(
+            conn.execute(
                 insert(_PROMO)
                 .values(
                     environment_id=row.id,
-                    manifest_digest=target.digest,
+                    manifest_digest=manifest_digest,
                     previous_id=row.promotion_id,
                     created_at=now,
                     actor=actor,
                 )
                 .returning(_PROMO.c.id)
             ).scalar_one()
-            fault("promote.before_update")
-            generation = self._cas(
-                conn,
-                row,
-                {
-                    "manifest_digest": target.digest,
-                    "promotion_id": promotion_id,
-                    "last_action": "promote",
-                    "updated_at": now,
-                    "updated_by": actor,
-                    "reason": reason,
-                },
-                env,
-                team,
-            )
-            fault("promote.after_update")
-            conn.execute(
-                delete(_MARK).where(
-                    _MARK.c.environment_id == row.id, _MARK.c.manifest_digest == target.digest
-                )
-            )
-            fault("promote.before_event")
-            seq = self._append_event(
-                conn,
-                action="promote",
-                team=team,
-                environment=env,
-                release_from=from_release,
-                release_to=target.release,
-                from_manifest=row.manifest_digest,
-                to_manifest=target.digest,
-                generation=generation,
-                actor=actor,
-                reason=reason,
-                details={"expect": expect},
-                at=now,
-            )
-            fault("promote.after_event")
-            fault("promote.before_commit")
-        fault("promote.after_commit")
-        return Transition(
+        )
+
+    def _write_promote(
+        self, conn: Connection, row: Any, transition: Transition, details: dict[str, JSON]
+    ) -> Transition:
+        """Chain the promotion, move the pointer (CAS), clear the target's rolled-back mark
+        and append the event: the writes of one promote, in the caller's transaction;
+        returns the transition with its generation and event number."""
+        env, team, now = transition.environment, transition.team, transition.at
+        promotion_id = self._new_promotion(conn, row, transition.to_manifest, now, transition.actor)
+        fault("promote.before_update")
+        generation = self._cas(
+            conn,
+            row,
+            {
+                "manifest_digest": transition.to_manifest,
+                "promotion_id": promotion_id,
+                "last_action": "promote",
+                "updated_at": now,
+                "updated_by": transition.actor,
+                "reason": transition.reason,
+            },
+            env,
+            team,
+        )
+        fault("promote.after_update")
+        self._unmark(conn, row.id, transition.to_manifest)
+        fault("promote.before_event")
+        seq = self._append_event(
+            conn,
             action="promote",
             team=team,
             environment=env,
-            from_release=from_release,
-            from_manifest=row.manifest_digest,
-            to_release=target.release,
-            to_manifest=target.digest,
+            release_from=transition.from_release,
+            release_to=transition.to_release,
+            from_manifest=transition.from_manifest,
+            to_manifest=transition.to_manifest,
             generation=generation,
-            actor=actor,
-            reason=reason,
+            actor=transition.actor,
+            reason=transition.reason,
+            details=details,
             at=now,
-            event_seq=seq,
+        )
+        fault("promote.after_event")
+        return replace(transition, generation=generation, event_seq=seq)
+
+    def _unmark(self, conn: Connection, env_id: int, manifest_digest: str) -> None:
+        """A manifest promoted again is no longer one rolled back from in the environment."""
+        conn.execute(
+            delete(_MARK).where(
+                _MARK.c.environment_id == env_id, _MARK.c.manifest_digest == manifest_digest
+            )
         )
 
     def rollback(
@@ -1122,6 +1169,7 @@ class Store:
         expect: str | None = None,
         check_target: Callable[[TargetInfo], None] | None = None,
         guard_seconds: float = ROLLBACK_GUARD_SECONDS,
+        details: Mapping[str, JSON] | None = None,
     ) -> Transition:
         """Move `env` back along its promotion chain: one transaction, CAS, one event.
 
@@ -1129,60 +1177,81 @@ class Store:
         skipping manifests already rolled back from in this environment; never forward.
         A plain rollback right after another rollback (within `guard_seconds`) is refused
         unless the caller is explicit (`to`, `steps` or `expect`), so two operators reacting
-        to the same incident do not take the environment back twice.
+        to the same incident do not take the environment back twice. `details` are added
+        to the audit event's (e.g. the safety findings a forced rollback overrode).
         """
         _check_rollback_options(to, steps)
         with self._tx(write=True) as conn:
-            row = self._env_row(conn, team, env)
-            if row is None or row.promotion_id is None:
-                raise NotFoundError(
-                    f"nothing to roll back: no release was ever promoted to {env} of team {team}"
-                )
-            if expect is not None:
-                self._check_expect(conn, team, env, row, expect)
+            row = self._rollback_row(conn, team, env, expect)
             roll = self._open_rollout(conn, row.id)
             if roll is not None and to is None and steps is None:
                 # the candidate was never live: rolling back means stable keeps all traffic
                 return self._abort_by_rollback(conn, team, env, row, roll, actor, reason)
-            current = row.manifest_digest
-            current_name = self._release_name(conn, current)
-            now_dt = utcnow()
+            now = utcnow()
+            current_name = self._release_name(conn, row.manifest_digest)
             if to is None and steps is None and expect is None:
-                _rollback_guard(row, env, current_name, now_dt, guard_seconds)
+                _rollback_guard(team, env, row, current_name, now, guard_seconds)
             marked = self._marks(conn, row.id)
             target_promo, passed = self._rollback_walk(
                 conn, team, env, row, to, steps or 1, current_name, marked
             )
-            target = self._verified_target(
-                conn,
-                team,
-                target_promo.manifest_digest,
-                check_target,
-                count_snapshots=False,
-                current=current,
-            )
-            transition = Transition(
+            move = Transition(
                 action="rollback",
                 team=team,
                 environment=env,
                 from_release=current_name,
-                from_manifest=current,
-                to_release=target.release,
-                to_manifest=target.digest,
+                from_manifest=row.manifest_digest,
+                to_release="",  # named once the target is verified
+                to_manifest=target_promo.manifest_digest,
                 generation=0,
                 actor=actor,
                 reason=reason,
-                at=iso(now_dt),
+                at=iso(now),
                 event_seq=0,
-                rolled_back=tuple(str(self._release_name(conn, d) or d) for d in passed),
             )
+            move = self._rollback_transition(conn, move, passed, check_target)
             options: dict[str, JSON] = {"to": to, "steps": steps, "expect": expect}
-            transition = self._write_rollback(
-                conn, row, target_promo.id, transition, passed, marked, options
-            )
+            options.update(details or {})
+            move = self._write_rollback(conn, row, target_promo.id, move, passed, marked, options)
             fault("rollback.before_commit")
         fault("rollback.after_commit")
-        return transition
+        return move
+
+    def _rollback_row(self, conn: Connection, team: str, env: str, expect: str | None) -> Any:
+        """The environment a rollback starts from: refused when nothing was ever promoted
+        there, or when `expect` is given and not live."""
+        row = self._env_row(conn, team, env)
+        if row is None or row.promotion_id is None:
+            raise NotFoundError(
+                f"nothing to roll back: no release was ever promoted to {env} of team {team}"
+            )
+        if expect is not None:
+            self._check_expect(conn, team, env, row, expect)
+        return row
+
+    def _rollback_transition(
+        self,
+        conn: Connection,
+        move: Transition,
+        passed: Sequence[str],
+        check_target: Callable[[TargetInfo], None] | None,
+    ) -> Transition:
+        """`move` (to the manifest `to_manifest`) once its target is verified (without
+        counting snapshots: rollback stays flat in team size) and passed by the caller's
+        check hook, named, with the releases it goes back past; nothing is written yet."""
+        target = self._verified_target(
+            conn,
+            move.team,
+            move.to_manifest,
+            check_target,
+            count_snapshots=False,
+            current=move.from_manifest,
+        )
+        return replace(
+            move,
+            to_release=target.release,
+            rolled_back=tuple(str(self._release_name(conn, d) or d) for d in passed),
+        )
 
     def _marks(self, conn: Connection, env_id: int) -> set[str]:
         """The manifests rolled back from in an environment (rollback never returns to them)."""
@@ -1212,23 +1281,25 @@ class Store:
         walk = self._earlier_promotions(conn, env, row.promotion_id)
         target_promo, passed = _walk_back(walk, current, marked, to_digest, steps)
         if target_promo is None:
-            raise _no_rollback_target(env, to, current_name, steps)
+            raise _no_rollback_target(team, env, to, to_digest, current_name, steps)
         return target_promo, passed
 
     def _rollback_to_digest(
         self, conn: Connection, team: str, env: str, to: str, current: str, marked: set[str]
     ) -> str:
-        """The manifest `rollback --to` names, refused when live or rolled back from."""
+        """The manifest a rollback's `to` names, refused when live or rolled back from."""
         to_digest = self._resolve_ref(conn, team, to)
         if to_digest is None:
             raise NotFoundError(f"no release {to} of team {team} in the state store")
         if to_digest == current:
             raise UsageError(f"{to} is already live in {env}: nothing to roll back")
         if to_digest in marked:
-            raise UsageError(
+            raise RolledBackFrom(
                 f"{to} was rolled back from in {env}; rollback never returns to it",
-                hint=f"to make it live again, promote it explicitly: "
-                f"`teamrel promote {to} --env {env}`",
+                team=team,
+                environment=env,
+                release=to,
+                digest=to_digest,
             )
         return to_digest
 
@@ -1418,82 +1489,118 @@ class Store:
     ) -> RolloutState:
         """Open a rollout of release `ref` in `env`: one transaction, CAS, one event."""
         with self._tx(write=True) as conn:
-            row = self._env_row(conn, team, env)
-            if row is None or row.manifest_digest is None:
-                raise NotFoundError(
-                    f"nothing is live in {env} of team {team}: promote a first release before "
-                    "rolling one out"
-                )
-            current = self._open_rollout(conn, row.id)
-            if current is not None:
-                raise ConflictError(
-                    f"conflict: {env} already has rollout {current.rollout_id} of "
-                    f"{current.candidate_release} ({current.state}); nothing was changed",
-                    hint=f"finish it first: `teamrel rollout promote|abort --env {env}`",
-                )
-            target_digest = self._resolve_ref(conn, team, ref)
-            if target_digest is None:
-                raise NotFoundError(f"no release {ref} of team {team} in the state store")
-            target = self._verified_target(conn, team, target_digest, check_target)
-            if target.digest == row.manifest_digest:
-                raise UsageError(f"{target.release} is already live in {env}: nothing to roll out")
-            now = iso(utcnow())
-            phase = "shadow" if shadow else "canary"
-            weight_bp = 0 if shadow else round(steps[0] * 100)
-            step_index = -1 if shadow else 0
-            fault("rollout.before_update")
-            generation = self._cas(conn, row, {}, env, team)
-            fault("rollout.after_update")
-            conn.execute(
-                insert(_ROLL).values(
-                    rollout_id=rollout_id,
-                    environment_id=row.id,
-                    team=team,
-                    environment=env,
-                    stable_digest=row.manifest_digest,
-                    candidate_digest=target.digest,
-                    candidate_release=target.release,
-                    phase=phase,
-                    weight_bp=weight_bp,
-                    step_index=step_index,
-                    steps=canonical_json([float(x) for x in steps]),
-                    policy=canonical_json(dict(policy)),
-                    state="active",
-                    started_at=now,
-                    started_by=actor,
-                    reason=reason,
-                    updated_at=now,
-                )
-            )
-            fault("rollout.before_event")
-            self._append_event(
-                conn,
-                action="rollout",
-                team=team,
-                environment=env,
-                release_from=self._release_name(conn, row.manifest_digest),
-                release_to=target.release,
-                from_manifest=row.manifest_digest,
-                to_manifest=target.digest,
-                generation=generation,
-                actor=actor,
-                reason=reason,
-                details={
-                    "op": "start",
-                    "rollout_id": rollout_id,
-                    "phase": phase,
-                    "weight": weight_bp / 100,
-                    "steps": [float(x) for x in steps],
-                    "policy": dict(policy),
-                },
-                at=now,
-            )
-            fault("rollout.after_event")
+            row, target = self._rollout_target(conn, team, env, ref, check_target)
+            opened: dict[str, Any] = {
+                "environment": env,
+                "rollout_id": rollout_id,
+                "phase": "shadow" if shadow else "canary",
+                "weight_bp": 0 if shadow else round(steps[0] * 100),
+                "step_index": -1 if shadow else 0,
+                "steps": [float(x) for x in steps],
+                "policy": dict(policy),
+            }
+            generation = self._write_rollout_start(conn, row, target, opened, actor, reason)
             fault("rollout.before_commit")
             new = self._open_rollout(conn, row.id)
             state = self._rollout_state(conn, new, generation)
         fault("rollout.after_commit")
         return state
+
+    def _rollout_target(
+        self,
+        conn: Connection,
+        team: str,
+        env: str,
+        ref: str,
+        check_target: Callable[[TargetInfo], None] | None,
+    ) -> tuple[Any, TargetInfo]:
+        """The environment row and the verified candidate of a new rollout; refused when
+        nothing is live, a rollout is open already, or the candidate is what is live."""
+        row = self._env_row(conn, team, env)
+        if row is None or row.manifest_digest is None:
+            raise NotFoundError(
+                f"nothing is live in {env} of team {team}: promote a first release before "
+                "rolling one out"
+            )
+        current = self._open_rollout(conn, row.id)
+        if current is not None:
+            raise RolloutOpen(
+                f"conflict: {env} already has rollout {current.rollout_id} of "
+                f"{current.candidate_release} ({current.state}); nothing was changed",
+                team=team,
+                environment=env,
+                rollout_id=current.rollout_id,
+                candidate_release=current.candidate_release,
+                state=current.state,
+            )
+        target_digest = self._resolve_ref(conn, team, ref)
+        if target_digest is None:
+            raise NotFoundError(f"no release {ref} of team {team} in the state store")
+        target = self._verified_target(conn, team, target_digest, check_target)
+        if target.digest == row.manifest_digest:
+            raise UsageError(f"{target.release} is already live in {env}: nothing to roll out")
+        return row, target
+
+    def _write_rollout_start(
+        self,
+        conn: Connection,
+        row: Any,
+        target: TargetInfo,
+        opened: Mapping[str, Any],
+        actor: str,
+        reason: str | None,
+    ) -> int:
+        """The writes of `start_rollout` (CAS, rollout row, `start` event): the generation."""
+        team, env, now = target.team, opened["environment"], iso(utcnow())
+        fault("rollout.before_update")
+        generation = self._cas(conn, row, {}, env, team)
+        fault("rollout.after_update")
+        conn.execute(
+            insert(_ROLL).values(
+                rollout_id=opened["rollout_id"],
+                environment_id=row.id,
+                team=team,
+                environment=env,
+                stable_digest=row.manifest_digest,
+                candidate_digest=target.digest,
+                candidate_release=target.release,
+                phase=opened["phase"],
+                weight_bp=opened["weight_bp"],
+                step_index=opened["step_index"],
+                steps=canonical_json(opened["steps"]),
+                policy=canonical_json(opened["policy"]),
+                state="active",
+                started_at=now,
+                started_by=actor,
+                reason=reason,
+                updated_at=now,
+            )
+        )
+        fault("rollout.before_event")
+        self._append_event(
+            conn,
+            action="rollout",
+            team=team,
+            environment=env,
+            release_from=self._release_name(conn, row.manifest_digest),
+            release_to=target.release,
+            from_manifest=row.manifest_digest,
+            to_manifest=target.digest,
+            generation=generation,
+            actor=actor,
+            reason=reason,
+            details={
+                "op": "start",
+                "rollout_id": opened["rollout_id"],
+                "phase": opened["phase"],
+                "weight": opened["weight_bp"] / 100,
+                "steps": opened["steps"],
+                "policy": opened["policy"],
+            },
+            at=now,
+        )
+        fault("rollout.after_event")
+        return generation
 
     def change_rollout(
         self,
@@ -1515,101 +1622,36 @@ class Store:
         `promote` makes the candidate live (the same pointer move as `promote`).
         """
         with self._tx(write=True) as conn:
-            row = self._env_row(conn, team, env)
-            roll = None if row is None else self._open_rollout(conn, row.id)
-            if row is None or roll is None:
-                raise NotFoundError(f"no rollout is open in {env} of team {team}")
-            if rollout_id is not None and roll.rollout_id != rollout_id:
-                raise ConflictError(
-                    f"conflict: the open rollout of {env} is {roll.rollout_id}, not {rollout_id}; "
-                    "nothing was changed"
-                )
-            if expect_generation is not None and int(row.generation) != expect_generation:
-                raise ConflictError(
-                    f"conflict: {env} of team {team} changed while the rollout was analysed; "
-                    "nothing was changed",
-                    hint="re-run `teamrel rollout step`",
-                )
-            steps = [float(x) for x in json.loads(roll.steps)]
+            row, roll = self._rollout_to_change(conn, team, env, rollout_id, expect_generation)
             now = iso(utcnow())
-            values: dict[str, Any] = {"updated_at": now}
-            env_values: dict[str, Any] = {}
+            values = _rollout_change(roll, op, now)
             if decision is not None:
                 values["last_decision"] = canonical_json(dict(decision))
-            if op == "advance":
-                nxt = roll.step_index + 1
-                if nxt >= len(steps) or steps[nxt] >= 100:
-                    raise UsageError(
-                        f"rollout {roll.rollout_id} is at its last step before 100%: promote it"
-                    )
-                values.update(phase="canary", step_index=nxt, weight_bp=round(steps[nxt] * 100))
-            elif op == "pause":
-                if roll.state == "paused":
-                    raise UsageError(f"rollout {roll.rollout_id} is already paused")
-                values["state"] = "paused"
-            elif op == "resume":
-                if roll.state != "paused":
-                    raise UsageError(f"rollout {roll.rollout_id} is not paused")
-                values["state"] = "active"
-            elif op == "abort":
-                values.update(state="aborted", ended_at=now, weight_bp=0)
-            elif op == "promote":
-                target = self._verified_target(
-                    conn, team, roll.candidate_digest, check_target, count_snapshots=False
+            env_values: dict[str, Any] = {}
+            if op == "promote":
+                env_values = self._candidate_promotion(
+                    conn, team, row, roll.candidate_digest, now, actor, reason, check_target
                 )
-                values.update(state="promoted", ended_at=now, weight_bp=10_000)
-                promotion_id = conn.execute(
-                    insert(_PROMO)
-                    .values(
-                        environment_id=row.id,
-                        manifest_digest=target.digest,
-                        previous_id=row.promotion_id,
-                        created_at=now,
-                        actor=actor,
-                    )
-                    .returning(_PROMO.c.id)
-                ).scalar_one()
-                env_values = {
-                    "manifest_digest": target.digest,
-                    "promotion_id": promotion_id,
-                    "last_action": "promote",
-                    "updated_at": now,
-                    "updated_by": actor,
-                    "reason": reason,
-                }
             fault("rollout.before_update")
             generation = self._cas(conn, row, env_values, env, team)
             conn.execute(update(_ROLL).where(_ROLL.c.id == roll.id).values(**values))
             fault("rollout.after_update")
             if op == "promote":
-                conn.execute(
-                    delete(_MARK).where(
-                        _MARK.c.environment_id == row.id,
-                        _MARK.c.manifest_digest == roll.candidate_digest,
-                    )
-                )
-            stable_name = self._release_name(conn, roll.stable_digest)
+                self._unmark(conn, row.id, roll.candidate_digest)
             fault("rollout.before_event")
             self._append_event(
                 conn,
                 action="promote" if op == "promote" else "rollout",
                 team=team,
                 environment=env,
-                release_from=stable_name,
+                release_from=self._release_name(conn, roll.stable_digest),
                 release_to=roll.candidate_release,
                 from_manifest=roll.stable_digest,
                 to_manifest=roll.candidate_digest,
                 generation=generation,
                 actor=actor,
                 reason=reason,
-                details={
-                    "op": op,
-                    "rollout_id": roll.rollout_id,
-                    "phase": values.get("phase", roll.phase),
-                    "weight": values.get("weight_bp", roll.weight_bp) / 100,
-                    "state": values.get("state", roll.state),
-                    "decision": dict(decision) if decision is not None else None,
-                },
+                details=_rollout_change_details(roll, op, values, decision),
                 at=now,
             )
             fault("rollout.after_event")
@@ -1618,6 +1660,60 @@ class Store:
             state = self._rollout_state(conn, done, generation)
         fault("rollout.after_commit")
         return state
+
+    def _candidate_promotion(
+        self,
+        conn: Connection,
+        team: str,
+        row: Any,
+        candidate: str,
+        now: str,
+        actor: str,
+        reason: str | None,
+        check_target: Callable[[TargetInfo], None] | None,
+    ) -> dict[str, Any]:
+        """The environment columns a rollout's promotion sets: its candidate verified (its
+        snapshots were counted when the rollout started) and chained as a promotion."""
+        target = self._verified_target(conn, team, candidate, check_target, count_snapshots=False)
+        return {
+            "manifest_digest": target.digest,
+            "promotion_id": self._new_promotion(conn, row, target.digest, now, actor),
+            "last_action": "promote",
+            "updated_at": now,
+            "updated_by": actor,
+            "reason": reason,
+        }
+
+    def _rollout_to_change(
+        self,
+        conn: Connection,
+        team: str,
+        env: str,
+        rollout_id: str | None,
+        expect_generation: int | None,
+    ) -> tuple[Any, Any]:
+        """The environment row and its open rollout, refused when none is open, when it is
+        not `rollout_id`, or when the environment moved past `expect_generation`."""
+        row = self._env_row(conn, team, env)
+        roll = None if row is None else self._open_rollout(conn, row.id)
+        if row is None or roll is None:
+            raise NotFoundError(f"no rollout is open in {env} of team {team}")
+        if rollout_id is not None and roll.rollout_id != rollout_id:
+            raise ConflictError(
+                f"conflict: the open rollout of {env} is {roll.rollout_id}, not {rollout_id}; "
+                "nothing was changed"
+            )
+        if expect_generation is not None and int(row.generation) != expect_generation:
+            raise StaleRolloutDecision(
+                f"conflict: {env} of team {team} changed while the rollout was analysed; "
+                "nothing was changed",
+                team=team,
+                environment=env,
+                rollout_id=roll.rollout_id,
+                expected=expect_generation,
+                found=int(row.generation),
+            )
+        return row, roll
 
     def _abort_by_rollback(
         self,
@@ -1629,15 +1725,37 @@ class Store:
         actor: str,
         reason: str | None,
     ) -> Transition:
-        now = iso(utcnow())
+        """A plain rollback during a rollout: the rollout is aborted and stable, which never
+        stopped being live, keeps all traffic (the pointer does not move)."""
         stable_name = self._release_name(conn, row.manifest_digest) or str(row.manifest_digest)
+        abort = Transition(
+            action="rollback",
+            team=team,
+            environment=env,
+            from_release=roll.candidate_release,
+            from_manifest=roll.candidate_digest,
+            to_release=stable_name,
+            to_manifest=row.manifest_digest,
+            generation=0,
+            actor=actor,
+            reason=reason,
+            at=iso(utcnow()),
+            event_seq=0,
+            rolled_back=(roll.candidate_release,),
+        )
+        return self._write_abort(conn, row, roll, abort)
+
+    def _write_abort(self, conn: Connection, row: Any, roll: Any, abort: Transition) -> Transition:
+        """Move the generation (CAS), end the rollout and append the rollback event: the
+        writes of `_abort_by_rollback`, in the caller's transaction."""
+        now, actor, reason = abort.at, abort.actor, abort.reason
         fault("rollback.before_update")
         generation = self._cas(
             conn,
             row,
             {"last_action": "rollback", "updated_at": now, "updated_by": actor, "reason": reason},
-            env,
-            team,
+            abort.environment,
+            abort.team,
         )
         conn.execute(
             update(_ROLL)
@@ -1649,12 +1767,12 @@ class Store:
         seq = self._append_event(
             conn,
             action="rollback",
-            team=team,
-            environment=env,
-            release_from=roll.candidate_release,
-            release_to=stable_name,
-            from_manifest=roll.candidate_digest,
-            to_manifest=row.manifest_digest,
+            team=abort.team,
+            environment=abort.environment,
+            release_from=abort.from_release,
+            release_to=abort.to_release,
+            from_manifest=abort.from_manifest,
+            to_manifest=abort.to_manifest,
             generation=generation,
             actor=actor,
             reason=reason,
@@ -1667,21 +1785,7 @@ class Store:
         )
         fault("rollback.after_event")
         fault("rollback.before_commit")
-        return Transition(
-            action="rollback",
-            team=team,
-            environment=env,
-            from_release=roll.candidate_release,
-            from_manifest=roll.candidate_digest,
-            to_release=stable_name,
-            to_manifest=row.manifest_digest,
-            generation=generation,
-            actor=actor,
-            reason=reason,
-            at=now,
-            event_seq=seq,
-            rolled_back=(roll.candidate_release,),
-        )
+        return replace(abort, generation=generation, event_seq=seq)
 
     # ------------------------------------------------------------------ outcomes
 
@@ -1752,44 +1856,7 @@ class Store:
                     func.sum(_OUT.c.cost_usd * _OUT.c.cost_usd),
                 ).where(*where)
             ).one()
-            lat_n = int(
-                conn.execute(
-                    select(func.count()).where(*where, _OUT.c.latency_ms.is_not(None))
-                ).scalar_one()
-            )
-
-            def rank(q: float) -> int:
-                """The 0-based rank of the q-quantile among `lat_n` latencies."""
-                return min(lat_n - 1, max(0, int(q * lat_n + 0.5) - 1))
-
-            def quantile(q: float) -> float | None:
-                if lat_n == 0:
-                    return None
-                value = conn.execute(
-                    select(_OUT.c.latency_ms)
-                    .where(*where, _OUT.c.latency_ms.is_not(None))
-                    .order_by(_OUT.c.latency_ms)
-                    .offset(rank(q))
-                    .limit(1)
-                ).scalar()
-                return None if value is None else float(value)
-
-            p50: float | None
-            p95: float | None
-            if conn.dialect.name == "postgresql" and lat_n:
-                # OFFSET walks the index and visits the heap for each entry (ten times SQLite's
-                # cost here); one sort gives both ranks. percentile_disc(f) is the value of
-                # rank ceil(f*n) (1-based), so f = (k + 0.5)/n names 0-based rank k exactly
-                fractions = [(rank(q) + 0.5) / lat_n for q in (0.5, 0.95)]
-                values = conn.execute(
-                    select(
-                        func.percentile_disc(pg_array(fractions)).within_group(_OUT.c.latency_ms)
-                    ).where(*where, _OUT.c.latency_ms.is_not(None))
-                ).scalar_one()
-                p50, p95 = (float(v) for v in values)
-            else:
-                p50, p95 = quantile(0.5), quantile(0.95)
-
+            lat_n, p50, p95 = _latency_percentiles(conn, where)
             over = None
             if latency_over is not None:
                 over = int(
@@ -1797,32 +1864,19 @@ class Store:
                         select(func.count()).where(*where, _OUT.c.latency_ms > latency_over)
                     ).scalar_one()
                 )
-            found: dict[str, tuple[int, float, float]] = {}
-            for name in scores:
-                r = conn.execute(
-                    select(
-                        func.count(),
-                        func.sum(_SCORE.c.value),
-                        func.sum(_SCORE.c.value * _SCORE.c.value),
-                    ).where(
-                        _SCORE.c.rollout_id == rollout_id,
-                        _SCORE.c.arm == arm,
-                        _SCORE.c.name == name,
-                    )
-                ).one()
-                found[name] = (int(r[0]), float(r[1] or 0.0), float(r[2] or 0.0))
-            return ArmStats(
-                arm=arm,
-                steps=steps,
-                latency_n=lat_n,
-                latency_p50=p50,
-                latency_p95=p95,
-                cost_n=int(cost[0]),
-                cost_sum=float(cost[1] or 0.0),
-                cost_sumsq=float(cost[2] or 0.0),
-                latency_over=over,
-                scores=found,
-            )
+            found = {name: _score_sums(conn, rollout_id, arm, name) for name in scores}
+        return ArmStats(
+            arm=arm,
+            steps=steps,
+            latency_n=lat_n,
+            latency_p50=p50,
+            latency_p95=p95,
+            cost_n=int(cost[0]),
+            cost_sum=float(cost[1] or 0.0),
+            cost_sumsq=float(cost[2] or 0.0),
+            latency_over=over,
+            scores=found,
+        )
 
     # ------------------------------------------------------------------ audit log
 
@@ -2072,8 +2126,104 @@ def _event(row: Any) -> Event:
     )
 
 
+def _rollout_change(roll: Any, op: str, now: str) -> dict[str, Any]:
+    """The columns of rollout `roll` that `op` changes; refused when `op` does not apply
+    to its state (advancing past the last step before 100%, pausing a paused rollout...)."""
+    values: dict[str, Any] = {"updated_at": now}
+    if op == "advance":
+        steps = [float(x) for x in json.loads(roll.steps)]
+        nxt = roll.step_index + 1
+        if nxt >= len(steps) or steps[nxt] >= 100:
+            raise UsageError(
+                f"rollout {roll.rollout_id} is at its last step before 100%: promote it"
+            )
+        values.update(phase="canary", step_index=nxt, weight_bp=round(steps[nxt] * 100))
+    elif op == "pause":
+        if roll.state == "paused":
+            raise UsageError(f"rollout {roll.rollout_id} is already paused")
+        values["state"] = "paused"
+    elif op == "resume":
+        if roll.state != "paused":
+            raise UsageError(f"rollout {roll.rollout_id} is not paused")
+        values["state"] = "active"
+    elif op == "abort":
+        values.update(state="aborted", ended_at=now, weight_bp=0)
+    elif op == "promote":
+        values.update(state="promoted", ended_at=now, weight_bp=10_000)
+    return values
+
+
+def _rollout_change_details(
+    roll: Any, op: str, values: Mapping[str, Any], decision: Mapping[str, JSON] | None
+) -> dict[str, JSON]:
+    """The audit event details of a rollout change: the rollout's state after it."""
+    return {
+        "op": op,
+        "rollout_id": roll.rollout_id,
+        "phase": values.get("phase", roll.phase),
+        "weight": values.get("weight_bp", roll.weight_bp) / 100,
+        "state": values.get("state", roll.state),
+        "decision": dict(decision) if decision is not None else None,
+    }
+
+
+def _latency_percentiles(
+    conn: Connection, where: Sequence[Any]
+) -> tuple[int, float | None, float | None]:
+    """`(n, p50, p95)` of the latencies of the outcomes `where` selects, in SQL (nearest
+    rank; None when there is none)."""
+    lat_n = int(
+        conn.execute(
+            select(func.count()).where(*where, _OUT.c.latency_ms.is_not(None))
+        ).scalar_one()
+    )
+    if lat_n == 0:
+        return 0, None, None
+
+    def rank(q: float) -> int:
+        """The 0-based rank of the q-quantile among `lat_n` latencies."""
+        return min(lat_n - 1, max(0, int(q * lat_n + 0.5) - 1))
+
+    if conn.dialect.name == "postgresql":
+        # OFFSET walks the index and visits the heap for each entry (ten times SQLite's
+        # cost here); one sort gives both ranks. percentile_disc(f) is the value of
+        # rank ceil(f*n) (1-based), so f = (k + 0.5)/n names 0-based rank k exactly
+        fractions = [(rank(q) + 0.5) / lat_n for q in (0.5, 0.95)]
+        values = conn.execute(
+            select(func.percentile_disc(pg_array(fractions)).within_group(_OUT.c.latency_ms)).where(
+                *where, _OUT.c.latency_ms.is_not(None)
+            )
+        ).scalar_one()
+        p50, p95 = (float(v) for v in values)
+        return lat_n, p50, p95
+
+    def quantile(q: float) -> float | None:
+        value = conn.execute(
+            select(_OUT.c.latency_ms)
+            .where(*where, _OUT.c.latency_ms.is_not(None))
+            .order_by(_OUT.c.latency_ms)
+            .offset(rank(q))
+            .limit(1)
+        ).scalar()
+        return None if value is None else float(value)
+
+    return lat_n, quantile(0.5), quantile(0.95)
+
+
+def _score_sums(conn: Connection, rollout_id: str, arm: str, name: str) -> tuple[int, float, float]:
+    """`(n, sum, sum of squares)` of score `name` of one arm of a rollout, in SQL."""
+    r = conn.execute(
+        select(
+            func.count(),
+            func.sum(_SCORE.c.value),
+            func.sum(_SCORE.c.value * _SCORE.c.value),
+        ).where(_SCORE.c.rollout_id == rollout_id, _SCORE.c.arm == arm, _SCORE.c.name == name)
+    ).one()
+    return int(r[0]), float(r[1] or 0.0), float(r[2] or 0.0)
+
+
 def _check_rollback_options(to: str | None, steps: int | None) -> None:
-    # the command's wording (--to, --steps) is release.rollback's; this guards the API
+    # the command's wording of these options is release.rollback's; this guards the API
     if to is not None and steps is not None:
         raise UsageError("rollback takes a target `to` or a number of `steps`, not both")
     if steps is not None and steps < 1:
@@ -2081,18 +2231,27 @@ def _check_rollback_options(to: str | None, steps: int | None) -> None:
 
 
 def _rollback_guard(
-    row: Any, env: str, current_name: str | None, now: datetime, guard_seconds: float
+    team: str,
+    env: str,
+    row: Any,
+    current_name: str | None,
+    now: datetime,
+    guard_seconds: float,
 ) -> None:
     """Refuse a plain rollback right after another one (two operators, one incident)."""
     if row.last_action != "rollback" or not row.updated_at:
         return
     age = (now - parse_iso(row.updated_at)).total_seconds()
     if age < guard_seconds:
-        raise ConflictError(
-            f"conflict: {env} was already rolled back {max(int(age), 0)}s ago by "
+        seconds = max(int(age), 0)
+        raise RecentRollback(
+            f"conflict: {env} was already rolled back {seconds}s ago by "
             f"{row.updated_by} (now live: {current_name}); nothing was changed",
-            hint=f"to go further back, say so: `teamrel rollback --env {env} "
-            f"--expect {current_name}` (or --to RELEASE / --steps N)",
+            team=team,
+            environment=env,
+            seconds_ago=seconds,
+            by=row.updated_by,
+            live_release=current_name,
         )
 
 
@@ -2124,14 +2283,23 @@ def _walk_back(
 
 
 def _no_rollback_target(
-    env: str, to: str | None, current_name: str | None, steps: int
+    team: str,
+    env: str,
+    to: str | None,
+    to_digest: str | None,
+    current_name: str | None,
+    steps: int,
 ) -> TeamrelError:
     """Why the walk back found no target."""
     if to is not None:
-        return UsageError(
+        return NotAnEarlierRelease(
             f"{to} was not live in {env} before {current_name}: rollback only goes "
             "back through earlier promotions",
-            hint=f"use `teamrel promote {to} --env {env}` to go forward",
+            team=team,
+            environment=env,
+            release=to,
+            digest=to_digest,
+            live_release=current_name,
         )
     return NotFoundError(
         f"nothing earlier to roll back to in {env}: {current_name} is the "
@@ -2139,6 +2307,38 @@ def _no_rollback_target(
         if steps == 1
         else f"{env} has fewer than {steps} earlier releases to go back to"
     )
+
+
+def _verified_snapshots(
+    manifest: Manifest,
+    members: Mapping[str, ResolvedMember],
+    extra: Mapping[str, ResolvedMember],
+) -> dict[str, tuple[ResolvedMember, str]]:
+    """The snapshots a release records, by digest, with the canonical text that is both
+    hashed here and stored; a member (or a flag's variant) not matching its digest is
+    refused."""
+    snapshots: dict[str, tuple[ResolvedMember, str]] = {}
+    for name, entry in manifest.members.items():
+        member = members.get(name)
+        if entry.digest in snapshots:
+            continue
+        spec_text = canonical_json(member.spec) if member is not None else ""
+        if member is None or sha256_hex(spec_text.encode("utf-8")) != entry.digest:
+            raise IntegrityError(
+                f"release {manifest.release}: member {name} does not match its pinned "
+                f"digest {entry.digest}"
+            )
+        snapshots[entry.digest] = (member, spec_text)
+    for extra_digest, member in extra.items():
+        # the variants a release's flags select: snapshotted with it, by their digest
+        spec_text = canonical_json(member.spec)
+        if sha256_hex(spec_text.encode("utf-8")) != extra_digest:
+            raise IntegrityError(
+                f"release {manifest.release}: variant of {member.name} does not match its "
+                f"digest {extra_digest}"
+            )
+        snapshots.setdefault(extra_digest, (member, spec_text))
+    return snapshots
 
 
 def _rehash_snapshots(report: VerifyReport, snapshots: Any, seen: set[str]) -> None:

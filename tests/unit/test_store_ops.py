@@ -10,10 +10,16 @@ import pytest
 from sqlalchemy import text
 
 from teamrel.canonical import sha256_hex
-from teamrel.errors import ConflictError, IntegrityError, NotFoundError, UsageError
+from teamrel.errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    RecentRollback,
+    UsageError,
+)
 from teamrel.manifest import Manifest, build_manifest, manifest_file_bytes
 from teamrel.models import ResolvedMember, member_digest
-from teamrel.store import Store, open_store
+from teamrel.store import ROLLBACK_GUARD_SECONDS, Store, open_store
 from teamrel.store.store import parse_iso
 
 
@@ -116,7 +122,12 @@ def test_plain_rollback_right_after_a_rollback_is_refused(store: Store) -> None:
     store.rollback("demo", "prod", actor="alice")
     with pytest.raises(ConflictError, match="already rolled back") as err:
         store.rollback("demo", "prod", actor="bob")
-    assert err.value.hint and "--expect r1" in err.value.hint
+    # the store states the facts; the command to run instead is release.rollback's wording
+    refusal = err.value
+    assert isinstance(refusal, RecentRollback)
+    assert (refusal.team, refusal.environment) == ("demo", "prod")
+    assert (refusal.by, refusal.live_release, refusal.hint) == ("alice", "r1", None)
+    assert 0 <= refusal.seconds_ago < ROLLBACK_GUARD_SECONDS
     assert live(store) == "r1"
     # outside the guard window it is an ordinary "go further back" (here: nothing earlier)
     with pytest.raises(NotFoundError):
