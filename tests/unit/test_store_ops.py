@@ -12,9 +12,16 @@ from sqlalchemy import text
 from teamrel.canonical import sha256_hex
 from teamrel.errors import (
     ConflictError,
+    GenerationConflict,
     IntegrityError,
+    NotAnEarlierRelease,
     NotFoundError,
     RecentRollback,
+    RolledBackFrom,
+    RolloutOpen,
+    StaleRolloutDecision,
+    TamperedStore,
+    UnexpectedLive,
     UsageError,
 )
 from teamrel.manifest import Manifest, build_manifest, manifest_file_bytes
@@ -290,3 +297,88 @@ def test_resolution_helpers(store: Store) -> None:
     assert state is not None and state.updated_by == "a"
     assert parse_iso(state.updated_at or "")
     assert json.loads(json.dumps(state.to_json()))["release"] == "r3"
+
+
+def test_refusals_carry_facts_and_no_command_line(store: Store) -> None:
+    # what to run next is phrased by release.rollback and the CLI (cli/hints.py): the store
+    # says what it refused, about which environment, manifests and generation
+    for name in ("r1", "r2", "r3"):
+        store.promote("demo", "prod", name, actor="a")
+    r2 = store.release_info("demo", "r2")
+    r3 = store.release_info("demo", "r3")
+    assert r2 is not None and r3 is not None
+    with pytest.raises(UnexpectedLive) as expect:
+        store.promote("demo", "prod", "r1", actor="a", expect="r2")
+    assert (expect.value.environment, expect.value.expected) == ("prod", "r2")
+    assert (expect.value.live, expect.value.live_release) == (r3.digest, "r3")
+    store.rollback("demo", "prod", actor="a", steps=1)
+    with pytest.raises(RolledBackFrom) as back:
+        store.rollback("demo", "prod", actor="a", to="r3")
+    assert (back.value.release, back.value.digest, back.value.environment) == (
+        "r3",
+        r3.digest,
+        "prod",
+    )
+    with pytest.raises(NotAnEarlierRelease) as earlier:
+        store.rollback("demo", "prod", actor="a", to="r4")
+    assert (earlier.value.release, earlier.value.live_release) == ("r4", "r2")
+    with pytest.raises(GenerationConflict) as cas, store._tx(write=True) as conn:
+        row = store._env_row(conn, "demo", "prod")
+        conn.execute(text("UPDATE teamrel_environments SET generation = generation + 1"))
+        store._cas(conn, row, {}, "prod", "demo")
+    assert (cas.value.expected, cas.value.found) == (row.generation, row.generation + 1)
+    refusals = [expect.value, back.value, earlier.value, cas.value]
+    assert all(e.hint is None for e in refusals)
+    assert not any("teamrel " in e.message or "--" in e.message for e in refusals)
+
+
+def test_rollout_refusals_carry_facts(store: Store) -> None:
+    store.promote("demo", "prod", "r1", actor="a")
+    opened = store.start_rollout(
+        "demo", "prod", "r2", rollout_id="ro-1", shadow=False, steps=[5, 50], policy={}, actor="a"
+    )
+    with pytest.raises(RolloutOpen) as again:
+        store.start_rollout(
+            "demo", "prod", "r3", rollout_id="ro-2", shadow=True, steps=[5], policy={}, actor="a"
+        )
+    assert (again.value.rollout_id, again.value.candidate_release, again.value.state) == (
+        "ro-1",
+        "r2",
+        "active",
+    )
+    with pytest.raises(StaleRolloutDecision) as stale:
+        store.change_rollout(
+            "demo", "prod", "advance", actor="a", expect_generation=opened.generation - 1
+        )
+    assert (stale.value.rollout_id, stale.value.expected, stale.value.found) == (
+        "ro-1",
+        opened.generation - 1,
+        opened.generation,
+    )
+    assert again.value.hint is None and stale.value.hint is None
+
+
+def test_tampered_manifest_refusal_names_it(store: Store) -> None:
+    store.promote("demo", "prod", "r1", actor="a")
+    r2 = store.release_info("demo", "r2")
+    assert r2 is not None
+    with store._engine.connect() as conn, conn.begin():
+        conn.execute(
+            text("UPDATE teamrel_manifests SET body = body || ' ' WHERE release = 'r2'"),
+        )
+    with pytest.raises(TamperedStore) as err:
+        store.promote("demo", "prod", "r2", actor="a")
+    assert (err.value.kind, err.value.release, err.value.digest) == ("manifest", "r2", r2.digest)
+    assert err.value.hint is None
+
+
+def test_rollback_details_reach_the_audit_event(store: Store) -> None:
+    store.promote("demo", "prod", "r1", actor="a")
+    store.promote("demo", "prod", "r2", actor="a")
+    store.rollback(
+        "demo", "prod", actor="a", reason="INC", details={"safety_overridden": ["finding"]}
+    )
+    event = store.events("demo", "prod", limit=1)[0]
+    assert event.details["safety_overridden"] == ["finding"]
+    assert event.details["rolled_back"] == ["r2"]
+    assert store.verify().problems == []

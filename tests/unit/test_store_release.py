@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from teamrel import release as rel
-from teamrel.errors import ConflictError, IntegrityError, NotFoundError, UsageError
+from teamrel.errors import (
+    ConflictError,
+    IntegrityError,
+    NotAnEarlierRelease,
+    NotFoundError,
+    RecentRollback,
+    RolledBackFrom,
+    UsageError,
+)
 from teamrel.models import EnvironmentSpec, ResolvedMember, member_digest
 from teamrel.store import Store, open_store
 
@@ -269,3 +277,28 @@ def test_rollback_options_are_refused_in_the_commands_words(store: Store, tmp_pa
     with pytest.raises(UsageError, match=r"`steps` must be at least 1, not 0"):
         store.rollback("duo", "staging", actor="t", steps=0)
     assert store.environment("duo", "staging").release == "r3"  # type: ignore[union-attr]
+
+
+def test_rollback_phrases_the_command_a_store_refusal_suggests(
+    store: Store, tmp_path: Path
+) -> None:
+    # the store refuses with facts only; release.rollback names the command to run instead
+    for i in range(3):
+        _release(store, tmp_path, _team(f"A{i}"))
+    for name in ("r1", "r3"):
+        rel.promote(store, tmp_path, "duo", ENVS, name, "staging", actor="t")
+    with pytest.raises(NotAnEarlierRelease) as earlier:
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t", to="r2")
+    assert earlier.value.hint == "use `teamrel promote r2 --env staging` to go forward"
+    rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="t")
+    with pytest.raises(RecentRollback) as recent:
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u")
+    assert recent.value.hint == (
+        "to go further back, say so: `teamrel rollback --env staging --expect r1` "
+        "(or --to RELEASE / --steps N)"
+    )
+    with pytest.raises(RolledBackFrom) as back:
+        rel.rollback(store, tmp_path, "duo", ENVS, "staging", actor="u", to="r3")
+    assert back.value.hint == (
+        "to make it live again, promote it explicitly: `teamrel promote r3 --env staging`"
+    )
