@@ -450,12 +450,15 @@ class Store:
         if sha256_hex(body_text.encode("utf-8")) != manifest.digest:
             raise IntegrityError(f"release {manifest.release}: manifest digest does not match")
         snapshots = _verified_snapshots(manifest, members, extra_snapshots or {})
+        key = manifest.content_key  # linear in team size: computed once
         with self._tx(write=True) as conn:
-            existing = self._recorded_as(conn, manifest, reuse_same_content=reuse_same_content)
+            existing = self._recorded_as(conn, manifest, key if reuse_same_content else None)
             if existing is not None:
                 return self._load_manifest(conn, existing), False
             self._refuse_name_clash(conn, manifest)
-            new_snapshots = self._insert_release(conn, manifest, body_text, snapshots, file_sha256)
+            new_snapshots = self._insert_release(
+                conn, manifest, snapshots, body_text=body_text, key=key, file_sha256=file_sha256
+            )
             self._append_event(
                 conn,
                 action=action,
@@ -477,18 +480,16 @@ class Store:
             )
         return manifest, True
 
-    def _recorded_as(
-        self, conn: Connection, manifest: Manifest, *, reuse_same_content: bool
-    ) -> str | None:
-        """The digest of a recorded manifest standing for `manifest`: itself, or (when
-        `reuse_same_content`) the newest release of the same team content."""
+    def _recorded_as(self, conn: Connection, manifest: Manifest, key: str | None) -> str | None:
+        """The digest of a recorded manifest standing for `manifest`: itself, or (given its
+        content `key`) the newest release of the same team content."""
         existing = conn.execute(
             select(_MAN.c.digest).where(_MAN.c.digest == manifest.digest)
         ).scalar()
-        if existing is None and reuse_same_content:
+        if existing is None and key is not None:
             existing = conn.execute(
                 select(_MAN.c.digest)
-                .where(_MAN.c.team == manifest.team, _MAN.c.content_key == manifest.content_key)
+                .where(_MAN.c.team == manifest.team, _MAN.c.content_key == key)
                 .order_by(_MAN.c.id.desc())
                 .limit(1)
             ).scalar()
@@ -514,12 +515,14 @@ class Store:
         self,
         conn: Connection,
         manifest: Manifest,
-        body_text: str,
         snapshots: Mapping[str, tuple[ResolvedMember, str]],
+        *,
+        body_text: str,
+        key: str,
         file_sha256: str,
     ) -> int:
-        """Write a release's new snapshots, its manifest and member index (verified: the
-        caller hashed every one); returns how many snapshots were new."""
+        """Write a release's new snapshots, its manifest row (canonical body, content key)
+        and member index, all verified by the caller; returns how many snapshots were new."""
         present = self._present_snapshots(conn, list(snapshots))
         new_rows = [
             {"digest": d, "kind": m.kind, "version": m.version, "body": spec_text}
@@ -534,7 +537,7 @@ class Store:
                 digest=manifest.digest,
                 team=manifest.team,
                 release=manifest.release,
-                content_key=manifest.content_key,
+                content_key=key,
                 created_at=manifest.created_at,
                 created_by=manifest.created_by,
                 parent=manifest.parent,
