@@ -1621,7 +1621,7 @@ class Store:
         """Apply one change to the open rollout of `env`: one transaction, CAS, one event.
 
         `expect_generation` (what an analysis read) makes a decision apply only to the state
-        it was computed from: two `rollout step` runs racing never both advance.
+        it was computed from: two analyses racing never both advance.
         `promote` makes the candidate live (the same pointer move as `promote`).
         """
         with self._tx(write=True) as conn:
