@@ -19,6 +19,7 @@ from teamrel.cli.common import (
     parse_format,
     run,
 )
+from teamrel.cli.options import FormatOpt
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ app.add_typer(eval_app, name="eval")
 
 #: The values of `teamrel eval record --results-format`.
 RESULTS_FORMATS = ("auto", "jsonl", "promptfoo")
-
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
 
 
 def _summary_text(summary: dict[str, Any]) -> str:
