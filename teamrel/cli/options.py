@@ -69,6 +69,11 @@ def timeout_option(help: str) -> Any:
     return typer.Option("--timeout", help=help, min=0.1)
 
 
+def out_option(help: str, *, short: bool = False) -> Any:
+    """`--out FILE` (and `-o` with `short`): the file the command writes its document to."""
+    return typer.Option("--out", *(("-o",) if short else ()), help=help, dir_okay=False)
+
+
 def python_path_option(help: str) -> Any:
     """`--python-path DIR` (repeatable): where an import finds the application's code."""
     return typer.Option("--python-path", help=help, file_okay=False)
