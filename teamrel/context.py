@@ -686,13 +686,11 @@ class Context:
         persisted = self.persisted_handoffs()
         stable = store.live_digest(team, env) if persisted else None
         if force or (persisted and stable is not None and stable != digest):
-            refusals: list[str] = []
-            report: dict[str, Any] = {}
+            found = None
             if persisted and stable is not None and stable != digest:
                 check = self._safety_hook("rollout", team, env, persisted)
                 found = check([(digest, stable), (stable, digest)])
-                refusals, report = found.refusals(), found.to_json()
-            reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
+            reason = ro.coexistence_reason(env, reason, found, force=force)
         return ro.start(
             store,
             team,
