@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from teamrel.check import CheckReport
     from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
+    from teamrel.gates import RecordedScorecard, Scorecards
     from teamrel.htmlreport import HtmlReport
     from teamrel.mcpimport import DriftReport
     from teamrel.mcpimport import ImportPlan as McpImportPlan
@@ -409,7 +410,7 @@ class Context:
 
     def eval_record(
         self, member: str, suite: str, results: Path, *, results_format: str = "auto"
-    ) -> tuple[Path, dict[str, Any]]:
+    ) -> RecordedScorecard:
         """`teamrel eval record`: ingest per-case results into the member's scorecard."""
         from teamrel.gates import record
 
@@ -418,7 +419,7 @@ class Context:
             self.root, ws.members, member, suite, results, display=str(results), fmt=results_format
         )
 
-    def eval_show(self, member: str | None = None) -> dict[str, Any]:
+    def eval_show(self, member: str | None = None) -> Scorecards:
         """`teamrel eval show`: every recorded scorecard with its summary and freshness."""
         from teamrel.gates import show
 

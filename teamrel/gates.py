@@ -413,6 +413,23 @@ def evals_section(
 # --------------------------------------------------------------------------- recording
 
 
+@dataclass(frozen=True)
+class RecordedScorecard:
+    """What `teamrel eval record` wrote: the file, and the scorecard document it holds."""
+
+    path: Path
+    scorecard: dict[str, JSON]
+
+    @property
+    def summary(self) -> JSON:
+        """The scorecard's summary (n, pass rate, score, latency, cost, errors)."""
+        return self.scorecard.get("summary")
+
+    def without_cases(self) -> dict[str, JSON]:
+        """The scorecard without its per-case results (what `--format json` prints)."""
+        return {k: v for k, v in self.scorecard.items() if k != "cases"}
+
+
 def record(
     root: Path,
     members: Mapping[str, ResolvedMember],
@@ -422,7 +439,7 @@ def record(
     *,
     display: str,
     fmt: str = "auto",
-) -> tuple[Path, dict[str, JSON]]:
+) -> RecordedScorecard:
     """Ingest a results file into `evals/scorecards/<member>/<suite>.json`, stamped with the
     member's behavioural digest; nothing is written unless every case reads cleanly."""
     m = members.get(member)
@@ -450,7 +467,7 @@ def record(
         dataset=dataset,
         dataset_file=dataset_file,
     )
-    return write_scorecard(root, doc), doc
+    return RecordedScorecard(write_scorecard(root, doc), doc)
 
 
 def _sniffed(results: Path, fmt: str) -> str:
@@ -461,25 +478,69 @@ def _sniffed(results: Path, fmt: str) -> str:
     return "promptfoo" if b'"evalId"' in head or b'"results"' in head else "jsonl"
 
 
-def show(members: Mapping[str, ResolvedMember], member: str | None = None) -> dict[str, JSON]:
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One recorded scorecard as `teamrel eval show` lists it."""
+
+    member: str
+    suite: str
+    #: why it no longer measures the member's configuration (None: fresh)
+    stale: str | None
+    #: the scorecard's `measured`, `dataset_digest` and `summary`, as recorded
+    measured: JSON
+    dataset_digest: JSON
+    summary: JSON
+
+    @property
+    def fresh(self) -> bool:
+        """It measured the member's current configuration."""
+        return self.stale is None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The row of the `teamrel eval show --format json` document."""
+        return {
+            "member": self.member,
+            "suite": self.suite,
+            "fresh": self.fresh,
+            "stale": self.stale,
+            "measured": self.measured,
+            "dataset_digest": self.dataset_digest,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class Scorecards:
+    """The recorded scorecards of a workspace (or of one member): `teamrel eval show`."""
+
+    rows: tuple[ScorecardRow, ...]
+
+    def to_json(self) -> dict[str, JSON]:
+        """The versioned `teamrel eval show --format json` document."""
+        return {
+            "format_version": SCORECARD_FORMAT_VERSION,
+            "scorecards": [r.to_json() for r in self.rows],
+        }
+
+
+def show(members: Mapping[str, ResolvedMember], member: str | None = None) -> Scorecards:
     """Every recorded scorecard (of one member), with its summary and freshness."""
     if member is not None and member not in members:
         raise NotFoundError(f"no member {member!r} in the workspace")
-    rows: list[JSON] = []
+    rows: list[ScorecardRow] = []
     for name, m in members.items():
         if member is not None and name != member:
             continue
         stale = dict(stale_scorecards(name, m.spec, m.behaviour_digest))
         for suite, card in m.scorecards.items():
             rows.append(
-                {
-                    "member": name,
-                    "suite": suite,
-                    "fresh": suite not in stale,
-                    "stale": stale.get(suite),
-                    "measured": card.get("measured"),
-                    "dataset_digest": card.get("dataset_digest"),
-                    "summary": card.get("summary"),
-                }
+                ScorecardRow(
+                    member=name,
+                    suite=suite,
+                    stale=stale.get(suite),
+                    measured=card.get("measured"),
+                    dataset_digest=card.get("dataset_digest"),
+                    summary=card.get("summary"),
+                )
             )
-    return {"format_version": SCORECARD_FORMAT_VERSION, "scorecards": rows}
+    return Scorecards(tuple(rows))

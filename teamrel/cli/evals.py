@@ -33,7 +33,9 @@ app.add_typer(eval_app, name="eval")
 RESULTS_FORMATS = ("auto", "jsonl", "promptfoo")
 
 
-def _summary_text(summary: dict[str, Any]) -> str:
+def _summary_text(doc: JSON) -> str:
+    # a recorded scorecard always has a summary; a hand-edited one may not
+    summary = doc if isinstance(doc, dict) else {}
     parts = [f"n={summary.get('n')}"]
     pr = summary.get("pass_rate")
     if isinstance(pr, dict):
@@ -72,13 +74,12 @@ def record(
 
     def body() -> int:
         c = context(ctx)
-        path, doc = c.eval_record(member, suite, results, results_format=results_format)
-        rel = path.relative_to(c.root).as_posix()
+        recorded = c.eval_record(member, suite, results, results_format=results_format)
+        rel = recorded.path.relative_to(c.root).as_posix()
         if out_fmt == "json":
-            summary = {k: v for k, v in doc.items() if k != "cases"}
-            emit_json({"format_version": 1, "path": rel, "scorecard": summary})
+            emit_json({"format_version": 1, "path": rel, "scorecard": recorded.without_cases()})
             return ExitCode.OK
-        console(ctx).print(f"wrote {rel}: {_summary_text(doc['summary'])}", markup=False)
+        console(ctx).print(f"wrote {rel}: {_summary_text(recorded.summary)}", markup=False)
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
@@ -94,19 +95,19 @@ def show(
     out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
-        doc = context(ctx).eval_show(member)
+        cards = context(ctx).eval_show(member)
         if out_fmt == "json":
-            emit_json(doc)
+            emit_json(cards.to_json())
             return ExitCode.OK
         out = console(ctx)
-        if not doc["scorecards"]:
+        if not cards.rows:
             out.print("no scorecards recorded (teamrel eval record MEMBER --suite S RESULTS)")
-        for row in doc["scorecards"]:
-            state = "fresh" if row["fresh"] else "STALE"
-            out.print(f"{row['member']}/{row['suite']} ({state}): ", end="", markup=False)
-            out.print(_summary_text(row["summary"]), markup=False)
-            if row["stale"]:
-                out.print(f"  {row['stale']}", markup=False)
+        for row in cards.rows:
+            state = "fresh" if row.fresh else "STALE"
+            out.print(f"{row.member}/{row.suite} ({state}): ", end="", markup=False)
+            out.print(_summary_text(row.summary), markup=False)
+            if row.stale:
+                out.print(f"  {row.stale}", markup=False)
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
