@@ -18,6 +18,7 @@ from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release
+    from teamrel.canonical import JSON
     from teamrel.check import CheckReport
     from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
@@ -204,7 +205,7 @@ class Context:
 
     def export_a2a(
         self, member: str, *, url_base: str | None = None, out: Path | None = None
-    ) -> dict[str, Any]:
+    ) -> dict[str, JSON]:
         """`teamrel export a2a`: member `member` as a v1.0 AgentCard (JSON) carrying the
         teamrel extension with its schemas, validated by the A2A SDK's types; written
         atomically to `out` when given."""
