@@ -289,7 +289,7 @@ class GateReport:
             if v["status"] == "fail" or (
                 v["status"] == "inconclusive" and self.rules.inconclusive == "block"
             ):
-                out.append(describe(v))
+                out.append(describe(GateVerdict.of(v)))
         if self.rules.stale_evals == "block":
             out.extend(s["message"] for s in self.stale)
         return out
@@ -313,24 +313,73 @@ class GateReport:
         }
 
 
-def _bound_text(v: Mapping[str, Any]) -> str:
-    if v.get("lo") is None:
-        return ""
-    return f" [{v['lo']}, {v['hi']}]"
+def _number(x: JSON) -> float | None:
+    # the recorded number as it is (an int stays an int: the wording prints it as recorded)
+    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
-def describe(v: Mapping[str, Any]) -> str:
+def _text(x: JSON) -> str | None:
+    return None if x is None else str(x)
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """One gate's verdict on one metric: an entry of a `GateReport`'s (and so of a plan's
+    or a refusal's) `verdicts`, read back with `of`."""
+
+    member: str
+    suite: str
+    metric: str
+    #: min | max | no_regression
+    kind: str
+    #: the floor, the ceiling, or the no-regression margin
+    threshold: float | None
+    #: pass | fail | inconclusive
+    status: str
+    method: str | None = None
+    #: the candidate's value (no_regression: Δ candidate − live) and its one-sided bounds
+    value: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+    n: int | None = None
+    #: no_regression: the live release's value
+    live: float | None = None
+    why: str | None = None
+
+    @classmethod
+    def of(cls, v: Mapping[str, JSON]) -> GateVerdict:
+        """The verdict a `verdicts` entry records."""
+        n = v.get("n")
+        return cls(
+            member=str(v["member"]),
+            suite=str(v["suite"]),
+            metric=str(v["metric"]),
+            kind=str(v["kind"]),
+            threshold=_number(v.get("threshold")),
+            status=str(v["status"]),
+            method=_text(v.get("method")),
+            value=_number(v.get("value")),
+            lo=_number(v.get("lo")),
+            hi=_number(v.get("hi")),
+            n=n if isinstance(n, int) and not isinstance(n, bool) else None,
+            live=_number(v.get("live")),
+            why=_text(v.get("why")),
+        )
+
+
+def describe(v: GateVerdict) -> str:
     """`router/routing.pass_rate 0.9 [0.81, 0.95] (n=50) vs min 0.9: inconclusive (Wilson…)`."""
-    what = f"{v['member']}/{v['suite']}.{v['metric']}"
-    n = f" (n={v['n']})" if v.get("n") is not None else ""
-    if v["kind"] == "no_regression":
-        live = f" live {v.get('live')}" if v.get("live") is not None else ""
-        d = f" Δ {v['value']}" if v.get("value") is not None else ""
-        head = f"{what}{live}{d}{_bound_text(v)}{n} vs margin −{v['threshold']}"
+    what = f"{v.member}/{v.suite}.{v.metric}"
+    n = f" (n={v.n})" if v.n is not None else ""
+    bounds = f" [{v.lo}, {v.hi}]" if v.lo is not None else ""
+    if v.kind == "no_regression":
+        live = f" live {v.live}" if v.live is not None else ""
+        d = f" Δ {v.value}" if v.value is not None else ""
+        head = f"{what}{live}{d}{bounds}{n} vs margin −{v.threshold}"
     else:
-        head = f"{what} {v.get('value')}{_bound_text(v)}{n} vs {v['kind']} {v['threshold']}"
-    why = f"; {v['why']}" if v.get("why") else ""
-    return f"{head}: {v['status']} ({v.get('method')}{why})"
+        head = f"{what} {v.value}{bounds}{n} vs {v.kind} {v.threshold}"
+    why = f"; {v.why}" if v.why else ""
+    return f"{head}: {v.status} ({v.method}{why})"
 
 
 def evaluate(

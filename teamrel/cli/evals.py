@@ -157,7 +157,7 @@ def _metric_line(row: EvalSuite, m: EvalMetric) -> str:
 
 def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bool) -> None:
     # imported here, not at start-up: teamrel.gates loads the pydantic models (~0.1 s)
-    from teamrel.gates import describe
+    from teamrel.gates import GateVerdict, describe
 
     verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
     out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
@@ -168,7 +168,7 @@ def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bo
     for v in verdicts:
         colour = {"pass": "green", "fail": "bold red"}.get(v["status"], "yellow")
         out.print(
-            f"    [{colour}]{v['status']:<12}[/] {escape(describe(v))}",
+            f"    [{colour}]{v['status']:<12}[/] {escape(describe(GateVerdict.of(v)))}",
             markup=True,
             highlight=False,
         )
