@@ -503,29 +503,37 @@ def drift(
                     )
                 )
                 continue
-            slots = (
-                ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
-            )
-            for slot in slots:
-                now = live.get(slot)
-                pinned = member.schema_doc("input" if slot.startswith("input") else "output")
-                if now is None or pinned is None:
-                    continue
-                if slot.startswith("input"):
-                    step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
-                else:
-                    step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
-                results.append(
-                    DriftResult(
-                        **base,
-                        slot=slot,
-                        direction=direction,
-                        verdict=step.verdict,
-                        problems=step.problems,
-                        witness=step.witness,
-                        has_witness=step.has_witness,
-                        reason=step.reason,
-                    )
-                )
+            results.extend(_prove_drift(prover, member, live, base))
     prover.cache.save()
     return DriftReport(team, env, results)
+
+
+def _prove_drift(
+    prover: Prover, member: ResolvedMember, live: Mapping[str, SchemaDoc], base: dict[str, Any]
+) -> list[DriftResult]:
+    """The member's interface re-read from its origin (`live`) proved against its pin, one
+    result per schema slot both sides have: inputs pinned ⊆ live, outputs live ⊆ pinned."""
+    slots = ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
+    results: list[DriftResult] = []
+    for slot in slots:
+        now = live.get(slot)
+        pinned = member.schema_doc("input" if slot.startswith("input") else "output")
+        if now is None or pinned is None:
+            continue
+        if slot.startswith("input"):
+            step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
+        else:
+            step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
+        results.append(
+            DriftResult(
+                **base,
+                slot=slot,
+                direction=direction,
+                verdict=step.verdict,
+                problems=step.problems,
+                witness=step.witness,
+                has_witness=step.has_witness,
+                reason=step.reason,
+            )
+        )
+    return results
