@@ -1,6 +1,6 @@
 """The options several commands share, declared once: `--format`, `--env`, `--reason`,
 `--actor`, `--yes`, `--unknown`, `--format-assertion`, `--no-cache`, `--against`, `--base`,
-`--member`, `--expect`, `--force`, `--timeout`, `--python-path`, `--override-gates`.
+`--member`, `--expect`, `--force`, `--timeout`, `--out`, `--python-path`, `--override-gates`.
 
 An option whose declaration and help are the same everywhere is an `Annotated` alias
 (`ReasonOpt`); one whose help says what it means to its command is a factory returning the
