@@ -18,9 +18,11 @@ from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release
+    from teamrel.canonical import JSON
     from teamrel.check import CheckReport
     from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
+    from teamrel.gates import RecordedScorecard, Scorecards
     from teamrel.htmlreport import HtmlReport
     from teamrel.mcpimport import DriftReport
     from teamrel.mcpimport import ImportPlan as McpImportPlan
@@ -203,7 +205,7 @@ class Context:
 
     def export_a2a(
         self, member: str, *, url_base: str | None = None, out: Path | None = None
-    ) -> dict[str, Any]:
+    ) -> dict[str, JSON]:
         """`teamrel export a2a`: member `member` as a v1.0 AgentCard (JSON) carrying the
         teamrel extension with its schemas, validated by the A2A SDK's types; written
         atomically to `out` when given."""
@@ -409,7 +411,7 @@ class Context:
 
     def eval_record(
         self, member: str, suite: str, results: Path, *, results_format: str = "auto"
-    ) -> tuple[Path, dict[str, Any]]:
+    ) -> RecordedScorecard:
         """`teamrel eval record`: ingest per-case results into the member's scorecard."""
         from teamrel.gates import record
 
@@ -418,7 +420,7 @@ class Context:
             self.root, ws.members, member, suite, results, display=str(results), fmt=results_format
         )
 
-    def eval_show(self, member: str | None = None) -> dict[str, Any]:
+    def eval_show(self, member: str | None = None) -> Scorecards:
         """`teamrel eval show`: every recorded scorecard with its summary and freshness."""
         from teamrel.gates import show
 
@@ -686,13 +688,11 @@ class Context:
         persisted = self.persisted_handoffs()
         stable = store.live_digest(team, env) if persisted else None
         if force or (persisted and stable is not None and stable != digest):
-            refusals: list[str] = []
-            report: dict[str, Any] = {}
+            found = None
             if persisted and stable is not None and stable != digest:
                 check = self._safety_hook("rollout", team, env, persisted)
                 found = check([(digest, stable), (stable, digest)])
-                refusals, report = found.refusals(), found.to_json()
-            reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
+            reason = ro.coexistence_reason(env, reason, found, force=force)
         return ro.start(
             store,
             team,

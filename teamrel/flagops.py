@@ -3,7 +3,7 @@
 Owns the rules around a flag change: the environment's `require_reason`; the flag must be
 declared by the release live there; and the state the environment could reach after the
 change (every flag's value, a percentage reaching both on and off) must have been proved by
-that release's check (`teamrel.flags.unproven` over the manifest's `flags` section), else the
+that release's check (`teamrel.flags.unproven` of the manifest's `flags` section), else the
 change is refused (PolicyError, exit 3) and nothing is written. The store does the write
 (`teamrel.store.flagstore`: one transaction, CAS, an audit event).
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from teamrel.canonical import JSON
 from teamrel.errors import PolicyError, UsageError
-from teamrel.flags import FLAGS_FORMAT_VERSION, unproven
+from teamrel.flags import FLAGS_FORMAT_VERSION, PinnedProof, unproven
 from teamrel.manifest import Manifest
 from teamrel.models import EnvironmentSpec
 from teamrel.store import (
@@ -51,8 +51,8 @@ def normalise(state: str, percent: float | None) -> tuple[FlagStateName, float |
 
 def _guard(flag: str, env: str) -> Any:
     def check(manifest: Manifest, after: Mapping[str, FlagValue]) -> None:
-        section = manifest.flags
-        definitions = (section or {}).get("definitions") or {}
+        proof = PinnedProof.of_manifest(manifest.flags)
+        definitions = proof.defaults if proof is not None else {}
         if flag not in definitions:
             raise PolicyError(
                 f"release {manifest.release}, serving runs in {env}, declares no flag {flag!r}; "
@@ -62,7 +62,7 @@ def _guard(flag: str, env: str) -> Any:
         reachable = {
             name: value.reachable() for name, value in after.items() if name in definitions
         }
-        why = unproven(section, reachable)
+        why = unproven(proof, reachable)
         if why is not None:
             raise PolicyError(
                 f"refused: flag {flag} -> {after[flag].describe()} in {env}: release "

@@ -10,8 +10,9 @@ Owns what a flag state *is* and which states are worth proving:
   (a member's variant touches every edge of that member), bounded by `MAX_GROUP_FLAGS` and
   `MAX_FLAG_STATES`; what the bounds leave out is listed as not explored;
 - the `flags` section a release manifest pins (definitions, variant digests, the states
-  proven and not explored) and `unproven`, which `teamrel flags set` asks before it lets an
-  environment reach a state the live release did not prove.
+  proven and not explored), what it proves (`PinnedProof`), and `unproven`, which
+  `teamrel flags set` asks before it lets an environment reach a state the live release did
+  not prove.
 
 This module does no I/O and knows nothing of the prover (`teamrel.check.prove_flag_states` proves).
 """
@@ -245,32 +246,60 @@ def _state_key(flips: Mapping[str, Any]) -> tuple[tuple[str, bool], ...]:
     return tuple(sorted((str(k), bool(v)) for k, v in flips.items()))
 
 
-def unproven(section: Mapping[str, Any] | None, reachable: Mapping[str, set[bool]]) -> str | None:
+@dataclass(frozen=True)
+class PinnedProof:
+    """What a release proved of its flags, as its manifest's `flags` section pins it."""
+
+    #: each declared flag -> its default value
+    defaults: Mapping[str, bool]
+    #: each state its check proved (`_state_key` of its flips) -> whether it passed
+    passed: Mapping[tuple[tuple[str, bool], ...], bool]
+    #: the groups of interacting flags, each proven in every combination; a flag in no
+    #: group is proven flipped alone
+    groups: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of_manifest(cls, section: Mapping[str, JSON] | None) -> PinnedProof | None:
+        """The proof a manifest's `flags` section records (None: the release declares no
+        flags)."""
+        if section is None:
+            return None
+        definitions: Any = section.get("definitions") or {}
+        states: Any = section.get("states") or []
+        groups: Any = section.get("groups") or []
+        return cls(
+            defaults={str(n): bool(d.get("default")) for n, d in definitions.items()},
+            passed={_state_key(s["flags"]): bool(s["passed"]) for s in states},
+            groups=tuple(tuple(str(f) for f in g) for g in groups),
+        )
+
+    def groups_of_all(self) -> list[tuple[str, ...]]:
+        """The pinned groups, then every flag in none of them alone."""
+        grouped = {f for g in self.groups for f in g}
+        return [*self.groups, *((f,) for f in self.defaults if f not in grouped)]
+
+
+def unproven(proof: PinnedProof | None, reachable: Mapping[str, set[bool]]) -> str | None:
     """Why some state the environment could reach was not proven by the release whose
-    manifest `flags` section this is (None when every reachable state was).
+    manifest pins `proof` (None when every reachable state was).
 
     `reachable` maps each flag to the values its environment setting lets runs see (a
     percentage: both). Flags of one group must have each reachable combination proven; a
     flag alone needs its flip proven; the default state is the release's own check.
     """
-    if section is None:
+    if proof is None:
         return "it declares no flags"
-    definitions = section.get("definitions") or {}
+    default = proof.defaults
     for name in reachable:
-        if name not in definitions:
+        if name not in default:
             return f"it does not declare flag {name!r}"
-    passed = {_state_key(s["flags"]): bool(s["passed"]) for s in section.get("states") or []}
-    default = {n: bool(d.get("default")) for n, d in definitions.items()}
-    groups = [list(g) for g in section.get("groups") or []]
-    grouped = {f for g in groups for f in g}
-    groups += [[f] for f in definitions if f not in grouped]
-    for group in groups:
+    for group in proof.groups_of_all():
         options = [sorted(reachable.get(f, {default[f]})) for f in group]
         for combo in itertools.product(*options):
             flips = {f: v for f, v in zip(group, combo, strict=True) if v != default[f]}
             if not flips:
                 continue
-            ok = passed.get(_state_key(flips))
+            ok = proof.passed.get(_state_key(flips))
             if ok is None:
                 return f"its check did not explore the state {label(flips)}"
             if not ok:

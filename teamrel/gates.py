@@ -289,7 +289,7 @@ class GateReport:
             if v["status"] == "fail" or (
                 v["status"] == "inconclusive" and self.rules.inconclusive == "block"
             ):
-                out.append(describe(v))
+                out.append(describe(GateVerdict.of(v)))
         if self.rules.stale_evals == "block":
             out.extend(s["message"] for s in self.stale)
         return out
@@ -313,24 +313,73 @@ class GateReport:
         }
 
 
-def _bound_text(v: Mapping[str, Any]) -> str:
-    if v.get("lo") is None:
-        return ""
-    return f" [{v['lo']}, {v['hi']}]"
+def _number(x: JSON) -> float | None:
+    # the recorded number as it is (an int stays an int: the wording prints it as recorded)
+    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
-def describe(v: Mapping[str, Any]) -> str:
+def _text(x: JSON) -> str | None:
+    return None if x is None else str(x)
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """One gate's verdict on one metric: an entry of a `GateReport`'s (and so of a plan's
+    or a refusal's) `verdicts`, read back with `of`."""
+
+    member: str
+    suite: str
+    metric: str
+    #: min | max | no_regression
+    kind: str
+    #: the floor, the ceiling, or the no-regression margin
+    threshold: float | None
+    #: pass | fail | inconclusive
+    status: str
+    method: str | None = None
+    #: the candidate's value (no_regression: Δ candidate − live) and its one-sided bounds
+    value: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+    n: int | None = None
+    #: no_regression: the live release's value
+    live: float | None = None
+    why: str | None = None
+
+    @classmethod
+    def of(cls, v: Mapping[str, JSON]) -> GateVerdict:
+        """The verdict a `verdicts` entry records."""
+        n = v.get("n")
+        return cls(
+            member=str(v["member"]),
+            suite=str(v["suite"]),
+            metric=str(v["metric"]),
+            kind=str(v["kind"]),
+            threshold=_number(v.get("threshold")),
+            status=str(v["status"]),
+            method=_text(v.get("method")),
+            value=_number(v.get("value")),
+            lo=_number(v.get("lo")),
+            hi=_number(v.get("hi")),
+            n=n if isinstance(n, int) and not isinstance(n, bool) else None,
+            live=_number(v.get("live")),
+            why=_text(v.get("why")),
+        )
+
+
+def describe(v: GateVerdict) -> str:
     """`router/routing.pass_rate 0.9 [0.81, 0.95] (n=50) vs min 0.9: inconclusive (Wilson…)`."""
-    what = f"{v['member']}/{v['suite']}.{v['metric']}"
-    n = f" (n={v['n']})" if v.get("n") is not None else ""
-    if v["kind"] == "no_regression":
-        live = f" live {v.get('live')}" if v.get("live") is not None else ""
-        d = f" Δ {v['value']}" if v.get("value") is not None else ""
-        head = f"{what}{live}{d}{_bound_text(v)}{n} vs margin −{v['threshold']}"
+    what = f"{v.member}/{v.suite}.{v.metric}"
+    n = f" (n={v.n})" if v.n is not None else ""
+    bounds = f" [{v.lo}, {v.hi}]" if v.lo is not None else ""
+    if v.kind == "no_regression":
+        live = f" live {v.live}" if v.live is not None else ""
+        d = f" Δ {v.value}" if v.value is not None else ""
+        head = f"{what}{live}{d}{bounds}{n} vs margin −{v.threshold}"
     else:
-        head = f"{what} {v.get('value')}{_bound_text(v)}{n} vs {v['kind']} {v['threshold']}"
-    why = f"; {v['why']}" if v.get("why") else ""
-    return f"{head}: {v['status']} ({v.get('method')}{why})"
+        head = f"{what} {v.value}{bounds}{n} vs {v.kind} {v.threshold}"
+    why = f"; {v.why}" if v.why else ""
+    return f"{head}: {v.status} ({v.method}{why})"
 
 
 def evaluate(
@@ -413,6 +462,23 @@ def evals_section(
 # --------------------------------------------------------------------------- recording
 
 
+@dataclass(frozen=True)
+class RecordedScorecard:
+    """What `teamrel eval record` wrote: the file, and the scorecard document it holds."""
+
+    path: Path
+    scorecard: dict[str, JSON]
+
+    @property
+    def summary(self) -> JSON:
+        """The scorecard's summary (n, pass rate, score, latency, cost, errors)."""
+        return self.scorecard.get("summary")
+
+    def without_cases(self) -> dict[str, JSON]:
+        """The scorecard without its per-case results (what `--format json` prints)."""
+        return {k: v for k, v in self.scorecard.items() if k != "cases"}
+
+
 def record(
     root: Path,
     members: Mapping[str, ResolvedMember],
@@ -422,7 +488,7 @@ def record(
     *,
     display: str,
     fmt: str = "auto",
-) -> tuple[Path, dict[str, JSON]]:
+) -> RecordedScorecard:
     """Ingest a results file into `evals/scorecards/<member>/<suite>.json`, stamped with the
     member's behavioural digest; nothing is written unless every case reads cleanly."""
     m = members.get(member)
@@ -450,7 +516,7 @@ def record(
         dataset=dataset,
         dataset_file=dataset_file,
     )
-    return write_scorecard(root, doc), doc
+    return RecordedScorecard(write_scorecard(root, doc), doc)
 
 
 def _sniffed(results: Path, fmt: str) -> str:
@@ -461,25 +527,69 @@ def _sniffed(results: Path, fmt: str) -> str:
     return "promptfoo" if b'"evalId"' in head or b'"results"' in head else "jsonl"
 
 
-def show(members: Mapping[str, ResolvedMember], member: str | None = None) -> dict[str, JSON]:
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One recorded scorecard as `teamrel eval show` lists it."""
+
+    member: str
+    suite: str
+    #: why it no longer measures the member's configuration (None: fresh)
+    stale: str | None
+    #: the scorecard's `measured`, `dataset_digest` and `summary`, as recorded
+    measured: JSON
+    dataset_digest: JSON
+    summary: JSON
+
+    @property
+    def fresh(self) -> bool:
+        """It measured the member's current configuration."""
+        return self.stale is None
+
+    def to_json(self) -> dict[str, JSON]:
+        """The row of the `teamrel eval show --format json` document."""
+        return {
+            "member": self.member,
+            "suite": self.suite,
+            "fresh": self.fresh,
+            "stale": self.stale,
+            "measured": self.measured,
+            "dataset_digest": self.dataset_digest,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class Scorecards:
+    """The recorded scorecards of a workspace (or of one member): `teamrel eval show`."""
+
+    rows: tuple[ScorecardRow, ...]
+
+    def to_json(self) -> dict[str, JSON]:
+        """The versioned `teamrel eval show --format json` document."""
+        return {
+            "format_version": SCORECARD_FORMAT_VERSION,
+            "scorecards": [r.to_json() for r in self.rows],
+        }
+
+
+def show(members: Mapping[str, ResolvedMember], member: str | None = None) -> Scorecards:
     """Every recorded scorecard (of one member), with its summary and freshness."""
     if member is not None and member not in members:
         raise NotFoundError(f"no member {member!r} in the workspace")
-    rows: list[JSON] = []
+    rows: list[ScorecardRow] = []
     for name, m in members.items():
         if member is not None and name != member:
             continue
         stale = dict(stale_scorecards(name, m.spec, m.behaviour_digest))
         for suite, card in m.scorecards.items():
             rows.append(
-                {
-                    "member": name,
-                    "suite": suite,
-                    "fresh": suite not in stale,
-                    "stale": stale.get(suite),
-                    "measured": card.get("measured"),
-                    "dataset_digest": card.get("dataset_digest"),
-                    "summary": card.get("summary"),
-                }
+                ScorecardRow(
+                    member=name,
+                    suite=suite,
+                    stale=stale.get(suite),
+                    measured=card.get("measured"),
+                    dataset_digest=card.get("dataset_digest"),
+                    summary=card.get("summary"),
+                )
             )
-    return {"format_version": SCORECARD_FORMAT_VERSION, "scorecards": rows}
+    return Scorecards(tuple(rows))

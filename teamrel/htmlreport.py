@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from teamrel.canonical import JSON
-from teamrel.gates import describe
+from teamrel.gates import GateVerdict, describe
 from teamrel.graph import TeamGraph
 from teamrel.plandoc import EvalsSection, MemberEntry, Plan
 
@@ -257,7 +257,8 @@ def _evals_html(section: EvalsSection | None) -> str:
     for env, report in gates.items():
         verdict = "pass" if report["passed"] else "refused"
         items = "".join(
-            f'<li class="gate-{_e(v["status"])}">{_e(v["status"])}: {_e(describe(v))}</li>'
+            f'<li class="gate-{_e(v["status"])}">{_e(v["status"])}: '
+            f"{_e(describe(GateVerdict.of(v)))}</li>"
             for v in report["verdicts"]
         )
         stale = "".join(f"<li>stale: {_e(s['message'])}</li>" for s in report.get("stale") or [])

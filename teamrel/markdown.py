@@ -14,7 +14,7 @@ from typing import Any
 
 from teamrel.canonical import JSON
 from teamrel.flags import label
-from teamrel.gates import describe
+from teamrel.gates import GateVerdict, describe
 from teamrel.plandoc import EvalMetric, EvalsSection, EvalSuite, MemberEntry, Plan, PlanBase, Wave
 
 #: Sections with more rows than this are folded into a <details> block: a pull-request
@@ -191,7 +191,9 @@ def _scorecard_lines(section: EvalsSection | None) -> list[str]:
         passing = f"{len(verdicts) - len(shown)} of {len(verdicts)} verdicts pass"
         out += [f"Gates of {code(env)}: **{head}** ({passing})", ""]
         mark = {"fail": "❌", "inconclusive": "⚠️"}
-        out += [f"- {mark.get(v['status'], '✅')} {cell(describe(v))}" for v in shown]
+        out += [
+            f"- {mark.get(v['status'], '✅')} {cell(describe(GateVerdict.of(v)))}" for v in shown
+        ]
         if shown:
             out.append("")
     return out

@@ -28,7 +28,7 @@ The library only finds and proves; refusing (rollback, rollout start) is the cal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,7 +40,13 @@ from teamrel.check import EdgeEnd, EdgeResult, Prover, StepResult
 from teamrel.errors import InputError, TeamrelError
 from teamrel.manifest import Manifest
 from teamrel.models import CompatMode, ResolvedMember, SchemaDoc
-from teamrel.origins import OriginUnavailable, origin_kind, read_origin
+from teamrel.origins import (
+    OriginReader,
+    OriginUnavailable,
+    origin_kind,
+    parse_origin,
+    read_origin,
+)
 from teamrel.resultcache import ResultCache
 from teamrel.safety import Crossing, PairCache, pair_key
 from teamrel.store import Store, parse_iso, utcnow
@@ -449,7 +455,7 @@ def drift(
     *,
     env: str | None = None,
     cache_dir: Path | None = None,
-    reader: Callable[[Path, str, Mapping[str, Any]], dict[str, SchemaDoc]] = read_origin,
+    reader: OriginReader = read_origin,
 ) -> DriftReport:
     """Re-read every external member pinned by a live release from its origin (each origin
     once) and prove it against each environment's pin: inputs pinned ⊆ live, outputs live ⊆
@@ -466,11 +472,15 @@ def drift(
         for name, member in store.pinned(manifest).items():
             if member.spec.get("external") is not True:
                 continue
-            origin = member.spec.get("origin")
-            if not isinstance(origin, dict):
+            raw = member.spec.get("origin")
+            if not isinstance(raw, dict):
                 continue
+            try:
+                origin = parse_origin(raw)
+            except InputError as err:
+                raise InputError(f"member {name}: {err.message}") from None
             kind = origin_kind(origin)
-            memo = canonical_json([member.kind, origin])
+            memo = canonical_json([member.kind, raw])
             if memo not in read:
                 try:
                     read[memo] = reader(root, member.kind, origin)
@@ -493,29 +503,37 @@ def drift(
                     )
                 )
                 continue
-            slots = (
-                ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
-            )
-            for slot in slots:
-                now = live.get(slot)
-                pinned = member.schema_doc("input" if slot.startswith("input") else "output")
-                if now is None or pinned is None:
-                    continue
-                if slot.startswith("input"):
-                    step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
-                else:
-                    step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
-                results.append(
-                    DriftResult(
-                        **base,
-                        slot=slot,
-                        direction=direction,
-                        verdict=step.verdict,
-                        problems=step.problems,
-                        witness=step.witness,
-                        has_witness=step.has_witness,
-                        reason=step.reason,
-                    )
-                )
+            results.extend(_prove_drift(prover, member, live, base))
     prover.cache.save()
     return DriftReport(team, env, results)
+
+
+def _prove_drift(
+    prover: Prover, member: ResolvedMember, live: Mapping[str, SchemaDoc], base: dict[str, Any]
+) -> list[DriftResult]:
+    """The member's interface re-read from its origin (`live`) proved against its pin, one
+    result per schema slot both sides have: inputs pinned ⊆ live, outputs live ⊆ pinned."""
+    slots = ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
+    results: list[DriftResult] = []
+    for slot in slots:
+        now = live.get(slot)
+        pinned = member.schema_doc("input" if slot.startswith("input") else "output")
+        if now is None or pinned is None:
+            continue
+        if slot.startswith("input"):
+            step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
+        else:
+            step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
+        results.append(
+            DriftResult(
+                **base,
+                slot=slot,
+                direction=direction,
+                verdict=step.verdict,
+                problems=step.problems,
+                witness=step.witness,
+                has_witness=step.has_witness,
+                reason=step.reason,
+            )
+        )
+    return results

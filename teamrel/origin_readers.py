@@ -12,14 +12,12 @@ so a workspace with no such origin never loads them (`install()` registers them;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from teamrel.canonical import JSON
 from teamrel.contracts import SchemaLoader
 from teamrel.errors import InputError
-from teamrel.models import A2aOrigin, McpOrigin, SchemaDoc
+from teamrel.models import OriginSpec, SchemaDoc
 from teamrel.origins import register_origin_reader
 
 #: How long one origin may take to answer (a scheduled CI job, not an incident).
@@ -33,11 +31,12 @@ def _doc(root: Path, schema: JSON, where: str, what: str) -> SchemaDoc:
     return loaded
 
 
-def read_mcp_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[str, SchemaDoc]:
+def read_mcp_origin(root: Path, kind: str, origin: OriginSpec) -> dict[str, SchemaDoc]:
     """The tool's `inputSchema` / `outputSchema` as its MCP server lists them now."""
     from teamrel.sources.mcp import describe, list_tools
 
-    spec = McpOrigin.model_validate(origin["mcp"])
+    spec = origin.mcp
+    assert spec is not None, "read_origin dispatches only mcp origins here"
     server = describe(spec)
     if kind != "tool":
         raise InputError(f"an mcp origin describes a tool, not an {kind} (MCP server {server})")
@@ -57,14 +56,15 @@ def read_mcp_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[st
     return out
 
 
-def read_a2a_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[str, SchemaDoc]:
+def read_a2a_origin(root: Path, kind: str, origin: OriginSpec) -> dict[str, SchemaDoc]:
     """The agent's input / output as its AgentCard's teamrel extension declares them now: the
     skill the origin names, else every skill (several: an `anyOf` of them, as the import
     writes it). A side some selected skill declares no schema for is left out (nothing to
     prove), as is an agent card without the extension."""
     from teamrel.sources.a2a import read_card, with_dialect
 
-    spec = A2aOrigin.model_validate(origin["a2a"])
+    spec = origin.a2a
+    assert spec is not None, "read_origin dispatches only a2a origins here"
     card = read_card(spec, root, timeout=TIMEOUT_S)
     if kind != "agent":
         raise InputError(f"an a2a origin describes an agent, not a {kind} (card {card.source})")

@@ -2,9 +2,10 @@
 
 Owns the small registry of origin readers (`origin:` of a member declared `external: true`:
 `file`, `mcp`, `a2a`, see `teamrel.models.OriginSpec`) and the `file` reader. A reader takes
-the workspace root and the origin as recorded in the member's resolved spec, and returns the
-member's *current* interface: schema slot -> `SchemaDoc` (tools: `input_schema`,
-`output_schema`; agents: `input`, `output`); a slot it cannot say anything about is absent.
+the workspace root, the member's kind and its origin (`parse_origin` of what the member's
+resolved spec records), and returns the member's *current* interface: schema slot ->
+`SchemaDoc` (tools: `input_schema`, `output_schema`; agents: `input`, `output`); a slot it
+cannot say anything about is absent.
 
 Readers plug in with `register_origin_reader(kind, reader)` (the MCP `tools/list` and A2A
 card readers do); a kind with no reader yet gives `OriginUnavailable`, which drift reports
@@ -19,14 +20,15 @@ only), checked against their dialect like any contract (docs/operations.md, "Dri
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from teamrel.canonical import JSON
 from teamrel.contracts import MAX_SCHEMA_BYTES, SchemaLoader
 from teamrel.errors import InputError, TeamrelError
-from teamrel.models import SchemaDoc
+from teamrel.models import OriginSpec, SchemaDoc, error_text
 
 #: The schema slots of each member kind, as a file origin names them.
 SLOTS: dict[str, tuple[str, str]] = {
@@ -34,8 +36,8 @@ SLOTS: dict[str, tuple[str, str]] = {
     "agent": ("input", "output"),
 }
 
-#: An origin reader: (workspace root, member kind, the origin's value) -> slot -> schema.
-OriginReader = Callable[[Path, str, Mapping[str, Any]], dict[str, SchemaDoc]]
+#: An origin reader: (workspace root, member kind, the origin) -> slot -> schema.
+OriginReader = Callable[[Path, str, OriginSpec], dict[str, SchemaDoc]]
 
 
 class OriginUnavailable(TeamrelError):
@@ -50,15 +52,27 @@ def register_origin_reader(kind: str, reader: OriginReader) -> None:
     _READERS[kind] = reader
 
 
-def origin_kind(origin: Mapping[str, Any]) -> str:
-    """Which kind an origin is (the one key among `file`, `mcp`, `a2a` it holds)."""
-    for kind in ("file", "mcp", "a2a"):
-        if origin.get(kind) is not None:
-            return kind
-    raise InputError(f"an origin names one of 'file', 'mcp' or 'a2a', not {sorted(origin)}")
+def parse_origin(raw: JSON) -> OriginSpec:
+    """The origin as a member's resolved spec records it (`origin:`), validated; `InputError`
+    saying what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise InputError("an origin is a mapping naming one of 'file', 'mcp' or 'a2a'")
+    try:
+        return OriginSpec.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = "/".join(str(p) for p in first["loc"])
+        raise InputError(f"origin{'/' + where if where else ''}: {error_text(first)}") from None
 
 
-def read_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[str, SchemaDoc]:
+def origin_kind(origin: OriginSpec) -> str:
+    """Which kind an origin is: `file`, `mcp` or `a2a` (the one it names)."""
+    if origin.file is not None:
+        return "file"
+    return "mcp" if origin.mcp is not None else "a2a"
+
+
+def read_origin(root: Path, kind: str, origin: OriginSpec) -> dict[str, SchemaDoc]:
     """The member's current interface from its origin (see the module docstring).
 
     Raises `OriginUnavailable` when no reader handles the origin's kind, `InputError` when
@@ -73,10 +87,10 @@ def read_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[str, S
     return reader(root, kind, origin)
 
 
-def read_file_origin(root: Path, kind: str, origin: Mapping[str, Any]) -> dict[str, SchemaDoc]:
+def read_file_origin(root: Path, kind: str, origin: OriginSpec) -> dict[str, SchemaDoc]:
     """The `file` reader: a JSON file in the workspace holding the member's current schemas."""
-    raw = origin.get("file")
-    if not isinstance(raw, str) or not raw:
+    raw = origin.file
+    if not raw:
         raise InputError("a file origin names a workspace-relative JSON file")
     loader = SchemaLoader(root)
     rel = loader.path(raw, what="origin file")  # refuses URLs, absolute and escaping paths

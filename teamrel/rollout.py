@@ -41,7 +41,7 @@ from typing import Any, Literal
 from teamrel.canonical import JSON
 from teamrel.errors import InputError, PolicyError, UsageError
 from teamrel.models import EnvironmentSpec, RolloutPolicy
-from teamrel.safety import UnsafeCrossing
+from teamrel.safety import SafetyReport, UnsafeCrossing
 from teamrel.store import ArmStats, Outcome, RolloutState, Store, TargetInfo
 
 Verdict = Literal["advance", "hold", "promote", "abort"]
@@ -410,14 +410,15 @@ class RolloutUnsafe(UnsafeCrossing):
 
 
 def coexistence_reason(
-    env: str, reason: str | None, refusals: list[str], safety: dict[str, Any], *, force: bool
+    env: str, reason: str | None, safety: SafetyReport | None, *, force: bool
 ) -> str | None:
-    """The rollout's reason after its coexistence proof (`teamrel.meet.coexistence_safety`):
-    raises `RolloutUnsafe` on findings unless `force` (which needs a reason; the findings are
-    appended to it, so the rollout's audit event keeps them)."""
+    """The rollout's reason after its coexistence proof (`safety`, None when there was
+    nothing to prove): raises `RolloutUnsafe` on findings unless `force` (which needs a
+    reason; the findings are appended to it, so the rollout's audit event keeps them)."""
     if force and not (reason and reason.strip()):
         raise UsageError("--force needs --reason TEXT (recorded with the rollout)")
-    if not refusals:
+    refusals = safety.refusals() if safety is not None else []
+    if safety is None or not refusals:
         return reason
     if not force:
         raise RolloutUnsafe(
@@ -425,7 +426,7 @@ def coexistence_reason(
             f"persisted data one of them cannot read ({len(refusals)} finding(s)); "
             "nothing was started",
             refusals,
-            safety,
+            safety.to_json(),
         )
     return f"{reason} [coexistence safety overridden: {'; '.join(refusals)}]"
 

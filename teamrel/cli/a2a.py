@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
 from teamrel.cli.imports import export_app, import_app
+from teamrel.cli.options import FormatOpt, format_option, member_option, timeout_option, yes_option
 from teamrel.errors import ExitCode
+
+if TYPE_CHECKING:
+    from teamrel.sources.a2a_import import ImportPlan as A2AImportPlan
 
 
 @import_app.command("a2a")
@@ -35,7 +40,7 @@ def import_a2a(
         ),
     ] = None,
     member: Annotated[
-        str | None, typer.Option("--member", help="Member name (default: from the card's name).")
+        str | None, member_option("Member name (default: from the card's name).")
     ] = None,
     skill: Annotated[
         str | None, typer.Option("--skill", help="Import only this skill of the card.")
@@ -43,15 +48,9 @@ def import_a2a(
     team: Annotated[
         str | None, typer.Option("--team", help="Team name when a new teamrel.yaml is created.")
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds allowed to fetch --url.", min=0.1)
-    ] = 10.0,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Apply changes to an existing workspace.")
-    ] = False,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    timeout: Annotated[float, timeout_option("Seconds allowed to fetch --url.")] = 10.0,
+    yes: Annotated[bool, yes_option("Apply changes to an existing workspace.")] = False,
+    output_format: FormatOpt = None,
 ) -> None:
     """Create or update a member from an A2A AgentCard (a file, or --url).
 
@@ -71,33 +70,37 @@ def import_a2a(
         may_apply = yes or all(f.status == "new" for f in changes)
         if changes and may_apply:
             c.apply_a2a_import(plan)
-        code = ExitCode.FINDINGS if changes and not plan.applied else ExitCode.OK
         if out_fmt == "json":
             emit_json(plan.to_json())
-            return code
-        out = console(ctx)
-        src = plan.card
-        out.print(
-            f"A2A card {src.source}: {src.name} {src.version} (v{src.shape} card, "
-            f"{len(src.skills)} skill{'s' if len(src.skills) != 1 else ''}"
-            f"{', teamrel extension' if src.extension else ''}) -> member {plan.member}",
-            markup=False,
-        )
-        for note in plan.notes:
-            out.print(f"note: {note}", markup=False)
-        if not changes:
-            out.print("up to date: nothing to change", markup=False)
-            return code
-        if plan.diff and not options(ctx).quiet:
-            out.print(plan.diff.rstrip("\n"), markup=False)
-        verb = "wrote" if plan.applied else "would write"
-        for f in changes:
-            out.print(f"{verb} {f.path} ({f.status})", markup=False)
-        if not plan.applied:
-            out.print("nothing written: re-run with --yes to apply these changes", markup=False)
-        return code
+        else:
+            _render_import(console(ctx), plan, quiet=options(ctx).quiet)
+        return ExitCode.FINDINGS if changes and not plan.applied else ExitCode.OK
 
     run(ctx, out_fmt, body)
+
+
+def _render_import(out: Console, plan: A2AImportPlan, *, quiet: bool) -> None:
+    """The text of `teamrel import a2a`: the card read, notes, the diff and each file
+    written (or that would be, without --yes)."""
+    src = plan.card
+    out.print(
+        f"A2A card {src.source}: {src.name} {src.version} (v{src.shape} card, "
+        f"{len(src.skills)} skill{'s' if len(src.skills) != 1 else ''}"
+        f"{', teamrel extension' if src.extension else ''}) -> member {plan.member}",
+        markup=False,
+    )
+    for note in plan.notes:
+        out.print(f"note: {note}", markup=False)
+    if not plan.changes:
+        out.print("up to date: nothing to change", markup=False)
+        return
+    if plan.diff and not quiet:
+        out.print(plan.diff.rstrip("\n"), markup=False)
+    verb = "wrote" if plan.applied else "would write"
+    for f in plan.changes:
+        out.print(f"{verb} {f.path} ({f.status})", markup=False)
+    if not plan.applied:
+        out.print("nothing written: re-run with --yes to apply these changes", markup=False)
 
 
 @export_app.command("a2a")
@@ -115,7 +118,7 @@ def export_a2a(
         ),
     ] = None,
     output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format (with --out): text or json.")
+        str | None, format_option("Output format (with --out): text or json.")
     ] = None,
 ) -> None:
     """Publish a member as an A2A v1.0 AgentCard carrying its schemas (teamrel extension).

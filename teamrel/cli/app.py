@@ -14,6 +14,7 @@ import typer
 
 from teamrel import __version__
 from teamrel.cli.common import TEXT_JSON, GlobalOptions, parse_choice
+from teamrel.cli.options import format_option
 from teamrel.errors import ExitCode
 
 app = typer.Typer(
@@ -45,9 +46,7 @@ def _global(
             file_okay=False,
         ),
     ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="Default output format: text or json.")
-    ] = "text",
+    output_format: Annotated[str, format_option("Default output format: text or json.")] = "text",
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Only errors and the verdict.")

@@ -18,6 +18,14 @@ from rich.markup import escape
 
 from teamrel.cli.app import app
 from teamrel.cli.common import context, json_text, options, parse_unknown, progress_display, run
+from teamrel.cli.options import (
+    FormatAssertionOpt,
+    NoCacheOpt,
+    against_option,
+    format_option,
+    member_option,
+    unknown_option,
+)
 from teamrel.cli.render import Renderers
 from teamrel.errors import ExitCode, WorkspaceError
 
@@ -225,67 +233,56 @@ RENDERERS.add("github", _github)
 RENDERERS.add("sarif", _sarif)
 FORMATS = RENDERERS.names
 
+# The options only `teamrel check` has (the shared ones are teamrel.cli.options').
+_MemberOpt = Annotated[
+    list[str] | None, member_option("Only edges touching this member (repeatable).", short=True)
+]
+_ChangedSinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="GIT_REF",
+        help="Only members whose files changed since this git revision.",
+    ),
+]
+_AgainstOpt = Annotated[
+    str | None,
+    against_option("Pin every other member to this environment's live release or this manifest."),
+]
+_UnknownOpt = Annotated[
+    str | None, unknown_option("fail or warn on undecided edges (default: policy, else fail).")
+]
+_OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to this file; print only the summary line.",
+        dir_okay=False,
+    ),
+]
+_LiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--live",
+        help="Also re-read external members from their origins and prove them against "
+        "every environment's live release (`teamrel drift`).",
+    ),
+]
+
 
 @app.command("check")
 def check_command(
     ctx: typer.Context,
-    member: Annotated[
-        list[str] | None,
-        typer.Option("--member", "-m", help="Only edges touching this member (repeatable)."),
-    ] = None,
-    changed_since: Annotated[
-        str | None,
-        typer.Option(
-            "--changed-since",
-            metavar="GIT_REF",
-            help="Only members whose files changed since this git revision.",
-        ),
-    ] = None,
-    against: Annotated[
-        str | None,
-        typer.Option(
-            "--against",
-            metavar="ENV|MANIFEST",
-            help="Pin every other member to this environment's live release or this manifest.",
-        ),
-    ] = None,
-    unknown: Annotated[
-        str | None,
-        typer.Option(
-            "--unknown", help="fail or warn on undecided edges (default: policy, else fail)."
-        ),
-    ] = None,
-    format_assertion: Annotated[
-        bool | None,
-        typer.Option(
-            "--format-assertion/--no-format-assertion",
-            help="Treat `format` as an assertion (default: workspace policy).",
-        ),
-    ] = None,
-    output_format: Annotated[
-        str | None,
-        typer.Option("--format", help=RENDERERS.help()),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write the report to this file; print only the summary line.",
-            dir_okay=False,
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
-    ] = False,
-    live: Annotated[
-        bool,
-        typer.Option(
-            "--live",
-            help="Also re-read external members from their origins and prove them against "
-            "every environment's live release (`teamrel drift`).",
-        ),
-    ] = False,
+    member: _MemberOpt = None,
+    changed_since: _ChangedSinceOpt = None,
+    against: _AgainstOpt = None,
+    unknown: _UnknownOpt = None,
+    format_assertion: FormatAssertionOpt = None,
+    output_format: Annotated[str | None, format_option(RENDERERS.help())] = None,
+    output: _OutputOpt = None,
+    no_cache: NoCacheOpt = False,
+    live: _LiveOpt = False,
 ) -> None:
     """Prove every handoff: producer output ⊆ contract ⊆ consumer input.
 

@@ -27,6 +27,7 @@ from teamrel.cli.common import (
     parse_unknown,
     run,
 )
+from teamrel.cli.options import FormatOpt, unknown_option
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -124,12 +125,9 @@ def compat(
             help="JSON Schema of what is accepted.", metavar="CONSUMER", show_default=False
         ),
     ],
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    output_format: FormatOpt = None,
     unknown: Annotated[
-        str,
-        typer.Option("--unknown", help="Exit code for an undecided pair: fail (1) or warn (0)."),
+        str, unknown_option("Exit code for an undecided pair: fail (1) or warn (0).")
     ] = "fail",
     format_assertion: Annotated[
         bool,

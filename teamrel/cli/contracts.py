@@ -16,6 +16,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.cli.options import FormatOpt, python_path_option
 from teamrel.errors import ExitCode
 
 contracts_app = typer.Typer(
@@ -42,15 +43,11 @@ def sync(
     ] = False,
     python_path: Annotated[
         list[Path] | None,
-        typer.Option(
-            "--python-path",
-            help="Directory to import the models from, after the workspace root (repeatable).",
-            file_okay=False,
+        python_path_option(
+            "Directory to import the models from, after the workspace root (repeatable)."
         ),
     ] = None,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    output_format: FormatOpt = None,
 ) -> None:
     """Regenerate each `{pydantic: MODULE:MODEL, file: FILE}` contract of teamrel.yaml.
 

@@ -9,6 +9,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.cli.options import env_option, format_option
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -41,10 +42,8 @@ def drift_lines(report: DriftReport, *, quiet: bool = False) -> list[str]:
 @app.command("drift")
 def drift_cmd(
     ctx: typer.Context,
-    env: Annotated[
-        str | None, typer.Option("--env", help="Only this environment's live release.")
-    ] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    env: Annotated[str | None, env_option("Only this environment's live release.")] = None,
+    output_format: Annotated[str | None, format_option("text or json.")] = None,
 ) -> None:
     """Re-read each external member's interface from its origin and prove it against what
     every environment's live release pinned (inputs: pinned ⊆ live; outputs: live ⊆ pinned).

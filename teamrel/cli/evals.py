@@ -19,6 +19,7 @@ from teamrel.cli.common import (
     parse_format,
     run,
 )
+from teamrel.cli.options import FormatOpt
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -31,10 +32,10 @@ app.add_typer(eval_app, name="eval")
 #: The values of `teamrel eval record --results-format`.
 RESULTS_FORMATS = ("auto", "jsonl", "promptfoo")
 
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
 
-
-def _summary_text(summary: dict[str, Any]) -> str:
+def _summary_text(doc: JSON) -> str:
+    # a recorded scorecard always has a summary; a hand-edited one may not
+    summary = doc if isinstance(doc, dict) else {}
     parts = [f"n={summary.get('n')}"]
     pr = summary.get("pass_rate")
     if isinstance(pr, dict):
@@ -73,13 +74,12 @@ def record(
 
     def body() -> int:
         c = context(ctx)
-        path, doc = c.eval_record(member, suite, results, results_format=results_format)
-        rel = path.relative_to(c.root).as_posix()
+        recorded = c.eval_record(member, suite, results, results_format=results_format)
+        rel = recorded.path.relative_to(c.root).as_posix()
         if out_fmt == "json":
-            summary = {k: v for k, v in doc.items() if k != "cases"}
-            emit_json({"format_version": 1, "path": rel, "scorecard": summary})
+            emit_json({"format_version": 1, "path": rel, "scorecard": recorded.without_cases()})
             return ExitCode.OK
-        console(ctx).print(f"wrote {rel}: {_summary_text(doc['summary'])}", markup=False)
+        console(ctx).print(f"wrote {rel}: {_summary_text(recorded.summary)}", markup=False)
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
@@ -95,19 +95,19 @@ def show(
     out_fmt = parse_format(ctx, output_format)
 
     def body() -> int:
-        doc = context(ctx).eval_show(member)
+        cards = context(ctx).eval_show(member)
         if out_fmt == "json":
-            emit_json(doc)
+            emit_json(cards.to_json())
             return ExitCode.OK
         out = console(ctx)
-        if not doc["scorecards"]:
+        if not cards.rows:
             out.print("no scorecards recorded (teamrel eval record MEMBER --suite S RESULTS)")
-        for row in doc["scorecards"]:
-            state = "fresh" if row["fresh"] else "STALE"
-            out.print(f"{row['member']}/{row['suite']} ({state}): ", end="", markup=False)
-            out.print(_summary_text(row["summary"]), markup=False)
-            if row["stale"]:
-                out.print(f"  {row['stale']}", markup=False)
+        for row in cards.rows:
+            state = "fresh" if row.fresh else "STALE"
+            out.print(f"{row.member}/{row.suite} ({state}): ", end="", markup=False)
+            out.print(_summary_text(row.summary), markup=False)
+            if row.stale:
+                out.print(f"  {row.stale}", markup=False)
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
@@ -157,7 +157,7 @@ def _metric_line(row: EvalSuite, m: EvalMetric) -> str:
 
 def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bool) -> None:
     # imported here, not at start-up: teamrel.gates loads the pydantic models (~0.1 s)
-    from teamrel.gates import describe
+    from teamrel.gates import GateVerdict, describe
 
     verdict = "[green]pass[/]" if report["passed"] else "[bold red]refused[/]"
     out.print(f"  gates of {escape(env)}: {verdict}", markup=True, highlight=False)
@@ -168,7 +168,7 @@ def _gate_report(out: Console, env: str, report: dict[str, JSON], *, explain: bo
     for v in verdicts:
         colour = {"pass": "green", "fail": "bold red"}.get(v["status"], "yellow")
         out.print(
-            f"    [{colour}]{v['status']:<12}[/] {escape(describe(v))}",
+            f"    [{colour}]{v['status']:<12}[/] {escape(describe(GateVerdict.of(v)))}",
             markup=True,
             highlight=False,
         )

@@ -14,12 +14,12 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, parse_format, run
+from teamrel.cli.options import ActorOpt, FormatOpt, ReasonOpt
 from teamrel.errors import ExitCode
 
 flags_app = typer.Typer(help="Feature flags per environment, proven by the live release.")
 app.add_typer(flags_app, name="flags")
 
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
 
 #: Version of the `flags set` and `flags history` JSON documents.
 FORMAT_VERSION = 1
@@ -39,13 +39,8 @@ def set_cmd(
         float | None,
         typer.Option("--percent", help="On for this share of keys (sticky per key), 0-100."),
     ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log.")
-    ] = None,
-    actor: Annotated[
-        str | None,
-        typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
-    ] = None,
+    reason: ReasonOpt = None,
+    actor: ActorOpt = None,
     output_format: FormatOpt = None,
 ) -> None:
     """Set FLAG in ENV: on, off or --percent N; refused unless the live release proved it."""

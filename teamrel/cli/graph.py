@@ -12,6 +12,7 @@ from rich.console import Console
 
 from teamrel.cli.app import app
 from teamrel.cli.common import context, json_text, progress_display, run
+from teamrel.cli.options import format_option
 from teamrel.cli.render import Renderers
 from teamrel.errors import ExitCode
 
@@ -79,7 +80,7 @@ def graph(
     ctx: typer.Context,
     output_format: Annotated[
         str | None,
-        typer.Option("--format", help=f"Output format: {RENDERERS.help()}"),
+        format_option(f"Output format: {RENDERERS.help()}"),
     ] = None,
     check: Annotated[
         bool,

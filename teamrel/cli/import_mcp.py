@@ -25,9 +25,11 @@ from rich.console import Console
 
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
 from teamrel.cli.imports import import_app
+from teamrel.cli.options import FormatOpt, timeout_option, yes_option
 from teamrel.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from teamrel.context import Context
     from teamrel.mcpimport import DirectionDrift, DriftReport, ImportPlan
 
 
@@ -71,16 +73,11 @@ def mcp(
         bool,
         typer.Option("--external", help="Mark the tool members external (deployed by others)."),
     ] = False,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Apply the changes without asking.")
-    ] = False,
+    yes: Annotated[bool, yes_option("Apply the changes without asking.")] = False,
     timeout: Annotated[
-        float,
-        typer.Option("--timeout", help="Seconds to wait for the server's whole answer.", min=0.1),
+        float, timeout_option("Seconds to wait for the server's whole answer.")
     ] = 30.0,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    output_format: FormatOpt = None,
 ) -> None:
     """Create or update tool members from an MCP server's tools/list (or --check drift).
 
@@ -103,37 +100,43 @@ def mcp(
         plan = c.plan_mcp_import(
             command=command, url=url, tools=tool or (), external=external, timeout=timeout
         )
-        out = console(ctx)
-        if not plan.changes:
-            if out_fmt == "json":
-                emit_json(plan.to_json(applied=False))
-            else:
-                _render_plan(out, plan)
-                out.print("up to date: nothing to write", markup=False)
-            return ExitCode.OK
-        if out_fmt == "text":
-            _render_plan(out, plan)
-        apply = yes
-        if not apply and out_fmt == "text" and sys.stdin.isatty():
-            apply = typer.confirm("apply these changes?", default=False)
-            if not apply:
-                out.print("nothing written", markup=False)
-                return ExitCode.FINDINGS
-        if not apply:
-            if out_fmt == "json":
-                emit_json(plan.to_json(applied=False))
-            else:
-                out.print("nothing written: rerun with --yes to apply these changes", markup=False)
-            return ExitCode.FINDINGS
-        written = c.apply_mcp_import(plan)
-        if out_fmt == "json":
-            emit_json(plan.to_json(applied=True))
-        else:
-            n = len(written)
-            out.print(f"wrote {n} file{'s' if n != 1 else ''}", markup=False)
-        return ExitCode.OK
+        return _import(ctx, c, plan, out_fmt, yes=yes)
 
     run(ctx, out_fmt, body)
+
+
+def _import(ctx: typer.Context, c: Context, plan: ImportPlan, out_fmt: str, *, yes: bool) -> int:
+    """Show what importing the server changes, then write it: with --yes, or after a "yes"
+    at an interactive prompt; else nothing is written (exit 1)."""
+    out = console(ctx)
+    if not plan.changes:
+        if out_fmt == "json":
+            emit_json(plan.to_json(applied=False))
+        else:
+            _render_plan(out, plan)
+            out.print("up to date: nothing to write", markup=False)
+        return ExitCode.OK
+    if out_fmt == "text":
+        _render_plan(out, plan)
+    apply = yes
+    if not apply and out_fmt == "text" and sys.stdin.isatty():
+        apply = typer.confirm("apply these changes?", default=False)
+        if not apply:
+            out.print("nothing written", markup=False)
+            return ExitCode.FINDINGS
+    if not apply:
+        if out_fmt == "json":
+            emit_json(plan.to_json(applied=False))
+        else:
+            out.print("nothing written: rerun with --yes to apply these changes", markup=False)
+        return ExitCode.FINDINGS
+    written = c.apply_mcp_import(plan)
+    if out_fmt == "json":
+        emit_json(plan.to_json(applied=True))
+    else:
+        n = len(written)
+        out.print(f"wrote {n} file{'s' if n != 1 else ''}", markup=False)
+    return ExitCode.OK
 
 
 def _render_plan(out: Console, plan: ImportPlan) -> None:

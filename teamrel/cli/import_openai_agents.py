@@ -20,6 +20,7 @@ import typer
 
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
 from teamrel.cli.imports import import_app
+from teamrel.cli.options import FormatOpt, python_path_option, yes_option
 from teamrel.errors import ExitCode
 
 
@@ -31,18 +32,12 @@ def import_openai_agents(
     ],
     python_path: Annotated[
         list[Path] | None,
-        typer.Option(
-            "--python-path",
-            help="Directory to import the application from, after the workspace (repeatable).",
-            file_okay=False,
+        python_path_option(
+            "Directory to import the application from, after the workspace (repeatable)."
         ),
     ] = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Apply the changes to an existing workspace.")
-    ] = False,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    yes: Annotated[bool, yes_option("Apply the changes to an existing workspace.")] = False,
+    output_format: FormatOpt = None,
 ) -> None:
     """Walk an OpenAI Agents SDK team from its entry agent into teamrel.yaml.
 

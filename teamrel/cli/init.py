@@ -12,6 +12,7 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import context, emit_json, options, parse_format, run
+from teamrel.cli.options import format_option
 from teamrel.errors import ExitCode
 
 #: Version of the `teamrel init --format json` document.
@@ -37,7 +38,7 @@ def init_command(
         str,
         typer.Option("--example", help="minimal, support or with-tool."),
     ] = "minimal",
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
+    output_format: Annotated[str | None, format_option("text or json.")] = None,
 ) -> None:
     """Create a workspace in the current directory (or -C DIR) from an example.
 

@@ -19,6 +19,16 @@ from rich.markup import escape
 from teamrel.cli.app import app
 from teamrel.cli.common import context, json_text, options, parse_unknown, progress_display, run
 from teamrel.cli.evals import render_plan_evals
+from teamrel.cli.options import (
+    FormatAssertionOpt,
+    NoCacheOpt,
+    UnknownOpt,
+    against_option,
+    base_option,
+    env_option,
+    format_option,
+    out_option,
+)
 from teamrel.cli.render import Renderers
 from teamrel.errors import ExitCode, UsageError
 
@@ -316,62 +326,40 @@ RENDERERS.add("text", _text, styled=_styled)
 RENDERERS.add("json", lambda v: json_text(v.plan.to_json()))
 RENDERERS.add("markdown", _markdown)
 
+#: `--detailed-exitcode`, read by `_exit_code`.
+_DetailedExitcodeOpt = Annotated[
+    bool,
+    typer.Option("--detailed-exitcode", help="Exit 0 no changes, 1 problems, 4 changes pending."),
+]
+
 
 @app.command("plan")
 def plan_command(
     ctx: typer.Context,
     env: Annotated[
-        str | None,
-        typer.Option("--env", help="Compare with this environment's live release (store)."),
+        str | None, env_option("Compare with this environment's live release (store).")
     ] = None,
     base: Annotated[
         str | None,
-        typer.Option(
-            "--base",
-            metavar="MANIFEST",
-            help="Compare with this manifest file or release name (default: the newest).",
-        ),
+        base_option("Compare with this manifest file or release name (default: the newest)."),
     ] = None,
     against: Annotated[
         str | None,
-        typer.Option(
-            "--against",
-            metavar="ENV|MANIFEST",
-            help="The base, as `teamrel check --against` reads it: a release, a file or an env.",
+        against_option(
+            "The base, as `teamrel check --against` reads it: a release, a file or an env."
         ),
     ] = None,
     out_path: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Save the plan (JSON) for `teamrel release --plan`.", dir_okay=False
-        ),
+        Path | None, out_option("Save the plan (JSON) for `teamrel release --plan`.")
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Say why: reasons, full diffs, witnesses.")
     ] = False,
-    detailed_exitcode: Annotated[
-        bool,
-        typer.Option(
-            "--detailed-exitcode",
-            help="Exit 0 no changes, 1 problems, 4 changes pending.",
-        ),
-    ] = False,
-    unknown: Annotated[
-        str | None, typer.Option("--unknown", help="fail or warn on undecided handoffs.")
-    ] = None,
-    format_assertion: Annotated[
-        bool | None,
-        typer.Option(
-            "--format-assertion/--no-format-assertion",
-            help="Treat `format` as an assertion (default: workspace policy).",
-        ),
-    ] = None,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help=RENDERERS.help(" (a PR comment)"))
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
-    ] = False,
+    detailed_exitcode: _DetailedExitcodeOpt = False,
+    unknown: UnknownOpt = None,
+    format_assertion: FormatAssertionOpt = None,
+    output_format: Annotated[str | None, format_option(RENDERERS.help(" (a PR comment)"))] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Preview a release: what changes, what breaks, which versions, in which order.
 
@@ -399,10 +387,16 @@ def plan_command(
         if out_path is not None:
             plan.write(out_path)
         RENDERERS.emit(ctx, f, PlanView(plan, explain, options(ctx).quiet, out_path))
-        if not plan.passed:
-            return ExitCode.FINDINGS
-        if detailed_exitcode and plan.has_changes:
-            return ExitCode.CHANGES
-        return ExitCode.OK
+        return _exit_code(plan, detailed=detailed_exitcode)
 
-    run(ctx, "json" if f == "json" else "text", body)
+    run(ctx, err_format, body)
+
+
+def _exit_code(plan: Plan, *, detailed: bool) -> ExitCode:
+    """`teamrel plan`'s exit code: 1 when the plan finds a problem, else 0; with
+    `--detailed-exitcode`, 4 when it passes with changes pending."""
+    if not plan.passed:
+        return ExitCode.FINDINGS
+    if detailed and plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,14 +26,21 @@ from teamrel.cli.common import (
     parse_format,
     run,
 )
+from teamrel.cli.options import (
+    ActorOpt,
+    EnvOpt,
+    FormatOpt,
+    OverrideGatesOpt,
+    ReasonOpt,
+    env_option,
+    expect_option,
+    force_option,
+    member_option,
+)
 from teamrel.errors import ExitCode
 
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
-]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit log.")]
+if TYPE_CHECKING:
+    from teamrel.release import ReleaseResult
 
 
 def _warn(ctx: typer.Context, warnings: list[str]) -> None:
@@ -74,16 +81,6 @@ def _transition_line(t: Any) -> str:
     )
 
 
-OverrideOpt = Annotated[
-    bool,
-    typer.Option(
-        "--override-gates",
-        help="Promote past failing eval gates (needs --reason; only where the environment "
-        "sets allow_gate_override: true; the audit event records it).",
-    ),
-]
-
-
 @app.command("release")
 def release_cmd(
     ctx: typer.Context,
@@ -106,7 +103,7 @@ def release_cmd(
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
     output_format: FormatOpt = None,
-    override_gates: OverrideOpt = False,
+    override_gates: OverrideGatesOpt = False,
 ) -> None:
     """Check the working tree and record it as a release: manifest file, snapshots, store."""
     out_fmt = parse_format(ctx, output_format)
@@ -124,46 +121,49 @@ def release_cmd(
         if out_fmt == "json":
             emit_json(result.to_json())
             return ExitCode.OK
-        m = result.manifest
-        if result.created:
-            check = m.check or {}
-            verdict = "check passed" if check.get("passed") else "CHECK FAILED (allowed)"
-            _plain(
-                ctx,
-                f"released {m.team} {m.release} ({short(m.digest)}): {len(m.members)} members, "
-                f"{verdict}; wrote {result.path}",
-            )
-            if m.allow_incompatible:
-                _warn(ctx, [f"released with --allow-incompatible: {m.allow_incompatible}"])
-        else:
-            _plain(
-                ctx,
-                f"{m.team} {m.release} ({short(m.digest)}) already holds exactly this content: "
-                "nothing new released",
-            )
-        if result.promotion is not None:
-            _plain(ctx, _transition_line(result.promotion))
-        _warn(ctx, result.warnings)
+        _print_release(ctx, result)
         return ExitCode.OK
 
     run(ctx, out_fmt, body)
+
+
+def _print_release(ctx: typer.Context, result: ReleaseResult) -> None:
+    """The text of `teamrel release`: what was recorded (or that nothing new was), the
+    promotion it made, and its warnings on stderr."""
+    m = result.manifest
+    if result.created:
+        check = m.check or {}
+        verdict = "check passed" if check.get("passed") else "CHECK FAILED (allowed)"
+        _plain(
+            ctx,
+            f"released {m.team} {m.release} ({short(m.digest)}): {len(m.members)} members, "
+            f"{verdict}; wrote {result.path}",
+        )
+        if m.allow_incompatible:
+            _warn(ctx, [f"released with --allow-incompatible: {m.allow_incompatible}"])
+    else:
+        _plain(
+            ctx,
+            f"{m.team} {m.release} ({short(m.digest)}) already holds exactly this content: "
+            "nothing new released",
+        )
+    if result.promotion is not None:
+        _plain(ctx, _transition_line(result.promotion))
+    _warn(ctx, result.warnings)
 
 
 @app.command("promote")
 def promote_cmd(
     ctx: typer.Context,
     release: Annotated[str, typer.Argument(help="Release name or manifest digest.")],
-    env: Annotated[str, typer.Option("--env", help="Environment to promote to.")],
+    env: Annotated[str, env_option("Environment to promote to.")],
     expect: Annotated[
-        str | None,
-        typer.Option(
-            "--expect", help="Release (or digest) that must be live now, else a conflict."
-        ),
+        str | None, expect_option("Release (or digest) that must be live now, else a conflict.")
     ] = None,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
     output_format: FormatOpt = None,
-    override_gates: OverrideOpt = False,
+    override_gates: OverrideGatesOpt = False,
 ) -> None:
     """Make a release live in an environment (one transaction, compare-and-swap); refused
     (exit 1) when an eval gate of the environment blocks."""
@@ -194,14 +194,13 @@ def promote_cmd(
 @app.command("rollback")
 def rollback_cmd(
     ctx: typer.Context,
-    env: Annotated[str, typer.Option("--env", help="Environment to roll back.")],
+    env: Annotated[str, env_option("Environment to roll back.")],
     to: Annotated[str | None, typer.Option("--to", help="Go back to this earlier release.")] = None,
     steps: Annotated[
         int | None, typer.Option("--steps", help="Go back this many promotions.", min=1)
     ] = None,
     expect: Annotated[
-        str | None,
-        typer.Option("--expect", help="Release that must be live now (to go further back)."),
+        str | None, expect_option("Release that must be live now (to go further back).")
     ] = None,
     reason: ReasonOpt = None,
     actor: ActorOpt = None,
@@ -215,10 +214,9 @@ def rollback_cmd(
     ] = False,
     force: Annotated[
         bool,
-        typer.Option(
-            "--force",
-            help="Roll back even though a persisted handoff's data may not be readable by the "
-            "target release (needs --reason; the findings are recorded in the audit event).",
+        force_option(
+            "Roll back even though a persisted handoff's data may not be readable by the "
+            "target release (needs --reason; the findings are recorded in the audit event)."
         ),
     ] = False,
     output_format: FormatOpt = None,
@@ -259,7 +257,7 @@ def rollback_cmd(
 @app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+    env: Annotated[str | None, env_option("Only this environment.")] = None,
     output_format: FormatOpt = None,
 ) -> None:
     """What is live in each environment, since when, set by whom."""
@@ -296,7 +294,7 @@ def status_cmd(
 @app.command("history")
 def history_cmd(
     ctx: typer.Context,
-    env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+    env: Annotated[str | None, env_option("Only this environment.")] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="At most this many events.", min=1)
     ] = None,
@@ -373,10 +371,7 @@ def diff_cmd(
 def verify_cmd(
     ctx: typer.Context,
     env: Annotated[
-        str | None,
-        typer.Option(
-            "--env", help="Only the release live in this environment (and the audit chain)."
-        ),
+        str | None, env_option("Only the release live in this environment (and the audit chain).")
     ] = None,
     output_format: FormatOpt = None,
 ) -> None:
@@ -410,8 +405,8 @@ def verify_cmd(
 @app.command("resolve")
 def resolve_cmd(
     ctx: typer.Context,
-    env: Annotated[str, typer.Option("--env", help="Environment.")],
-    member: Annotated[str | None, typer.Option("--member", help="Only this member.")] = None,
+    env: EnvOpt,
+    member: Annotated[str | None, member_option("Only this member.")] = None,
     output_format: FormatOpt = None,
 ) -> None:
     """The exact pinned configuration live in an environment (what a runtime loads)."""

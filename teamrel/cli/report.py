@@ -17,6 +17,15 @@ from teamrel.cli.common import (
     progress_display,
     run,
 )
+from teamrel.cli.options import (
+    NoCacheOpt,
+    UnknownOpt,
+    against_option,
+    base_option,
+    env_option,
+    format_option,
+    out_option,
+)
 from teamrel.errors import ExitCode, UsageError
 
 #: Version of the `teamrel report --format json` document.
@@ -26,28 +35,13 @@ REPORT_FORMAT_VERSION = 1
 @app.command("report")
 def report_command(
     ctx: typer.Context,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False),
-    ] = Path("report.html"),
-    env: Annotated[
-        str | None, typer.Option("--env", help="Plan against this environment's live release.")
-    ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", metavar="MANIFEST", help="Plan against this manifest or release."),
-    ] = None,
-    against: Annotated[
-        str | None,
-        typer.Option("--against", metavar="ENV|MANIFEST", help="The base, as check reads it."),
-    ] = None,
-    unknown: Annotated[
-        str | None, typer.Option("--unknown", help="fail or warn on undecided handoffs.")
-    ] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="text or json.")] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ignore and do not update the result cache.")
-    ] = False,
+    out: Annotated[Path, out_option("The HTML file to write.", short=True)] = Path("report.html"),
+    env: Annotated[str | None, env_option("Plan against this environment's live release.")] = None,
+    base: Annotated[str | None, base_option("Plan against this manifest or release.")] = None,
+    against: Annotated[str | None, against_option("The base, as check reads it.")] = None,
+    unknown: UnknownOpt = None,
+    output_format: Annotated[str | None, format_option("text or json.")] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Write one self-contained HTML page (no network) with the plan, the check and the graph.
 

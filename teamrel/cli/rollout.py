@@ -17,20 +17,13 @@ import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, parse_format, run
+from teamrel.cli.options import ActorOpt, EnvOpt, FormatOpt, ReasonOpt, force_option
 from teamrel.errors import ExitCode
 
 rollout_app = typer.Typer(help="Progressive delivery: shadow, canary steps, analysis, abort.")
 outcomes_app = typer.Typer(help="Outcomes of runs during a rollout.")
 app.add_typer(rollout_app, name="rollout")
 app.add_typer(outcomes_app, name="outcomes")
-
-FormatOpt = Annotated[str | None, typer.Option("--format", help="Output format: text or json.")]
-EnvOpt = Annotated[str, typer.Option("--env", help="Environment.")]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the audit log.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option("--actor", help="Who is acting (default: TEAMREL_ACTOR, else user@host)."),
-]
 
 
 def _plain(ctx: typer.Context, text: str) -> None:
@@ -103,10 +96,9 @@ def start_cmd(
     actor: ActorOpt = None,
     force: Annotated[
         bool,
-        typer.Option(
-            "--force",
-            help="Start even though stable and the candidate cannot read each other's "
-            "persisted data (needs --reason; recorded with the rollout).",
+        force_option(
+            "Start even though stable and the candidate cannot read each other's "
+            "persisted data (needs --reason; recorded with the rollout)."
         ),
     ] = False,
     output_format: FormatOpt = None,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from teamrel.cli.app import app
 from teamrel.cli.common import console, context, emit_json, options, parse_format, run
+from teamrel.cli.options import FormatOpt
 from teamrel.errors import ExitCode
 
 
 @app.command()
 def validate(
     ctx: typer.Context,
-    output_format: Annotated[
-        str | None, typer.Option("--format", help="Output format: text or json.")
-    ] = None,
+    output_format: FormatOpt = None,
 ) -> None:
     """Validate the workspace: exit 0 when valid, 1 when problems are found."""
     out_fmt = parse_format(ctx, output_format)

@@ -516,15 +516,15 @@ def build_card(
     output_modes: Sequence[str],
     skills: Sequence[Mapping[str, Any]],
     schemas: Mapping[str, Mapping[str, JSON]],
-) -> dict[str, Any]:
+) -> dict[str, JSON]:
     """A v1.0 AgentCard (JSON) carrying the teamrel extension, validated by the SDK's types.
 
     `skills`: `{id, name, description, tags, input_modes?, output_modes?}` each; `schemas`:
     skill id -> `{input_schema?, output_schema?}` (self-contained schemas).
     """
-    card_skills: list[dict[str, Any]] = []
+    card_skills: list[JSON] = []
     for s in skills:
-        entry: dict[str, Any] = {
+        entry: dict[str, JSON] = {
             "id": s["id"],
             "name": s.get("name") or s["id"],
             "description": s.get("description") or s.get("name") or s["id"],
@@ -535,7 +535,7 @@ def build_card(
         if s.get("output_modes"):
             entry["outputModes"] = list(s["output_modes"])
         card_skills.append(entry)
-    doc: dict[str, Any] = {
+    doc: dict[str, JSON] = {
         "name": name,
         "description": description,
         "version": version,

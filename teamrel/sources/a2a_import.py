@@ -457,7 +457,7 @@ def _entry_end(entries: list[Any], i: int, mval: Any, lines: list[str]) -> int:
 # --------------------------------------------------------------------------- export
 
 
-def export_card(ws: Workspace, member: str, *, url_base: str | None = None) -> dict[str, Any]:
+def export_card(ws: Workspace, member: str, *, url_base: str | None = None) -> dict[str, JSON]:
     """Member `member` of `ws` as a v1.0 AgentCard carrying the teamrel extension.
 
     Skills: those recorded by an import (`metadata.a2a.skills`, with their schema files), else

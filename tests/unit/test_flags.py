@@ -17,7 +17,7 @@ from clikit import cli_runner
 from teamrel.check import proven_states
 from teamrel.cli.app import app
 from teamrel.context import Context
-from teamrel.flags import MAX_GROUP_FLAGS, explore, manifest_section, unproven
+from teamrel.flags import MAX_GROUP_FLAGS, PinnedProof, explore, manifest_section, unproven
 from teamrel.manifest import build_manifest
 from teamrel.reporting import render_github, render_junit, render_sarif
 from teamrel.runtime import flag_is_on
@@ -215,16 +215,20 @@ def test_unproven_names_the_state_a_setting_would_reach(tmp_path: Path) -> None:
     ws = load_workspace(_copy(EXAMPLE, tmp_path / "ws"))
     report = Context(ws.root).check(use_cache=False)
     section = manifest_section(ws, proven_states(report), explore(ws))
-    assert unproven(section, {"umbrella_first": {True, False}}) is None
-    assert unproven(section, {"radar": {False}, "umbrella_first": {True}}) is None
-    assert "with `radar` on" in (unproven(section, {"radar": {True, False}}) or "")
-    assert "broken" in (unproven(section, {"radar": {True}}) or "")
-    assert "does not declare flag 'nope'" in (unproven(section, {"nope": {True}}) or "")
-    assert unproven(None, {"radar": {True}}) == "it declares no flags"
+    proof = PinnedProof.of_manifest(section)
+    assert unproven(proof, {"umbrella_first": {True, False}}) is None
+    assert unproven(proof, {"radar": {False}, "umbrella_first": {True}}) is None
+    assert "with `radar` on" in (unproven(proof, {"radar": {True, False}}) or "")
+    assert "broken" in (unproven(proof, {"radar": {True}}) or "")
+    assert "does not declare flag 'nope'" in (unproven(proof, {"nope": {True}}) or "")
+    assert unproven(PinnedProof.of_manifest(None), {"radar": {True}}) == "it declares no flags"
     # a combination the check never explored is refused too
     trimmed = {**section, "states": [s for s in section["states"] if len(s["flags"]) == 1]}  # type: ignore[union-attr,index]
     assert "did not explore" in (
-        unproven(trimmed, {"radar": {False, True}, "umbrella_first": {True}}) or ""
+        unproven(
+            PinnedProof.of_manifest(trimmed), {"radar": {False, True}, "umbrella_first": {True}}
+        )
+        or ""
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from teamrel.evalstats import Z_ONE_SIDED_95, newcombe
-from teamrel.gates import SuiteEvidence, delta, evaluate
+from teamrel.gates import GateVerdict, SuiteEvidence, delta, describe, evaluate
 from teamrel.models import EnvironmentSpec
 
 DIGEST = "sha256:" + "a" * 64
@@ -135,3 +135,74 @@ def test_inconclusive_blocks_or_warns_as_the_environment_says() -> None:
     # a failing verdict blocks under both
     _, failing = verdict({**gate, "min": 0.99}, cases, inconclusive="warn")
     assert not failing.passed
+
+
+@pytest.mark.parametrize(
+    ("recorded", "said"),
+    [
+        (
+            {
+                "member": "r",
+                "suite": "s",
+                "metric": "pass_rate",
+                "kind": "min",
+                "threshold": 0.9,
+                "value": 0.9,
+                "lo": 0.81,
+                "hi": 0.95,
+                "n": 50,
+                "status": "inconclusive",
+                "method": "Wilson one-sided 95%",
+            },
+            "r/s.pass_rate 0.9 [0.81, 0.95] (n=50) vs min 0.9: inconclusive (Wilson one-sided 95%)",
+        ),
+        (
+            {
+                "member": "r",
+                "suite": "s",
+                "metric": "cost",
+                "kind": "max",
+                "threshold": 1,
+                "value": 2,
+                "n": None,
+                "status": "fail",
+                "method": "plain number (no evidence)",
+            },
+            "r/s.cost 2 vs max 1: fail (plain number (no evidence))",
+        ),
+        (
+            {
+                "member": "r",
+                "suite": "s",
+                "metric": "score",
+                "kind": "no_regression",
+                "threshold": 0.05,
+                "significant": False,
+                "value": -0.1,
+                "lo": -0.2,
+                "hi": 0.0,
+                "n": 30,
+                "live": 0.8,
+                "status": "fail",
+                "method": "paired t",
+                "why": "worse",
+            },
+            "r/s.score live 0.8 Δ -0.1 [-0.2, 0.0] (n=30) vs margin −0.05: fail (paired t; worse)",
+        ),
+        (
+            {
+                "member": "r",
+                "suite": "s",
+                "metric": "score",
+                "kind": "no_regression",
+                "threshold": 0.05,
+                "status": "pass",
+                "method": "nothing live to compare with",
+                "n": None,
+            },
+            "r/s.score vs margin −0.05: pass (nothing live to compare with)",
+        ),
+    ],
+)
+def test_a_verdict_is_described_as_recorded(recorded: dict[str, Any], said: str) -> None:
+    assert describe(GateVerdict.of(recorded)) == said

@@ -187,6 +187,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         )
         for module in ("mcp", "a2a")
     },
+    ("cli/a2a.py", "teamrel.sources.a2a_import"): (
+        "the type of the plan `import a2a` renders, under TYPE_CHECKING: the optional"
+        " integration is not exported from teamrel.sources, and start-up never loads it"
+    ),
     ("mcpimport.py", "teamrel.sources.mcp"): (
         "the MCP reader is an optional integration: exported from teamrel.sources it would be"
         " loaded by `contracts sync`; `import mcp` and drift load it when they run"

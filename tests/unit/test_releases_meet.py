@@ -14,8 +14,8 @@ from clikit import cli_runner
 
 from teamrel.cli.app import app
 from teamrel.errors import InputError
-from teamrel.models import CompatMode, HandoffSpec, PolicySpec, SchemaDoc
-from teamrel.origins import OriginUnavailable, read_origin, register_origin_reader
+from teamrel.models import CompatMode, HandoffSpec, OriginSpec, PolicySpec, SchemaDoc
+from teamrel.origins import OriginUnavailable, parse_origin, read_origin, register_origin_reader
 from teamrel.rules import INDEX_FILE, TeamRules, read_rules
 from teamrel.safety import Crossing, PairCache, pair_key
 from teamrel.workspace import check_workspace
@@ -128,11 +128,11 @@ def test_no_mode_declared_keeps_the_check_document_as_it_was(tmp_path: Path) -> 
 # --------------------------------------------------------------------------- origins
 
 
-def _origin(root: Path, body: Any, name: str = "origins/t.json") -> dict[str, str]:
+def _origin(root: Path, body: Any, name: str = "origins/t.json") -> OriginSpec:
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(body if isinstance(body, str) else json.dumps(body), "utf-8")
-    return {"file": name}
+    return OriginSpec(file=name)
 
 
 def test_file_origin_reads_the_members_schemas(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_file_origin_refuses_bad_input(tmp_path: Path, body: Any, file: str, wor
     if not file.startswith(("..", "/", "https:")):
         _origin(root, body, file)
     with pytest.raises(InputError) as err:
-        read_origin(root, "tool", {"file": file})
+        read_origin(root, "tool", OriginSpec(file=file))
     assert words in err.value.message
 
 
@@ -178,7 +178,7 @@ def test_origin_kinds_without_a_reader_are_unavailable_until_one_plugs_in(
 
     # a registry holding only the file reader (drift installs the mcp and a2a readers)
     monkeypatch.setattr(origins, "_READERS", {"file": origins.read_file_origin})
-    origin = {"mcp": {"command": "orders-mcp", "tool": "lookup"}}
+    origin = parse_origin({"mcp": {"command": "orders-mcp", "tool": "lookup"}})
     with pytest.raises(OriginUnavailable, match="origin kind 'mcp' not available yet"):
         read_origin(tmp_path, "tool", origin)
     seen: list[Any] = []
@@ -245,3 +245,18 @@ def test_pair_cache_keeps_decided_answers_by_manifest_pair(tmp_path: Path) -> No
     (tmp_path / "release-pairs.json").write_text("{broken", "utf-8")
     assert PairCache(tmp_path).get(key) is None  # a damaged file is a miss
     assert PairCache(None).get(key) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({}, "exactly one of 'file', 'mcp' or 'a2a'"),
+        ({"file": "a.json", "mcp": {"command": "x", "tool": "t"}}, "exactly one"),
+        ({"mcp": {"command": "x"}}, "origin/mcp"),
+        ([], "an origin is a mapping"),
+    ],
+)
+def test_an_origin_that_does_not_parse_says_what_is_wrong(raw: Any, words: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_origin(raw)
+    assert words in err.value.message
