@@ -338,9 +338,14 @@ class Context:
             root=self.root,
             load=lambda progress: self.load(progress=progress),
             store=self._store_factory(),
-            optional_store=lambda: self._read_store() if self._store_possible() else None,
+            optional_store=self._optional_store,
             has_modes=has_modes,
         )
+
+    def _optional_store(self) -> Store | None:
+        """The state store for reading if one may be opened, else None (compat modes read the
+        releases live in it)."""
+        return self._read_store() if self._store_possible() else None
 
     def _store_possible(self) -> bool:
         """Whether a state store may be opened for reading (a URL, or a workspace)."""
@@ -370,40 +375,21 @@ class Context:
         `against` is either, resolved as `teamrel check --against` does, so one CI input can
         name the base of both commands. `progress` hears of the members loaded, the handoffs
         proved and the changed members compared (`teamrel.progress`)."""
-        from teamrel.baserelease import load_base, resolve_against
-        from teamrel.plan import build_plan
+        from teamrel.planrun import plan_team
 
-        ws = self.load(progress=progress)
-        if against is not None:
-            if env is not None or base is not None:
-                raise UsageError("--against names the base: give it without --env or --base")
-            the_base = resolve_against(ws, against, self._store_factory())
-        else:
-            the_base = load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
-        plan = build_plan(
-            ws,
-            the_base,
+        return plan_team(
+            self.load(progress=progress),
+            env=env,
+            base=base,
+            against=against,
+            store=self._store_factory(),
+            optional_store=self._optional_store,
             unknown=unknown,
             format_assertion=format_assertion,
-            cache_dir=default_cache_dir(self.root) if use_cache else None,
             explain=explain,
+            cache_dir=default_cache_dir(self.root) if use_cache else None,
             progress=progress,
         )
-        if not _rules_of(ws).modes:
-            return plan
-        from teamrel.check import Prover
-        from teamrel.meet import mode_edges
-        from teamrel.plan import with_compat_modes
-        from teamrel.resultcache import ResultCache
-
-        prover = Prover(
-            ResultCache(default_cache_dir(self.root) if use_cache else None),
-            format_assertion=plan.options.format_assertion,
-        )
-        store = self._read_store() if self._store_possible() else None
-        edges, summary = mode_edges(ws, store, prover)
-        prover.cache.save()
-        return with_compat_modes(plan, edges, summary.to_json())
 
     # ---------------------------------------------------------------- evals
 
