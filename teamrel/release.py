@@ -39,7 +39,6 @@ from teamrel.manifest import (
     MANIFESTS_DIR,
     SNAPSHOTS_DIR,
     Manifest,
-    ManifestText,
     PinnedEntry,
     build_manifest,
     check_name,
@@ -54,6 +53,7 @@ from teamrel.manifest import (
 )
 from teamrel.memberdiff import field_changes
 from teamrel.models import EnvironmentSpec, ResolvedMember
+from teamrel.pinned import PinnedRelease, live_digest, member_entry, pin_member, read_text
 from teamrel.safety import UnsafeCrossing
 from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
@@ -515,17 +515,14 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
-class Resolution:
-    """The exact configuration pinned in an environment (what a runtime loads).
+class Resolution(PinnedRelease):
+    """The exact configuration pinned in an environment (what a runtime loads): the
+    `PinnedRelease` with the members asked for.
 
     Members are read from their snapshots as they are iterated (`members()`, `iter_json()`),
     a chunk at a time: resolving a 10,000-member team never holds all of them at once.
     """
 
-    team: str
-    environment: str
-    release: str
-    manifest_digest: str
     #: every member asked for, in manifest order
     entries: Mapping[str, PinnedEntry]
     #: loads snapshots by digest (re-hashed)
@@ -545,12 +542,7 @@ class Resolution:
             snaps = self.load([self.entries[n].digest for n in chunk])
             for name in chunk:
                 e = self.entries[name]
-                yield (
-                    name,
-                    snaps[e.digest].model_copy(
-                        update={"name": name, "kind": e.kind, "version": e.version}
-                    ),
-                )
+                yield name, pin_member(self.release, name, e, snaps[e.digest])
 
     def _head(self) -> dict[str, JSON]:
         return {
@@ -1438,30 +1430,13 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
     rest, and members are loaded from their snapshots only when the result is iterated, so
     one member costs one snapshot whatever the team's size.
     """
-    check_name(env, "environment")
-    live = store.live_pointer(team, env)
-    if live is None:
-        raise NotFoundError(f"nothing is live in {env} of team {team}")
-    digest = live[0]  # immutable from here on: a pointer moving meanwhile changes nothing
-    release_name, body, _count = store.manifest_text(digest)
-    text = ManifestText(digest, release_name, body, lambda n: store.member_digest(digest, n))
-    entries: dict[str, PinnedEntry]
-    if member is None:
-        entries = text.all_entries()
-    else:
-        found = text.entry(member)
-        if found is None:
-            names = list(text.all_entries())
-            more = f", ... ({len(names) - 20} more)" if len(names) > 20 else ""
-            raise NotFoundError(
-                f"release {release_name} live in {env} has no member {member!r}",
-                hint=f"members: {', '.join(names[:20])}{more}",
-            )
-        entries = {member: found}
+    digest = live_digest(store, team, env)  # immutable from here on: a move changes nothing
+    text = read_text(store, digest)
+    entries = text.all_entries() if member is None else {member: member_entry(text, env, member)}
     return Resolution(
         team=team,
         environment=env,
-        release=release_name,
+        release=text.release,
         manifest_digest=digest,
         entries=entries,
         load=store.snapshots,

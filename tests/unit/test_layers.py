@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "safety": 6,
     "store": 6,
     "resultcache": 6,
+    "pinned": 7,
     "baserelease": 6,
     "semver": 7,
     "check": 7,
