@@ -877,67 +877,113 @@ def release(
     carries a reason. Idempotent: content identical to an existing release (and no different
     `name` asked for) returns that release, `created=False`.
     """
-    check_name(team, "team")
-    if name is not None:
-        check_name(name, "release")
-    if allow_incompatible is not None and not allow_incompatible.strip():
-        raise UsageError("--allow-incompatible needs --reason TEXT")
     recorded_allow, gate_reason = _before_recording(
         store,
         root,
         team,
         members,
         environments,
+        name=name,
         check_summary=check_summary,
         allow_incompatible=allow_incompatible,
         promote_env=promote_env,
         reason=reason,
         override_gates=override_gates,
     )
+    reviewed = None if plan_members is None else (plan_base or {}, plan_members, plan_team or team)
+    result = _record(
+        store,
+        root,
+        team,
+        members,
+        name=name,
+        actor=actor,
+        check_summary=check_summary,
+        allow=recorded_allow,
+        reason=reason,
+        flags=flags,
+        variants=variants,
+        plan=reviewed,
+    )
+    if promote_env is None:
+        return result
+    promotion_reason = gate_reason or reason or recorded_allow
+    return _promote_released(
+        store, root, team, environments, result, promote_env, actor, promotion_reason
+    )
+
+
+def _record(
+    store: Store,
+    root: Path,
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    *,
+    name: str | None,
+    actor: str,
+    check_summary: Mapping[str, JSON] | None,
+    allow: str | None,
+    reason: str | None,
+    flags: Mapping[str, JSON] | None,
+    variants: Mapping[str, ResolvedMember] | None,
+    plan: tuple[Mapping[str, Any], Mapping[str, str], str] | None,
+) -> ReleaseResult:
+    """The release holding exactly `members` (and `flags`): the existing one with that
+    content unless another `name` is asked for, else a new one recorded (its parent: the
+    reviewed plan's base, else the newest release). Its files are written either way.
+
+    `plan`: the reviewed plan's (base, member digests, team), refused when stale."""
     files = file_manifests(root, team)
-    parent: str | None = None
-    if plan_members is not None:
-        parent = _check_plan(
-            store, files, team, members, plan_base or {}, plan_members, plan_team or team
-        )
+    parent = _check_plan(store, files, team, members, *plan) if plan is not None else None
     key = content_key(team, {n: m.digest for n, m in members.items()}, flags)
     existing = _existing_release(store, root, files, team, key, actor, members)
     if existing is not None and (name is None or name == existing.release):
         path = _write_files(root, existing, members, variants)
-        result = ReleaseResult(manifest=existing, created=False, path=path)
-    else:
-        if parent is None:
-            latest = store.latest_manifest(team)
-            parent = latest.digest if latest is not None else (files[-1].digest if files else None)
-        recorded, created = _record_new(
-            store,
-            files,
-            team,
-            _new_name(store, root, files, team, name),
-            members,
-            key=key,
-            numbered=name is None,
-            actor=actor,
-            parent=parent,
-            check_summary=check_summary,
-            allow=recorded_allow,
-            reason=reason,
-            flags=flags,
-            extra=variants,
-        )
-        path = _write_files(root, recorded, members, variants)
-        result = ReleaseResult(manifest=recorded, created=created, path=path)
-    if promote_env is None:
-        return result
+        return ReleaseResult(manifest=existing, created=False, path=path)
+    if parent is None:
+        latest = store.latest_manifest(team)
+        parent = latest.digest if latest is not None else (files[-1].digest if files else None)
+    recorded, created = _record_new(
+        store,
+        files,
+        team,
+        _new_name(store, root, files, team, name),
+        members,
+        key=key,
+        numbered=name is None,
+        actor=actor,
+        parent=parent,
+        check_summary=check_summary,
+        allow=allow,
+        reason=reason,
+        flags=flags,
+        extra=variants,
+    )
+    path = _write_files(root, recorded, members, variants)
+    return ReleaseResult(manifest=recorded, created=created, path=path)
+
+
+def _promote_released(
+    store: Store,
+    root: Path,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    result: ReleaseResult,
+    env: str,
+    actor: str,
+    reason: str | None,
+) -> ReleaseResult:
+    """`release --promote ENV`: the release just recorded (or found) made live in `env`; its
+    gates were evaluated before anything was recorded."""
     moved = promote(
         store,
         root,
         team,
         environments,
         result.manifest.digest,
-        promote_env,
+        env,
         actor=actor,
-        reason=gate_reason or reason or recorded_allow,
+        reason=reason,
         gates_checked=True,
     )
     return ReleaseResult(
@@ -956,6 +1002,7 @@ def _before_recording(
     members: Mapping[str, ResolvedMember],
     environments: Mapping[str, EnvironmentSpec],
     *,
+    name: str | None,
     check_summary: Mapping[str, JSON] | None,
     allow_incompatible: str | None,
     promote_env: str | None,
@@ -963,8 +1010,14 @@ def _before_recording(
     override_gates: str | None,
 ) -> tuple[str | None, str | None]:
     """What `release` refuses before anything is recorded (a refused promotion leaves no
-    release behind): a missing reason, a failed check, the environment's gates. Returns the
-    `--allow-incompatible` reason to record and the gates' reason for the promotion."""
+    release behind): a bad team or release name, a missing reason, a failed check, the
+    environment's gates. Returns the `--allow-incompatible` reason to record and the gates'
+    reason for the promotion."""
+    check_name(team, "team")
+    if name is not None:
+        check_name(name, "release")
+    if allow_incompatible is not None and not allow_incompatible.strip():
+        raise UsageError("--allow-incompatible needs --reason TEXT")
     rules: EnvironmentSpec | None = None
     if promote_env is not None:
         rules = environment_rules(environments, promote_env)
