@@ -569,31 +569,25 @@ class Context:
         With persisted handoffs, the result's pending step (`TransitionResult.finish()`, run
         once the result is shown) proves the rollback this promotion makes possible, so that
         an incident's `teamrel rollback` reads the answer from the cache."""
+        from teamrel import moves
         from teamrel import release as rel
 
         if override_gates and not (reason and reason.strip()):
             raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
-        result = rel.promote(
+        return moves.promote(
             self.store(),
             self.root,
             team,
             envs,
             release,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             expect=expect,
             override_gates=reason if override_gates else None,
         )
-        if self.persisted_handoffs() and not result.transition.noop:
-
-            def prime() -> list[str]:
-                self.prime_rollback_safety(env)
-                return []
-
-            result.pending = prime
-        return result
 
     def rollback(
         self,
@@ -607,12 +601,14 @@ class Context:
         workspace_check: bool = True,
         force: bool = False,
     ) -> _rel.TransitionResult:
-        """`teamrel rollback`: move an environment back to an earlier promotion.
+        """`teamrel rollback`: move an environment back to an earlier promotion, refused
+        (unless `force`) when a handoff declared `persisted: true` would break (`teamrel.moves`).
 
         The pointer moves without loading the workspace; comparing the working tree with
         what was rolled back (the re-ship warning) is left pending on the result
         (`TransitionResult.finish()`), and skipped without `workspace_check` or a workspace.
         """
+        from teamrel import moves
         from teamrel import release as rel
 
         team, envs = self.team_rules(writes=True)
@@ -621,22 +617,19 @@ class Context:
         def working() -> dict[str, str]:
             return {n: m.digest for n, m in self.load().members.items()}
 
-        persisted = self.persisted_handoffs()
-        store = self.store()
-        hook = self._safety_hook("rollback", team, env, persisted) if persisted else None
-        return rel.rollback(
-            store,
+        return moves.rollback(
+            self.store(),
             root,
             team,
             envs,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             to=to,
             steps=steps,
             expect=expect,
             working_digests=working if workspace_check and root is not None else None,
-            safety=(lambda current, target: hook([(current, target)])) if hook else None,
             force=force,
         )
 
@@ -654,78 +647,39 @@ class Context:
         """`teamrel rollout start`: open a progressive rollout of a release in `env`.
 
         With handoffs declared `persisted: true`, stable and the candidate are proved both
-        ways first (`teamrel.meet.coexistence_safety`): each must read what the other writes
+        ways first (`teamrel.moves.start_rollout`): each must read what the other writes
         (else `RolloutUnsafe`, exit 1, unless `force` with a reason)."""
+        from teamrel import moves
         from teamrel import release as rel
-        from teamrel import rollout as ro
 
         team, envs = self.team_rules(writes=True)
-        rules = rel.environment_rules(envs, env)
-        store = self.store()
-        root = self._root_or_none()
-        info = store.release_info(team, release)
-        if info is None:
-            candidate = rel.find_release(store, root, team, release, rel.resolve_actor(actor))
-            digest = candidate.digest
-        else:
-            digest = info.digest
-        persisted = self.persisted_handoffs()
-        stable = store.live_digest(team, env) if persisted else None
-        if force or (persisted and stable is not None and stable != digest):
-            refusals: list[str] = []
-            report: dict[str, Any] = {}
-            if persisted and stable is not None and stable != digest:
-                check = self._safety_hook("rollout", team, env, persisted)
-                found = check([(digest, stable), (stable, digest)])
-                refusals, report = found.refusals(), found.to_json()
-            reason = ro.coexistence_reason(env, reason, refusals, report, force=force)
-        return ro.start(
-            store,
+        return moves.start_rollout(
+            self.store,
+            self._root_or_none(),
             team,
-            rules,
+            envs,
             release,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             shadow=shadow,
             steps=steps,
-            check_target=rel._target_check(root, env, rules),
+            force=force,
         )
-
-    def _safety_hook(
-        self, action: str, team: str, env: str, persisted: tuple[tuple[str, str], ...]
-    ) -> Any:
-        """`pairs -> SafetyReport`: the crossings of persisted handoffs between (writer,
-        reader) manifest pairs, from `.teamrel/cache/release-pairs.json` when proved before
-        (the light `teamrel.safety`; the engine is imported only on a miss)."""
-        from teamrel.safety import PairCache, safety_report
-
-        root = self._root_or_none()
-        cache_dir = default_cache_dir(root) if root is not None else None
-        cache = PairCache(cache_dir)
-        store = self.store()
-
-        def compute(writer: str, reader: str) -> Any:
-            from teamrel.meet import crossings
-
-            return crossings(store, cache_dir, team, persisted, writer, reader, pair_cache=cache)
-
-        def hook(pairs: list[tuple[str, str]]) -> Any:
-            return safety_report(action, env, cache, pairs, persisted, compute)
-
-        return hook
 
     def prime_rollback_safety(self, env: str) -> None:
         """Prove the rollback `env` would make now, so an incident reads the answer from the
-        cache (`teamrel promote` calls it once the pointer has moved; best effort)."""
+        cache (`teamrel promote` leaves it pending on its result; best effort)."""
+        from teamrel import moves
+
         with contextlib.suppress(TeamrelError):
             persisted = self.persisted_handoffs()
-            if not persisted:
-                return
-            team, _ = self.team_rules()
-            pair = self.store().rollback_plan(team, env)
-            if pair is not None:
-                self._safety_hook("rollback", team, env, persisted)([pair])
+            if persisted:  # else there is nothing to prove, and no store to open
+                team, _ = self.team_rules()
+                moves.prime_rollback_safety(
+                    self.store(), self._root_or_none(), team, env, persisted
+                )
 
     def drift(self, env: str | None = None) -> Any:
         """`teamrel drift`: re-read every external member of every environment's live release
