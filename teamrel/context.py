@@ -515,43 +515,19 @@ class Context:
     ) -> _rel.ReleaseResult:
         """`teamrel release`: check the working tree (or the reviewed plan), record it as a
         release (manifest file, snapshots, store), and optionally promote it."""
-        from teamrel import release as rel
-        from teamrel.errors import UsageError
+        from teamrel.releaserun import release_team
 
-        if allow_incompatible and not (reason and reason.strip()):
-            raise UsageError("--allow-incompatible needs --reason TEXT")
-        if override_gates and not (reason and reason.strip()):
-            raise UsageError("--override-gates needs --reason TEXT")
-        ws = self.load()
-        saved = self.read_plan(plan) if plan is not None else None
-        report = self.check()
-        summary = report.summary()
-        flags_section = None
-        variants = None
-        if ws.team.flags:
-            from teamrel.check import proven_states
-            from teamrel.flags import explore, manifest_section, variant_members
-
-            flags_section = manifest_section(ws, proven_states(report), explore(ws))
-            variants = variant_members(ws)
-        return rel.release(
-            self.store(),
-            self.root,
-            ws.team.team,
-            ws.members,
-            check_summary=summary,
-            environments=ws.team.environments,
-            actor=rel.resolve_actor(actor),
+        return release_team(
+            self.load,
+            self.check,
+            self.store,
             name=name,
-            allow_incompatible=reason if allow_incompatible else None,
-            promote_env=promote,
+            plan=plan,
+            promote=promote,
+            allow_incompatible=allow_incompatible,
             reason=reason,
-            override_gates=reason if override_gates else None,
-            plan_base=saved.base.model_dump() if saved is not None else None,
-            plan_members=saved.desired_members if saved is not None else None,
-            plan_team=saved.team if saved is not None else None,
-            flags=flags_section,
-            variants=variants,
+            actor=actor,
+            override_gates=override_gates,
         )
 
     def promote(

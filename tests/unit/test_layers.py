@@ -61,6 +61,7 @@ LAYERS: dict[str, int] = {
     "meet": 8,
     "reportcache": 8,
     "checkrun": 9,
+    "releaserun": 9,
     "moves": 9,
     "planrun": 9,
     "context": 10,
