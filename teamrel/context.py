@@ -270,23 +270,10 @@ class Context:
         to its own directory. Unreadable or invalid input raises an `InputError` naming the
         file and the JSON pointer."""
         from teamrel.compat import check
-        from teamrel.contracts import load_schema_doc
-        from teamrel.errors import InputError, SchemaError
-        from teamrel.models import SchemaDoc
+        from teamrel.contracts import load_compared
 
-        docs: list[SchemaDoc] = []
-        for role, path in (("producer", producer), ("consumer", consumer)):
-            if not path.is_file():
-                raise InputError(f"{role} schema {path}: no such file")
-            try:
-                docs.append(load_schema_doc(path.resolve(), path.resolve().parent))
-            except SchemaError as err:
-                raise type(err)(
-                    f"{role} schema {path}: {err.message}", uri=err.uri, pointer=err.pointer
-                ) from None
-            except InputError as err:
-                raise InputError(f"{role} schema {path}: {err.message}", hint=err.hint) from None
-        return check(docs[0], docs[1], format_assertion=format_assertion)
+        producer_doc, consumer_doc = load_compared(producer, consumer)
+        return check(producer_doc, consumer_doc, format_assertion=format_assertion)
 
     # ---------------------------------------------------------------- check / plan
 
@@ -738,13 +725,7 @@ class Context:
         team, envs = self.team_rules()
         store = self._read_store()
         with self._naming_a_missing_store(store):
-            return rel.diff(
-                rel.lookup(store, self.root, team, envs, a),
-                rel.lookup(store, self.root, team, envs, b),
-                a,
-                b,
-                rel.snapshot_loader(store, self.root, team),
-            )
+            return rel.diff_refs(store, self.root, team, envs, a, b)
 
     def verify(self, env: str | None = None) -> _rel.VerifyResult:
         """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain

@@ -1403,6 +1403,25 @@ def diff(
     return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)
 
 
+def diff_refs(
+    store: Store,
+    root: Path,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    a: str,
+    b: str,
+) -> ManifestDiff:
+    """`teamrel diff A B`: two releases, manifest files or environments (`lookup`), member
+    by member, changed prompts with their text diffed (snapshots from the store or files)."""
+    return diff(
+        lookup(store, root, team, environments, a),
+        lookup(store, root, team, environments, b),
+        a,
+        b,
+        snapshot_loader(store, root, team),
+    )
+
+
 def verify(
     store: Store, root: Path | None, *, team: str | None = None, env: str | None = None
 ) -> VerifyResult:
