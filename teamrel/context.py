@@ -828,7 +828,7 @@ class Context:
     ) -> HtmlReport:
         """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
         one self-contained HTML page; `progress` as for `plan`."""
-        from teamrel.htmlreport import HtmlReport, render_report
+        from teamrel.htmlreport import html_report
 
         plan = self.plan(
             env=env,
@@ -838,14 +838,7 @@ class Context:
             use_cache=use_cache,
             progress=progress,
         )
-        ws = self.load()
-        return HtmlReport(
-            html=render_report(plan, ws.graph),
-            passed=plan.passed,
-            summary_line=plan.summary_line,
-            members=len(ws.graph.nodes),
-            handoffs=len(plan.handoffs),
-        )
+        return html_report(plan, self.load().graph)
 
 
 def _rules_of(ws: Workspace) -> TeamRules:
