@@ -379,34 +379,67 @@ class Prover:
             why = "identical schemas" if self.digest(left) == self.digest(right) else None
             why = why or "identical schemas but for annotations (title, description, ...)"
             res = StepResult(step, left.uri, right.uri, "compatible", reason=why)
-            self._memo[(dl, dr)] = res
-            return res
-        key = hashlib.sha256(f"{self._salt}\0{dl}\0{dr}".encode()).hexdigest()
+        else:
+            key = hashlib.sha256(f"{self._salt}\0{dl}\0{dr}".encode()).hexdigest()
+            cached = self._cached(key, step, left, right)
+            res = cached if cached is not None else self._computed(key, step, left, right)
+        self._memo[(dl, dr)] = res
+        return res
+
+    def _cached(self, key: str, step: str, left: SchemaDoc, right: SchemaDoc) -> StepResult | None:
+        """The proof the result cache holds under `key`, if it holds a definite verdict
+        (None for anything else, a corrupt entry included: the engine proves it again)."""
         doc = self.cache.get(key)
-        if doc is not None:
-            try:
-                res = StepResult(
-                    step,
-                    left.uri,
-                    right.uri,
-                    doc["verdict"],
-                    tuple(problem_from_json(p) for p in doc["problems"]),
-                    doc["witness"],
-                    bool(doc["has_witness"]),
-                    doc["reason"],
-                    cached=True,
-                )
-                if res.verdict in ("compatible", "incompatible"):
-                    self.stats["cache_hits"] += 1
-                    self._memo[(dl, dr)] = res
-                    return res
-            except (KeyError, TypeError, ValueError):
-                pass  # a corrupt entry: recompute
-        self.stats["computed"] += 1
+        if doc is None:
+            return None
         try:
-            r = compat.check(left, right, format_assertion=self.format_assertion)
+            res = StepResult(
+                step,
+                left.uri,
+                right.uri,
+                doc["verdict"],
+                tuple(problem_from_json(p) for p in doc["problems"]),
+                doc["witness"],
+                bool(doc["has_witness"]),
+                doc["reason"],
+                cached=True,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None  # a corrupt entry: recompute
+        if res.verdict not in ("compatible", "incompatible"):
+            return None
+        self.stats["cache_hits"] += 1
+        return res
+
+    def _computed(self, key: str, step: str, left: SchemaDoc, right: SchemaDoc) -> StepResult:
+        """The engine's proof of left ⊆ right, put in the result cache under `key` when it
+        is definite."""
+        self.stats["computed"] += 1
+        r, reason = self._run_engine(left, right)
+        if r is None:
+            return StepResult(step, left.uri, right.uri, "unknown", reason=reason)
+        if r.verdict in ("compatible", "incompatible"):
+            self.cache.put(key, result_to_json(r))
+        return StepResult(
+            step,
+            left.uri,
+            right.uri,
+            r.verdict,
+            tuple(r.problems),
+            r.witness if r.has_witness else None,
+            r.has_witness,
+            r.reason,
+        )
+
+    def _run_engine(
+        self, left: SchemaDoc, right: SchemaDoc
+    ) -> tuple[compat.CompatResult | None, str]:
+        """`compat.check(left, right)`, or None and why when the engine failed on the pair
+        (an engine bug must fail the edge, not crash the gate). Bad input (e.g. an invalid
+        `pattern`) raises, saying which proof needed it: exit 3."""
+        try:
+            return compat.check(left, right, format_assertion=self.format_assertion), ""
         except SchemaError as err:
-            # bad input (e.g. an invalid `pattern`): exit 3, saying which proof needed it
             raise type(err)(
                 f"{err.message} (while proving {left.uri} ⊆ {right.uri})",
                 uri=err.uri,
@@ -415,28 +448,9 @@ class Prover:
         except TeamrelError:
             raise
         except RecursionError:
-            r = None
-            reason = "the compatibility engine ran out of stack on this pair"
-        except Exception as err:  # an engine bug must fail the edge, not crash the gate
-            r = None
-            reason = f"internal error in the compatibility engine: {type(err).__name__}: {err}"
-        if r is None:
-            res = StepResult(step, left.uri, right.uri, "unknown", reason=reason)
-        else:
-            res = StepResult(
-                step,
-                left.uri,
-                right.uri,
-                r.verdict,
-                tuple(r.problems),
-                r.witness if r.has_witness else None,
-                r.has_witness,
-                r.reason,
-            )
-            if r.verdict in ("compatible", "incompatible"):
-                self.cache.put(key, result_to_json(r))
-        self._memo[(dl, dr)] = res
-        return res
+            return None, "the compatibility engine ran out of stack on this pair"
+        except Exception as err:
+            return None, f"internal error in the compatibility engine: {type(err).__name__}: {err}"
 
 
 def _contract_label(doc: SchemaDoc | None) -> str | None:

@@ -272,23 +272,10 @@ class Context:
         to its own directory. Unreadable or invalid input raises an `InputError` naming the
         file and the JSON pointer."""
         from teamrel.compat import check
-        from teamrel.contracts import load_schema_doc
-        from teamrel.errors import InputError, SchemaError
-        from teamrel.models import SchemaDoc
+        from teamrel.contracts import load_compared
 
-        docs: list[SchemaDoc] = []
-        for role, path in (("producer", producer), ("consumer", consumer)):
-            if not path.is_file():
-                raise InputError(f"{role} schema {path}: no such file")
-            try:
-                docs.append(load_schema_doc(path.resolve(), path.resolve().parent))
-            except SchemaError as err:
-                raise type(err)(
-                    f"{role} schema {path}: {err.message}", uri=err.uri, pointer=err.pointer
-                ) from None
-            except InputError as err:
-                raise InputError(f"{role} schema {path}: {err.message}", hint=err.hint) from None
-        return check(docs[0], docs[1], format_assertion=format_assertion)
+        producer_doc, consumer_doc = load_compared(producer, consumer)
+        return check(producer_doc, consumer_doc, format_assertion=format_assertion)
 
     # ---------------------------------------------------------------- check / plan
 
@@ -340,9 +327,14 @@ class Context:
             root=self.root,
             load=lambda progress: self.load(progress=progress),
             store=self._store_factory(),
-            optional_store=lambda: self._read_store() if self._store_possible() else None,
+            optional_store=self._optional_store,
             has_modes=has_modes,
         )
+
+    def _optional_store(self) -> Store | None:
+        """The state store for reading if one may be opened, else None (compat modes read the
+        releases live in it)."""
+        return self._read_store() if self._store_possible() else None
 
     def _store_possible(self) -> bool:
         """Whether a state store may be opened for reading (a URL, or a workspace)."""
@@ -372,40 +364,21 @@ class Context:
         `against` is either, resolved as `teamrel check --against` does, so one CI input can
         name the base of both commands. `progress` hears of the members loaded, the handoffs
         proved and the changed members compared (`teamrel.progress`)."""
-        from teamrel.baserelease import load_base, resolve_against
-        from teamrel.plan import build_plan
+        from teamrel.planrun import plan_team
 
-        ws = self.load(progress=progress)
-        if against is not None:
-            if env is not None or base is not None:
-                raise UsageError("--against names the base: give it without --env or --base")
-            the_base = resolve_against(ws, against, self._store_factory())
-        else:
-            the_base = load_base(ws, env=env, manifest=base, store_factory=self._store_factory())
-        plan = build_plan(
-            ws,
-            the_base,
+        return plan_team(
+            self.load(progress=progress),
+            env=env,
+            base=base,
+            against=against,
+            store=self._store_factory(),
+            optional_store=self._optional_store,
             unknown=unknown,
             format_assertion=format_assertion,
-            cache_dir=default_cache_dir(self.root) if use_cache else None,
             explain=explain,
+            cache_dir=default_cache_dir(self.root) if use_cache else None,
             progress=progress,
         )
-        if not _rules_of(ws).modes:
-            return plan
-        from teamrel.check import Prover
-        from teamrel.meet import mode_edges
-        from teamrel.plan import with_compat_modes
-        from teamrel.resultcache import ResultCache
-
-        prover = Prover(
-            ResultCache(default_cache_dir(self.root) if use_cache else None),
-            format_assertion=plan.options.format_assertion,
-        )
-        store = self._read_store() if self._store_possible() else None
-        edges, summary = mode_edges(ws, store, prover)
-        prover.cache.save()
-        return with_compat_modes(plan, edges, summary.to_json())
 
     # ---------------------------------------------------------------- evals
 
@@ -531,43 +504,19 @@ class Context:
     ) -> _rel.ReleaseResult:
         """`teamrel release`: check the working tree (or the reviewed plan), record it as a
         release (manifest file, snapshots, store), and optionally promote it."""
-        from teamrel import release as rel
-        from teamrel.errors import UsageError
+        from teamrel.releaserun import release_team
 
-        if allow_incompatible and not (reason and reason.strip()):
-            raise UsageError("--allow-incompatible needs --reason TEXT")
-        if override_gates and not (reason and reason.strip()):
-            raise UsageError("--override-gates needs --reason TEXT")
-        ws = self.load()
-        saved = self.read_plan(plan) if plan is not None else None
-        report = self.check()
-        summary = report.summary()
-        flags_section = None
-        variants = None
-        if ws.team.flags:
-            from teamrel.check import proven_states
-            from teamrel.flags import explore, manifest_section, variant_members
-
-            flags_section = manifest_section(ws, proven_states(report), explore(ws))
-            variants = variant_members(ws)
-        return rel.release(
-            self.store(),
-            self.root,
-            ws.team.team,
-            ws.members,
-            check_summary=summary,
-            environments=ws.team.environments,
-            actor=rel.resolve_actor(actor),
+        return release_team(
+            self.load,
+            self.check,
+            self.store,
             name=name,
-            allow_incompatible=reason if allow_incompatible else None,
-            promote_env=promote,
+            plan=plan,
+            promote=promote,
+            allow_incompatible=allow_incompatible,
             reason=reason,
-            override_gates=reason if override_gates else None,
-            plan_base=saved.base.model_dump() if saved is not None else None,
-            plan_members=saved.desired_members if saved is not None else None,
-            plan_team=saved.team if saved is not None else None,
-            flags=flags_section,
-            variants=variants,
+            actor=actor,
+            override_gates=override_gates,
         )
 
     def promote(
@@ -585,31 +534,25 @@ class Context:
         With persisted handoffs, the result's pending step (`TransitionResult.finish()`, run
         once the result is shown) proves the rollback this promotion makes possible, so that
         an incident's `teamrel rollback` reads the answer from the cache."""
+        from teamrel import moves
         from teamrel import release as rel
 
         if override_gates and not (reason and reason.strip()):
             raise UsageError("--override-gates needs --reason TEXT")
         team, envs = self.team_rules(writes=True)
-        result = rel.promote(
+        return moves.promote(
             self.store(),
             self.root,
             team,
             envs,
             release,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             expect=expect,
             override_gates=reason if override_gates else None,
         )
-        if self.persisted_handoffs() and not result.transition.noop:
-
-            def prime() -> list[str]:
-                self.prime_rollback_safety(env)
-                return []
-
-            result.pending = prime
-        return result
 
     def rollback(
         self,
@@ -623,12 +566,14 @@ class Context:
         workspace_check: bool = True,
         force: bool = False,
     ) -> _rel.TransitionResult:
-        """`teamrel rollback`: move an environment back to an earlier promotion.
+        """`teamrel rollback`: move an environment back to an earlier promotion, refused
+        (unless `force`) when a handoff declared `persisted: true` would break (`teamrel.moves`).
 
         The pointer moves without loading the workspace; comparing the working tree with
         what was rolled back (the re-ship warning) is left pending on the result
         (`TransitionResult.finish()`), and skipped without `workspace_check` or a workspace.
         """
+        from teamrel import moves
         from teamrel import release as rel
 
         team, envs = self.team_rules(writes=True)
@@ -637,22 +582,19 @@ class Context:
         def working() -> dict[str, str]:
             return {n: m.digest for n, m in self.load().members.items()}
 
-        persisted = self.persisted_handoffs()
-        store = self.store()
-        hook = self._safety_hook("rollback", team, env, persisted) if persisted else None
-        return rel.rollback(
-            store,
+        return moves.rollback(
+            self.store(),
             root,
             team,
             envs,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             to=to,
             steps=steps,
             expect=expect,
             working_digests=working if workspace_check and root is not None else None,
-            safety=(lambda current, target: hook([(current, target)])) if hook else None,
             force=force,
         )
 
@@ -670,76 +612,39 @@ class Context:
         """`teamrel rollout start`: open a progressive rollout of a release in `env`.
 
         With handoffs declared `persisted: true`, stable and the candidate are proved both
-        ways first (`teamrel.meet.coexistence_safety`): each must read what the other writes
+        ways first (`teamrel.moves.start_rollout`): each must read what the other writes
         (else `RolloutUnsafe`, exit 1, unless `force` with a reason)."""
+        from teamrel import moves
         from teamrel import release as rel
-        from teamrel import rollout as ro
 
         team, envs = self.team_rules(writes=True)
-        rules = rel.environment_rules(envs, env)
-        store = self.store()
-        root = self._root_or_none()
-        info = store.release_info(team, release)
-        if info is None:
-            candidate = rel.find_release(store, root, team, release, rel.resolve_actor(actor))
-            digest = candidate.digest
-        else:
-            digest = info.digest
-        persisted = self.persisted_handoffs()
-        stable = store.live_digest(team, env) if persisted else None
-        if force or (persisted and stable is not None and stable != digest):
-            found = None
-            if persisted and stable is not None and stable != digest:
-                check = self._safety_hook("rollout", team, env, persisted)
-                found = check([(digest, stable), (stable, digest)])
-            reason = ro.coexistence_reason(env, reason, found, force=force)
-        return ro.start(
-            store,
+        return moves.start_rollout(
+            self.store,
+            self._root_or_none(),
             team,
-            rules,
+            envs,
             release,
             env,
+            persisted=self.persisted_handoffs(),
             actor=rel.resolve_actor(actor),
             reason=reason,
             shadow=shadow,
             steps=steps,
-            check_target=rel._target_check(root, env, rules),
+            force=force,
         )
-
-    def _safety_hook(
-        self, action: str, team: str, env: str, persisted: tuple[tuple[str, str], ...]
-    ) -> Any:
-        """`pairs -> SafetyReport`: the crossings of persisted handoffs between (writer,
-        reader) manifest pairs, from `.teamrel/cache/release-pairs.json` when proved before
-        (the light `teamrel.safety`; the engine is imported only on a miss)."""
-        from teamrel.safety import PairCache, safety_report
-
-        root = self._root_or_none()
-        cache_dir = default_cache_dir(root) if root is not None else None
-        cache = PairCache(cache_dir)
-        store = self.store()
-
-        def compute(writer: str, reader: str) -> Any:
-            from teamrel.meet import crossings
-
-            return crossings(store, cache_dir, team, persisted, writer, reader, pair_cache=cache)
-
-        def hook(pairs: list[tuple[str, str]]) -> Any:
-            return safety_report(action, env, cache, pairs, persisted, compute)
-
-        return hook
 
     def prime_rollback_safety(self, env: str) -> None:
         """Prove the rollback `env` would make now, so an incident reads the answer from the
-        cache (`teamrel promote` calls it once the pointer has moved; best effort)."""
+        cache (`teamrel promote` leaves it pending on its result; best effort)."""
+        from teamrel import moves
+
         with contextlib.suppress(TeamrelError):
             persisted = self.persisted_handoffs()
-            if not persisted:
-                return
-            team, _ = self.team_rules()
-            pair = self.store().rollback_plan(team, env)
-            if pair is not None:
-                self._safety_hook("rollback", team, env, persisted)([pair])
+            if persisted:  # else there is nothing to prove, and no store to open
+                team, _ = self.team_rules()
+                moves.prime_rollback_safety(
+                    self.store(), self._root_or_none(), team, env, persisted
+                )
 
     def drift(self, env: str | None = None) -> Any:
         """`teamrel drift`: re-read every external member of every environment's live release
@@ -822,13 +727,7 @@ class Context:
         team, envs = self.team_rules()
         store = self._read_store()
         with self._naming_a_missing_store(store):
-            return rel.diff(
-                rel.lookup(store, self.root, team, envs, a),
-                rel.lookup(store, self.root, team, envs, b),
-                a,
-                b,
-                rel.snapshot_loader(store, self.root, team),
-            )
+            return rel.diff_refs(store, self.root, team, envs, a, b)
 
     def verify(self, env: str | None = None) -> _rel.VerifyResult:
         """`teamrel verify`: re-hash every manifest and snapshot and walk the audit chain
@@ -931,7 +830,7 @@ class Context:
     ) -> HtmlReport:
         """`teamrel report`: the plan (whose handoffs are the check) and the team graph as
         one self-contained HTML page; `progress` as for `plan`."""
-        from teamrel.htmlreport import HtmlReport, render_report
+        from teamrel.htmlreport import html_report
 
         plan = self.plan(
             env=env,
@@ -941,14 +840,7 @@ class Context:
             use_cache=use_cache,
             progress=progress,
         )
-        ws = self.load()
-        return HtmlReport(
-            html=render_report(plan, ws.graph),
-            passed=plan.passed,
-            summary_line=plan.summary_line,
-            members=len(ws.graph.nodes),
-            handoffs=len(plan.handoffs),
-        )
+        return html_report(plan, self.load().graph)
 
 
 def _rules_of(ws: Workspace) -> TeamRules:

@@ -721,3 +721,23 @@ def load_schema_doc(path: Path, root: Path) -> SchemaDoc:
     except InputError as err:
         raise RefError(err.message) from None
     return SchemaLoader(root).load(rel)
+
+
+def load_compared(producer: Path, consumer: Path) -> tuple[SchemaDoc, SchemaDoc]:
+    """The two schema files `teamrel compat` compares, outside any workspace: each file's
+    cross-file `$ref`s are resolved relative to its own directory. An unreadable or invalid
+    file raises an `InputError` (or `SchemaError`) naming its role, the file and the JSON
+    pointer."""
+    docs: list[SchemaDoc] = []
+    for role, path in (("producer", producer), ("consumer", consumer)):
+        if not path.is_file():
+            raise InputError(f"{role} schema {path}: no such file")
+        try:
+            docs.append(load_schema_doc(path.resolve(), path.resolve().parent))
+        except SchemaError as err:
+            raise type(err)(
+                f"{role} schema {path}: {err.message}", uri=err.uri, pointer=err.pointer
+            ) from None
+        except InputError as err:
+            raise InputError(f"{role} schema {path}: {err.message}", hint=err.hint) from None
+    return docs[0], docs[1]

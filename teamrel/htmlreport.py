@@ -55,6 +55,18 @@ class HtmlReport:
     handoffs: int
 
 
+def html_report(plan: Plan, graph: TeamGraph) -> HtmlReport:
+    """`teamrel report`: the page of `plan` over the team `graph`, with what the command
+    says about it (verdict, summary line, counts)."""
+    return HtmlReport(
+        html=render_report(plan, graph),
+        passed=plan.passed,
+        summary_line=plan.summary_line,
+        members=len(graph.nodes),
+        handoffs=len(plan.handoffs),
+    )
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 

@@ -42,7 +42,6 @@ from teamrel.manifest import (
     MANIFESTS_DIR,
     SNAPSHOTS_DIR,
     Manifest,
-    ManifestText,
     PinnedEntry,
     build_manifest,
     check_name,
@@ -57,6 +56,7 @@ from teamrel.manifest import (
 )
 from teamrel.memberdiff import field_changes
 from teamrel.models import EnvironmentSpec, ResolvedMember
+from teamrel.pinned import PinnedRelease, live_digest, member_entry, pin_member, read_text
 from teamrel.safety import UnsafeCrossing
 from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
@@ -518,17 +518,14 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
-class Resolution:
-    """The exact configuration pinned in an environment (what a runtime loads).
+class Resolution(PinnedRelease):
+    """The exact configuration pinned in an environment (what a runtime loads): the
+    `PinnedRelease` with the members asked for.
 
     Members are read from their snapshots as they are iterated (`members()`, `iter_json()`),
     a chunk at a time: resolving a 10,000-member team never holds all of them at once.
     """
 
-    team: str
-    environment: str
-    release: str
-    manifest_digest: str
     #: every member asked for, in manifest order
     entries: Mapping[str, PinnedEntry]
     #: loads snapshots by digest (re-hashed)
@@ -548,12 +545,7 @@ class Resolution:
             snaps = self.load([self.entries[n].digest for n in chunk])
             for name in chunk:
                 e = self.entries[name]
-                yield (
-                    name,
-                    snaps[e.digest].model_copy(
-                        update={"name": name, "kind": e.kind, "version": e.version}
-                    ),
-                )
+                yield name, pin_member(self.release, name, e, snaps[e.digest])
 
     def _head(self) -> dict[str, JSON]:
         return {
@@ -888,67 +880,113 @@ def release(
     carries a reason. Idempotent: content identical to an existing release (and no different
     `name` asked for) returns that release, `created=False`.
     """
-    check_name(team, "team")
-    if name is not None:
-        check_name(name, "release")
-    if allow_incompatible is not None and not allow_incompatible.strip():
-        raise UsageError("--allow-incompatible needs --reason TEXT")
     recorded_allow, gate_reason = _before_recording(
         store,
         root,
         team,
         members,
         environments,
+        name=name,
         check_summary=check_summary,
         allow_incompatible=allow_incompatible,
         promote_env=promote_env,
         reason=reason,
         override_gates=override_gates,
     )
+    reviewed = None if plan_members is None else (plan_base or {}, plan_members, plan_team or team)
+    result = _record(
+        store,
+        root,
+        team,
+        members,
+        name=name,
+        actor=actor,
+        check_summary=check_summary,
+        allow=recorded_allow,
+        reason=reason,
+        flags=flags,
+        variants=variants,
+        plan=reviewed,
+    )
+    if promote_env is None:
+        return result
+    promotion_reason = gate_reason or reason or recorded_allow
+    return _promote_released(
+        store, root, team, environments, result, promote_env, actor, promotion_reason
+    )
+
+
+def _record(
+    store: Store,
+    root: Path,
+    team: str,
+    members: Mapping[str, ResolvedMember],
+    *,
+    name: str | None,
+    actor: str,
+    check_summary: Mapping[str, JSON] | None,
+    allow: str | None,
+    reason: str | None,
+    flags: Mapping[str, JSON] | None,
+    variants: Mapping[str, ResolvedMember] | None,
+    plan: tuple[Mapping[str, Any], Mapping[str, str], str] | None,
+) -> ReleaseResult:
+    """The release holding exactly `members` (and `flags`): the existing one with that
+    content unless another `name` is asked for, else a new one recorded (its parent: the
+    reviewed plan's base, else the newest release). Its files are written either way.
+
+    `plan`: the reviewed plan's (base, member digests, team), refused when stale."""
     files = file_manifests(root, team)
-    parent: str | None = None
-    if plan_members is not None:
-        parent = _check_plan(
-            store, files, team, members, plan_base or {}, plan_members, plan_team or team
-        )
+    parent = _check_plan(store, files, team, members, *plan) if plan is not None else None
     key = content_key(team, {n: m.digest for n, m in members.items()}, flags)
     existing = _existing_release(store, root, files, team, key, actor, members)
     if existing is not None and (name is None or name == existing.release):
         path = _write_files(root, existing, members, variants)
-        result = ReleaseResult(manifest=existing, created=False, path=path)
-    else:
-        if parent is None:
-            latest = store.latest_manifest(team)
-            parent = latest.digest if latest is not None else (files[-1].digest if files else None)
-        recorded, created = _record_new(
-            store,
-            files,
-            team,
-            _new_name(store, root, files, team, name),
-            members,
-            key=key,
-            numbered=name is None,
-            actor=actor,
-            parent=parent,
-            check_summary=check_summary,
-            allow=recorded_allow,
-            reason=reason,
-            flags=flags,
-            extra=variants,
-        )
-        path = _write_files(root, recorded, members, variants)
-        result = ReleaseResult(manifest=recorded, created=created, path=path)
-    if promote_env is None:
-        return result
+        return ReleaseResult(manifest=existing, created=False, path=path)
+    if parent is None:
+        latest = store.latest_manifest(team)
+        parent = latest.digest if latest is not None else (files[-1].digest if files else None)
+    recorded, created = _record_new(
+        store,
+        files,
+        team,
+        _new_name(store, root, files, team, name),
+        members,
+        key=key,
+        numbered=name is None,
+        actor=actor,
+        parent=parent,
+        check_summary=check_summary,
+        allow=allow,
+        reason=reason,
+        flags=flags,
+        extra=variants,
+    )
+    path = _write_files(root, recorded, members, variants)
+    return ReleaseResult(manifest=recorded, created=created, path=path)
+
+
+def _promote_released(
+    store: Store,
+    root: Path,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    result: ReleaseResult,
+    env: str,
+    actor: str,
+    reason: str | None,
+) -> ReleaseResult:
+    """`release --promote ENV`: the release just recorded (or found) made live in `env`; its
+    gates were evaluated before anything was recorded."""
     moved = promote(
         store,
         root,
         team,
         environments,
         result.manifest.digest,
-        promote_env,
+        env,
         actor=actor,
-        reason=gate_reason or reason or recorded_allow,
+        reason=reason,
         gates_checked=True,
     )
     return ReleaseResult(
@@ -967,6 +1005,7 @@ def _before_recording(
     members: Mapping[str, ResolvedMember],
     environments: Mapping[str, EnvironmentSpec],
     *,
+    name: str | None,
     check_summary: Mapping[str, JSON] | None,
     allow_incompatible: str | None,
     promote_env: str | None,
@@ -974,8 +1013,14 @@ def _before_recording(
     override_gates: str | None,
 ) -> tuple[str | None, str | None]:
     """What `release` refuses before anything is recorded (a refused promotion leaves no
-    release behind): a missing reason, a failed check, the environment's gates. Returns the
-    `--allow-incompatible` reason to record and the gates' reason for the promotion."""
+    release behind): a bad team or release name, a missing reason, a failed check, the
+    environment's gates. Returns the `--allow-incompatible` reason to record and the gates'
+    reason for the promotion."""
+    check_name(team, "team")
+    if name is not None:
+        check_name(name, "release")
+    if allow_incompatible is not None and not allow_incompatible.strip():
+        raise UsageError("--allow-incompatible needs --reason TEXT")
     rules: EnvironmentSpec | None = None
     if promote_env is not None:
         rules = environment_rules(environments, promote_env)
@@ -1449,6 +1494,25 @@ def diff(
     return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)
 
 
+def diff_refs(
+    store: Store,
+    root: Path,
+    team: str,
+    environments: Mapping[str, EnvironmentSpec],
+    a: str,
+    b: str,
+) -> ManifestDiff:
+    """`teamrel diff A B`: two releases, manifest files or environments (`lookup`), member
+    by member, changed prompts with their text diffed (snapshots from the store or files)."""
+    return diff(
+        lookup(store, root, team, environments, a),
+        lookup(store, root, team, environments, b),
+        a,
+        b,
+        snapshot_loader(store, root, team),
+    )
+
+
 def verify(
     store: Store, root: Path | None, *, team: str | None = None, env: str | None = None
 ) -> VerifyResult:
@@ -1529,30 +1593,13 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
     rest, and members are loaded from their snapshots only when the result is iterated, so
     one member costs one snapshot whatever the team's size.
     """
-    check_name(env, "environment")
-    live = store.live_pointer(team, env)
-    if live is None:
-        raise NotFoundError(f"nothing is live in {env} of team {team}")
-    digest = live[0]  # immutable from here on: a pointer moving meanwhile changes nothing
-    release_name, body, _count = store.manifest_text(digest)
-    text = ManifestText(digest, release_name, body, lambda n: store.member_digest(digest, n))
-    entries: dict[str, PinnedEntry]
-    if member is None:
-        entries = text.all_entries()
-    else:
-        found = text.entry(member)
-        if found is None:
-            names = list(text.all_entries())
-            more = f", ... ({len(names) - 20} more)" if len(names) > 20 else ""
-            raise NotFoundError(
-                f"release {release_name} live in {env} has no member {member!r}",
-                hint=f"members: {', '.join(names[:20])}{more}",
-            )
-        entries = {member: found}
+    digest = live_digest(store, team, env)  # immutable from here on: a move changes nothing
+    text = read_text(store, digest)
+    entries = text.all_entries() if member is None else {member: member_entry(text, env, member)}
     return Resolution(
         team=team,
         environment=env,
-        release=release_name,
+        release=text.release,
         manifest_digest=digest,
         entries=entries,
         load=store.snapshots,

@@ -47,9 +47,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from teamrel.errors import IntegrityError, NotFoundError, StoreError
+from teamrel.errors import NotFoundError, StoreError
 from teamrel.manifest import Manifest, ManifestText, PinnedEntry
 from teamrel.models import ResolvedMember
+from teamrel.pinned import PinnedRelease, no_member, nothing_live, pin_member, read_text
 from teamrel.store import FlagValue, Outcome, Route, Store, bucket, flag_values, open_store
 from teamrel.store.watch import ChangeFeed
 
@@ -94,15 +95,7 @@ class PinnedMembers(Mapping[str, ResolvedMember]):
         return self._pin(name, entry, self._snapshots.get(entry.digest))
 
     def _pin(self, name: str, entry: PinnedEntry, snapshot: ResolvedMember) -> ResolvedMember:
-        if snapshot.digest != entry.digest:
-            raise IntegrityError(
-                f"release {self._text.release}: member {name} loaded as {snapshot.digest}, "
-                f"pinned as {entry.digest}"
-            )
-        member = snapshot.model_copy(
-            update={"name": name, "kind": entry.kind, "version": entry.version}
-        )
-        self._loaded[name] = member
+        member = self._loaded[name] = pin_member(self._text.release, name, entry, snapshot)
         return member
 
     def __contains__(self, name: object) -> bool:
@@ -133,16 +126,17 @@ class PinnedMembers(Mapping[str, ResolvedMember]):
         return super().items()
 
 
-class PinnedTeam:
-    """One release of a team as live in an environment: every member exactly as pinned.
+class PinnedTeam(PinnedRelease):
+    """One release of a team as live in an environment (a `PinnedRelease`, like what
+    `teamrel resolve` prints): every member exactly as pinned, and what a run adds (its
+    rollout arm, its flags, its outcome).
 
     Bound to one manifest digest: members loaded later (lazily) still come from this release
     even after the environment's pointer moved on.
     """
 
     def __init__(self, team: str, environment: str, text: ManifestText, snapshots: _Snapshots):
-        self.team = team
-        self.environment = environment
+        super().__init__(team, environment, text.release, text.digest)
         self._text = text
         self.members: Mapping[str, ResolvedMember] = PinnedMembers(text, snapshots)
         #: which arm of a rollout this run is on (`stable` without a rollout)
@@ -239,7 +233,7 @@ class PinnedTeam:
                 self.run_id or "",
                 self.arm,
                 self._step,
-                self._text.release,
+                self.release,
                 bool(ok),
                 latency_ms,
                 cost_usd,
@@ -250,14 +244,9 @@ class PinnedTeam:
         return True
 
     @property
-    def release(self) -> str:
-        """The release name."""
-        return self._text.release
-
-    @property
     def digest(self) -> str:
-        """The manifest digest."""
-        return self._text.digest
+        """The manifest digest (`manifest_digest`)."""
+        return self.manifest_digest
 
     @property
     def manifest(self) -> Manifest:
@@ -270,9 +259,7 @@ class PinnedTeam:
         try:
             member = self.members[name]
         except KeyError:
-            raise NotFoundError(
-                f"release {self.release} live in {self.environment} has no member {name!r}"
-            ) from None
+            raise no_member(self._text, self.environment, name) from None
         defs = self.flag_definitions
         return _flagged(member, name, defs, self.flag, self._snapshots) if defs else member
 
@@ -513,7 +500,7 @@ class Runtime:
                 return entry
             raise
         if route is None:
-            raise NotFoundError(f"nothing is live in {env} of team {team}")
+            raise nothing_live(team, env)
         manifest_digest = route.stable_digest
         if entry is not None and entry.pinned.digest == manifest_digest:
             pinned = entry.pinned
@@ -543,19 +530,11 @@ class Runtime:
             if pinned is None:
                 text = self._texts.get(manifest_digest)
                 if text is None:
-                    text = self._texts[manifest_digest] = self._read_text(manifest_digest)
+                    text = self._texts[manifest_digest] = read_text(self._store, manifest_digest)
                 pinned = self._by_digest[key] = PinnedTeam(team, env, text, self._snapshots)
         if self.warm and warm:
             self._start_warming(team, env)
         return pinned
-
-    def _read_text(self, manifest_digest: str) -> ManifestText:
-        release, body, _count = self._store.manifest_text(manifest_digest)
-
-        def index(name: str, d: str = manifest_digest) -> str | None:
-            return self._store.member_digest(d, name)
-
-        return ManifestText(manifest_digest, release, body, index)
 
     def _start_warming(self, team: str, env: str) -> None:
         with self._lock:
@@ -575,7 +554,7 @@ class Runtime:
         try:
             target = self._store.rollback_target(team, env)
             if target is not None and target not in self._texts and not self._closed:
-                text = self._read_text(target)
+                text = read_text(self._store, target)
                 with self._lock:
                     self._texts.setdefault(target, text)
         except Exception:
