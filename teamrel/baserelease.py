@@ -1,9 +1,10 @@
 """The base release a check or a plan is measured against.
 
-Owns `Base` and `load_base`: an environment's live manifest (read through the state store), a
-manifest file or release name, the newest manifest under `manifests/<team>/`, or nothing;
-and `resolve_against`, the `--against ENV|MANIFEST` spelling of either. Members whose working
-tree digest is the pinned one are not re-read (content addressing).
+Owns `Base` (and `BaseRef`, what a check or a plan document records of it) and `load_base`:
+an environment's live manifest (read through the state store), a manifest file or release
+name, the newest manifest under `manifests/<team>/`, or nothing; and `resolve_against`, the
+`--against ENV|MANIFEST` spelling of either. Members whose working tree digest is the pinned
+one are not re-read (content addressing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ from teamrel.models import NAME_RE, ResolvedMember
 from teamrel.workspace import Workspace
 
 
+@dataclass(frozen=True, slots=True)
+class BaseRef:
+    """What a check or a plan records of its base (`base` in their documents)."""
+
+    kind: Literal["env", "manifest", "empty"]
+    env: str | None = None
+    manifest_digest: str | None = None
+    release: str | None = None
+    path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (docs/plan-format.md, docs/check.md)."""
+        return {
+            "kind": self.kind,
+            "env": self.env,
+            "manifest_digest": self.manifest_digest,
+            "release": self.release,
+            "path": self.path,
+        }
+
+
 @dataclass(frozen=True)
 class Base:
     """The release a check or a plan is measured against."""
@@ -31,15 +53,13 @@ class Base:
     path: str | None = None  # workspace-relative manifest file, when read from one
     created_at: str | None = None
 
+    def ref(self) -> BaseRef:
+        """What a check or a plan records of this base."""
+        return BaseRef(self.kind, self.env, self.manifest_digest, self.release, self.path)
+
     def to_json(self) -> dict[str, Any]:
         """What a plan records of its base (docs/plan-format.md)."""
-        return {
-            "kind": self.kind,
-            "env": self.env,
-            "manifest_digest": self.manifest_digest,
-            "release": self.release,
-            "path": self.path,
-        }
+        return self.ref().to_json()
 
     def describe(self) -> str:
         """A short human label: `env prod (r7)`, `manifest r7`, `empty team`."""

@@ -403,7 +403,7 @@ class Context:
         store = self._read_store() if self._store_possible() else None
         edges, summary = mode_edges(ws, store, prover)
         prover.cache.save()
-        return with_compat_modes(plan, edges, summary.to_json())
+        return with_compat_modes(plan, edges, summary)
 
     # ---------------------------------------------------------------- evals
 
@@ -539,7 +539,7 @@ class Context:
         ws = self.load()
         saved = self.read_plan(plan) if plan is not None else None
         report = self.check()
-        summary = report.summary()
+        summary = report.summary().to_json()  # as the manifest records it
         flags_section = None
         variants = None
         if ws.team.flags:

@@ -29,14 +29,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from teamrel import compat, origin_readers
 from teamrel.canonical import JSON, canonical_json, digest
-from teamrel.check import EdgeEnd, EdgeResult, Prover, StepResult
+from teamrel.check import (
+    EdgeEnd,
+    EdgeResult,
+    LiveReleaseRef,
+    ModeDirection,
+    ModePair,
+    ModesReport,
+    Prover,
+    StepResult,
+)
 from teamrel.errors import InputError, TeamrelError
 from teamrel.manifest import Manifest
 from teamrel.models import CompatMode, ResolvedMember, SchemaDoc
@@ -129,27 +138,15 @@ def declares_modes(ws: Workspace) -> bool:
     return any(effective_mode(ws, i) is not None for i in range(len(ws.team.handoffs)))
 
 
-@dataclass
-class ModeSummary:
-    """What the modes added to a check: the live releases considered and the pairs per mode."""
-
-    live: list[LiveRelease]
-    added: dict[str, int] = field(default_factory=lambda: {"backward": 0, "forward": 0})
-
-    def to_json(self) -> dict[str, Any]:
-        """The `compat_modes` object of the check document."""
-        return {
-            "live_releases": [
-                {
-                    "release": r.release,
-                    "digest": r.digest,
-                    "where": list(r.where),
-                    "retained_only": r.retained_only,
-                }
-                for r in self.live
-            ],
-            "added": dict(self.added),
-        }
+def _modes_report(live: Sequence[LiveRelease], edges: Sequence[EdgeResult]) -> ModesReport:
+    """What the modes added to a check: the live releases considered and the pairs per
+    direction."""
+    directions = [e.compat_mode.direction for e in edges if e.compat_mode is not None]
+    return ModesReport(
+        tuple(LiveReleaseRef(r.release, r.digest, r.where, r.retained_only) for r in live),
+        backward=directions.count("backward"),
+        forward=directions.count("forward"),
+    )
 
 
 def mode_edges(
@@ -158,7 +155,7 @@ def mode_edges(
     prover: Prover,
     *,
     live: Sequence[LiveRelease] | None = None,
-) -> tuple[list[EdgeResult], ModeSummary]:
+) -> tuple[list[EdgeResult], ModesReport]:
     """The pairs every declared mode adds (see the module docstring), proved.
 
     `store` None (no state store yet): nothing is live, nothing is added. `live` (default:
@@ -178,14 +175,13 @@ def mode_edges(
             else []
         )
     live = list(live)
-    summary = ModeSummary(live)
     if not live:
-        return [], summary
+        return [], _modes_report(live, [])
     # each handoff's end in each live release, grouped by the schema its manifest pins for
     # the slot that meets (a producer's output, a consumer's input): a version whose schema is
     # the working tree's adds nothing (the atomic edge proves that pair), and versions sharing
     # a schema are proved once. Only one snapshot per distinct schema is read.
-    plan: list[tuple[int, CompatMode, str, str, list[tuple[LiveRelease, str]]]] = []
+    plan: list[tuple[int, CompatMode, ModeDirection, str, list[tuple[LiveRelease, str]]]] = []
     wanted: dict[str, str] = {}  # schema digest -> a member digest pinning it
     current: dict[int, str] = {}  # id of a working-tree schema object -> its digest
     labels = {r.digest: r.label() for r in live}
@@ -203,7 +199,11 @@ def mode_edges(
         if mode is None or spec.from_ not in ws.members or spec.to not in ws.members:
             continue
         sources = [r for r in live if mode.transitive or not r.retained_only]
-        for direction, end in (("backward", spec.from_), ("forward", spec.to)):
+        ends: tuple[tuple[ModeDirection, str], ...] = (
+            ("backward", spec.from_),
+            ("forward", spec.to),
+        )
+        for direction, end in ends:
             if not getattr(mode, direction):
                 continue
             member = ws.members[end]
@@ -255,7 +255,6 @@ def mode_edges(
             step = prover.prove(f"{direction}-producer-consumer", left, right)
             steps = (step,)
             verdict = step.verdict
-        summary.added[direction] += 1
         edges.append(
             EdgeResult(
                 key=key,
@@ -267,16 +266,16 @@ def mode_edges(
                 steps=steps,
                 note=note,
                 source=h.source,
-                compat_mode={
-                    "mode": mode.mode,
-                    "transitive": mode.transitive,
-                    "direction": direction,
-                    "handoff": h.key,
-                    "releases": [labels[r.digest] for r, _ in rels],
-                },
+                compat_mode=ModePair(
+                    mode=mode.mode,
+                    transitive=mode.transitive,
+                    direction=direction,
+                    handoff=h.key,
+                    releases=tuple(labels[r.digest] for r, _ in rels),
+                ),
             )
         )
-    return edges, summary
+    return edges, _modes_report(live, edges)
 
 
 # --------------------------------------------------------------------------- crossings

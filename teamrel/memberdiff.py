@@ -2,7 +2,8 @@
 
 Owns `field_changes`: what changed between two resolved members, field by field (version,
 model id and each parameter, prompt digest with a unified diff of its text, tools, eval
-metrics, metadata), as `teamrel plan` and `teamrel diff` show it. Schemas are compared by
+metrics, metadata), as `teamrel plan` and `teamrel diff` show it; each change is the plan
+document's own `FieldChange`. Schemas are compared by
 the compatibility engine elsewhere; here they are not looked at.
 """
 
@@ -12,6 +13,7 @@ import difflib
 from typing import Any
 
 from teamrel.models import ResolvedMember
+from teamrel.plandoc import FieldChange
 
 #: Most lines of a prompt's unified diff shown (more with --explain).
 PROMPT_DIFF_LINES = 40
@@ -42,14 +44,14 @@ def _evals(m: ResolvedMember) -> dict[str, dict[str, Any]]:
 
 def field_changes(
     old: ResolvedMember, new: ResolvedMember, *, explain: bool = False
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[FieldChange], str | None]:
     """Field-level differences (version, model, parameters, prompt, tools, evals, metadata)
     and a unified diff of the prompt text (None when the prompt is unchanged)."""
-    out: list[dict[str, Any]] = []
+    out: list[FieldChange] = []
 
     def add(name: str, a: Any, b: Any) -> None:
         if a != b:
-            out.append({"field": name, "old": a, "new": b})
+            out.append(FieldChange(field=name, old=a, new=b))
 
     add("version", old.version, new.version)
     add("description", old.spec.get("description"), new.spec.get("description"))
@@ -64,7 +66,7 @@ def field_changes(
     (so, to), (sn, tn) = _prompt(old), _prompt(new)
     diff_text: str | None = None
     if so != sn:
-        out.append({"field": "prompt", "old": so, "new": sn})
+        out.append(FieldChange(field="prompt", old=so, new=sn))
         if to is not None and tn is not None:
             lines = list(
                 difflib.unified_diff(
@@ -82,9 +84,9 @@ def field_changes(
             diff_text = "\n".join(lines)
     to_, tn_ = set(old.tools), set(new.tools)
     for t in sorted(tn_ - to_):
-        out.append({"field": "tools", "old": None, "new": t, "change": "added"})
+        out.append(FieldChange(field="tools", old=None, new=t, change="added"))
     for t in sorted(to_ - tn_):
-        out.append({"field": "tools", "old": t, "new": None, "change": "removed"})
+        out.append(FieldChange(field="tools", old=t, new=None, change="removed"))
     eo, en = _evals(old), _evals(new)
     for suite in sorted(set(eo) | set(en)):
         a, b = eo.get(suite), en.get(suite)

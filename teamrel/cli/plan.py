@@ -134,8 +134,9 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
     _p(out, f"[dim]base: {escape(_base_line(plan.base))}[/]")
     if plan.flags is not None:  # which flag states were proved, what was not explored
         from teamrel.cli.check import flag_lines
+        from teamrel.flags import FlagsReport
 
-        for line in flag_lines(plan.flags):
+        for line in flag_lines(FlagsReport.from_json(plan.flags)):
             _p(out, f"[dim]{escape(line)}[/]")
     _findings(out, plan, quiet=quiet)
     if quiet:

@@ -169,7 +169,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         " document's edge keys"
     ),
     ("cli/plan.py", "teamrel.flags"): (
-        "label(): the one spelling of a flag state, as the check report and edge keys say it"
+        "label(): the one spelling of a flag state, as the check report and edge keys say it;"
+        " FlagsReport.from_json(): the plan's `flags` section read back as the check's type"
     ),
     ("cli/evals.py", "teamrel.gates"): (
         "describe(): a gate's wording, the same in `eval show` and in the plan's eval section"
