@@ -388,3 +388,30 @@ def test_annotation_only_edits_are_not_proved_again(tmp_path: Path) -> None:
     assert prover.prove("s", doc(base), doc(wider)).verdict == "compatible"
     assert prover.prove("s", doc(edited), doc(wider)).verdict == "compatible"
     assert prover.stats["computed"] == 1 and prover.stats["deduped"] == 1
+
+
+def test_the_typed_findings_read_back_from_their_json() -> None:
+    """The remembered report reads its JSON back: a mode's pair and a warning survive it."""
+    pair = chk.ModePair("backward", False, "backward", "a->b", ("r1 (prod)", "r2 (staging)"))
+    edge = chk.EdgeResult(
+        "a@1.0.0->b",
+        "handoff",
+        chk.EdgeEnd("a", "1.0.0"),
+        chk.EdgeEnd("b", "2.0.0"),
+        None,
+        "compatible",
+        compat_mode=pair,
+    )
+    doc = edge.to_json()
+    assert doc["compat_mode"] == {
+        "mode": "backward",
+        "transitive": False,
+        "direction": "backward",
+        "handoff": "a->b",
+        "releases": ["r1 (prod)", "r2 (staging)"],
+    }
+    assert chk.EdgeResult.from_json(doc).compat_mode == pair
+    atomic = chk.EdgeResult.from_json({k: v for k, v in doc.items() if k != "compat_mode"})
+    assert atomic.compat_mode is None and "compat_mode" not in atomic.to_json()
+    w = chk.CheckWarning("stale-scorecard", "a", "smoke", "scorecards/a/smoke.json", "stale")
+    assert chk.CheckWarning.from_json(w.to_json()) == w

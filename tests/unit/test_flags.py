@@ -17,7 +17,7 @@ from clikit import cli_runner
 from teamrel.check import CheckStats, proven_states
 from teamrel.cli.app import app
 from teamrel.context import Context
-from teamrel.flags import MAX_GROUP_FLAGS, explore, manifest_section, unproven
+from teamrel.flags import MAX_GROUP_FLAGS, FlagsReport, explore, manifest_section, unproven
 from teamrel.manifest import build_manifest
 from teamrel.reporting import render_github, render_junit, render_sarif
 from teamrel.runtime import flag_is_on
@@ -140,6 +140,8 @@ def test_the_demo_is_green_in_every_flag_state() -> None:
     assert [s.state for s in report.flags.states] == ["with `refund_v2` on"]
     on = [e for e in report.edges if e.flag_state]
     assert {e.producer.version for e in on if e.producer.name == "refunds"} == {"1.3.0"}
+    # the remembered report reads the section back as the same value
+    assert FlagsReport.from_json(report.flags.to_json()) == report.flags
 
 
 def _many_flags(root: Path, tools: int) -> None:
