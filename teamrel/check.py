@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -58,6 +58,9 @@ from teamrel.resultcache import ResultCache, fast_digest, problem_from_json, res
 from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
+
+if TYPE_CHECKING:
+    from teamrel.plandoc import Plan
 
 #: Version of the `teamrel check --format json` document.
 CHECK_FORMAT_VERSION = 1
@@ -114,8 +117,9 @@ class StepResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> StepResult:
-        """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
+    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> StepResult:
+        """The inverse of `to_json` (KeyError/TypeError on a malformed document). A step of a
+        `remembered` report counts as cached; else `cached` is read as written."""
         return cls(
             str(d["step"]),
             str(d["left"]),
@@ -125,7 +129,7 @@ class StepResult:
             d["witness"],
             bool(d["has_witness"]),
             d["reason"],
-            cached=True,
+            cached=True if remembered else bool(d["cached"]),
         )
 
 
@@ -264,8 +268,8 @@ class EdgeResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> EdgeResult:
-        """The inverse of `to_json`."""
+    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> EdgeResult:
+        """The inverse of `to_json` (`remembered`: see `StepResult.from_json`)."""
         src = d["source"]
         return cls(
             key=str(d["key"]),
@@ -274,7 +278,7 @@ class EdgeResult:
             consumer=EdgeEnd.from_json(d["consumer"]),
             contract=d["contract"],
             verdict=d["verdict"],
-            steps=tuple(StepResult.from_json(x) for x in d["steps"]),
+            steps=tuple(StepResult.from_json(x, remembered=remembered) for x in d["steps"]),
             note=d["note"],
             source=Source(file=src["file"], line=src["line"]) if src else None,
             hint=(d["file"], d["line"]) if d.get("hint") else None,
@@ -328,6 +332,12 @@ class LiveReleaseRef:
             "retained_only": self.retained_only,
         }
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LiveReleaseRef:
+        """The inverse of `to_json`."""
+        where = tuple(str(w) for w in d["where"])
+        return cls(str(d["release"]), str(d["digest"]), where, bool(d["retained_only"]))
+
 
 @dataclass(frozen=True, slots=True)
 class ModesReport:
@@ -344,6 +354,13 @@ class ModesReport:
             "live_releases": [r.to_json() for r in self.live_releases],
             "added": {"backward": self.backward, "forward": self.forward},
         }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ModesReport:
+        """The inverse of `to_json`."""
+        live = tuple(LiveReleaseRef.from_json(r) for r in d["live_releases"])
+        added = d["added"]
+        return cls(live, int(added["backward"]), int(added["forward"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +427,19 @@ class CheckSummary:
             "passed": self.passed,
         }
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CheckSummary:
+        """The inverse of `to_json`."""
+        return cls(
+            int(d["edges"]),
+            int(d["compatible"]),
+            int(d["incompatible"]),
+            int(d["unknown"]),
+            int(d["unchecked"]),
+            str(d["engine_version"]),
+            bool(d["passed"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
@@ -471,6 +501,31 @@ class CheckReport:
             **({"compat_modes": self.modes.to_json()} if self.modes is not None else {}),
             **({"flags": self.flags.to_json()} if self.flags is not None else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """The check results a plan document embeds (`handoffs`, `flags` and the `compat_modes`
+    section with its `pairs`), read back as the check's types: the plan renderers read
+    attributes whether the plan was just built or loaded from a file. (`summary.handoffs`
+    is `CheckSummary.from_json`, read where a renderer shows the counts.)"""
+
+    edges: tuple[EdgeResult, ...]
+    flags: FlagsReport | None = None
+    modes: ModesReport | None = None
+    pairs: tuple[EdgeResult, ...] = ()
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanCheck:
+        """The check results of `plan` (KeyError/TypeError on a malformed document)."""
+        section = plan.compat_modes
+        pairs: Any = section.get("pairs") or [] if section is not None else []
+        return cls(
+            edges=tuple(EdgeResult.from_json(e, remembered=False) for e in plan.handoffs),
+            flags=FlagsReport.from_json(plan.flags) if plan.flags is not None else None,
+            modes=ModesReport.from_json(section) if section is not None else None,
+            pairs=tuple(EdgeResult.from_json(e, remembered=False) for e in pairs),
+        )
 
 
 # --------------------------------------------------------------------------- the prover
