@@ -350,14 +350,27 @@ def unproven(section: Mapping[str, Any] | None, reachable: Mapping[str, set[bool
     grouped = {f for g in groups for f in g}
     groups += [[f] for f in definitions if f not in grouped]
     for group in groups:
-        options = [sorted(reachable.get(f, {default[f]})) for f in group]
-        for combo in itertools.product(*options):
-            flips = {f: v for f, v in zip(group, combo, strict=True) if v != default[f]}
-            if not flips:
-                continue
-            ok = passed.get(_state_key(flips))
-            if ok is None:
-                return f"its check did not explore the state {label(flips)}"
-            if not ok:
-                return f"its check found the state {label(flips)} broken"
+        why = _group_unproven(group, reachable, default, passed)
+        if why is not None:
+            return why
+    return None
+
+
+def _group_unproven(
+    group: Sequence[str],
+    reachable: Mapping[str, set[bool]],
+    default: Mapping[str, bool],
+    passed: Mapping[tuple[tuple[str, bool], ...], bool],
+) -> str | None:
+    """Why some reachable combination of one group's flags was not proven (see `unproven`)."""
+    options = [sorted(reachable.get(f, {default[f]})) for f in group]
+    for combo in itertools.product(*options):
+        flips = {f: v for f, v in zip(group, combo, strict=True) if v != default[f]}
+        if not flips:
+            continue
+        ok = passed.get(_state_key(flips))
+        if ok is None:
+            return f"its check did not explore the state {label(flips)}"
+        if not ok:
+            return f"its check found the state {label(flips)} broken"
     return None

@@ -89,6 +89,32 @@ def _fails(edge: EdgeResult, report: CheckReport) -> bool:
 # --------------------------------------------------------------------------- JUnit XML
 
 
+def _junit_case(suite: ET.Element, edge: EdgeResult, report: CheckReport, prefix: str) -> None:
+    """One edge's testcase: failed, skipped (unchecked), or passed (an unknown under
+    --unknown warn passes, with the reason in its output)."""
+    file, line = edge.location()
+    attrs = {
+        "name": _xml_text(f"{edge.key} [{edge.producer.label()} -> {edge.consumer.label()}]"),
+        "classname": _xml_text(f"teamrel.{report.team}.{edge.kind}"),
+        "time": "0",
+    }
+    path = _path(prefix, file)
+    if path:
+        attrs["file"] = _xml_text(path)
+    if line:
+        attrs["line"] = str(line)
+    case = ET.SubElement(suite, "testcase", attrs)
+    message = _xml_text(edge.first_problem() or edge.verdict)
+    if _fails(edge, report):
+        failure = ET.SubElement(case, "failure", {"message": message, "type": edge.verdict})
+        failure.text = _xml_text(edge_details(edge))
+    elif edge.verdict == "unchecked":
+        ET.SubElement(case, "skipped", {"message": message, "type": "unchecked"})
+    elif edge.verdict == "unknown":
+        out = ET.SubElement(case, "system-out")
+        out.text = _xml_text("warning: undecided\n" + edge_details(edge))
+
+
 def render_junit(report: CheckReport, *, prefix: str = "") -> str:
     """JUnit XML (the Jenkins/Ant format): one testsuite for the team, one testcase per edge."""
     summary = report.summary()
@@ -125,27 +151,7 @@ def render_junit(report: CheckReport, *, prefix: str = "") -> str:
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     for edge in report.edges:
-        file, line = edge.location()
-        attrs = {
-            "name": _xml_text(f"{edge.key} [{edge.producer.label()} -> {edge.consumer.label()}]"),
-            "classname": _xml_text(f"teamrel.{report.team}.{edge.kind}"),
-            "time": "0",
-        }
-        path = _path(prefix, file)
-        if path:
-            attrs["file"] = _xml_text(path)
-        if line:
-            attrs["line"] = str(line)
-        case = ET.SubElement(suite, "testcase", attrs)
-        message = _xml_text(edge.first_problem() or edge.verdict)
-        if _fails(edge, report):
-            failure = ET.SubElement(case, "failure", {"message": message, "type": edge.verdict})
-            failure.text = _xml_text(edge_details(edge))
-        elif edge.verdict == "unchecked":
-            ET.SubElement(case, "skipped", {"message": message, "type": "unchecked"})
-        elif edge.verdict == "unknown":  # under --unknown warn: passes, with the reason
-            out = ET.SubElement(case, "system-out")
-            out.text = _xml_text("warning: undecided\n" + edge_details(edge))
+        _junit_case(suite, edge, report, prefix)
     if report.warnings:  # warnings are no test case: they never fail the suite
         out = ET.SubElement(suite, "system-out")
         out.text = _xml_text("".join(f"warning: {w.message}\n" for w in report.warnings))
