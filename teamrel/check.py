@@ -2,9 +2,13 @@
 
 Owns: `run_check` (every edge proved as producer ⊆ contract ⊆ consumer, one compat check per
 step, the edge's verdict the worst of its steps), the report it returns (`CheckReport`,
-`EdgeResult`, `StepResult`, their stable JSON), the `Prover` that runs (and dedupes, and
-caches) the compat checks of one invocation, and the selection of members (`changed_since`
-via git, `changed_against` a base). The report also carries warnings that never fail it: a
+`EdgeResult`, `StepResult` and the typed findings they carry: `ModePair`, `CheckWarning`,
+`ModesReport`, `CheckSummary`, `CheckStats`; frozen dataclasses whose `to_json` is the
+stable JSON and whose `from_json` reads it back, and `PlanCheck`, the same read from a
+plan), the `Prover` that runs (and dedupes, and caches) the compat checks of one
+invocation, and the selection of members (`changed_since` via git, `changed_against` a
+base). The flag states' section is `teamrel.flags.FlagsReport`, the base's
+`teamrel.baserelease.BaseRef`. The report also carries warnings that never fail it: a
 scorecard whose stamped behavioural digest is not its member's current one (`stale-scorecard`).
 
 Elsewhere: the on-disk result cache is `teamrel.resultcache`, the remembered report
