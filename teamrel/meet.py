@@ -344,44 +344,50 @@ def crossings(
     wanted += [reader.members[c].digest for _, c in persisted if c in reader.members]
     snaps = store.snapshots(wanted) if wanted else {}
     prover = Prover(ResultCache(cache_dir), format_assertion=False)
-    out: list[Crossing] = []
-    for p, c in persisted:
-        pe, ce = writer.members.get(p), reader.members.get(c)
-        producer = snaps[pe.digest] if pe is not None else None
-        consumer = snaps[ce.digest] if ce is not None else None
-        left = producer.schema_doc("output") if producer is not None else None
-        right = consumer.schema_doc("input") if consumer is not None else None
-        base: dict[str, Any] = {
-            "handoff": f"{p}->{c}",
-            "producer": p,
-            "producer_version": pe.version if pe is not None else None,
-            "writer": writer.release,
-            "consumer": c,
-            "consumer_version": ce.version if ce is not None else None,
-            "reader": reader.release,
-            "what": _what(left),
-        }
-        if pe is None or ce is None:
-            missing = f"{p} in {writer.release}" if pe is None else f"{c} in {reader.release}"
-            out.append(Crossing(**base, verdict="unchecked", reason=f"no {missing}"))
-            continue
-        if left is None or right is None:
-            out.append(Crossing(**base, verdict="unchecked", reason="a side declares no schema"))
-            continue
-        step = prover.prove("persisted", left, right)
-        out.append(
-            Crossing(
-                **base,
-                verdict=step.verdict,
-                problems=tuple(p.to_json() for p in step.problems),
-                witness=step.witness,
-                has_witness=step.has_witness,
-                reason=step.reason,
-            )
-        )
+    out = [_crossing(p, c, writer, reader, snaps, prover) for p, c in persisted]
     prover.cache.save()
     cache.put(key, out)
     return out
+
+
+def _crossing(
+    p: str,
+    c: str,
+    writer: Manifest,
+    reader: Manifest,
+    snaps: Mapping[str, ResolvedMember],
+    prover: Prover,
+) -> Crossing:
+    """Does `c` as `reader` pins it accept every output of `p` as `writer` pins it?"""
+    pe, ce = writer.members.get(p), reader.members.get(c)
+    producer = snaps[pe.digest] if pe is not None else None
+    consumer = snaps[ce.digest] if ce is not None else None
+    left = producer.schema_doc("output") if producer is not None else None
+    right = consumer.schema_doc("input") if consumer is not None else None
+    base: dict[str, Any] = {
+        "handoff": f"{p}->{c}",
+        "producer": p,
+        "producer_version": pe.version if pe is not None else None,
+        "writer": writer.release,
+        "consumer": c,
+        "consumer_version": ce.version if ce is not None else None,
+        "reader": reader.release,
+        "what": _what(left),
+    }
+    if pe is None or ce is None:
+        missing = f"{p} in {writer.release}" if pe is None else f"{c} in {reader.release}"
+        return Crossing(**base, verdict="unchecked", reason=f"no {missing}")
+    if left is None or right is None:
+        return Crossing(**base, verdict="unchecked", reason="a side declares no schema")
+    step = prover.prove("persisted", left, right)
+    return Crossing(
+        **base,
+        verdict=step.verdict,
+        problems=tuple(p.to_json() for p in step.problems),
+        witness=step.witness,
+        has_witness=step.has_witness,
+        reason=step.reason,
+    )
 
 
 # --------------------------------------------------------------------------- drift
@@ -519,36 +525,44 @@ def drift(
                 "kind": member.kind,
                 "origin": kind,
             }
-            if isinstance(live, TeamrelError):
-                results.append(
-                    DriftResult(
-                        **base, slot="*", direction="-", verdict="unavailable", reason=live.message
-                    )
-                )
-                continue
-            slots = (
-                ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
-            )
-            for slot in slots:
-                now = live.get(slot)
-                pinned = member.schema_doc("input" if slot.startswith("input") else "output")
-                if now is None or pinned is None:
-                    continue
-                if slot.startswith("input"):
-                    step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
-                else:
-                    step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
-                results.append(
-                    DriftResult(
-                        **base,
-                        slot=slot,
-                        direction=direction,
-                        verdict=step.verdict,
-                        problems=step.problems,
-                        witness=step.witness,
-                        has_witness=step.has_witness,
-                        reason=step.reason,
-                    )
-                )
+            results += _member_drift(base, member, live, prover)
     prover.cache.save()
     return DriftReport(team, env, results)
+
+
+def _member_drift(
+    base: Mapping[str, Any],
+    member: ResolvedMember,
+    live: Mapping[str, SchemaDoc] | OriginUnavailable,
+    prover: Prover,
+) -> list[DriftResult]:
+    """One external member's slots as its origin serves them now (`live`), each proved
+    against the pin: inputs pinned ⊆ live, outputs live ⊆ pinned."""
+    if isinstance(live, TeamrelError):
+        return [
+            DriftResult(**base, slot="*", direction="-", verdict="unavailable", reason=live.message)
+        ]
+    out: list[DriftResult] = []
+    slots = ("input_schema", "output_schema") if member.kind == "tool" else ("input", "output")
+    for slot in slots:
+        now = live.get(slot)
+        pinned = member.schema_doc("input" if slot.startswith("input") else "output")
+        if now is None or pinned is None:
+            continue
+        if slot.startswith("input"):
+            step, direction = prover.prove("drift-input", pinned, now), "pinned ⊆ live"
+        else:
+            step, direction = prover.prove("drift-output", now, pinned), "live ⊆ pinned"
+        out.append(
+            DriftResult(
+                **base,
+                slot=slot,
+                direction=direction,
+                verdict=step.verdict,
+                problems=step.problems,
+                witness=step.witness,
+                has_witness=step.has_witness,
+                reason=step.reason,
+            )
+        )
+    return out
