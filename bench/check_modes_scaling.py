@@ -48,7 +48,8 @@ def main() -> None:
             )
             times.append(time.perf_counter() - start)
         print(
-            f"{k} live release(s): {len(edges)} pairs ({summary.added}), "
+            f"{k} live release(s): {len(edges)} pairs "
+            f"({summary.backward} backward, {summary.forward} forward), "
             f"median {statistics.median(times):.2f} s"
         )
     ctx.close_store()

@@ -1,9 +1,10 @@
 """The base release a check or a plan is measured against.
 
-Owns `Base` and `load_base`: an environment's live manifest (read through the state store), a
-manifest file or release name, the newest manifest under `manifests/<team>/`, or nothing;
-and `resolve_against`, the `--against ENV|MANIFEST` spelling of either. Members whose working
-tree digest is the pinned one are not re-read (content addressing).
+Owns `Base` (and `BaseRef`, what a check or a plan document records of it) and `load_base`:
+an environment's live manifest (read through the state store), a manifest file or release
+name, the newest manifest under `manifests/<team>/`, or nothing; and `resolve_against`, the
+`--against ENV|MANIFEST` spelling of either. Members whose working tree digest is the pinned
+one are not re-read (content addressing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ from teamrel.models import NAME_RE, ResolvedMember
 from teamrel.workspace import Workspace
 
 
+@dataclass(frozen=True, slots=True)
+class BaseRef:
+    """What a check or a plan records of its base (`base` in their documents)."""
+
+    kind: Literal["env", "manifest", "empty"]
+    env: str | None = None
+    manifest_digest: str | None = None
+    release: str | None = None
+    path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (docs/plan-format.md, docs/check.md)."""
+        return {
+            "kind": self.kind,
+            "env": self.env,
+            "manifest_digest": self.manifest_digest,
+            "release": self.release,
+            "path": self.path,
+        }
+
+
 @dataclass(frozen=True)
 class Base:
     """The release a check or a plan is measured against."""
@@ -31,15 +53,13 @@ class Base:
     path: str | None = None  # workspace-relative manifest file, when read from one
     created_at: str | None = None
 
+    def ref(self) -> BaseRef:
+        """What a check or a plan records of this base."""
+        return BaseRef(self.kind, self.env, self.manifest_digest, self.release, self.path)
+
     def to_json(self) -> dict[str, Any]:
         """What a plan records of its base (docs/plan-format.md)."""
-        return {
-            "kind": self.kind,
-            "env": self.env,
-            "manifest_digest": self.manifest_digest,
-            "release": self.release,
-            "path": self.path,
-        }
+        return self.ref().to_json()
 
     def describe(self) -> str:
         """A short human label: `env prod (r7)`, `manifest r7`, `empty team`."""
@@ -100,6 +120,72 @@ def find_manifest_path(root: Path, team: str, ref: str) -> Path | None:
     return None
 
 
+def _file_loader(ws: Workspace) -> Callable[[str], ResolvedMember]:
+    """Reads a member snapshot from the workspace's `manifests/<team>/snapshots/`."""
+    from teamrel.manifest import read_snapshot
+
+    root, team = ws.root, ws.team.team
+
+    def load(digest: str) -> ResolvedMember:
+        return read_snapshot(root, team, digest)
+
+    return load
+
+
+def _manifest_base(ws: Workspace, ref: str, known: Mapping[str, ResolvedMember]) -> Base:
+    """A manifest file or a release name under `manifests/<team>/` as the base."""
+    from teamrel.manifest import read_manifest
+
+    root, team = ws.root, ws.team.team
+    path = find_manifest_path(root, team, ref)
+    if path is None:
+        if ref.endswith(".json") or "/" in ref or os.sep in ref:
+            raise InputError(f"{ref}: no such manifest file")
+        raise UsageError(
+            f"{ref!r} is neither a manifest file nor a release under manifests/{team}/"
+        )
+    base_manifest = read_manifest(path)
+    if base_manifest.team != team:
+        # otherwise the first symptom is a "missing snapshot" under the wrong team's dir
+        raise InputError(
+            f"{path}: manifest of team {base_manifest.team!r}, but this workspace is team {team!r}"
+        )
+    return _base_from_manifest(
+        base_manifest, "manifest", _file_loader(ws), known, path=_rel(root, path)
+    )
+
+
+def _env_base(
+    ws: Workspace,
+    env: str,
+    store_factory: Callable[[], Any] | None,
+    known: Mapping[str, ResolvedMember],
+) -> Base:
+    """An environment's live release as the base (read through the state store); snapshots
+    come from the workspace's files when there, else from the store."""
+    declared = ws.team.environments
+    if declared and env not in declared:
+        raise UsageError(
+            f"unknown environment {env!r}", hint=f"declared: {', '.join(sorted(declared))}"
+        )
+    if store_factory is None:
+        raise UsageError(f"environment {env!r} needs the state store")
+    store = store_factory()
+    live = store.live_manifest(ws.team.team, env)
+    if live is None:
+        return Base(kind="env", members={}, env=env)
+    file_loader = _file_loader(ws)
+
+    def store_loader(digest: str) -> ResolvedMember:
+        try:
+            return file_loader(digest)
+        except TeamrelError:
+            member: ResolvedMember = store.snapshot(digest)
+            return member
+
+    return _base_from_manifest(live, "env", store_loader, known, env=env)
+
+
 def load_base(
     ws: Workspace,
     *,
@@ -110,55 +196,16 @@ def load_base(
 ) -> Base:
     """Resolve the base: `env`'s live manifest (needs the store), a manifest file or release
     name, else (default `latest`) the newest manifest under `manifests/<team>/`, else empty."""
-    from teamrel.manifest import latest_manifest, read_manifest, read_snapshot
+    from teamrel.manifest import latest_manifest
 
     root, team = ws.root, ws.team.team
     known = {m.digest: m for m in ws.members.values()}
-
-    def file_loader(digest: str) -> ResolvedMember:
-        return read_snapshot(root, team, digest)
-
     if env is not None and manifest is not None:
         raise UsageError("give an environment or a manifest as the base, not both")
     if manifest is not None:
-        path = find_manifest_path(root, team, manifest)
-        if path is None:
-            if manifest.endswith(".json") or "/" in manifest or os.sep in manifest:
-                raise InputError(f"{manifest}: no such manifest file")
-            raise UsageError(
-                f"{manifest!r} is neither a manifest file nor a release under manifests/{team}/"
-            )
-        base_manifest = read_manifest(path)
-        if base_manifest.team != team:
-            # otherwise the first symptom is a "missing snapshot" under the wrong team's dir
-            raise InputError(
-                f"{path}: manifest of team {base_manifest.team!r}, but this workspace is "
-                f"team {team!r}"
-            )
-        return _base_from_manifest(
-            base_manifest, "manifest", file_loader, known, path=_rel(root, path)
-        )
+        return _manifest_base(ws, manifest, known)
     if env is not None:
-        declared = ws.team.environments
-        if declared and env not in declared:
-            raise UsageError(
-                f"unknown environment {env!r}", hint=f"declared: {', '.join(sorted(declared))}"
-            )
-        if store_factory is None:
-            raise UsageError(f"environment {env!r} needs the state store")
-        store = store_factory()
-        live = store.live_manifest(team, env)
-        if live is None:
-            return Base(kind="env", members={}, env=env)
-
-        def store_loader(digest: str) -> ResolvedMember:
-            try:
-                return file_loader(digest)
-            except TeamrelError:
-                member: ResolvedMember = store.snapshot(digest)
-                return member
-
-        return _base_from_manifest(live, "env", store_loader, known, env=env)
+        return _env_base(ws, env, store_factory, known)
     if default == "latest":
         latest = latest_manifest(root, team)
         if latest is not None:
@@ -166,7 +213,7 @@ def load_base(
             return _base_from_manifest(
                 latest,
                 "manifest",
-                file_loader,
+                _file_loader(ws),
                 known,
                 path=_rel(root, path) if path.is_file() else None,
             )

@@ -2,9 +2,13 @@
 
 Owns: `run_check` (every edge proved as producer ⊆ contract ⊆ consumer, one compat check per
 step, the edge's verdict the worst of its steps), the report it returns (`CheckReport`,
-`EdgeResult`, `StepResult`, their stable JSON), the `Prover` that runs (and dedupes, and
-caches) the compat checks of one invocation, and the selection of members (`changed_since`
-via git, `changed_against` a base). The report also carries warnings that never fail it: a
+`EdgeResult`, `StepResult` and the typed findings they carry: `ModePair`, `CheckWarning`,
+`ModesReport`, `CheckSummary`, `CheckStats`; frozen dataclasses whose `to_json` is the
+stable JSON and whose `from_json` reads it back, and `PlanCheck`, the same read from a
+plan), the `Prover` that runs (and dedupes, and caches) the compat checks of one
+invocation, and the selection of members (`changed_since` via git, `changed_against` a
+base). The flag states' section is `teamrel.flags.FlagsReport`, the base's
+`teamrel.baserelease.BaseRef`. The report also carries warnings that never fail it: a
 scorecard whose stamped behavioural digest is not its member's current one (`stale-scorecard`).
 
 Elsewhere: the on-disk result cache is `teamrel.resultcache`, the remembered report
@@ -23,13 +27,14 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from teamrel import compat
+from teamrel.baserelease import BaseRef
 from teamrel.canonical import JSON
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
@@ -37,6 +42,8 @@ from teamrel.flags import (
     MAX_FLAG_STATES,
     MAX_GROUP_FLAGS,
     Exploration,
+    FlagsReport,
+    FlagStateResult,
     explore,
     label,
     state_edges,
@@ -56,11 +63,16 @@ from teamrel.scorecard import SCORECARDS_DIR, stale_scorecards
 from teamrel.workspace import Workspace
 from teamrel.yamlsrc import parse_yaml
 
+if TYPE_CHECKING:
+    from teamrel.plandoc import Plan
+
 #: Version of the `teamrel check --format json` document.
 CHECK_FORMAT_VERSION = 1
 
 Verdict = Literal["compatible", "incompatible", "unknown", "unchecked"]
 UnknownPolicy = Literal["fail", "warn"]
+#: A compatibility mode's pair: an old producer against the new consumer, or the reverse.
+ModeDirection = Literal["backward", "forward"]
 
 #: Worst first: an edge's verdict is the worst of its steps.
 _SEVERITY: dict[str, int] = {"incompatible": 3, "unknown": 2, "unchecked": 1, "compatible": 0}
@@ -78,7 +90,7 @@ def worst(verdicts: Iterable[str]) -> Verdict:
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepResult:
     """One containment proof inside an edge: every value valid under `left` valid under `right`?"""
 
@@ -109,8 +121,9 @@ class StepResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> StepResult:
-        """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
+    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> StepResult:
+        """The inverse of `to_json` (KeyError/TypeError on a malformed document). A step of a
+        `remembered` report counts as cached; else `cached` is read as written."""
         return cls(
             str(d["step"]),
             str(d["left"]),
@@ -120,11 +133,11 @@ class StepResult:
             d["witness"],
             bool(d["has_witness"]),
             d["reason"],
-            cached=True,
+            cached=True if remembered else bool(d["cached"]),
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EdgeEnd:
     """One end of an edge: the member, its version, and whether a base pinned it."""
 
@@ -147,7 +160,40 @@ class EdgeEnd:
         return cls(str(d["name"]), d["version"], bool(d["pinned"]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class ModePair:
+    """Why a pair was added by a handoff's `compat:` mode (`compat_mode` in the JSON): the
+    mode, the direction proved, the declared handoff and the live releases it meets."""
+
+    mode: str
+    transitive: bool
+    direction: ModeDirection
+    handoff: str
+    releases: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (part of an edge of the check document)."""
+        return {
+            "mode": self.mode,
+            "transitive": self.transitive,
+            "direction": self.direction,
+            "handoff": self.handoff,
+            "releases": list(self.releases),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ModePair:
+        """The inverse of `to_json`."""
+        return cls(
+            str(d["mode"]),
+            bool(d["transitive"]),
+            d["direction"],
+            str(d["handoff"]),
+            tuple(str(r) for r in d["releases"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeResult:
     """The verdict on one handoff (or implicit tool edge) with every step that decided it."""
 
@@ -163,9 +209,9 @@ class EdgeResult:
     #: for an incompatible edge through a contract: the contract file (or a file it `$ref`s)
     #: and the line of the keyword that rejects the witness
     hint: tuple[str, int] | None = None
-    #: a pair added by a handoff's `compat:` mode (mode, transitive, direction, handoff,
-    #: releases): absent from the JSON of every atomic edge (see `teamrel.meet`)
-    compat_mode: dict[str, Any] | None = None
+    #: a pair added by a handoff's `compat:` mode: absent from the JSON of every atomic edge
+    #: (see `teamrel.meet`)
+    compat_mode: ModePair | None = None
     #: proved in this flag state (flags flipped from their defaults), None: the default state
     flag_state: dict[str, bool] | None = None
 
@@ -221,13 +267,13 @@ class EdgeResult:
                 {"file": self.source.file, "line": self.source.line} if self.source else None
             ),
             "steps": [s.to_json() for s in self.steps],
-            **({"compat_mode": self.compat_mode} if self.compat_mode is not None else {}),
+            **({"compat_mode": self.compat_mode.to_json()} if self.compat_mode is not None else {}),
             **({"flag_state": self.flag_state} if self.flag_state is not None else {}),
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> EdgeResult:
-        """The inverse of `to_json`."""
+    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> EdgeResult:
+        """The inverse of `to_json` (`remembered`: see `StepResult.from_json`)."""
         src = d["source"]
         return cls(
             key=str(d["key"]),
@@ -236,34 +282,188 @@ class EdgeResult:
             consumer=EdgeEnd.from_json(d["consumer"]),
             contract=d["contract"],
             verdict=d["verdict"],
-            steps=tuple(StepResult.from_json(x) for x in d["steps"]),
+            steps=tuple(StepResult.from_json(x, remembered=remembered) for x in d["steps"]),
             note=d["note"],
             source=Source(file=src["file"], line=src["line"]) if src else None,
             hint=(d["file"], d["line"]) if d.get("hint") else None,
-            compat_mode=d.get("compat_mode"),
+            compat_mode=ModePair.from_json(d["compat_mode"]) if "compat_mode" in d else None,
             flag_state=d.get("flag_state"),
         )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class CheckWarning:
+    """A finding that never fails the check: a scorecard that measured another configuration
+    than its member's current one (`stale-scorecard`)."""
+
+    code: Literal["stale-scorecard"]
+    member: str
+    suite: str
+    file: str  # workspace-relative path of the scorecard
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (`warnings[]` of the check document)."""
+        return {
+            "code": self.code,
+            "member": self.member,
+            "suite": self.suite,
+            "file": self.file,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CheckWarning:
+        """The inverse of `to_json`."""
+        return cls(d["code"], str(d["member"]), str(d["suite"]), str(d["file"]), str(d["message"]))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReleaseRef:
+    """A release the compatibility modes met: where it is live (or only retained)."""
+
+    release: str
+    digest: str
+    where: tuple[str, ...]
+    retained_only: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {
+            "release": self.release,
+            "digest": self.digest,
+            "where": list(self.where),
+            "retained_only": self.retained_only,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LiveReleaseRef:
+        """The inverse of `to_json`."""
+        where = tuple(str(w) for w in d["where"])
+        return cls(str(d["release"]), str(d["digest"]), where, bool(d["retained_only"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ModesReport:
+    """What the declared compatibility modes added to a check (`compat_modes` in the JSON):
+    the live releases considered and how many pairs each direction added."""
+
+    live_releases: tuple[LiveReleaseRef, ...]
+    backward: int = 0
+    forward: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (`added` keeps the direction names as keys)."""
+        return {
+            "live_releases": [r.to_json() for r in self.live_releases],
+            "added": {"backward": self.backward, "forward": self.forward},
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ModesReport:
+        """The inverse of `to_json`."""
+        live = tuple(LiveReleaseRef.from_json(r) for r in d["live_releases"])
+        added = d["added"]
+        return cls(live, int(added["backward"]), int(added["forward"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ProofStats:
+    """How the containment proofs of one prover were answered (`Prover.stats`)."""
+
+    checks: int = 0
+    computed: int = 0
+    cache_hits: int = 0
+    deduped: int = 0
+
+    @classmethod
+    def of(cls, counts: Mapping[str, int]) -> ProofStats:
+        """From the prover's counters."""
+        return cls(
+            counts.get("checks", 0),
+            counts.get("computed", 0),
+            counts.get("cache_hits", 0),
+            counts.get("deduped", 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckStats:
+    """What a check cost: its proofs, those of the compatibility modes' pairs, and whether
+    the whole report was the remembered one (`teamrel.reportcache`). Not in the JSON."""
+
+    proofs: ProofStats = ProofStats()
+    modes: ProofStats | None = None
+    from_report_cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    """Counts per verdict, the engine version and whether the gate passed (`summary`)."""
+
+    edges: int
+    compatible: int
+    incompatible: int
+    unknown: int
+    unchecked: int
+    engine_version: str
+    passed: bool
+
+    def count(self, verdict: str) -> int:
+        """The count of one verdict (`compatible`, `incompatible`, `unknown`, `unchecked`)."""
+        counts = {
+            "compatible": self.compatible,
+            "incompatible": self.incompatible,
+            "unknown": self.unknown,
+            "unchecked": self.unchecked,
+        }
+        return counts[verdict]
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {
+            "edges": self.edges,
+            "compatible": self.compatible,
+            "incompatible": self.incompatible,
+            "unknown": self.unknown,
+            "unchecked": self.unchecked,
+            "engine_version": self.engine_version,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CheckSummary:
+        """The inverse of `to_json`."""
+        return cls(
+            int(d["edges"]),
+            int(d["compatible"]),
+            int(d["incompatible"]),
+            int(d["unknown"]),
+            int(d["unchecked"]),
+            str(d["engine_version"]),
+            bool(d["passed"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CheckReport:
     """Everything `teamrel check` found; `passed` applies the unknown policy."""
 
     team: str
-    edges: list[EdgeResult]
+    edges: tuple[EdgeResult, ...]
     unknown: UnknownPolicy = "fail"
     format_assertion: bool = False
-    selected: list[str] | None = None  # members selected, None for the whole team
-    base: dict[str, Any] | None = None  # the base pinned members came from (--against)
-    pinned: list[str] = field(default_factory=list)
-    stats: dict[str, int] = field(default_factory=dict)
-    #: findings that never fail the check: `stale-scorecard` (code, member, suite, file, message)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    selected: tuple[str, ...] | None = None  # members selected, None for the whole team
+    base: BaseRef | None = None  # the base pinned members came from (--against)
+    pinned: tuple[str, ...] = ()
+    stats: CheckStats = CheckStats()
+    #: findings that never fail the check (`stale-scorecard`)
+    warnings: tuple[CheckWarning, ...] = ()
     #: declared compatibility modes: the live releases considered and the pairs added per
     #: mode (`compat_modes` in the JSON; absent when no handoff declares a mode)
-    modes: dict[str, Any] | None = None
+    modes: ModesReport | None = None
     #: the flag states proved besides the default (`prove_flag_states`), None without flags
-    flags: dict[str, Any] | None = None
+    flags: FlagsReport | None = None
 
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
@@ -276,17 +476,17 @@ class CheckReport:
             return False
         return not (self.unknown == "fail" and self.count("unknown"))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> CheckSummary:
         """Counts per verdict, the engine version and whether the gate passed."""
-        return {
-            "edges": len(self.edges),
-            "compatible": self.count("compatible"),
-            "incompatible": self.count("incompatible"),
-            "unknown": self.count("unknown"),
-            "unchecked": self.count("unchecked"),
-            "engine_version": compat.ENGINE_VERSION,
-            "passed": self.passed,
-        }
+        return CheckSummary(
+            edges=len(self.edges),
+            compatible=self.count("compatible"),
+            incompatible=self.count("incompatible"),
+            unknown=self.count("unknown"),
+            unchecked=self.count("unchecked"),
+            engine_version=compat.ENGINE_VERSION,
+            passed=self.passed,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The `teamrel check --format json` document (format_version 1, docs/check.md)."""
@@ -296,15 +496,40 @@ class CheckReport:
             "passed": self.passed,
             "unknown_policy": self.unknown,
             "format_assertion": self.format_assertion,
-            "selected_members": self.selected,
-            "base": self.base,
-            "pinned_members": self.pinned,
-            "summary": self.summary(),
+            "selected_members": list(self.selected) if self.selected is not None else None,
+            "base": self.base.to_json() if self.base is not None else None,
+            "pinned_members": list(self.pinned),
+            "summary": self.summary().to_json(),
             "edges": [e.to_json() for e in self.edges],
-            "warnings": self.warnings,
-            **({"compat_modes": self.modes} if self.modes is not None else {}),
-            **({"flags": self.flags} if self.flags is not None else {}),
+            "warnings": [w.to_json() for w in self.warnings],
+            **({"compat_modes": self.modes.to_json()} if self.modes is not None else {}),
+            **({"flags": self.flags.to_json()} if self.flags is not None else {}),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """The check results a plan document embeds (`handoffs`, `flags` and the `compat_modes`
+    section with its `pairs`), read back as the check's types: the plan renderers read
+    attributes whether the plan was just built or loaded from a file. (`summary.handoffs`
+    is `CheckSummary.from_json`, read where a renderer shows the counts.)"""
+
+    edges: tuple[EdgeResult, ...]
+    flags: FlagsReport | None = None
+    modes: ModesReport | None = None
+    pairs: tuple[EdgeResult, ...] = ()
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanCheck:
+        """The check results of `plan` (KeyError/TypeError on a malformed document)."""
+        section = plan.compat_modes
+        pairs: Any = section.get("pairs") or [] if section is not None else []
+        return cls(
+            edges=tuple(EdgeResult.from_json(e, remembered=False) for e in plan.handoffs),
+            flags=FlagsReport.from_json(plan.flags) if plan.flags is not None else None,
+            modes=ModesReport.from_json(section) if section is not None else None,
+            pairs=tuple(EdgeResult.from_json(e, remembered=False) for e in pairs),
+        )
 
 
 # --------------------------------------------------------------------------- the prover
@@ -627,7 +852,7 @@ def run_check(
     cache_dir: Path | None = None,
     base: Mapping[str, ResolvedMember] | None = None,
     pinned: Collection[str] = (),
-    base_info: dict[str, Any] | None = None,
+    base_info: BaseRef | None = None,
     prover: Prover | None = None,
     progress: Progress | None = None,
 ) -> CheckReport:
@@ -669,36 +894,29 @@ def run_check(
         prover.cache.save()
     return CheckReport(
         team=ws.team.team,
-        edges=edges,
-        warnings=stale_warnings(ws, wanted, pinned),
+        edges=tuple(edges),
+        warnings=tuple(stale_warnings(ws, wanted, pinned)),
         unknown=unknown,
         format_assertion=format_assertion,
-        selected=sorted(wanted) if wanted is not None else None,
+        selected=tuple(sorted(wanted)) if wanted is not None else None,
         base=base_info,
-        pinned=sorted(pinned),
-        stats=dict(prover.stats),
+        pinned=tuple(sorted(pinned)),
+        stats=CheckStats(ProofStats.of(prover.stats)),
     )
 
 
 def stale_warnings(
     ws: Workspace, wanted: Collection[str] | None, pinned: Collection[str]
-) -> list[dict[str, Any]]:
+) -> list[CheckWarning]:
     """A warning per scorecard that measured another configuration than the member's current
     one (members taken from a base release are the base's business, not this change's)."""
-    out: list[dict[str, Any]] = []
+    out: list[CheckWarning] = []
     for name, m in ws.members.items():
         if not m.scorecards or name in pinned or (wanted is not None and name not in wanted):
             continue
         for suite, message in stale_scorecards(name, m.spec, m.behaviour_digest):
-            out.append(
-                {
-                    "code": "stale-scorecard",
-                    "member": name,
-                    "suite": suite,
-                    "file": f"{SCORECARDS_DIR}/{name}/{suite}.json",
-                    "message": message,
-                }
-            )
+            file = f"{SCORECARDS_DIR}/{name}/{suite}.json"
+            out.append(CheckWarning("stale-scorecard", name, suite, file, message))
     return out
 
 
@@ -847,7 +1065,8 @@ def prove_flag_states(
     exploration = explore(ws)
     touched = {name: touched_edges(ws, spec) for name, spec in flags.items()}
     wanted = set(members) if members is not None else None
-    states: list[dict[str, Any]] = []
+    states: list[FlagStateResult] = []
+    added: list[EdgeResult] = []
     for flips in exploration.states:
         keys = set().union(*(touched[f] for f in flips))
         sws, state_edges_ = state_edges(ws, flips, keys)
@@ -862,25 +1081,20 @@ def prove_flag_states(
         unknown = [e for e in edges if e.verdict == "unknown"]
         passed = not bad and not (report.unknown == "fail" and unknown)
         states.append(
-            {
-                "state": name,
-                "flags": dict(flips),
-                "edges": len(edges),
-                "incompatible": len(bad),
-                "unknown": len(unknown),
-                "passed": passed,
-            }
+            FlagStateResult(name, dict(flips), len(edges), len(bad), len(unknown), passed)
         )
-        report.edges.extend(edges)
-    report.stats = dict(prover.stats)
-    report.flags = {
-        "declared": sorted(flags),
-        "states": states,
-        "groups": exploration.groups,
-        "unexplored": exploration.unexplored_count,
-        "unexplored_examples": [label(f) for f in exploration.unexplored],
-        "bounds": {"group_flags": MAX_GROUP_FLAGS, "states": MAX_FLAG_STATES},
-    }
+        added.extend(edges)
+    proved = FlagsReport(
+        declared=tuple(sorted(flags)),
+        states=tuple(states),
+        groups=tuple(tuple(g) for g in exploration.groups),
+        unexplored=exploration.unexplored_count,
+        unexplored_examples=tuple(label(f) for f in exploration.unexplored),
+        group_flags=MAX_GROUP_FLAGS,
+        max_states=MAX_FLAG_STATES,
+    )
+    stats = dataclasses.replace(report.stats, proofs=ProofStats.of(prover.stats))
+    report = dataclasses.replace(report, edges=(*report.edges, *added), stats=stats, flags=proved)
     return report, exploration
 
 
@@ -888,4 +1102,4 @@ def proven_states(report: CheckReport) -> list[tuple[dict[str, bool], bool]]:
     """(flips, passed) of every flag state the report proved (for the manifest)."""
     if report.flags is None:
         return []
-    return [(dict(s["flags"]), bool(s["passed"])) for s in report.flags["states"]]
+    return [(dict(s.flags), s.passed) for s in report.flags.states]

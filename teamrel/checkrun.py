@@ -19,7 +19,7 @@ from typing import Any
 from teamrel import __version__, compat
 from teamrel import check as chk
 from teamrel.baserelease import load_base, resolve_against
-from teamrel.check import CheckReport, Prover, UnknownPolicy
+from teamrel.check import CheckReport, ProofStats, Prover, UnknownPolicy
 from teamrel.errors import TeamrelError
 from teamrel.progress import Progress
 from teamrel.reportcache import REPORT_CACHE_VERSION, cached_report, save_report
@@ -144,7 +144,7 @@ def _check_against(
         ws.with_members(pinned) if shown else ws,
         base=base.members,
         pinned=shown,
-        base_info=base.to_json(),
+        base_info=base.ref(),
         **run,
     )
 
@@ -179,14 +179,10 @@ def with_modes(
     from teamrel.meet import mode_edges
 
     prover = Prover(ResultCache(cache_dir), format_assertion=report.format_assertion)
-    edges, summary = mode_edges(ws, store, prover)
+    edges, modes = mode_edges(ws, store, prover)
     prover.cache.save()
     if report.selected is not None:
         wanted = set(report.selected)
         edges = [e for e in edges if e.producer.name in wanted or e.consumer.name in wanted]
-    stats = dict(report.stats)
-    for k, v in prover.stats.items():
-        stats[f"modes_{k}"] = v
-    return dataclasses.replace(
-        report, edges=[*report.edges, *edges], modes=summary.to_json(), stats=stats
-    )
+    stats = dataclasses.replace(report.stats, modes=ProofStats.of(prover.stats))
+    return dataclasses.replace(report, edges=(*report.edges, *edges), modes=modes, stats=stats)

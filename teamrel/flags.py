@@ -14,6 +14,8 @@ Owns what a flag state *is* and which states are worth proving:
   `teamrel flags set` asks before it lets an environment reach a state the live release did
   not prove.
 
+- `FlagsReport`: what a check proved of the states (`flags` in the check document).
+
 This module does no I/O and knows nothing of the prover (`teamrel.check.prove_flag_states` proves).
 """
 
@@ -196,6 +198,89 @@ def explore(ws: Workspace, *, max_states: int = MAX_FLAG_STATES) -> Exploration:
         left_out = [*extra[: max(0, 20 - len(left_out))], *left_out][:20]
         wanted = wanted[:max_states]
     return Exploration(wanted, left_out, total_left, [g for g in groups if len(g) > 1])
+
+
+# --------------------------------------------------------------------------- check results
+
+
+@dataclass(frozen=True, slots=True)
+class FlagStateResult:
+    """One flag state a check proved besides the default: its edges and whether it held."""
+
+    state: str  # its `label`
+    flags: dict[str, bool]  # the flags it flips from their defaults
+    edges: int
+    incompatible: int
+    unknown: int
+    passed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (`flags.states[]` of the check document)."""
+        return {
+            "state": self.state,
+            "flags": dict(self.flags),
+            "edges": self.edges,
+            "incompatible": self.incompatible,
+            "unknown": self.unknown,
+            "passed": self.passed,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> FlagStateResult:
+        """The inverse of `to_json`."""
+        return cls(
+            str(d["state"]),
+            {str(k): bool(v) for k, v in d["flags"].items()},
+            int(d["edges"]),
+            int(d["incompatible"]),
+            int(d["unknown"]),
+            bool(d["passed"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsReport:
+    """What a check proved of the flag states (`flags` in the check document): the declared
+    flags, each state proved, the groups of interacting flags, and what the bounds left out."""
+
+    declared: tuple[str, ...]
+    states: tuple[FlagStateResult, ...]
+    groups: tuple[tuple[str, ...], ...]
+    unexplored: int
+    unexplored_examples: tuple[str, ...]
+    #: the bounds the exploration ran with (`MAX_GROUP_FLAGS`, `MAX_FLAG_STATES`)
+    group_flags: int = MAX_GROUP_FLAGS
+    max_states: int = MAX_FLAG_STATES
+
+    @property
+    def broken(self) -> list[str]:
+        """The labels of the states that do not hold."""
+        return [s.state for s in self.states if not s.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {
+            "declared": list(self.declared),
+            "states": [s.to_json() for s in self.states],
+            "groups": [list(g) for g in self.groups],
+            "unexplored": self.unexplored,
+            "unexplored_examples": list(self.unexplored_examples),
+            "bounds": {"group_flags": self.group_flags, "states": self.max_states},
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> FlagsReport:
+        """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
+        bounds = d["bounds"]
+        return cls(
+            tuple(str(f) for f in d["declared"]),
+            tuple(FlagStateResult.from_json(s) for s in d["states"]),
+            tuple(tuple(str(f) for f in g) for g in d["groups"]),
+            int(d["unexplored"]),
+            tuple(str(x) for x in d["unexplored_examples"]),
+            int(bounds["group_flags"]),
+            int(bounds["states"]),
+        )
 
 
 # --------------------------------------------------------------------------- manifests

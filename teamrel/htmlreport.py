@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from teamrel.canonical import JSON
+from teamrel.check import EdgeResult, PlanCheck
 from teamrel.gates import GateVerdict, describe
 from teamrel.graph import TeamGraph
 from teamrel.plandoc import EvalsSection, MemberEntry, Plan
@@ -71,14 +72,13 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def edge_verdict(edge: Mapping[str, JSON], changed: set[str]) -> str:
+def edge_verdict(edge: EdgeResult, changed: set[str]) -> str:
     """The colour class of a handoff: its check verdict, or `unchanged` for a compatible
     handoff between two members the release does not touch."""
-    verdict = str(edge["verdict"])
-    p, c = edge["producer"]["name"], edge["consumer"]["name"]
-    if verdict == "compatible" and p not in changed and c not in changed:
+    p, c = edge.producer.name, edge.consumer.name
+    if edge.verdict == "compatible" and p not in changed and c not in changed:
         return "unchanged"
-    return verdict
+    return edge.verdict
 
 
 def _css() -> str:
@@ -328,7 +328,7 @@ def _data_members(
 def _data_edges(plan: Plan, graph: TeamGraph) -> dict[str, dict[str, JSON]]:
     """What the page's script shows of each handoff (`#teamrel-data` `edges`)."""
     changed = {m.name for m in plan.members if m.action in ("add", "change")}
-    edges = {e["key"]: e for e in plan.handoffs}
+    edges = {e.key: e for e in PlanCheck.of(plan).edges}
     data_edges: dict[str, dict[str, JSON]] = {}
     for ge in graph.edges:
         key = ge.key or f"{ge.producer}->{ge.consumer}"
@@ -340,10 +340,11 @@ def _data_edges(plan: Plan, graph: TeamGraph) -> dict[str, dict[str, JSON]]:
             "kind": ge.kind,
             "contract": ge.label,
             "verdict": verdict,
-            "first_problem": e.get("first_problem") if e else None,
+            "first_problem": e.first_problem() if e else None,
         }
-        if e and e["verdict"] not in ("compatible",):
-            entry["steps"] = e["steps"]  # only failing edges carry proofs: keeps 1,000s small
+        if e and e.verdict != "compatible":
+            # only failing edges carry proofs: keeps 1,000s small
+            entry["steps"] = [s.to_json() for s in e.steps]
         data_edges[key] = entry
     return data_edges
 

@@ -9,10 +9,10 @@ shows a diff only when the plan itself changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from teamrel.canonical import JSON
+from teamrel.check import CheckSummary, EdgeResult, PlanCheck
 from teamrel.flags import label
 from teamrel.gates import GateVerdict, describe
 from teamrel.plandoc import EvalMetric, EvalsSection, EvalSuite, MemberEntry, Plan, PlanBase, Wave
@@ -130,18 +130,18 @@ def _member_details(m: MemberEntry) -> list[str]:
     return lines
 
 
-def _witnesses(edge: Mapping[str, Any]) -> list[str]:
+def _witnesses(edge: EdgeResult) -> list[str]:
     out: list[str] = []
-    for s in edge["steps"]:
-        if s["verdict"] != "incompatible":
+    for s in edge.steps:
+        if s.verdict != "incompatible":
             continue
-        out.append(f"Step {code(s['step'])}: {code(_uri(s['left']))} ⊄ {code(_uri(s['right']))}")
+        out.append(f"Step {code(s.step)}: {code(_uri(s.left))} ⊄ {code(_uri(s.right))}")
         out.append("")
-        for p in s["problems"]:
-            where = f" at {code(p['instance_pointer'])}" if p.get("instance_pointer") else ""
-            out.append(f"- {code(p['kind'])}{where}: {p['message']}")
-        if s["has_witness"]:
-            witness = json.dumps(s["witness"], indent=2, ensure_ascii=False, sort_keys=True)
+        for p in s.problems:
+            where = f" at {code(p.instance_pointer)}" if p.instance_pointer else ""
+            out.append(f"- {code(p.kind)}{where}: {p.message}")
+        if s.has_witness:
+            witness = json.dumps(s.witness, indent=2, ensure_ascii=False, sort_keys=True)
             out += [
                 "",
                 "A message the producer may send and the consumer rejects:",
@@ -152,10 +152,10 @@ def _witnesses(edge: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _edge_name(e: Mapping[str, Any]) -> str:
-    p, c = e["producer"], e["consumer"]
-    state = f"{label(e['flag_state'])}: " if e.get("flag_state") is not None else ""
-    return f"{state}{p['name']}@{p['version']} → {c['name']}@{c['version']}"
+def _edge_name(e: EdgeResult) -> str:
+    p, c = e.producer, e.consumer
+    state = f"{label(e.flag_state)}: " if e.flag_state is not None else ""
+    return f"{state}{p.name}@{p.version} → {c.name}@{c.version}"
 
 
 def _num(v: object) -> str:
@@ -219,16 +219,17 @@ def _scorecard_row(s: EvalSuite, m: EvalMetric) -> str:
 def render_plan_markdown(plan: Plan) -> str:
     """The plan as a Markdown pull-request comment (ends with a newline)."""
     mark = "❌" if not plan.passed else ("✏️" if plan.has_changes else "✅")
+    checked = PlanCheck.of(plan)
     out = [f"### {mark} teamrel plan: {code(plan.team)}", ""]
     out += [f"**{plan.summary.line}**", ""]
     out += [f"Base: {_base(plan.base)} · engine {plan.engine_version}", ""]
     out += _findings(plan)
     out += _members(plan)
-    out += _breaking(plan.handoffs)
+    out += _breaking(checked.edges)
     out += _evals(plan)
     out += _rollout(plan.waves)
-    out += _handoffs(plan)
-    out += _compat_modes(plan.compat_modes)
+    out += _handoffs(checked, plan)
+    out += _compat_modes(checked)
     out.append(f"<sub>plan {code(plan.digest)}</sub>")
     return "\n".join(out) + "\n"
 
@@ -280,15 +281,16 @@ def _members(plan: Plan) -> list[str]:
     return out
 
 
-def _breaking(edges: Sequence[Mapping[str, JSON]]) -> list[str]:
+def _breaking(edges: Sequence[EdgeResult]) -> list[str]:
     out: list[str] = []
-    broken = [e for e in edges if e["verdict"] == "incompatible"]
+    broken = [e for e in edges if e.verdict == "incompatible"]
     if broken:
         out += ["#### Breaking handoffs", ""]
         for e in broken:
-            out += [f"**{code(e['key'])}** ({_edge_name(e)})", ""]
-            if e.get("first_problem"):
-                out += [f"> {e['first_problem']}", ""]
+            out += [f"**{code(e.key)}** ({_edge_name(e)})", ""]
+            first = e.first_problem()
+            if first:
+                out += [f"> {first}", ""]
             out += _witnesses(e)
     return out
 
@@ -331,48 +333,48 @@ def _rollout(waves: Sequence[Wave]) -> list[str]:
     return out
 
 
-def _handoffs(plan: Plan) -> list[str]:
-    edges = plan.handoffs
+def _handoffs(checked: PlanCheck, plan: Plan) -> list[str]:
+    edges = checked.edges
     if not edges:
         return []
-    s = plan.summary.handoffs
+    s = CheckSummary.from_json(plan.summary.handoffs)
     counts = ", ".join(
-        f"{s[v]} {v}" for v in ("compatible", "incompatible", "unknown", "unchecked") if s[v]
+        f"{s.count(v)} {v}"
+        for v in ("compatible", "incompatible", "unknown", "unchecked")
+        if s.count(v)
     )
     table = ["| handoff | verdict | versions | first problem |", "| --- | --- | --- | --- |"]
     for e in edges:
-        problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+        problem = e.first_problem() if e.verdict != "compatible" else ""
         table.append(
-            f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
+            f"| {code(e.key)} | {_VERDICT.get(e.verdict, e.verdict)} "
             f"| {cell(_edge_name(e))} | {cell(problem or '')} |"
         )
     out = ["#### Handoffs", ""]
-    out += _fold(f"{s['edges']} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
+    out += _fold(f"{s.edges} handoffs: {counts}", table, fold=len(edges) > FOLD_OVER)
     out.append("")
     return out
 
 
-def _compat_modes(modes: Mapping[str, JSON] | None) -> list[str]:
-    pairs: Sequence[Mapping[str, JSON]] = modes.get("pairs") or [] if modes else []
-    if not modes or not pairs:
+def _compat_modes(checked: PlanCheck) -> list[str]:
+    modes, pairs = checked.modes, checked.pairs
+    if modes is None or not pairs:
         return []  # only when a mode added pairs: a plan without one renders as before
-    live = ", ".join(
-        f"{code(r['release'])} ({', '.join(r['where'])})" for r in modes["live_releases"]
-    )
-    added = modes["added"]
+    live = ", ".join(f"{code(r.release)} ({', '.join(r.where)})" for r in modes.live_releases)
     out = ["#### Compatibility modes", ""]
     out += [
-        f"{added['backward']} backward and {added['forward']} forward pair(s) added with "
+        f"{modes.backward} backward and {modes.forward} forward pair(s) added with "
         f"the live releases {live}.",
         "",
     ]
     table = ["| pair | verdict | added by | first problem |", "| --- | --- | --- | --- |"]
     for e in pairs:
-        m = e["compat_mode"]
-        problem = e.get("first_problem") if e["verdict"] != "compatible" else ""
+        m = e.compat_mode
+        added_by = f"{m.direction} pair of {m.handoff}" if m is not None else ""
+        problem = e.first_problem() if e.verdict != "compatible" else ""
         table.append(
-            f"| {code(e['key'])} | {_VERDICT.get(e['verdict'], e['verdict'])} "
-            f"| {cell(m['direction'] + ' pair of ' + m['handoff'])} | {cell(problem or '')} |"
+            f"| {code(e.key)} | {_VERDICT.get(e.verdict, e.verdict)} "
+            f"| {cell(added_by)} | {cell(problem or '')} |"
         )
     out += _fold(f"{len(pairs)} pairs", table, fold=len(pairs) > FOLD_OVER)
     out.append("")

@@ -29,17 +29,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from teamrel import compat, origin_readers
 from teamrel.canonical import JSON, canonical_json, digest
-from teamrel.check import EdgeEnd, EdgeResult, Prover, StepResult
+from teamrel.check import (
+    EdgeEnd,
+    EdgeResult,
+    LiveReleaseRef,
+    ModeDirection,
+    ModePair,
+    ModesReport,
+    Prover,
+    StepResult,
+)
 from teamrel.errors import InputError, TeamrelError
 from teamrel.manifest import Manifest
-from teamrel.models import CompatMode, ResolvedMember, SchemaDoc
+from teamrel.models import CompatMode, ResolvedHandoff, ResolvedMember, SchemaDoc
 from teamrel.origins import (
     OriginReader,
     OriginUnavailable,
@@ -135,66 +144,53 @@ def declares_modes(ws: Workspace) -> bool:
     return any(effective_mode(ws, i) is not None for i in range(len(ws.team.handoffs)))
 
 
-@dataclass
-class ModeSummary:
-    """What the modes added to a check: the live releases considered and the pairs per mode."""
-
-    live: list[LiveRelease]
-    added: dict[str, int] = field(default_factory=lambda: {"backward": 0, "forward": 0})
-
-    def to_json(self) -> dict[str, Any]:
-        """The `compat_modes` object of the check document."""
-        return {
-            "live_releases": [
-                {
-                    "release": r.release,
-                    "digest": r.digest,
-                    "where": list(r.where),
-                    "retained_only": r.retained_only,
-                }
-                for r in self.live
-            ],
-            "added": dict(self.added),
-        }
+def _modes_report(live: Sequence[LiveRelease], edges: Sequence[EdgeResult]) -> ModesReport:
+    """What the modes added to a check: the live releases considered and the pairs per
+    direction."""
+    directions = [e.compat_mode.direction for e in edges if e.compat_mode is not None]
+    return ModesReport(
+        tuple(LiveReleaseRef(r.release, r.digest, r.where, r.retained_only) for r in live),
+        backward=directions.count("backward"),
+        forward=directions.count("forward"),
+    )
 
 
-def mode_edges(
-    ws: Workspace,
-    store: Store | None,
-    prover: Prover,
-    *,
-    live: Sequence[LiveRelease] | None = None,
-) -> tuple[list[EdgeResult], ModeSummary]:
-    """The pairs every declared mode adds (see the module docstring), proved.
+@dataclass(frozen=True, slots=True)
+class _PairGroup:
+    """The live versions of one end of a declared handoff that pin one schema for the slot
+    that meets: proved once, as one pair."""
 
-    `store` None (no state store yet): nothing is live, nothing is added. `live` (default:
-    `live_releases` of the store) names the releases to meet, e.g. for a benchmark."""
+    index: int  # of the declared handoff
+    mode: CompatMode
+    direction: ModeDirection
+    schema_digest: str
+    releases: tuple[tuple[LiveRelease, str], ...]  # (release, the end's version in it)
+
+
+def _modes_live(ws: Workspace, store: Store | None) -> list[LiveRelease]:
+    """The releases the modes meet: those live now, and with a transitive mode those inside
+    the retention window too (none without a store)."""
+    if store is None or store.is_missing:
+        return []
     needs_window = any(
         (m := effective_mode(ws, i)) is not None and m.transitive
         for i in range(len(ws.team.handoffs))
     )
-    if live is None:
-        live = (
-            live_releases(
-                store,
-                ws.team.team,
-                retention_seconds=ws.team.policy.retention_seconds if needs_window else None,
-            )
-            if store is not None and not store.is_missing
-            else []
-        )
-    live = list(live)
-    summary = ModeSummary(live)
-    if not live:
-        return [], summary
-    # each handoff's end in each live release, grouped by the schema its manifest pins for
-    # the slot that meets (a producer's output, a consumer's input): a version whose schema is
-    # the working tree's adds nothing (the atomic edge proves that pair), and versions sharing
-    # a schema are proved once. Only one snapshot per distinct schema is read.
-    plan: list[tuple[int, CompatMode, str, str, list[tuple[LiveRelease, str]]]] = []
+    window = ws.team.policy.retention_seconds if needs_window else None
+    return live_releases(store, ws.team.team, retention_seconds=window)
+
+
+def _pair_groups(
+    ws: Workspace, live: Sequence[LiveRelease]
+) -> tuple[list[_PairGroup], dict[str, str]]:
+    """Each declared handoff's end in each live release, grouped by the schema its manifest
+    pins for the slot that meets (a producer's output, a consumer's input): a version whose
+    schema is the working tree's adds nothing (the atomic edge proves that pair), and
+    versions sharing a schema are proved once. Also returns, per schema digest, one member
+    digest pinning it: only one snapshot per distinct schema is read."""
+    groups: list[_PairGroup] = []
     wanted: dict[str, str] = {}  # schema digest -> a member digest pinning it
     current: dict[int, str] = {}  # id of a working-tree schema object -> its digest
-    labels = {r.digest: r.label() for r in live}
 
     def now_digest(value: Any) -> str | None:
         if not isinstance(value, dict):
@@ -209,7 +205,11 @@ def mode_edges(
         if mode is None or spec.from_ not in ws.members or spec.to not in ws.members:
             continue
         sources = [r for r in live if mode.transitive or not r.retained_only]
-        for direction, end in (("backward", spec.from_), ("forward", spec.to)):
+        ends: tuple[tuple[ModeDirection, str], ...] = (
+            ("backward", spec.from_),
+            ("forward", spec.to),
+        )
+        for direction, end in ends:
             if not getattr(mode, direction):
                 continue
             member = ws.members[end]
@@ -217,7 +217,7 @@ def mode_edges(
                 "_schema" if member.kind == "tool" else ""
             )
             mine = now_digest(member.spec.get(role))
-            groups: dict[str, list[tuple[LiveRelease, str]]] = {}
+            by_schema: dict[str, list[tuple[LiveRelease, str]]] = {}
             for r in sources:
                 entry = r.manifest.members.get(end)
                 if entry is None or entry.digest == member.digest:
@@ -225,64 +225,97 @@ def mode_edges(
                 pinned = entry.schemas.get(role)
                 if pinned is None or pinned == mine:
                     continue
-                groups.setdefault(pinned, []).append((r, entry.version))
+                by_schema.setdefault(pinned, []).append((r, entry.version))
                 wanted.setdefault(pinned, entry.digest)
-            for schema_digest, rels in groups.items():
-                plan.append((i, mode, direction, schema_digest, rels))
+            for schema_digest, rels in by_schema.items():
+                groups.append(_PairGroup(i, mode, direction, schema_digest, tuple(rels)))
+    return groups, wanted
+
+
+def _mode_pair(
+    ws: Workspace,
+    h: ResolvedHandoff,
+    group: _PairGroup,
+    old: SchemaDoc | None,
+    prover: Prover,
+    labels: Mapping[str, str],
+) -> EdgeResult:
+    """One pair a mode adds, proved: the live versions' schema `old` against the working
+    tree's other end (backward: as the producer, forward: as the consumer)."""
+    spec = ws.team.handoffs[group.index]
+    versions = ",".join(dict.fromkeys(v for _, v in group.releases))
+    if group.direction == "backward":
+        left, right = old, h.consumer_schema
+        producer = EdgeEnd(spec.from_, versions)
+        consumer = EdgeEnd(spec.to, ws.members[spec.to].version)
+        key = f"{spec.from_}@{versions}->{spec.to}"
+    else:
+        left, right = h.producer_schema, old
+        producer = EdgeEnd(spec.from_, ws.members[spec.from_].version)
+        consumer = EdgeEnd(spec.to, versions)
+        key = f"{spec.from_}->{spec.to}@{versions}"
+    steps: tuple[StepResult, ...] = ()
+    note = None
+    if left is None or right is None:
+        note = f"{key}: one side declares no schema"
+        verdict = "unchecked"
+    else:
+        step = prover.prove(f"{group.direction}-producer-consumer", left, right)
+        steps = (step,)
+        verdict = step.verdict
+    return EdgeResult(
+        key=key,
+        kind="handoff",
+        producer=producer,
+        consumer=consumer,
+        contract=None,
+        verdict=verdict,  # type: ignore[arg-type]
+        steps=steps,
+        note=note,
+        source=h.source,
+        compat_mode=ModePair(
+            mode=group.mode.mode,
+            transitive=group.mode.transitive,
+            direction=group.direction,
+            handoff=h.key,
+            releases=tuple(labels[r.digest] for r, _ in group.releases),
+        ),
+    )
+
+
+def mode_edges(
+    ws: Workspace,
+    store: Store | None,
+    prover: Prover,
+    *,
+    live: Sequence[LiveRelease] | None = None,
+) -> tuple[list[EdgeResult], ModesReport]:
+    """The pairs every declared mode adds (see the module docstring), proved.
+
+    `store` None (no state store yet): nothing is live, nothing is added. `live` (default:
+    `live_releases` of the store) names the releases to meet, e.g. for a benchmark."""
+    live = list(live) if live is not None else _modes_live(ws, store)
+    if not live:
+        return [], _modes_report(live, [])
+    groups, wanted = _pair_groups(ws, live)
     snaps = (
         _snapshots(store, set(wanted.values()), ws.members) if wanted and store is not None else {}
     )
+    labels = {r.digest: r.label() for r in live}
     docs: dict[str, SchemaDoc | None] = {}
     edges: list[EdgeResult] = []
     by_pair = {(h.producer, h.consumer): h for h in ws.handoffs if h.kind == "handoff"}
-    for i, mode, direction, schema_digest, rels in plan:
-        spec = ws.team.handoffs[i]
-        h = by_pair[(spec.from_, spec.to)]
+    for group in groups:
+        spec = ws.team.handoffs[group.index]
+        schema_digest = group.schema_digest
         if schema_digest not in docs:
-            old = snaps[wanted[schema_digest]]
-            docs[schema_digest] = old.schema_doc("output" if direction == "backward" else "input")
-        versions = ",".join(dict.fromkeys(v for _, v in rels))
-        if direction == "backward":
-            left, right = docs[schema_digest], h.consumer_schema
-            producer = EdgeEnd(spec.from_, versions)
-            consumer = EdgeEnd(spec.to, ws.members[spec.to].version)
-            key = f"{spec.from_}@{versions}->{spec.to}"
-        else:
-            left, right = h.producer_schema, docs[schema_digest]
-            producer = EdgeEnd(spec.from_, ws.members[spec.from_].version)
-            consumer = EdgeEnd(spec.to, versions)
-            key = f"{spec.from_}->{spec.to}@{versions}"
-        steps: tuple[StepResult, ...] = ()
-        note = None
-        if left is None or right is None:
-            note = f"{key}: one side declares no schema"
-            verdict = "unchecked"
-        else:
-            step = prover.prove(f"{direction}-producer-consumer", left, right)
-            steps = (step,)
-            verdict = step.verdict
-        summary.added[direction] += 1
-        edges.append(
-            EdgeResult(
-                key=key,
-                kind="handoff",
-                producer=producer,
-                consumer=consumer,
-                contract=None,
-                verdict=verdict,  # type: ignore[arg-type]
-                steps=steps,
-                note=note,
-                source=h.source,
-                compat_mode={
-                    "mode": mode.mode,
-                    "transitive": mode.transitive,
-                    "direction": direction,
-                    "handoff": h.key,
-                    "releases": [labels[r.digest] for r, _ in rels],
-                },
+            side: Literal["input", "output"] = (
+                "output" if group.direction == "backward" else "input"
             )
-        )
-    return edges, summary
+            docs[schema_digest] = snaps[wanted[schema_digest]].schema_doc(side)
+        h = by_pair[(spec.from_, spec.to)]
+        edges.append(_mode_pair(ws, h, group, docs[schema_digest], prover, labels))
+    return edges, _modes_report(live, edges)
 
 
 # --------------------------------------------------------------------------- crossings
@@ -317,44 +350,50 @@ def crossings(
     wanted += [reader.members[c].digest for _, c in persisted if c in reader.members]
     snaps = store.snapshots(wanted) if wanted else {}
     prover = Prover(ResultCache(cache_dir), format_assertion=False)
-    out: list[Crossing] = []
-    for p, c in persisted:
-        pe, ce = writer.members.get(p), reader.members.get(c)
-        producer = snaps[pe.digest] if pe is not None else None
-        consumer = snaps[ce.digest] if ce is not None else None
-        left = producer.schema_doc("output") if producer is not None else None
-        right = consumer.schema_doc("input") if consumer is not None else None
-        base: dict[str, Any] = {
-            "handoff": f"{p}->{c}",
-            "producer": p,
-            "producer_version": pe.version if pe is not None else None,
-            "writer": writer.release,
-            "consumer": c,
-            "consumer_version": ce.version if ce is not None else None,
-            "reader": reader.release,
-            "what": _what(left),
-        }
-        if pe is None or ce is None:
-            missing = f"{p} in {writer.release}" if pe is None else f"{c} in {reader.release}"
-            out.append(Crossing(**base, verdict="unchecked", reason=f"no {missing}"))
-            continue
-        if left is None or right is None:
-            out.append(Crossing(**base, verdict="unchecked", reason="a side declares no schema"))
-            continue
-        step = prover.prove("persisted", left, right)
-        out.append(
-            Crossing(
-                **base,
-                verdict=step.verdict,
-                problems=tuple(p.to_json() for p in step.problems),
-                witness=step.witness,
-                has_witness=step.has_witness,
-                reason=step.reason,
-            )
-        )
+    out = [_crossing(p, c, writer, reader, snaps, prover) for p, c in persisted]
     prover.cache.save()
     cache.put(key, out)
     return out
+
+
+def _crossing(
+    p: str,
+    c: str,
+    writer: Manifest,
+    reader: Manifest,
+    snaps: Mapping[str, ResolvedMember],
+    prover: Prover,
+) -> Crossing:
+    """Does `c` as `reader` pins it accept every output of `p` as `writer` pins it?"""
+    pe, ce = writer.members.get(p), reader.members.get(c)
+    producer = snaps[pe.digest] if pe is not None else None
+    consumer = snaps[ce.digest] if ce is not None else None
+    left = producer.schema_doc("output") if producer is not None else None
+    right = consumer.schema_doc("input") if consumer is not None else None
+    base: dict[str, Any] = {
+        "handoff": f"{p}->{c}",
+        "producer": p,
+        "producer_version": pe.version if pe is not None else None,
+        "writer": writer.release,
+        "consumer": c,
+        "consumer_version": ce.version if ce is not None else None,
+        "reader": reader.release,
+        "what": _what(left),
+    }
+    if pe is None or ce is None:
+        missing = f"{p} in {writer.release}" if pe is None else f"{c} in {reader.release}"
+        return Crossing(**base, verdict="unchecked", reason=f"no {missing}")
+    if left is None or right is None:
+        return Crossing(**base, verdict="unchecked", reason="a side declares no schema")
+    step = prover.prove("persisted", left, right)
+    return Crossing(
+        **base,
+        verdict=step.verdict,
+        problems=tuple(p.to_json() for p in step.problems),
+        witness=step.witness,
+        has_witness=step.has_witness,
+        reason=step.reason,
+    )
 
 
 # --------------------------------------------------------------------------- drift

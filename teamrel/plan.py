@@ -31,7 +31,9 @@ from teamrel.baserelease import Base
 from teamrel.canonical import JSON
 from teamrel.check import (
     CheckReport,
+    CheckSummary,
     EdgeResult,
+    ModesReport,
     Prover,
     StepResult,
     UnknownPolicy,
@@ -375,7 +377,7 @@ class _MemberPlan:
     old: ResolvedMember | None
     new: ResolvedMember | None
     category: Category | None = None
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
     prompt_diff: str | None = None
     schema_changes: list[SchemaChange] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -404,7 +406,7 @@ class _MemberPlan:
             category=self.category,
             old=ref(self.old),
             new=ref(self.new),
-            changes=[FieldChange.model_validate(c) for c in self.changes],
+            changes=self.changes,
             prompt_diff=self.prompt_diff,
             schema_changes=[s.entry() for s in self.schema_changes],
             semver=self.semver,
@@ -531,7 +533,7 @@ def _prove_handoffs(
         format_assertion=opts.format_assertion,
         base=base.members,
         prover=prover,
-        base_info=base.to_json(),
+        base_info=base.ref(),
         progress=progress,
     )
     # every explored flag state too: its edges join the report, named by the state
@@ -575,7 +577,7 @@ def _compare_changed(
             if sc is not None:
                 mp.schema_changes.append(sc)
         if mp.old.kind != mp.new.kind:
-            mp.changes.insert(0, {"field": "kind", "old": mp.old.kind, "new": mp.new.kind})
+            mp.changes.insert(0, FieldChange(field="kind", old=mp.old.kind, new=mp.new.kind))
         tick.advance()
     tick.finish()
 
@@ -649,7 +651,7 @@ def _categorise_change(mp: _MemberPlan) -> None:
     old, new = mp.old, mp.new
     assert old is not None and new is not None
     widened = [s for s in mp.schema_changes if s.widened]
-    added_tools = [c["new"] for c in mp.changes if c["field"] == "tools" and c.get("new")]
+    added_tools = [c.new for c in mp.changes if c.field == "tools" and c.new]
     mp.new_capability = bool(widened or added_tools)
     for s in mp.schema_changes:
         mp.reasons.append(s.summary)
@@ -660,7 +662,7 @@ def _categorise_change(mp: _MemberPlan) -> None:
     mp.category = (
         "non-breaking" if _behaviour_changed(old, new, mp.schema_changes) else "metadata-only"
     )
-    fields = sorted({c["field"].split(".")[0] for c in mp.changes} - {"version"})
+    fields = sorted({c.field.split(".")[0] for c in mp.changes} - {"version"})
     what = ", ".join(fields) or "nothing but the version"
     mp.reasons.append(
         f"non-breaking: {what} changed, and no handoff breaks because of it"
@@ -699,7 +701,7 @@ def _check_semver(mp: _MemberPlan) -> Finding | None:
 def _summary_line(
     base: Base,
     plans: Mapping[str, _MemberPlan],
-    handoffs: Mapping[str, int],
+    handoffs: CheckSummary,
     waves: int,
     problems: int,
 ) -> str:
@@ -711,11 +713,11 @@ def _summary_line(
         n = sum(1 for p in plans.values() if p.action == action and p.category == "breaking")
         return f"{count} to {verb}" + (f" ({n} breaking)" if n else "")
 
-    handoff_parts = [f"{handoffs['compatible']} compatible"]
+    handoff_parts = [f"{handoffs.compatible} compatible"]
     for v in ("incompatible", "unknown", "unchecked"):
-        if handoffs[v]:
-            handoff_parts.append(f"{handoffs[v]} {v}")
-    edges = f"{_plural(handoffs['edges'], 'handoff')}: {', '.join(handoff_parts)}"
+        if handoffs.count(v):
+            handoff_parts.append(f"{handoffs.count(v)} {v}")
+    edges = f"{_plural(handoffs.edges, 'handoff')}: {', '.join(handoff_parts)}"
     if any(p.action != "unchanged" for p in plans.values()):
         removed = sum(1 for p in plans.values() if p.action == "remove")
         line = (
@@ -755,7 +757,7 @@ def _document(
             line=_summary_line(base, plans, handoffs, len(waves), problems),
             **counts,
             breaking=sum(1 for p in plans.values() if p.category == "breaking"),
-            handoffs=handoffs,
+            handoffs=handoffs.to_json(),
             waves=len(waves),
             problems=problems,
         ),
@@ -770,13 +772,13 @@ def _document(
         evals=EvalsSection.model_validate(
             evals_section(ws.members, base.members, ws.team.environments)
         ),
-        flags=report.flags,
+        flags=report.flags.to_json() if report.flags is not None else None,
         digest="",
     )
     return plan.model_copy(update={"digest": plan.core_digest()})
 
 
-def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, JSON]) -> Plan:
+def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: ModesReport) -> Plan:
     """The plan with the pairs its handoffs' compatibility modes added (`teamrel.meet`): a
     `compat_modes` section (the live releases, the count per mode, every pair), a finding per
     pair that fails, and `passed` and the digest recomputed. Only called when a mode is
@@ -791,7 +793,7 @@ def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, J
             "findings": findings,
             "passed": not problems,
             "summary": plan.summary.model_copy(update={"problems": problems, "line": line}),
-            "compat_modes": {**modes, "pairs": [e.to_json() for e in edges]},
+            "compat_modes": {**modes.to_json(), "pairs": [e.to_json() for e in edges]},
         }
     )
     return updated.model_copy(update={"digest": updated.core_digest()})
@@ -800,13 +802,13 @@ def with_compat_modes(plan: Plan, edges: list[EdgeResult], modes: Mapping[str, J
 def _live_pair_findings(edges: list[EdgeResult], unknown_policy: UnknownPolicy) -> list[Finding]:
     findings: list[Finding] = []
     for e in edges:
-        mode = e.compat_mode or {}
-        added_by = f"{mode.get('direction')} pair of {mode.get('handoff')}"
+        mode = e.compat_mode
+        if mode is None:
+            continue  # every edge here is a pair a mode added (`teamrel.meet.mode_edges`)
+        added_by = f"{mode.direction} pair of {mode.handoff}"
         if e.verdict == "incompatible":
-            message = (
-                f"{e.key} ({added_by}, live in "
-                f"{', '.join(mode.get('releases') or [])}): {e.first_problem()}"
-            )
+            releases = ", ".join(mode.releases)
+            message = f"{e.key} ({added_by}, live in {releases}): {e.first_problem()}"
             findings.append(_finding("incompatible-live-pair", "error", message, edge=e.key))
         elif e.verdict == "unknown":
             severity: Severity = "error" if unknown_policy == "fail" else "warning"

@@ -83,4 +83,4 @@ def with_live_modes(plan: Plan, ws: Workspace, store: Store | None, cache_dir: P
     prover = Prover(ResultCache(cache_dir), format_assertion=plan.options.format_assertion)
     edges, summary = mode_edges(ws, store, prover)
     prover.cache.save()
-    return with_compat_modes(plan, edges, summary.to_json())
+    return with_compat_modes(plan, edges, summary)

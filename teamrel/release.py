@@ -1487,8 +1487,8 @@ def diff(
             )
             changes.pop("model", None)
             for change in fields:
-                if change["field"] not in ("version", "prompt", "tools"):
-                    changes[change["field"]] = {"old": change["old"], "new": change["new"]}
+                if change.field not in ("version", "prompt", "tools"):
+                    changes[change.field] = {"old": change.old, "new": change.new}
             prompt_diff = diff_text.splitlines() if diff_text else []
         out.append(MemberDiff(name, "changed", old.version, new.version, changes, prompt_diff))
     return ManifestDiff(a_label=a_label, b_label=b_label, a=a, b=b, members=out)

@@ -51,7 +51,7 @@ def release_team(
         ws.root,
         ws.team.team,
         ws.members,
-        check_summary=report.summary(),
+        check_summary=report.summary().to_json(),  # as the manifest records it
         environments=ws.team.environments,
         actor=rel.resolve_actor(actor),
         name=name,

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from teamrel.check import CheckReport, EdgeResult, schema_files
+from teamrel.check import CheckReport, CheckStats, CheckWarning, EdgeResult, schema_files
 from teamrel.fileio import atomic_write
+from teamrel.flags import FlagsReport
 from teamrel.scorecard import SCORECARDS_DIR
 from teamrel.workspace import Workspace
 
@@ -79,15 +80,17 @@ def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> Check
         if _fingerprint(root, doc["files"], opts) != doc["fingerprint"]:
             return None
         r = doc["report"]
+        selected = r["selected_members"]
+        flags = r.get("flags")
         return CheckReport(
             team=str(r["team"]),
-            edges=[EdgeResult.from_json(e) for e in r["edges"]],
+            edges=tuple(EdgeResult.from_json(e) for e in r["edges"]),
             unknown=r["unknown_policy"],
             format_assertion=bool(r["format_assertion"]),
-            selected=r["selected_members"],
-            stats={"report_cache_hits": 1},
-            warnings=list(r.get("warnings") or []),
-            flags=r.get("flags"),
+            selected=tuple(str(n) for n in selected) if selected is not None else None,
+            stats=CheckStats(from_report_cache=True),
+            warnings=tuple(CheckWarning.from_json(w) for w in r.get("warnings") or []),
+            flags=FlagsReport.from_json(flags) if flags is not None else None,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

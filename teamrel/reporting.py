@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from teamrel import __version__
-from teamrel.check import CheckReport, EdgeResult, StepResult
+from teamrel.check import CheckReport, CheckWarning, EdgeResult, StepResult
 from teamrel.errors import Diagnostic
 
 #: The SARIF version and schema URI the output declares.
@@ -89,11 +89,37 @@ def _fails(edge: EdgeResult, report: CheckReport) -> bool:
 # --------------------------------------------------------------------------- JUnit XML
 
 
+def _junit_case(suite: ET.Element, edge: EdgeResult, report: CheckReport, prefix: str) -> None:
+    """One edge's testcase: failed, skipped (unchecked), or passed (an unknown under
+    --unknown warn passes, with the reason in its output)."""
+    file, line = edge.location()
+    attrs = {
+        "name": _xml_text(f"{edge.key} [{edge.producer.label()} -> {edge.consumer.label()}]"),
+        "classname": _xml_text(f"teamrel.{report.team}.{edge.kind}"),
+        "time": "0",
+    }
+    path = _path(prefix, file)
+    if path:
+        attrs["file"] = _xml_text(path)
+    if line:
+        attrs["line"] = str(line)
+    case = ET.SubElement(suite, "testcase", attrs)
+    message = _xml_text(edge.first_problem() or edge.verdict)
+    if _fails(edge, report):
+        failure = ET.SubElement(case, "failure", {"message": message, "type": edge.verdict})
+        failure.text = _xml_text(edge_details(edge))
+    elif edge.verdict == "unchecked":
+        ET.SubElement(case, "skipped", {"message": message, "type": "unchecked"})
+    elif edge.verdict == "unknown":
+        out = ET.SubElement(case, "system-out")
+        out.text = _xml_text("warning: undecided\n" + edge_details(edge))
+
+
 def render_junit(report: CheckReport, *, prefix: str = "") -> str:
     """JUnit XML (the Jenkins/Ant format): one testsuite for the team, one testcase per edge."""
     summary = report.summary()
     failures = sum(1 for e in report.edges if _fails(e, report))
-    skipped = summary["unchecked"]
+    skipped = summary.unchecked
     root = ET.Element(
         "testsuites",
         {
@@ -119,36 +145,16 @@ def render_junit(report: CheckReport, *, prefix: str = "") -> str:
     props = ET.SubElement(suite, "properties")
     for name, value in (
         ("teamrel_version", __version__),
-        ("engine_version", str(summary["engine_version"])),
+        ("engine_version", summary.engine_version),
         ("unknown_policy", report.unknown),
         ("passed", str(report.passed).lower()),
     ):
         ET.SubElement(props, "property", {"name": name, "value": value})
     for edge in report.edges:
-        file, line = edge.location()
-        attrs = {
-            "name": _xml_text(f"{edge.key} [{edge.producer.label()} -> {edge.consumer.label()}]"),
-            "classname": _xml_text(f"teamrel.{report.team}.{edge.kind}"),
-            "time": "0",
-        }
-        path = _path(prefix, file)
-        if path:
-            attrs["file"] = _xml_text(path)
-        if line:
-            attrs["line"] = str(line)
-        case = ET.SubElement(suite, "testcase", attrs)
-        message = _xml_text(edge.first_problem() or edge.verdict)
-        if _fails(edge, report):
-            failure = ET.SubElement(case, "failure", {"message": message, "type": edge.verdict})
-            failure.text = _xml_text(edge_details(edge))
-        elif edge.verdict == "unchecked":
-            ET.SubElement(case, "skipped", {"message": message, "type": "unchecked"})
-        elif edge.verdict == "unknown":  # under --unknown warn: passes, with the reason
-            out = ET.SubElement(case, "system-out")
-            out.text = _xml_text("warning: undecided\n" + edge_details(edge))
+        _junit_case(suite, edge, report, prefix)
     if report.warnings:  # warnings are no test case: they never fail the suite
         out = ET.SubElement(suite, "system-out")
-        out.text = _xml_text("".join(f"warning: {w['message']}\n" for w in report.warnings))
+        out.text = _xml_text("".join(f"warning: {w.message}\n" for w in report.warnings))
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -189,14 +195,14 @@ def render_github(report: CheckReport, *, prefix: str = "") -> str:
         message = f"{edge.first_problem() or edge.verdict}\n{edge_details(edge)}"
         out.append(f"::{command} {','.join(props)}::{_gh_data(message)}")
     for w in report.warnings:
-        props = [f"file={_gh_prop(_path(prefix, w['file']) or w['file'])}"]
-        props.append(f"title={_gh_prop(w['code'])}")
-        out.append(f"::warning {','.join(props)}::{_gh_data(w['message'])}")
+        props = [f"file={_gh_prop(_path(prefix, w.file) or w.file)}"]
+        props.append(f"title={_gh_prop(w.code)}")
+        out.append(f"::warning {','.join(props)}::{_gh_data(w.message)}")
     s = report.summary()
     verdict = "passed" if report.passed else "FAILED"
     out.append(
-        f"teamrel check {verdict}: {s['edges']} edges, {s['compatible']} compatible, "
-        f"{s['incompatible']} incompatible, {s['unknown']} unknown, {s['unchecked']} unchecked"
+        f"teamrel check {verdict}: {s.edges} edges, {s.compatible} compatible, "
+        f"{s.incompatible} incompatible, {s.unknown} unknown, {s.unchecked} unchecked"
     )
     return "\n".join(out) + "\n"
 
@@ -276,22 +282,18 @@ _RULES: list[dict[str, Any]] = [
 _RULE_INDEX = {"incompatible": 0, "unknown": 1, "unchecked": 2, "stale-scorecard": 3}
 
 
-def _sarif_warning(w: dict[str, Any], prefix: str) -> dict[str, Any]:
-    rule = _RULE_INDEX[w["code"]]
+def _sarif_warning(w: CheckWarning, prefix: str) -> dict[str, Any]:
+    rule = _RULE_INDEX[w.code]
     return {
         "ruleId": _RULES[rule]["id"],
         "ruleIndex": rule,
         "level": "warning",
         "kind": "review",
-        "message": {"text": w["message"]},
+        "message": {"text": w.message},
         "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _path(prefix, w["file"]) or w["file"]}
-                }
-            }
+            {"physicalLocation": {"artifactLocation": {"uri": _path(prefix, w.file) or w.file}}}
         ],
-        "properties": {"member": w["member"], "suite": w["suite"]},
+        "properties": {"member": w.member, "suite": w.suite},
     }
 
 
@@ -362,7 +364,7 @@ def render_sarif(report: CheckReport, *, prefix: str = "", exit_code: int | None
                 },
                 "invocations": [invocation],
                 "results": results,
-                "properties": {"summary": report.summary()},
+                "properties": {"summary": report.summary().to_json()},
             }
         ],
     }

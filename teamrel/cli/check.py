@@ -31,7 +31,8 @@ from teamrel.errors import ExitCode, WorkspaceError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for them
-    from teamrel.check import CheckReport, EdgeResult
+    from teamrel.check import CheckReport, EdgeResult, ModesReport
+    from teamrel.flags import FlagsReport
 
 _STYLE = {
     "compatible": ("PASS", "green"),
@@ -74,9 +75,7 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
         line += st(f"  via {edge.contract}", "dim")
     if edge.compat_mode is not None:
         m = edge.compat_mode
-        line += st(
-            f"  ({m['direction']} pair of {m['handoff']}: {', '.join(m['releases'])})", "dim"
-        )
+        line += st(f"  ({m.direction} pair of {m.handoff}: {', '.join(m.releases)})", "dim")
     lines = [line]
     first = edge.first_problem()
     if first and edge.verdict != "compatible":
@@ -88,49 +87,66 @@ def _row(edge: EdgeResult, st: _Styler, *, unknown_fails: bool, verbose: bool) -
     return lines
 
 
-def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
-    """Rows (all, or only failing ones under -q), then the summary line."""
-    st = _Styler(out.is_terminal and not out.no_color)
-    unknown_fails = report.unknown == "fail"
+def _header(report: CheckReport, st: _Styler) -> list[str]:
+    """What was checked: the base pinned members came from, the members selected."""
     lines: list[str] = []
-    if report.base:
+    if report.base is not None:
         b = report.base
-        where = b.get("env") or b.get("release") or b.get("kind")
+        where = b.env or b.release or b.kind
         pinned = f"; pinned from it: {', '.join(report.pinned)}" if report.pinned else ""
         lines.append(st(f"checking against {where}{pinned}"))
     if report.selected is not None:
         lines.append(st(f"members: {', '.join(report.selected) or '(none changed)'}"))
+    return lines
+
+
+def _edge_rows(report: CheckReport, st: _Styler, *, quiet: bool) -> list[str]:
+    """A row per edge (only the failing ones under -q)."""
+    unknown_fails = report.unknown == "fail"
+    lines: list[str] = []
     for edge in report.edges:
         if quiet and edge.verdict == "compatible":
             continue
         lines.extend(_row(edge, st, unknown_fails=unknown_fails, verbose=not quiet))
-    for w in report.warnings:  # stale scorecards: said, never failing the check
-        lines.append(st("warning: ", "yellow") + st(w["message"]))
-    if report.modes is not None:
-        added = report.modes["added"]
-        live = report.modes["live_releases"]
-        lines.append(
-            st(
-                f"compat modes: {added['backward']} backward and {added['forward']} forward "
-                f"pair(s) added with {len(live)} live release(s)"
-                + (f" ({', '.join(r['release'] for r in live)})" if live else ""),
-                "dim",
-            )
-        )
-    if report.flags is not None:
-        lines.extend(st(x) for x in flag_lines(report.flags))
+    return lines
+
+
+def _mode_line(modes: ModesReport, st: _Styler) -> str:
+    """The pairs the compatibility modes added, and with which live releases."""
+    live = modes.live_releases
+    names = f" ({', '.join(r.release for r in live)})" if live else ""
+    return st(
+        f"compat modes: {modes.backward} backward and {modes.forward} forward "
+        f"pair(s) added with {len(live)} live release(s){names}",
+        "dim",
+    )
+
+
+def _summary_line(report: CheckReport, st: _Styler) -> str:
+    """`teamrel check passed: N edges: ...`, with the engine version and unknown policy."""
     s = report.summary()
-    parts = [f"{s['compatible']} compatible"]
-    for v in ("incompatible", "unknown", "unchecked"):
-        if s[v]:
-            parts.append(f"{s[v]} {v}")
+    parts = [f"{s.compatible} compatible"]
+    parts += [f"{s.count(v)} {v}" for v in ("incompatible", "unknown", "unchecked") if s.count(v)]
     verdict = st("passed", "green") if report.passed else st("FAILED", "bold red")
-    lines.append(
+    return (
         st("teamrel check ")
         + verdict
-        + st(f": {s['edges']} edges: {', '.join(parts)}")
-        + st(f" (engine {s['engine_version']}, unknown={report.unknown})", "dim")
+        + st(f": {s.edges} edges: {', '.join(parts)}")
+        + st(f" (engine {s.engine_version}, unknown={report.unknown})", "dim")
     )
+
+
+def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
+    """Rows (all, or only failing ones under -q), then the summary line."""
+    st = _Styler(out.is_terminal and not out.no_color)
+    lines = _header(report, st) + _edge_rows(report, st, quiet=quiet)
+    # stale scorecards: said, never failing the check
+    lines += [st("warning: ", "yellow") + st(w.message) for w in report.warnings]
+    if report.modes is not None:
+        lines.append(_mode_line(report.modes, st))
+    if report.flags is not None:
+        lines.extend(st(x) for x in flag_lines(report.flags))
+    lines.append(_summary_line(report, st))
     if st.styled:
         out.print("\n".join(lines), markup=True, highlight=False)
     else:
@@ -138,21 +154,19 @@ def render_text(out: Console, report: CheckReport, *, quiet: bool) -> None:
         out.file.flush()
 
 
-def flag_lines(flags: dict[str, Any]) -> list[str]:
+def flag_lines(flags: FlagsReport) -> list[str]:
     """What was proved of the flag states, and what the bounds left out (text output)."""
-    states = flags["states"]
-    broken = [s["state"] for s in states if not s["passed"]]
+    broken = flags.broken
     out = [
-        f"flags: {len(flags['declared'])} declared, {len(states)} flag states proved besides "
+        f"flags: {len(flags.declared)} declared, {len(flags.states)} flag states proved besides "
         f"the default" + (f"; not holding: {'; '.join(broken)}" if broken else ", all holding")
     ]
-    if flags["unexplored"]:
-        bounds = flags["bounds"]
-        examples = "; ".join(flags["unexplored_examples"][:3])
+    if flags.unexplored:
+        examples = "; ".join(flags.unexplored_examples[:3])
         out.append(
-            f"flags: {flags['unexplored']} combination(s) not explored (bounds: all "
-            f"combinations of up to {bounds['group_flags']} interacting flags, "
-            f"{bounds['states']} states), e.g. {examples}"
+            f"flags: {flags.unexplored} combination(s) not explored (bounds: all "
+            f"combinations of up to {flags.group_flags} interacting flags, "
+            f"{flags.max_states} states), e.g. {examples}"
         )
     return out
 
@@ -325,8 +339,8 @@ def check_command(
         output.write_text(RENDERERS.text(f, view), encoding="utf-8")
         s = report.summary()
         typer.echo(
-            f"teamrel check {'passed' if report.passed else 'FAILED'}: {s['edges']} edges, "
-            f"{s['incompatible']} incompatible, {s['unknown']} unknown -> {output}"
+            f"teamrel check {'passed' if report.passed else 'FAILED'}: {s.edges} edges, "
+            f"{s.incompatible} incompatible, {s.unknown} unknown -> {output}"
         )
         return code
 

@@ -34,7 +34,9 @@ from teamrel.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     # imported when a command runs, not at start-up: `teamrel rollback` must not pay for it
-    from teamrel.canonical import JSON
+    from collections.abc import Sequence
+
+    from teamrel.check import EdgeResult, PlanCheck
     from teamrel.plandoc import MemberEntry, Plan, PlanBase
 
 _ACTION = {
@@ -142,10 +144,13 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
     style = "bold red" if not plan.passed else ("bold yellow" if plan.has_changes else "bold green")
     _p(out, f"[{style}]{escape(plan.summary_line)}[/]")
     _p(out, f"[dim]base: {escape(_base_line(plan.base))}[/]")
-    if plan.flags is not None:  # which flag states were proved, what was not explored
+    from teamrel.check import PlanCheck
+
+    checked = PlanCheck.of(plan)
+    if checked.flags is not None:  # which flag states were proved, what was not explored
         from teamrel.cli.check import flag_lines
 
-        for line in flag_lines(plan.flags):
+        for line in flag_lines(checked.flags):
             _p(out, f"[dim]{escape(line)}[/]")
     _findings(out, plan, quiet=quiet)
     if quiet:
@@ -153,8 +158,8 @@ def render_text(out: Console, plan: Plan, *, explain: bool, quiet: bool) -> None
     _members(out, plan, explain=explain)
     render_plan_evals(out, plan.evals, explain=explain)
     _waves(out, plan, explain=explain)
-    _handoffs(out, plan, explain=explain)
-    _compat_modes(out, plan.compat_modes, explain=explain)
+    _handoffs(out, plan, checked.edges, explain=explain)
+    _compat_modes(out, checked, explain=explain)
 
 
 def _findings(out: Console, plan: Plan, *, quiet: bool) -> None:
@@ -200,27 +205,26 @@ def _waves(out: Console, plan: Plan, *, explain: bool) -> None:
         _p(out, f"  wave {w.wave}: {w.action} {escape(names)}")
 
 
-def _shown_handoffs(plan: Plan, *, explain: bool) -> list[dict[str, JSON]]:
+def _shown_handoffs(
+    plan: Plan, edges: Sequence[EdgeResult], *, explain: bool
+) -> Sequence[EdgeResult]:
     """Every verdict that is not "compatible" is always shown; compatible handoffs are listed
     on a small team, and on a large one only those touching a change (while there are few
     of them): the rest is a count, --explain and --format json give the full list."""
-    edges = plan.handoffs
     if explain or len(edges) <= _COLLAPSE_OVER:
         return edges
     touched = {m.name for m in plan.members if m.action != "unchanged"}
     near = [
         e
         for e in edges
-        if e["verdict"] == "compatible"
-        and (e["producer"]["name"] in touched or e["consumer"]["name"] in touched)
+        if e.verdict == "compatible" and (e.producer.name in touched or e.consumer.name in touched)
     ]
     keep = {id(e) for e in near} if len(near) <= _COLLAPSE_OVER else set()
-    return [e for e in edges if e["verdict"] != "compatible" or id(e) in keep]
+    return [e for e in edges if e.verdict != "compatible" or id(e) in keep]
 
 
-def _handoffs(out: Console, plan: Plan, *, explain: bool) -> None:
-    edges = plan.handoffs
-    shown = _shown_handoffs(plan, explain=explain)
+def _handoffs(out: Console, plan: Plan, edges: Sequence[EdgeResult], *, explain: bool) -> None:
+    shown = _shown_handoffs(plan, edges, explain=explain)
     if shown:
         _p(out, "\n[bold]Handoffs[/]")
         for e in shown:
@@ -232,60 +236,71 @@ def _handoffs(out: Console, plan: Plan, *, explain: bool) -> None:
         _p(out, f"  [dim]... {len(edges) - len(shown)} {more}compatible handoffs (--explain)[/]")
 
 
-def _handoff(out: Console, e: dict[str, JSON], *, explain: bool) -> None:
-    colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
-    p, c = e["producer"], e["consumer"]
+def _handoff(out: Console, e: EdgeResult, *, explain: bool) -> None:
+    colour = {"compatible": "green", "incompatible": "bold red"}.get(e.verdict, "yellow")
+    p, c = e.producer, e.consumer
     state = ""
-    if e.get("flag_state") is not None:  # proved in a flag state: say which
+    if e.flag_state is not None:  # proved in a flag state: say which
         from teamrel.flags import label
 
-        state = escape(label(e["flag_state"])) + ": "
+        state = escape(label(e.flag_state)) + ": "
     line = (
-        f"  [{colour}]{e['verdict']:<12}[/] {state}"
-        f"{escape(p['name'])}@{escape(str(p['version']))}"
-        f" -> {escape(c['name'])}@{escape(str(c['version']))}"
+        f"  [{colour}]{e.verdict:<12}[/] {state}"
+        f"{escape(p.name)}@{escape(str(p.version))}"
+        f" -> {escape(c.name)}@{escape(str(c.version))}"
     )
-    if e["kind"] != "handoff":
-        line += f" [dim]({e['kind']})[/]"
-    if e["verdict"] != "compatible" and e.get("first_problem"):
-        line += f"\n      {escape(e['first_problem'])}"
+    if e.kind != "handoff":
+        line += f" [dim]({e.kind})[/]"
+    first = e.first_problem()
+    if e.verdict != "compatible" and first:
+        line += f"\n      {escape(first)}"
     _p(out, line)
-    if e["verdict"] == "incompatible" and explain:
-        for s in e["steps"]:
-            if s["has_witness"]:
+    if e.verdict == "incompatible" and explain:
+        for s in e.steps:
+            if s.has_witness:
                 import json
 
-                _p(out, f"      [dim]witness: {escape(json.dumps(s['witness']))}[/]")
+                _p(out, f"      [dim]witness: {escape(json.dumps(s.witness))}[/]")
 
 
-def _compat_modes(out: Console, modes: dict[str, JSON] | None, *, explain: bool) -> None:
+def _compat_modes(out: Console, checked: PlanCheck, *, explain: bool) -> None:
     """The pairs the handoffs' compatibility modes added (only when a mode is declared):
     a count per mode, every pair with --explain (failing pairs always)."""
+    modes = checked.modes
     if modes is None:
         return
-    live = modes["live_releases"]
-    added = modes["added"]
-    where = ", ".join(f"{r['release']} ({', '.join(r['where'])})" for r in live) or "none"
+    live = modes.live_releases
+    where = ", ".join(f"{r.release} ({', '.join(r.where)})" for r in live) or "none"
     _p(out, "\n[bold]Compatibility modes[/]")
     _p(
         out,
-        f"  {added['backward']} backward and {added['forward']} forward pair(s) added; "
+        f"  {modes.backward} backward and {modes.forward} forward pair(s) added; "
         f"live releases: {escape(where)}",
     )
-    for e in modes["pairs"]:
-        if not explain and e["verdict"] == "compatible":
+    for e in checked.pairs:
+        if not explain and e.verdict == "compatible":
             continue
-        m = e["compat_mode"]
-        colour = {"compatible": "green", "incompatible": "bold red"}.get(e["verdict"], "yellow")
-        p, c = e["producer"], e["consumer"]
-        line = (
-            f"  [{colour}]{e['verdict']:<12}[/] {escape(p['name'])}@{escape(str(p['version']))}"
-            f" -> {escape(c['name'])}@{escape(str(c['version']))} [dim]({m['direction']} pair of "
-            f"{escape(m['handoff'])}: {escape(', '.join(m['releases']))})[/]"
-        )
-        if e["verdict"] != "compatible" and e.get("first_problem"):
-            line += f"\n      {escape(e['first_problem'])}"
-        _p(out, line)
+        _p(out, _pair_line(e))
+
+
+def _pair_line(e: EdgeResult) -> str:
+    """A pair a compatibility mode added: its verdict, ends, why it was added, its problem."""
+    colour = {"compatible": "green", "incompatible": "bold red"}.get(e.verdict, "yellow")
+    p, c = e.producer, e.consumer
+    m = e.compat_mode
+    added_by = (
+        f"{m.direction} pair of {escape(m.handoff)}: {escape(', '.join(m.releases))}"
+        if m is not None
+        else ""
+    )
+    line = (
+        f"  [{colour}]{e.verdict:<12}[/] {escape(p.name)}@{escape(str(p.version))}"
+        f" -> {escape(c.name)}@{escape(str(c.version))} [dim]({added_by})[/]"
+    )
+    first = e.first_problem()
+    if e.verdict != "compatible" and first:
+        line += f"\n      {escape(first)}"
+    return line
 
 
 @dataclass(frozen=True)

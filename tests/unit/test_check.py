@@ -12,7 +12,7 @@ from teamkit import agent, closed, git, release_base, validates, write_workspace
 from teamrel import check as chk
 from teamrel import compat, reportcache, resultcache
 from teamrel.baserelease import load_base
-from teamrel.check import run_check
+from teamrel.check import CheckStats, run_check
 from teamrel.errors import UsageError
 from teamrel.resultcache import ResultCache
 from teamrel.workspace import load_workspace
@@ -90,7 +90,7 @@ def test_compatible_team_passes_and_every_edge_is_reported(tmp_path: Path) -> No
     assert by["billing=>lookup"].verdict == "unchecked"
     assert "no base release pins lookup" in (by["billing=>lookup"].note or "")
     assert report.passed
-    s = report.summary()
+    s = report.summary().to_json()
     assert s == {
         "edges": 4,
         "compatible": 2,
@@ -132,7 +132,7 @@ def test_member_selection(tmp_path: Path) -> None:
     ws = load_workspace(team(tmp_path))
     report = run_check(ws, members=["writer"])
     assert [e.key for e in report.edges] == ["billing->writer"]
-    assert report.selected == ["writer"]
+    assert report.selected == ("writer",)
     with pytest.raises(UsageError, match="--member: no member named 'ghost'"):
         run_check(ws, members=["ghost"])
 
@@ -177,7 +177,7 @@ def test_cache_hits_same_verdicts_and_survives_corruption(
     ws = load_workspace(root)
     cache = tmp_path / "cache"
     cold = run_check(ws, cache_dir=cache)
-    assert cold.stats["cache_hits"] == 0 and cold.stats["computed"] == 2
+    assert cold.stats.proofs.cache_hits == 0 and cold.stats.proofs.computed == 2
     assert (cache / resultcache.CACHE_FILE).is_file()
 
     calls: list[int] = []
@@ -189,7 +189,7 @@ def test_cache_hits_same_verdicts_and_survives_corruption(
 
     monkeypatch.setattr(compat, "check", counting)
     warm = run_check(ws, cache_dir=cache)
-    assert calls == [] and warm.stats["cache_hits"] == 2
+    assert calls == [] and warm.stats.proofs.cache_hits == 2
     assert [e.to_json()["verdict"] for e in warm.edges] == [e.verdict for e in cold.edges]
     inc_cold = next(e for e in cold.edges if e.verdict == "incompatible")
     inc_warm = next(e for e in warm.edges if e.verdict == "incompatible")
@@ -200,7 +200,7 @@ def test_cache_hits_same_verdicts_and_survives_corruption(
     # another engine version: no hits
     with monkeypatch.context() as m:
         m.setattr(compat, "ENGINE_VERSION", "999.0.0")
-        assert run_check(ws, cache_dir=cache).stats["cache_hits"] == 0
+        assert run_check(ws, cache_dir=cache).stats.proofs.cache_hits == 0
 
     # a corrupt file is ignored and replaced
     (cache / resultcache.CACHE_FILE).write_text("{not json")
@@ -222,8 +222,8 @@ def test_identical_pairs_are_proved_once(tmp_path: Path) -> None:
     ws = load_workspace(team(tmp_path))
     report = run_check(ws)
     # billing->writer uses one file on both sides: proved without calling the engine
-    assert report.stats["checks"] == 3
-    assert report.stats["computed"] == 2
+    assert report.stats.proofs.checks == 3
+    assert report.stats.proofs.computed == 2
 
 
 def test_cache_merge_keeps_other_writers_entries(tmp_path: Path) -> None:
@@ -288,28 +288,28 @@ def test_report_cache_reuses_an_unchanged_team_and_notices_any_byte(tmp_path: Pa
 
     root = team(tmp_path, **{"contracts/router_out.json": WIDE_TICKET})
     first = Context(root).check()
-    assert "report_cache_hits" not in first.stats
+    assert not first.stats.from_report_cache
     assert (root / ".teamrel/cache" / reportcache.REPORT_FILE).is_file()
     again = Context(root).check()
-    assert again.stats == {"report_cache_hits": 1}
+    assert again.stats == CheckStats(from_report_cache=True)
     assert [e.to_json() | {"steps": None} for e in again.edges] == [
         e.to_json() | {"steps": None} for e in first.edges
     ]
     assert again.passed is False and again.summary() == first.summary()
     # other options are another key
-    assert "report_cache_hits" not in Context(root).check(unknown="warn").stats
+    assert not Context(root).check(unknown="warn").stats.from_report_cache
     # one byte of a $ref-free contract file: recomputed, and the verdict follows the file
     (root / "contracts/router_out.json").write_text(json.dumps(TICKET))
     fixed = Context(root).check()
-    assert "report_cache_hits" not in fixed.stats and fixed.passed
+    assert not fixed.stats.from_report_cache and fixed.passed
     # a prompt is an input too
     (root / "prompts/writer.md").write_text("Write a longer reply.\n")
-    assert "report_cache_hits" not in Context(root).check().stats
+    assert not Context(root).check().stats.from_report_cache
     # a corrupt report file is ignored
     (root / ".teamrel/cache" / reportcache.REPORT_FILE).write_text("[]")
     assert Context(root).check().passed
     # --no-cache neither reads nor writes it
-    assert "report_cache_hits" not in Context(root).check(use_cache=False).stats
+    assert not Context(root).check(use_cache=False).stats.from_report_cache
 
 
 def test_report_cache_never_serves_an_unknown(
@@ -329,10 +329,10 @@ def test_report_cache_notices_a_new_release_for_tool_edges(tmp_path: Path) -> No
     root = team(tmp_path)
     first = Context(root).check()
     assert next(e for e in first.edges if e.key == "billing=>lookup").verdict == "unchecked"
-    assert Context(root).check().stats == {"report_cache_hits": 1}
+    assert Context(root).check().stats == CheckStats(from_report_cache=True)
     release_base(root)  # now the tool's evolution can be proved against r1
     after = Context(root).check()
-    assert "report_cache_hits" not in after.stats
+    assert not after.stats.from_report_cache
     assert next(e for e in after.edges if e.key == "billing=>lookup").verdict == "compatible"
 
 
@@ -388,3 +388,30 @@ def test_annotation_only_edits_are_not_proved_again(tmp_path: Path) -> None:
     assert prover.prove("s", doc(base), doc(wider)).verdict == "compatible"
     assert prover.prove("s", doc(edited), doc(wider)).verdict == "compatible"
     assert prover.stats["computed"] == 1 and prover.stats["deduped"] == 1
+
+
+def test_the_typed_findings_read_back_from_their_json() -> None:
+    """The remembered report reads its JSON back: a mode's pair and a warning survive it."""
+    pair = chk.ModePair("backward", False, "backward", "a->b", ("r1 (prod)", "r2 (staging)"))
+    edge = chk.EdgeResult(
+        "a@1.0.0->b",
+        "handoff",
+        chk.EdgeEnd("a", "1.0.0"),
+        chk.EdgeEnd("b", "2.0.0"),
+        None,
+        "compatible",
+        compat_mode=pair,
+    )
+    doc = edge.to_json()
+    assert doc["compat_mode"] == {
+        "mode": "backward",
+        "transitive": False,
+        "direction": "backward",
+        "handoff": "a->b",
+        "releases": ["r1 (prod)", "r2 (staging)"],
+    }
+    assert chk.EdgeResult.from_json(doc).compat_mode == pair
+    atomic = chk.EdgeResult.from_json({k: v for k, v in doc.items() if k != "compat_mode"})
+    assert atomic.compat_mode is None and "compat_mode" not in atomic.to_json()
+    w = chk.CheckWarning("stale-scorecard", "a", "smoke", "scorecards/a/smoke.json", "stale")
+    assert chk.CheckWarning.from_json(w.to_json()) == w

@@ -14,10 +14,17 @@ import pytest
 import yaml
 from clikit import cli_runner
 
-from teamrel.check import proven_states
+from teamrel.check import CheckStats, proven_states
 from teamrel.cli.app import app
 from teamrel.context import Context
-from teamrel.flags import MAX_GROUP_FLAGS, PinnedProof, explore, manifest_section, unproven
+from teamrel.flags import (
+    MAX_GROUP_FLAGS,
+    FlagsReport,
+    PinnedProof,
+    explore,
+    manifest_section,
+    unproven,
+)
 from teamrel.manifest import build_manifest
 from teamrel.reporting import render_github, render_junit, render_sarif
 from teamrel.runtime import flag_is_on
@@ -105,7 +112,8 @@ def test_check_catches_a_flag_enabling_a_breaking_tool_naming_the_state(tmp_path
         "with `radar` on, `umbrella_first` on: forecaster<=radar",
     }
     assert broken[0].flag_state == {"radar": True}
-    states = {s["state"]: s["passed"] for s in report.flags["states"]}  # type: ignore[index]
+    assert report.flags is not None
+    states = {s.state: s.passed for s in report.flags.states}
     assert states == {
         RADAR: False,
         "with `umbrella_first` on": True,
@@ -128,17 +136,19 @@ def test_a_flag_state_shares_the_proofs_of_identical_schema_pairs(tmp_path: Path
     report = Context(root).check(use_cache=False)
     # 13 edges, but the variant only changes a prompt: each schema pair is proved once
     assert len(report.edges) == 13
-    assert report.stats["computed"] <= 4
-    assert report.stats["deduped"] >= 8
+    assert report.stats.proofs.computed <= 4
+    assert report.stats.proofs.deduped >= 8
 
 
 def test_the_demo_is_green_in_every_flag_state() -> None:
     report = Context(REPO).check(use_cache=False)
     assert report.passed
     assert report.flags is not None
-    assert [s["state"] for s in report.flags["states"]] == ["with `refund_v2` on"]
+    assert [s.state for s in report.flags.states] == ["with `refund_v2` on"]
     on = [e for e in report.edges if e.flag_state]
     assert {e.producer.version for e in on if e.producer.name == "refunds"} == {"1.3.0"}
+    # the remembered report reads the section back as the same value
+    assert FlagsReport.from_json(report.flags.to_json()) == report.flags
 
 
 def _many_flags(root: Path, tools: int) -> None:
@@ -175,7 +185,7 @@ def test_combinations_are_bounded_and_the_rest_said_unexplored(tmp_path: Path) -
     assert ex.unexplored and ex.groups == [sorted(ws.team.flags)]
     report = Context(root).check(use_cache=False)
     assert report.flags is not None
-    assert report.flags["unexplored"] == ex.unexplored_count
+    assert report.flags.unexplored == ex.unexplored_count
     result = cli_runner().invoke(app, ["-C", str(root), "check", "--no-cache"])
     assert f"{ex.unexplored_count} combination(s) not explored" in result.stdout
 
@@ -260,7 +270,7 @@ def test_the_report_cache_keeps_the_flag_states_and_hears_a_variant_edit(tmp_pat
     root = _copy(EXAMPLE, tmp_path / "ws")
     first = Context(root).check()
     again = Context(root).check()
-    assert again.stats == {"report_cache_hits": 1}
+    assert again.stats == CheckStats(from_report_cache=True)
     assert again.flags == first.flags and again.to_json() == {
         **first.to_json(),
         "edges": again.to_json()["edges"],
@@ -268,4 +278,4 @@ def test_the_report_cache_keeps_the_flag_states_and_hears_a_variant_edit(tmp_pat
     assert [e.key for e in again.edges] == [e.key for e in first.edges]
     prompt = root / "prompts" / "forecaster_v2.md"
     prompt.write_text(prompt.read_text("utf-8") + "\nBe brief.\n", "utf-8")
-    assert "report_cache_hits" not in Context(root).check().stats
+    assert not Context(root).check().stats.from_report_cache

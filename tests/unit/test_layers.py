@@ -175,6 +175,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/plan.py", "teamrel.flags"): (
         "label(): the one spelling of a flag state, as the check report and edge keys say it"
     ),
+    ("cli/plan.py", "teamrel.check"): (
+        "PlanCheck.of(): the check results a plan embeds read back as the check's types, which"
+        " the text renderer reads (imported when a plan is rendered, never at start-up)"
+    ),
     ("cli/evals.py", "teamrel.gates"): (
         "describe(): a gate's wording, the same in `eval show` and in the plan's eval section"
     ),

@@ -74,12 +74,12 @@ def _edge(verdict: str, key: str = "router->billing", **kw: object) -> EdgeResul
 def _report(unknown: str = "fail") -> CheckReport:
     return CheckReport(
         team="support",
-        edges=[
+        edges=(
             _edge("compatible", "intake->router", contract="contracts/ticket.json"),
             _edge("incompatible"),
             _edge("unknown", "router->escalation"),
             _edge("unchecked", "billing=>orders", kind="tool-call"),
-        ],
+        ),
         unknown=unknown,  # type: ignore[arg-type]
     )
 
