@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from teamrel.canonical import JSON, sha256_hex
 from teamrel.errors import (
@@ -71,6 +71,9 @@ from teamrel.store import (
     iso,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from teamrel.plandoc import Plan
 
 #: Version of every JSON document the release commands print.
 RELEASE_FORMAT_VERSION = 1
@@ -727,11 +730,10 @@ def _check_plan(
     files: list[Manifest],
     team: str,
     members: Mapping[str, ResolvedMember],
-    plan_base: Mapping[str, Any],
-    plan_members: Mapping[str, str],
-    plan_team: str,
+    plan: Plan,
 ) -> str | None:
     """Refuse a stale plan; returns the plan's base manifest digest (the parent)."""
+    plan_team, plan_members, plan_base = plan.team, plan.desired_members, plan.base
     if plan_team != team:
         raise UsageError(f"the plan is for team {plan_team}, this workspace is team {team}")
     working = {n: m.digest for n, m in members.items()}
@@ -744,10 +746,10 @@ def _check_plan(
             f"(differs in: {', '.join(changed)}); nothing was released",
             hint="run `teamrel plan --out plan.json` again and review it",
         )
-    kind = plan_base.get("kind")
-    base_digest = plan_base.get("manifest_digest")
+    kind = plan_base.kind
+    base_digest = plan_base.manifest_digest
     if kind == "env":
-        env = str(plan_base.get("env"))
+        env = str(plan_base.env)
         live = store.live_digest(team, env)
         if live != base_digest:
             raise ConflictError(
@@ -766,7 +768,7 @@ def _check_plan(
             )
         if kind == "manifest" and newest != base_digest:
             raise ConflictError(
-                f"conflict: stale plan: it was made against release {plan_base.get('release')} "
+                f"conflict: stale plan: it was made against release {plan_base.release} "
                 f"({base_digest}), but the newest release is {newest}; nothing was released",
                 hint="run `teamrel plan` again and review it",
             )
@@ -865,13 +867,11 @@ def release(
     promote_env: str | None = None,
     reason: str | None = None,
     override_gates: str | None = None,
-    plan_base: Mapping[str, Any] | None = None,
-    plan_members: Mapping[str, str] | None = None,
-    plan_team: str | None = None,
+    reviewed: Plan | None = None,
     flags: Mapping[str, JSON] | None = None,
     variants: Mapping[str, ResolvedMember] | None = None,
 ) -> ReleaseResult:
-    """Record the working tree (or exactly the reviewed plan) as a release, then maybe promote.
+    """Record the working tree (or exactly the `reviewed` plan) as a release, then maybe promote.
 
     `flags` is the manifest's `flags` section and `variants` the variant members it pins (by
     digest), both only when the team declares flags (docs/flags.md).
@@ -893,7 +893,6 @@ def release(
         reason=reason,
         override_gates=override_gates,
     )
-    reviewed = None if plan_members is None else (plan_base or {}, plan_members, plan_team or team)
     result = _record(
         store,
         root,
@@ -929,15 +928,15 @@ def _record(
     reason: str | None,
     flags: Mapping[str, JSON] | None,
     variants: Mapping[str, ResolvedMember] | None,
-    plan: tuple[Mapping[str, Any], Mapping[str, str], str] | None,
+    plan: Plan | None,
 ) -> ReleaseResult:
     """The release holding exactly `members` (and `flags`): the existing one with that
     content unless another `name` is asked for, else a new one recorded (its parent: the
     reviewed plan's base, else the newest release). Its files are written either way.
 
-    `plan`: the reviewed plan's (base, member digests, team), refused when stale."""
+    `plan`: the reviewed plan, refused when stale (its team, member digests or base moved)."""
     files = file_manifests(root, team)
-    parent = _check_plan(store, files, team, members, *plan) if plan is not None else None
+    parent = _check_plan(store, files, team, members, plan) if plan is not None else None
     key = content_key(team, {n: m.digest for n, m in members.items()}, flags)
     existing = _existing_release(store, root, files, team, key, actor, members)
     if existing is not None and (name is None or name == existing.release):

@@ -59,9 +59,7 @@ def release_team(
         promote_env=promote,
         reason=reason,
         override_gates=reason if override_gates else None,
-        plan_base=saved.base.model_dump() if saved is not None else None,
-        plan_members=saved.desired_members if saved is not None else None,
-        plan_team=saved.team if saved is not None else None,
+        reviewed=saved,
         flags=flags_section,
         variants=variants,
     )
