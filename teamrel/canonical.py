@@ -14,6 +14,11 @@ import math
 from typing import Any
 
 JSON = Any  # a JSON value: None, bool, int, float, str, list, dict[str, JSON]
+#: A JSON object where one crosses a boundary: the serialisation of a typed result (what a
+#: `to_json` returns and a `from_json` reads), a document read from outside (a schema, a
+#: server's listing, an SDK's answer) before it is typed, or a cache entry. Operations pass
+#: typed values between each other, never these.
+JsonObject = dict[str, JSON]
 
 DIGEST_PREFIX = "sha256:"
 

@@ -19,6 +19,7 @@ from typing import Any
 from teamrel import __version__, compat
 from teamrel import check as chk
 from teamrel.baserelease import load_base, resolve_against
+from teamrel.canonical import JsonObject
 from teamrel.check import CheckReport, ProofStats, Prover, UnknownPolicy
 from teamrel.errors import TeamrelError
 from teamrel.progress import Progress
@@ -69,7 +70,7 @@ def check_team(
     return with_modes(report, src.load(None), src.optional_store(), opts.cache_dir)
 
 
-def _report_key(opts: CheckOptions) -> dict[str, Any]:
+def _report_key(opts: CheckOptions) -> JsonObject:
     """The options a remembered report must have been computed with."""
     return {
         "teamrel": __version__,

@@ -12,8 +12,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
+from teamrel.canonical import JSON
 from teamrel.check import CheckReport, CheckStats, CheckWarning, EdgeResult, schema_files
 from teamrel.fileio import atomic_write
 from teamrel.flags import FlagsReport
@@ -45,7 +45,7 @@ def _input_files(ws: Workspace) -> list[str]:
     return sorted(files)
 
 
-def _fingerprint(root: Path, files: Iterable[str], opts: Mapping[str, Any]) -> str | None:
+def _fingerprint(root: Path, files: Iterable[str], opts: Mapping[str, JSON]) -> str | None:
     h = hashlib.sha256(json.dumps(opts, sort_keys=True).encode())
     for rel in files:
         if rel.startswith("/") or ".." in Path(rel).parts:
@@ -67,7 +67,7 @@ def _listing(root: Path, rel_dir: str | None) -> list[str]:
         return []
 
 
-def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, Any]) -> CheckReport | None:
+def cached_report(root: Path, cache_dir: Path, opts: Mapping[str, JSON]) -> CheckReport | None:
     """The previous report, when every file it was computed from is byte-identical and the
     engine version and options are the same; else None. Hashing the files is much cheaper
     than loading the workspace, so re-checking an unchanged team costs almost nothing."""
@@ -100,7 +100,7 @@ def save_report(
     ws: Workspace,
     cache_dir: Path,
     report: CheckReport,
-    opts: Mapping[str, Any],
+    opts: Mapping[str, JSON],
     *,
     uses_releases: bool = False,
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from teamrel import compat
+from teamrel.canonical import JsonObject
 from teamrel.fileio import atomic_write
 from teamrel.models import SchemaDoc
 
@@ -83,14 +84,14 @@ class ResultCache:
             return {}
         return {k: v for k, v in entries.items() if isinstance(v, dict)}
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> JsonObject | None:
         """A cached result document, or None."""
         hit = self._new.get(key) or self._entries.get(key)
         if hit is not None:
             self._used.add(key)
         return hit
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
+    def put(self, key: str, value: JsonObject) -> None:
         """Remember a proven result (written by `save`)."""
         self._new[key] = value
         self._used.add(key)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from teamrel.canonical import JSON
 from teamrel.errors import InputError
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,7 +87,7 @@ def _check(text: str, expected: Any) -> str:
     return text
 
 
-def set_member_keys(text: str, member: str, updates: Mapping[str, Any]) -> str:
+def set_member_keys(text: str, member: str, updates: Mapping[str, JSON]) -> str:
     """`text` with the member's keys set (or removed, for `REMOVE`), everything else kept."""
     root = _compose(text)
     expected = copy.deepcopy(yaml.load(text, Loader=_Loader))
@@ -132,7 +133,7 @@ def set_member_keys(text: str, member: str, updates: Mapping[str, Any]) -> str:
     return _check(text, expected)
 
 
-def add_member(text: str, name: str, spec: Mapping[str, Any]) -> str:
+def add_member(text: str, name: str, spec: Mapping[str, JSON]) -> str:
     """`text` with a new member `name` appended to `members` (created when absent)."""
     root = _compose(text)
     expected = copy.deepcopy(yaml.load(text, Loader=_Loader)) if root is not None else {}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 
+from teamrel.canonical import JsonObject
 from teamrel.cli.hints import command_hint
 from teamrel.context import Context
 from teamrel.errors import ExitCode, TeamrelError, UsageError, WorkspaceError
@@ -214,7 +215,7 @@ def progress_display(ctx: typer.Context) -> Iterator[Progress | None]:
         display.stop()
 
 
-def emit_json(doc: dict[str, Any]) -> None:
+def emit_json(doc: JsonObject) -> None:
     """Print a JSON document to stdout (stable key order as built, UTF-8)."""
     write_stdout(json_text(doc))
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from teamrel.canonical import JsonObject
 from teamrel.cli.app import app
 from teamrel.cli.common import (
     console,
@@ -44,7 +45,7 @@ def exit_code(verdict: str, unknown: str) -> int:
     return ExitCode.FINDINGS
 
 
-def to_document(result: CompatResult, producer: Path, consumer: Path) -> dict[str, Any]:
+def to_document(result: CompatResult, producer: Path, consumer: Path) -> JsonObject:
     """The stable JSON document of one compat run."""
     return {
         "format_version": COMPAT_FORMAT_VERSION,

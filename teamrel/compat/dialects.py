@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.compat import wellformed
 from teamrel.compat.readings import dialect_name
 
@@ -25,7 +25,7 @@ def vocabulary(cls: type[Any]) -> frozenset[str]:
     return got
 
 
-def normalise(raw: JSON, cls: type[Any], format_assertion: bool) -> dict[str, Any]:
+def normalise(raw: JSON, cls: type[Any], format_assertion: bool) -> JsonObject:
     """The asserting keywords of one schema object under its dialect, as 2020-12."""
     if not isinstance(raw, dict):
         return {}

@@ -17,7 +17,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 
 BASE_TYPES = ("null", "boolean", "number", "string", "array", "object")
 
@@ -201,7 +201,7 @@ def search(pattern: str, s: str) -> bool:
         raise PatternUnavailable(f"pattern {pattern!r}: {exc}") from None
 
 
-def types_of(kw: dict[str, Any]) -> tuple[frozenset[str], bool]:
+def types_of(kw: JsonObject) -> tuple[frozenset[str], bool]:
     """(allowed base types, integers only?) of a keyword set's `type`."""
     t = kw.get("type")
     if t is None:

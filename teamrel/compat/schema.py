@@ -31,7 +31,7 @@ import referencing.jsonschema
 from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore[import-untyped]
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.compat import wellformed
 from teamrel.compat.dialects import normalise, vocabulary
 from teamrel.compat.evaluate import (
@@ -806,7 +806,7 @@ class Node:
         return Node(contents, self.side, cls, resolved.resolver, loc, ptr)
 
     @property
-    def kw(self) -> dict[str, Any]:
+    def kw(self) -> JsonObject:
         """Keywords normalised to 2020-12 semantics (values stay raw JSON)."""
         if self._kw is None:
             self._kw = normalise(self.raw, self.cls, self.side.format_assertion)
