@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from teamrel.canonical import JsonObject
 from teamrel.errors import InputError, TeamrelError, UsageError
 from teamrel.models import NAME_RE, ResolvedMember
 from teamrel.workspace import Workspace
@@ -30,7 +31,7 @@ class BaseRef:
     release: str | None = None
     path: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (docs/plan-format.md, docs/check.md)."""
         return {
             "kind": self.kind,
@@ -57,7 +58,7 @@ class Base:
         """What a check or a plan records of this base."""
         return BaseRef(self.kind, self.env, self.manifest_digest, self.release, self.path)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """What a plan records of its base (docs/plan-format.md)."""
         return self.ref().to_json()
 

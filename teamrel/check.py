@@ -35,7 +35,7 @@ import yaml
 
 from teamrel import compat
 from teamrel.baserelease import BaseRef
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.compat import semantic_fingerprint
 from teamrel.errors import InputError, SchemaError, TeamrelError, UsageError
 from teamrel.flags import (
@@ -106,7 +106,7 @@ class StepResult:
     reason: str | None = None
     cached: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (part of the check document)."""
         return {
             "step": self.step,
@@ -121,7 +121,7 @@ class StepResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> StepResult:
+    def from_json(cls, d: Mapping[str, JSON], *, remembered: bool = True) -> StepResult:
         """The inverse of `to_json` (KeyError/TypeError on a malformed document). A step of a
         `remembered` report counts as cached; else `cached` is read as written."""
         return cls(
@@ -150,12 +150,12 @@ class EdgeEnd:
         s = f"{self.name}@{self.version}" if self.version else self.name
         return f"{s} (pinned)" if self.pinned else s
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {"name": self.name, "version": self.version, "pinned": self.pinned}
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> EdgeEnd:
+    def from_json(cls, d: Mapping[str, JSON]) -> EdgeEnd:
         """The inverse of `to_json`."""
         return cls(str(d["name"]), d["version"], bool(d["pinned"]))
 
@@ -171,7 +171,7 @@ class ModePair:
     handoff: str
     releases: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (part of an edge of the check document)."""
         return {
             "mode": self.mode,
@@ -182,7 +182,7 @@ class ModePair:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> ModePair:
+    def from_json(cls, d: Mapping[str, JSON]) -> ModePair:
         """The inverse of `to_json`."""
         return cls(
             str(d["mode"]),
@@ -248,7 +248,7 @@ class EdgeResult:
             return self.source.file, self.source.line
         return None, None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (see docs/check.md)."""
         file, line = self.location()
         return {
@@ -272,7 +272,7 @@ class EdgeResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any], *, remembered: bool = True) -> EdgeResult:
+    def from_json(cls, d: Mapping[str, JSON], *, remembered: bool = True) -> EdgeResult:
         """The inverse of `to_json` (`remembered`: see `StepResult.from_json`)."""
         src = d["source"]
         return cls(
@@ -302,7 +302,7 @@ class CheckWarning:
     file: str  # workspace-relative path of the scorecard
     message: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (`warnings[]` of the check document)."""
         return {
             "code": self.code,
@@ -313,7 +313,7 @@ class CheckWarning:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> CheckWarning:
+    def from_json(cls, d: Mapping[str, JSON]) -> CheckWarning:
         """The inverse of `to_json`."""
         return cls(d["code"], str(d["member"]), str(d["suite"]), str(d["file"]), str(d["message"]))
 
@@ -327,7 +327,7 @@ class LiveReleaseRef:
     where: tuple[str, ...]
     retained_only: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "release": self.release,
@@ -337,7 +337,7 @@ class LiveReleaseRef:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> LiveReleaseRef:
+    def from_json(cls, d: Mapping[str, JSON]) -> LiveReleaseRef:
         """The inverse of `to_json`."""
         where = tuple(str(w) for w in d["where"])
         return cls(str(d["release"]), str(d["digest"]), where, bool(d["retained_only"]))
@@ -352,7 +352,7 @@ class ModesReport:
     backward: int = 0
     forward: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (`added` keeps the direction names as keys)."""
         return {
             "live_releases": [r.to_json() for r in self.live_releases],
@@ -360,7 +360,7 @@ class ModesReport:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> ModesReport:
+    def from_json(cls, d: Mapping[str, JSON]) -> ModesReport:
         """The inverse of `to_json`."""
         live = tuple(LiveReleaseRef.from_json(r) for r in d["live_releases"])
         added = d["added"]
@@ -419,7 +419,7 @@ class CheckSummary:
         }
         return counts[verdict]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "edges": self.edges,
@@ -432,7 +432,7 @@ class CheckSummary:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> CheckSummary:
+    def from_json(cls, d: Mapping[str, JSON]) -> CheckSummary:
         """The inverse of `to_json`."""
         return cls(
             int(d["edges"]),
@@ -488,7 +488,7 @@ class CheckReport:
             passed=self.passed,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The `teamrel check --format json` document (format_version 1, docs/check.md)."""
         return {
             "format_version": CHECK_FORMAT_VERSION,

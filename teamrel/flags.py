@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.models import FlagSpec, ResolvedHandoff, ResolvedMember, SwitchSpec
 from teamrel.workspace import Workspace
 
@@ -214,7 +214,7 @@ class FlagStateResult:
     unknown: int
     passed: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (`flags.states[]` of the check document)."""
         return {
             "state": self.state,
@@ -226,7 +226,7 @@ class FlagStateResult:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> FlagStateResult:
+    def from_json(cls, d: Mapping[str, JSON]) -> FlagStateResult:
         """The inverse of `to_json`."""
         return cls(
             str(d["state"]),
@@ -257,7 +257,7 @@ class FlagsReport:
         """The labels of the states that do not hold."""
         return [s.state for s in self.states if not s.passed]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "declared": list(self.declared),
@@ -269,7 +269,7 @@ class FlagsReport:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> FlagsReport:
+    def from_json(cls, d: Mapping[str, JSON]) -> FlagsReport:
         """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
         bounds = d["bounds"]
         return cls(

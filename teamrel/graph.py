@@ -27,6 +27,8 @@ from typing import Any
 
 import networkx as nx
 
+from teamrel.canonical import JsonObject
+
 #: Edge colour per verdict, worst first (the order of the legend); colour-blind safe enough
 #: that the legend, not the hue alone, carries the meaning.
 VERDICT_COLOURS: dict[str, str] = {
@@ -164,7 +166,7 @@ class TeamGraph:
 
     # ------------------------------------------------------------------ renderings
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Members, edges, waves and cycles as a JSON object."""
         return {
             "members": [

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from teamrel import compat, origin_readers
-from teamrel.canonical import JSON, canonical_json, digest
+from teamrel.canonical import JSON, JsonObject, canonical_json, digest
 from teamrel.check import (
     EdgeEnd,
     EdgeResult,
@@ -440,7 +440,7 @@ class DriftResult:
             f"(breaking drift, {self.direction}){detail}"
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "environment": self.environment,
@@ -472,7 +472,7 @@ class DriftReport:
         """No breaking (or undecidable) drift."""
         return not any(r.failing for r in self.results)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The versioned `teamrel drift --format json` document."""
         return {
             "format_version": DRIFT_FORMAT_VERSION,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from teamrel.canonical import JSON, sha256_hex
+from teamrel.canonical import JSON, JsonObject, sha256_hex
 from teamrel.errors import (
     ConflictError,
     ExitCode,
@@ -105,7 +105,7 @@ class GateFailed(TeamrelError):
         self.findings = findings
         self.report = report
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         doc = super().to_json()
         doc["findings"] = self.findings
         doc["gates"] = self.report
@@ -119,7 +119,7 @@ class SafetyCheck(Protocol):
         """One sentence per persisted handoff the move is not proven safe for."""
         ...
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The `safety` object of the rollback document."""
         ...
 

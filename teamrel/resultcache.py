@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from teamrel import compat
-from teamrel.canonical import JsonObject
+from teamrel.canonical import JSON, JsonObject
 from teamrel.fileio import atomic_write
 from teamrel.models import SchemaDoc
 
@@ -36,7 +36,7 @@ def fast_digest(doc: SchemaDoc) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def result_to_json(r: compat.CompatResult) -> dict[str, Any]:
+def result_to_json(r: compat.CompatResult) -> JsonObject:
     """A proven result as the cache stores it."""
     return {
         "verdict": r.verdict,
@@ -50,7 +50,7 @@ def result_to_json(r: compat.CompatResult) -> dict[str, Any]:
 _PROBLEM_FIELDS = frozenset(f.name for f in dataclasses.fields(compat.Problem))
 
 
-def problem_from_json(d: Mapping[str, Any]) -> compat.Problem:
+def problem_from_json(d: Mapping[str, JSON]) -> compat.Problem:
     """A problem read back from the cache or a remembered report."""
     return compat.Problem(**{k: v for k, v in d.items() if k in _PROBLEM_FIELDS})
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from teamrel import __version__
-from teamrel.canonical import JSON, canonical_json
+from teamrel.canonical import JSON, JsonObject, canonical_json
 from teamrel.errors import ExitCode, TeamrelError
 from teamrel.fileio import atomic_write
 
@@ -41,7 +41,7 @@ class UnsafeCrossing(TeamrelError):
         self.findings = findings
         self.safety = safety
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         doc = super().to_json()
         doc["findings"] = self.findings
         doc["safety"] = self.safety
@@ -99,7 +99,7 @@ class Crossing:
         why = f": {p.get('message')}" if p is not None else ""
         return f"{reader} cannot read a {self.what}{with_} written by {writer}{why}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "handoff": self.handoff,
@@ -117,7 +117,7 @@ class Crossing:
         }
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Crossing:
+    def from_json(cls, d: Mapping[str, JSON]) -> Crossing:
         """The inverse of `to_json` (KeyError/TypeError on a malformed document)."""
         return cls(
             handoff=str(d["handoff"]),
@@ -199,7 +199,7 @@ class SafetyReport:
         """One sentence per crossing that is not proven safe (incompatible or unknown)."""
         return [c.sentence() for c in self.crossings if not c.safe]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The `safety` object of the rollback / rollout document."""
         return {
             "action": self.action,

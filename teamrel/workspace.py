@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from teamrel.canonical import DIGEST_PREFIX, JSON, canonical_json
+from teamrel.canonical import DIGEST_PREFIX, JSON, JsonObject, canonical_json
 from teamrel.contracts import SchemaLoader, missing_file
 from teamrel.errors import Diagnostic, InputError, WorkspaceError, errors_of
 from teamrel.graph import GraphEdge, GraphNode, TeamGraph
@@ -168,7 +168,7 @@ class ValidationReport:
         """No diagnostic of severity error."""
         return not errors_of(self.diagnostics)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The versioned `teamrel validate --format json` document."""
         return {
             "format_version": VALIDATE_FORMAT_VERSION,

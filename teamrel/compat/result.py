@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 
 #: Bump whenever the same pair of schemas could get a different verdict.
 ENGINE_VERSION = "1.4.0"
@@ -106,7 +106,7 @@ class Problem:
     consumer_location: str
     message: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """A stable JSON object."""
         return {
             "kind": self.kind,
@@ -145,7 +145,7 @@ class CompatResult:
         """True only for a proven "compatible"."""
         return self.verdict == "compatible"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """A stable, versioned JSON document."""
         return {
             "format_version": RESULT_FORMAT_VERSION,
@@ -177,7 +177,7 @@ class Evolution:
         """False when a direction is "unknown" (then `relation` is a cautious incomparable)."""
         return self.added.verdict != "unknown" and self.removed.verdict != "unknown"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """A stable, versioned JSON document."""
         return {
             "format_version": RESULT_FORMAT_VERSION,
