@@ -18,23 +18,26 @@ from teamrel.localstate import default_cache_dir
 
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release
-    from teamrel.canonical import JSON
+    from teamrel.canonical import JSON, JsonObject
     from teamrel.check import CheckReport
     from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
+    from teamrel.flagops import FlagStatus
     from teamrel.gates import RecordedScorecard, Scorecards
     from teamrel.htmlreport import HtmlReport
     from teamrel.mcpimport import DriftReport
     from teamrel.mcpimport import ImportPlan as McpImportPlan
+    from teamrel.meet import DriftReport as MeetDriftReport
     from teamrel.models import EnvironmentSpec
     from teamrel.plandoc import Plan
     from teamrel.progress import Progress
+    from teamrel.rollout import RolloutReport
     from teamrel.rules import TeamRules
     from teamrel.scaffold import InitResult
     from teamrel.sources import SyncReport
     from teamrel.sources.a2a_import import ImportPlan as A2aImportPlan
     from teamrel.sources.openai_agents import ImportReport
-    from teamrel.store import Store
+    from teamrel.store import FlagChange, RolloutState, Store
     from teamrel.workspace import ValidationReport, Workspace
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -608,7 +611,7 @@ class Context:
         reason: str | None = None,
         actor: str | None = None,
         force: bool = False,
-    ) -> Any:
+    ) -> RolloutState:
         """`teamrel rollout start`: open a progressive rollout of a release in `env`.
 
         With handoffs declared `persisted: true`, stable and the candidate are proved both
@@ -646,7 +649,7 @@ class Context:
                     self.store(), self._root_or_none(), team, env, persisted
                 )
 
-    def drift(self, env: str | None = None) -> Any:
+    def drift(self, env: str | None = None) -> MeetDriftReport:
         """`teamrel drift`: re-read every external member of every environment's live release
         from its origin and prove it against the pin (`teamrel.meet.drift`)."""
         from teamrel import release as rel
@@ -658,7 +661,7 @@ class Context:
         store = self._read_store()
         return drift(store, self.root, team, env=env, cache_dir=default_cache_dir(self.root))
 
-    def rollout_status(self, env: str) -> Any:
+    def rollout_status(self, env: str) -> RolloutReport:
         """`teamrel rollout status`: the open rollout, both arms and the current decision."""
         from teamrel import release as rel
         from teamrel import rollout as ro
@@ -669,7 +672,7 @@ class Context:
         with self._naming_a_missing_store(store):
             return ro.status(store, team, env)
 
-    def rollout_step(self, env: str, *, actor: str | None = None) -> Any:
+    def rollout_step(self, env: str, *, actor: str | None = None) -> RolloutReport:
         """`teamrel rollout step`: analyse once and apply the decision."""
         from teamrel import release as rel
         from teamrel import rollout as ro
@@ -680,7 +683,7 @@ class Context:
 
     def rollout_change(
         self, op: str, *, env: str, reason: str | None = None, actor: str | None = None
-    ) -> Any:
+    ) -> RolloutReport:
         """`teamrel rollout pause|resume|abort|promote`."""
         from teamrel import release as rel
         from teamrel import rollout as ro
@@ -697,7 +700,7 @@ class Context:
             op,  # type: ignore[arg-type]
             actor=rel.resolve_actor(actor),
             reason=reason,
-            check_target=rel._target_check(self._root_or_none(), env, rules),
+            check_target=rel.target_check(self._root_or_none(), env, rules),
         )
 
     def outcomes_import(self, path: Path) -> int:
@@ -753,7 +756,7 @@ class Context:
         percent: float | None = None,
         reason: str | None = None,
         actor: str | None = None,
-    ) -> Any:
+    ) -> FlagChange:
         """`teamrel flags set`: one flag's value in `env` (refused unless the live release
         proved every state it lets runs reach; docs/flags.md)."""
         from teamrel import flagops
@@ -772,7 +775,7 @@ class Context:
             reason=reason,
         )
 
-    def flags_status(self, env: str | None = None) -> Any:
+    def flags_status(self, env: str | None = None) -> FlagStatus:
         """`teamrel flags status`: the flags of the release live in each environment."""
         from teamrel import flagops
         from teamrel import release as rel
@@ -784,7 +787,7 @@ class Context:
         with self._naming_a_missing_store(store):
             return flagops.status(store, team, env)
 
-    def flags_history(self, env: str) -> Any:
+    def flags_history(self, env: str) -> tuple[str, list[JsonObject]]:
         """`teamrel flags history`: every flag change of `env`, oldest first."""
         from teamrel import flagops
         from teamrel import release as rel

@@ -196,5 +196,5 @@ def start_rollout(
         reason=reason,
         shadow=shadow,
         steps=steps,
-        check_target=rel._target_check(root, env, rules),
+        check_target=rel.target_check(root, env, rules),
     )

@@ -266,7 +266,7 @@ class FileStamps:
             )
 
 
-def _target_check(
+def target_check(
     root: Path | None, env: str, rules: EnvironmentSpec
 ) -> Callable[[TargetInfo], None]:
     """The check run inside the promote/rollback transaction before the pointer moves."""
@@ -1140,7 +1140,7 @@ def promote(
         actor=actor,
         reason=reason,
         expect=expect,
-        check_target=_target_check(root, env, rules),
+        check_target=target_check(root, env, rules),
     )
     warnings: list[str] = []
     if transition.noop:
@@ -1199,7 +1199,7 @@ def rollback(
             to=to,
             steps=steps,
             expect=expect,
-            check_target=_proved_check(team, env, proof.pair, _target_check(root, env, rules)),
+            check_target=_proved_check(team, env, proof.pair, target_check(root, env, rules)),
             guard_seconds=guard_seconds,
             details={"safety_overridden": list(proof.overridden)} if proof.overridden else None,
         )
