@@ -216,6 +216,26 @@ class EdgeResult:
     flag_state: dict[str, bool] | None = None
 
     @property
+    def handoff(self) -> str:
+        """The key of the declared handoff (or tool edge) this edge proves, whichever flag
+        state or compatibility-mode pair it was proved in."""
+        if self.compat_mode is not None:
+            return self.compat_mode.handoff
+        if self.flag_state:
+            return self.key.removeprefix(f"{label(self.flag_state)}: ")
+        return self.key
+
+    @property
+    def proved_in(self) -> str | None:
+        """Where this edge's verdict holds besides the default state: the flag state
+        ("with `a` on") or the pair a compatibility mode added; None for the default state."""
+        if self.compat_mode is not None:
+            return f"{self.compat_mode.mode} pair {self.key}"
+        if self.flag_state:
+            return label(self.flag_state)
+        return None
+
+    @property
     def failing(self) -> tuple[StepResult, ...]:
         """Steps that are not compatible, worst first."""
         bad = [s for s in self.steps if s.verdict != "compatible"]
@@ -446,6 +466,15 @@ class CheckSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffVerdict:
+    """A handoff's worst verdict and where it was found (`proved_in`; None: the default
+    state)."""
+
+    verdict: Verdict
+    proved_in: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckReport:
     """Everything `teamrel check` found; `passed` applies the unknown policy."""
 
@@ -468,6 +497,17 @@ class CheckReport:
     def count(self, verdict: Verdict) -> int:
         """How many edges have this verdict."""
         return sum(1 for e in self.edges if e.verdict == verdict)
+
+    def handoff_verdicts(self) -> dict[str, HandoffVerdict]:
+        """Each handoff's worst verdict over every state it was proved in (the default, each
+        flag state, each compatibility-mode pair), and where it was found: what a drawing of
+        the graph colours an edge by, so a broken flag state is not hidden by a green default."""
+        out: dict[str, HandoffVerdict] = {}
+        for e in self.edges:
+            seen = out.get(e.handoff)
+            if seen is None or _SEVERITY[e.verdict] > _SEVERITY[seen.verdict]:
+                out[e.handoff] = HandoffVerdict(e.verdict, e.proved_in)
+        return out
 
     @property
     def passed(self) -> bool:

@@ -19,7 +19,7 @@ from teamrel.localstate import default_cache_dir
 if TYPE_CHECKING:
     from teamrel import release as _rel  # store / release
     from teamrel.canonical import JSON, JsonObject
-    from teamrel.check import CheckReport
+    from teamrel.check import CheckReport, HandoffVerdict
     from teamrel.checkrun import CheckSources
     from teamrel.compat import CompatResult
     from teamrel.flagops import FlagStatus
@@ -119,12 +119,12 @@ class Context:
 
     def checked_graph(
         self, *, progress: Progress | None = None
-    ) -> tuple[Workspace, dict[str, str]]:
+    ) -> tuple[Workspace, dict[str, HandoffVerdict]]:
         """`teamrel graph --check`: the workspace whose graph is drawn and the verdict of
-        `teamrel check` on each of its edges (edge key -> verdict), as `check` finds them
+        `teamrel check` on each of its edges (edge key -> its worst verdict over the default
+        state, every flag state and every compatibility-mode pair), as `check` finds them
         (the result cache included)."""
-        report = self.check(progress=progress)
-        return self.load(), {e.key: e.verdict for e in report.edges}
+        return self.load(), self.check(progress=progress).handoff_verdicts()
 
     def sync_contracts(
         self, *, check: bool = False, python_path: Sequence[Path] = ()

@@ -17,6 +17,7 @@ from teamrel.cli.render import Renderers
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
+    from teamrel.check import HandoffVerdict
     from teamrel.workspace import Workspace
 
 #: Version of the `teamrel graph --format json` document.
@@ -25,10 +26,18 @@ GRAPH_FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class GraphView:
-    """What every graph renderer reads: the workspace and, under --check, each verdict."""
+    """What every graph renderer reads: the workspace and, under --check, each handoff's
+    worst verdict (over the default state, flag states and compatibility-mode pairs)."""
 
     ws: Workspace
-    verdicts: dict[str, str] | None
+    checked: dict[str, HandoffVerdict] | None
+
+    @property
+    def verdicts(self) -> dict[str, str] | None:
+        """Edge key -> the verdict its colour shows."""
+        if self.checked is None:
+            return None
+        return {key: v.verdict for key, v in self.checked.items()}
 
 
 def _json(v: GraphView) -> str:
@@ -51,8 +60,11 @@ def _text_lines(v: GraphView) -> Iterator[str]:
     for e in g.edges:
         label = f"  [{e.label}]" if e.label else ""
         verdict = ""
-        if v.verdicts is not None:
-            verdict = f"  {v.verdicts.get(e.key or '', 'not checked')}"
+        if v.checked is not None:
+            found = v.checked.get(e.key or "")
+            verdict = f"  {found.verdict}" if found is not None else "  not checked"
+            if found is not None and found.proved_in is not None:
+                verdict += f" ({found.proved_in})"
         key = e.key or f"{e.producer}->{e.consumer}"
         yield f"  {key}{label}{verdict}"
     yield "release waves:"
@@ -95,13 +107,13 @@ def graph(
     err_fmt = "json" if out_fmt == "json" else "text"
 
     def body() -> int:
-        verdicts: dict[str, str] | None = None
+        checked: dict[str, HandoffVerdict] | None = None
         if check:
             with progress_display(ctx) as progress:
-                ws, verdicts = context(ctx).checked_graph(progress=progress)
+                ws, checked = context(ctx).checked_graph(progress=progress)
         else:
             ws = context(ctx).graph()
-        RENDERERS.emit(ctx, out_fmt, GraphView(ws, verdicts))
+        RENDERERS.emit(ctx, out_fmt, GraphView(ws, checked))
         return ExitCode.OK
 
     run(ctx, err_fmt, body)

@@ -149,3 +149,24 @@ def test_check_marks_the_broken_story_edge_red(tmp_path: Path) -> None:
     assert sum(v == "compatible" for v in verdicts.values()) == len(verdicts) - 1
     code, out = invoke("-C", str(story), "graph", "--check")
     assert "refunds->responder  [contracts/refund_case.json]  incompatible" in out
+
+
+def test_check_colours_a_handoff_broken_only_in_a_flag_state(tmp_path: Path) -> None:
+    """The flags story is green by default and broken with `radar` on: the drawing shows the
+    broken state rather than the green default, and the text says which state it is."""
+    root = tmp_path / "flags"
+    shutil.copytree(
+        REPO / "examples" / "flags", root, ignore=shutil.ignore_patterns(".teamrel", "manifests")
+    )
+    code, out = invoke("-C", str(root), "graph", "--check")
+    assert code == 0
+    assert "  forecaster<=radar  incompatible (with `radar` on)\n" in out
+    assert "  forecaster->writer  [contracts/forecast.json]  compatible\n" in out
+    code, out = invoke("-C", str(root), "graph", "--format", "mermaid", "--check")
+    links, styles = _mermaid_links(out)
+    assert styles["#d32f2f"] == [links.index(("radar", "forecaster"))]
+    assert len(styles["#2e7d32"]) == len(links) - 1
+    code, out = invoke("-C", str(root), "graph", "--format", "json", "--check")
+    verdicts = {h["key"]: h["verdict"] for h in json.loads(out)["handoffs"]}
+    assert verdicts["forecaster<=radar"] == "incompatible"
+    assert verdicts["forecaster=>radar"] == "compatible"  # proved only with `radar` on

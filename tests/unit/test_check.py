@@ -415,3 +415,37 @@ def test_the_typed_findings_read_back_from_their_json() -> None:
     assert atomic.compat_mode is None and "compat_mode" not in atomic.to_json()
     w = chk.CheckWarning("stale-scorecard", "a", "smoke", "scorecards/a/smoke.json", "stale")
     assert chk.CheckWarning.from_json(w.to_json()) == w
+
+
+def test_handoff_verdicts_keep_the_worst_state_of_each_handoff() -> None:
+    """A drawing colours a handoff by its worst verdict over the default state, its flag
+    states and its compatibility-mode pairs, and says where that verdict was found."""
+    ends = (chk.EdgeEnd("a", "1.0.0"), chk.EdgeEnd("b", "2.0.0"))
+
+    def edge(key: str, verdict: chk.Verdict, **extra: Any) -> chk.EdgeResult:
+        return chk.EdgeResult(key, "handoff", *ends, "contracts/x.json", verdict, **extra)
+
+    pair = chk.ModePair("backward", False, "backward", "a->b", ("r1",))
+    report = chk.CheckReport(
+        team="t",
+        edges=(
+            edge("a->b", "compatible"),
+            edge("c->d", "compatible"),
+            edge("with `x` on: c->d", "unknown", flag_state={"x": True}),
+            edge("with `x` on: a->b", "compatible", flag_state={"x": True}),
+            edge("a@1.0.0,0.9.0->b", "incompatible", compat_mode=pair),
+        ),
+    )
+    found = report.handoff_verdicts()
+    assert found == {
+        "a->b": chk.HandoffVerdict("incompatible", "backward pair a@1.0.0,0.9.0->b"),
+        "c->d": chk.HandoffVerdict("unknown", "with `x` on"),
+    }
+    # a tie keeps the default state's verdict, which needs no qualifier
+    assert chk.CheckReport(
+        "t",
+        (
+            edge("a->b", "compatible"),
+            edge("with `x` on: a->b", "compatible", flag_state={"x": True}),
+        ),
+    ).handoff_verdicts() == {"a->b": chk.HandoffVerdict("compatible", None)}
