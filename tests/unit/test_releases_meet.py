@@ -1,6 +1,6 @@
-"""Issue 17's building blocks: the `compat:`/`persisted:`/`retention` keys, the rules index
-entry carrying them, the `file` origin reader and its registry, and the rollback findings and
-their cache (`teamrel.safety`)."""
+"""Where two releases meet, the building blocks: the `compat:`/`persisted:`/`retention` keys,
+the rules index entry carrying them, the `file` origin reader and its registry, and the
+rollback findings and their cache (`teamrel.safety`)."""
 
 from __future__ import annotations
 
