@@ -6,12 +6,16 @@ way: `PinnedRelease` (team, environment, release, manifest digest: the type both
 `read_text` (a manifest's verified text with the store's member index, so one member is
 found without parsing the rest), `member_entry` (one member's pin, else `no_member`: the
 error naming the release's members), `pin_member` (a snapshot as that pin makes it) and
-`nothing_live`. `live_digest` reads the pointer for `resolve`; the runtime reads it with a
-rollout's routing instead (`Store.live_route`, also one indexed read).
+`nothing_live`; `flag_definitions` (the flags the release pins) and `flagged` (a member as
+its flags select it: a variant instead, switched-off tools removed). `live_digest` reads the
+pointer for `resolve`; the runtime reads it with a rollout's routing instead
+(`Store.live_route`, also one indexed read).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from teamrel.errors import IntegrityError, NotFoundError
@@ -93,3 +97,43 @@ def pin_member(
             f"pinned as {entry.digest}"
         )
     return snapshot.model_copy(update={"name": name, "kind": entry.kind, "version": entry.version})
+
+
+def flag_definitions(text: ManifestText) -> dict[str, dict[str, object]]:
+    """The flags the release pins (name -> definition in the manifest's `flags` section);
+    {} for a release without flags, found without parsing its manifest."""
+    # canonical JSON sorts keys: a manifest with flags holds this exact text
+    if '"flags":{"definitions":' not in text.body:
+        return {}
+    parsed = json.loads(text.body).get("flags") or {}
+    return dict(parsed.get("definitions") or {})
+
+
+def flagged(
+    member: ResolvedMember,
+    name: str,
+    defs: Mapping[str, Mapping[str, object]],
+    flag: Callable[[str], bool],
+    variant: Callable[[str], ResolvedMember],
+) -> ResolvedMember:
+    """`member` as the flags select it (`flag(name)`: whether a flag is on): a variant
+    instead (loaded by digest with `variant`), tools switched off removed."""
+    off_tools: set[str] = set()
+    for fname, d in defs.items():
+        switches = d.get("switches")
+        for sw in switches if isinstance(switches, list) else []:
+            if not isinstance(sw, dict) or sw.get("member") != name:
+                continue
+            if "variant" in sw and flag(fname):
+                member = variant(str(sw["digest"])).model_copy(update={"name": name})
+            elif "tool" in sw and not flag(fname):
+                off_tools.add(str(sw["tool"]))
+    if off_tools:
+        tools = [
+            t
+            for t in member.spec.get("tools") or []
+            if not (isinstance(t, dict) and t.get("tool") in off_tools)
+        ]
+        # the pinned digest stays: it names what was released, the flags only narrow it
+        member = member.model_copy(update={"spec": {**member.spec, "tools": tools}})
+    return member

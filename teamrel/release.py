@@ -56,18 +56,28 @@ from teamrel.manifest import (
 )
 from teamrel.memberdiff import field_changes
 from teamrel.models import EnvironmentSpec, ResolvedMember
-from teamrel.pinned import PinnedRelease, live_digest, member_entry, pin_member, read_text
+from teamrel.pinned import (
+    PinnedRelease,
+    flag_definitions,
+    flagged,
+    live_digest,
+    member_entry,
+    pin_member,
+    read_text,
+)
 from teamrel.safety import UnsafeCrossing
 from teamrel.store import (
     ROLLBACK_GUARD_SECONDS,
     EnvState,
     Event,
+    FlagValue,
     RolloutState,
     Store,
     TargetInfo,
     Transition,
     VerifyProblem,
     VerifyReport,
+    flag_values,
     iso,
     utcnow,
 )
@@ -521,6 +531,36 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class ResolvedFlag:
+    """A flag of the release live in an environment: its value there (`on`, `off` or a
+    percentage; the default when never `set`) and what it switches."""
+
+    flag: str
+    value: str
+    default: str
+    set: bool
+    switches: tuple[str, ...]
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stable JSON form (an entry of `flags` in the resolve document)."""
+        return {
+            "flag": self.flag,
+            "value": self.value,
+            "default": self.default,
+            "set": self.set,
+            "switches": list(self.switches),
+        }
+
+
+def _switch_text(sw: Mapping[str, object]) -> str:
+    if "handoff" in sw:
+        return f"handoff {sw['handoff']}"
+    if "variant" in sw:
+        return f"{sw.get('member')}: variant {sw['variant']}"
+    return f"{sw.get('member')}: tool {sw.get('tool')}"
+
+
+@dataclass(frozen=True)
 class Resolution(PinnedRelease):
     """The exact configuration pinned in an environment (what a runtime loads): the
     `PinnedRelease` with the members asked for.
@@ -536,19 +576,60 @@ class Resolution(PinnedRelease):
     #: the environment's open rollout: the members above are stable's, which the pointer
     #: names; the candidate serves the rollout's share of runs (`teamrel.Runtime` routes)
     rollout: RolloutState | None = None
+    #: the flags the release pins (name -> definition) and the values set in the
+    #: environment (a flag without one is at its default)
+    flag_defs: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    flag_set: Mapping[str, FlagValue] = field(default_factory=dict)
 
     #: Snapshots read per store round trip.
     CHUNK = 500
 
     def members(self) -> Iterator[tuple[str, ResolvedMember]]:
-        """(name, member as pinned), in manifest order, loaded a chunk at a time."""
+        """(name, member as its runs are served), in manifest order, loaded a chunk at a
+        time: as pinned, unless a flag set on or off in the environment selects a variant or
+        switches a tool off (a flag at a percentage counts at its default, see `flags`)."""
         names = list(self.entries)
         for i in range(0, len(names), self.CHUNK):
             chunk = names[i : i + self.CHUNK]
             snaps = self.load([self.entries[n].digest for n in chunk])
             for name in chunk:
                 e = self.entries[name]
-                yield name, pin_member(self.release, name, e, snaps[e.digest])
+                m = pin_member(self.release, name, e, snaps[e.digest])
+                if self.flag_defs:
+                    m = flagged(m, name, self.flag_defs, self._flag_on, self._variant)
+                yield name, m
+
+    def flags(self) -> list[ResolvedFlag]:
+        """Each flag the release pins, with its value in the environment and what it
+        switches."""
+        out = []
+        for name, d in self.flag_defs.items():
+            v = self.flag_set.get(name)
+            default = "on" if d.get("default") else "off"
+            switches = d.get("switches")
+            out.append(
+                ResolvedFlag(
+                    flag=name,
+                    value=v.describe() if v is not None else default,
+                    default=default,
+                    set=v is not None,
+                    switches=tuple(
+                        _switch_text(sw)
+                        for sw in (switches if isinstance(switches, list) else [])
+                        if isinstance(sw, dict)
+                    ),
+                )
+            )
+        return out
+
+    def _flag_on(self, name: str) -> bool:
+        v = self.flag_set.get(name)
+        if v is None or v.state == "percent":
+            return bool(self.flag_defs[name].get("default"))
+        return v.state == "on"
+
+    def _variant(self, digest: str) -> ResolvedMember:
+        return self.load([digest])[digest]
 
     def _head(self) -> dict[str, JSON]:
         return {
@@ -558,6 +639,7 @@ class Resolution(PinnedRelease):
             "release": self.release,
             "manifest_digest": self.manifest_digest,
             "rollout": _rollout_summary(self.rollout) if self.rollout else None,
+            "flags": [f.to_json() for f in self.flags()],
         }
 
     @staticmethod
@@ -1595,6 +1677,7 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
     digest = live_digest(store, team, env)  # immutable from here on: a move changes nothing
     text = read_text(store, digest)
     entries = text.all_entries() if member is None else {member: member_entry(text, env, member)}
+    defs = flag_definitions(text)
     return Resolution(
         team=team,
         environment=env,
@@ -1603,4 +1686,6 @@ def resolve(store: Store, team: str, env: str, member: str | None = None) -> Res
         entries=entries,
         load=store.snapshots,
         rollout=store.rollout(team, env),
+        flag_defs=defs,
+        flag_set=flag_values(store, team, env) if defs else {},
     )

@@ -37,11 +37,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
-import json
 import os
 import threading
 import time
-from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +49,15 @@ from typing import NamedTuple
 from teamrel.errors import NotFoundError, StoreError
 from teamrel.manifest import Manifest, ManifestText, PinnedEntry
 from teamrel.models import ResolvedMember
-from teamrel.pinned import PinnedRelease, no_member, nothing_live, pin_member, read_text
+from teamrel.pinned import (
+    PinnedRelease,
+    flag_definitions,
+    flagged,
+    no_member,
+    nothing_live,
+    pin_member,
+    read_text,
+)
 from teamrel.store import FlagValue, Outcome, Route, Store, bucket, flag_values, open_store
 from teamrel.store.watch import ChangeFeed
 
@@ -159,14 +166,7 @@ class PinnedTeam(PinnedRelease):
         """The flags the release pins (name -> definition), read once per release."""
         defs = self._flag_defs[0]
         if defs is None:
-            body = self._text.body
-            # canonical JSON sorts keys: a manifest with flags holds this exact text
-            if '"flags":{"definitions":' in body:
-                parsed = json.loads(body).get("flags") or {}
-                defs = dict(parsed.get("definitions") or {})
-            else:
-                defs = {}
-            self._flag_defs[0] = defs
+            defs = self._flag_defs[0] = flag_definitions(self._text)
         return defs
 
     def _with_flags(self, values: Mapping[str, FlagValue], key: str | None) -> PinnedTeam:
@@ -261,7 +261,7 @@ class PinnedTeam(PinnedRelease):
         except KeyError:
             raise no_member(self._text, self.environment, name) from None
         defs = self.flag_definitions
-        return _flagged(member, name, defs, self.flag, self._snapshots) if defs else member
+        return flagged(member, name, defs, self.flag, self._snapshots.get) if defs else member
 
     def __repr__(self) -> str:
         return (
@@ -282,36 +282,6 @@ def flag_is_on(team: str, flag: str, key: str | None, percent_bp: int) -> bool:
     if key is None:
         return int.from_bytes(os.urandom(4), "big") % 10_000 < percent_bp
     return bucket(f"flag:{team}:{flag}", key) < percent_bp
-
-
-def _flagged(
-    member: ResolvedMember,
-    name: str,
-    defs: Mapping[str, Mapping[str, object]],
-    flag: Callable[[str], bool],
-    snapshots: _Snapshots,
-) -> ResolvedMember:
-    """`member` as the flags select it: a variant instead, tools switched off removed."""
-    off_tools: set[str] = set()
-    for fname, d in defs.items():
-        switches = d.get("switches")
-        for sw in switches if isinstance(switches, list) else []:
-            if not isinstance(sw, dict) or sw.get("member") != name:
-                continue
-            if "variant" in sw and flag(fname):
-                variant = snapshots.get(str(sw["digest"]))
-                member = variant.model_copy(update={"name": name})
-            elif "tool" in sw and not flag(fname):
-                off_tools.add(str(sw["tool"]))
-    if off_tools:
-        tools = [
-            t
-            for t in member.spec.get("tools") or []
-            if not (isinstance(t, dict) and t.get("tool") in off_tools)
-        ]
-        # the pinned digest stays: it names what was released, the flags only narrow it
-        member = member.model_copy(update={"spec": {**member.spec, "tools": tools}})
-    return member
 
 
 class _Recorder:

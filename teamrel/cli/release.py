@@ -40,7 +40,9 @@ from teamrel.cli.options import (
 from teamrel.errors import ExitCode
 
 if TYPE_CHECKING:
-    from teamrel.release import ReleaseResult
+    from collections.abc import Iterator
+
+    from teamrel.release import ReleaseResult, Resolution
 
 
 def _warn(ctx: typer.Context, warnings: list[str]) -> None:
@@ -402,6 +404,24 @@ def verify_cmd(
     run(ctx, out_fmt, body)
 
 
+def _flag_lines(res: Resolution) -> Iterator[str]:
+    """One line per flag of the live release: its value, and what it switches. The members
+    listed after it are served as these values select (a percentage: at the default)."""
+    rows = []
+    for f in res.flags():
+        if not f.set:
+            value = f"{f.value} (default)"
+        elif f.value in ("on", "off"):
+            value = f"{f.value} (default {f.default})"
+        else:
+            value = f"{f.value} of runs (default {f.default}; listed at the default)"
+        rows.append((f.flag, value, "; ".join(f.switches)))
+    name_w = max((len(r[0]) for r in rows), default=0)
+    value_w = max((len(r[1]) for r in rows), default=0)
+    for name, value, switches in rows:
+        yield f"  flag {name:<{name_w}}  {value:<{value_w}}  switches {switches}"
+
+
 @app.command("resolve")
 def resolve_cmd(
     ctx: typer.Context,
@@ -423,6 +443,8 @@ def resolve_cmd(
         )
         if res.rollout is not None:
             _plain(ctx, f"  {_rollout_line(res.rollout)} (members below: the stable release)")
+        for line in _flag_lines(res):
+            _plain(ctx, line)
         for name, mem in res.members():
             spec = mem.spec
             model = spec.get("model") if isinstance(spec.get("model"), dict) else None

@@ -146,3 +146,36 @@ def test_an_open_rollouts_candidate_must_have_proved_the_state_too(
     assert code == 3 and "release r2 serves runs there and its check found" in err
     assert cli("rollout", "abort", "--env", "staging", "--reason", "no")[0] == 0
     assert cli("flags", "set", "staging", "radar", "on")[0] == 0
+
+
+def test_resolve_shows_the_members_the_flags_serve(cli: Cli) -> None:
+    """In an incident `teamrel resolve` answers what runs now: the flag values of the
+    environment, and each member as they select it (a variant, not the default)."""
+    assert cli("release", "--promote", "staging")[0] == 0
+    code, out, _ = cli("resolve", "--env", "staging")
+    assert code == 0
+    assert "  flag refund_v2  off (default)  switches refunds: variant policy_v2\n" in out
+    assert "  refunds        agent 1.2.0 " in out
+    assert cli("flags", "set", "staging", "refund_v2", "on")[0] == 0
+    code, out, _ = cli("resolve", "--env", "staging")
+    assert "  flag refund_v2  on (default off)  switches refunds: variant policy_v2\n" in out
+    assert "  refunds        agent 1.3.0 " in out
+    doc = _ok(cli, "resolve", "--env", "staging")
+    assert doc["flags"] == [
+        {
+            "flag": "refund_v2",
+            "value": "on",
+            "default": "off",
+            "set": True,
+            "switches": ["refunds: variant policy_v2"],
+        }
+    ]
+    refunds = doc["members"]["refunds"]
+    assert refunds["version"] == "1.3.0" and "policy v2" in refunds["spec"]["prompt"]["text"]
+    one = _ok(cli, "resolve", "--env", "staging", "--member", "refunds")
+    assert one["members"]["refunds"]["digest"] == refunds["digest"]
+    # a percentage serves both: the members are listed at the default, and the line says so
+    assert cli("flags", "set", "staging", "refund_v2", "--percent", "50")[0] == 0
+    code, out, _ = cli("resolve", "--env", "staging")
+    assert "refund_v2  50% of runs (default off; listed at the default)" in out
+    assert "  refunds        agent 1.2.0 " in out
