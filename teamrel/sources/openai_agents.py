@@ -4,8 +4,9 @@ Owns the mapping from an SDK agent graph onto the workspace model (docs/sources.
 Agents SDK"): the child interpreter (`agents_walk.py`) imports the application's module and
 describes every agent reachable from the entry agent; this module validates that answer,
 maps the SDK's free-text names onto member names, merges the members, tools and handoffs into
-a new or existing `teamrel.yaml`, and writes it with the prompt and contract files, all or
-nothing. An existing workspace is only changed when the caller says so (`apply`); otherwise
+a new or existing `teamrel.yaml` (an existing one is edited in place through
+`teamrel.yamledit`, its comments kept), and writes it with the prompt and contract files, all
+or nothing. An existing workspace is only changed when the caller says so (`apply`); otherwise
 the report carries the diff.
 
 The mapping:
@@ -45,6 +46,7 @@ from teamrel.errors import Diagnostic, InputError, SourceError
 from teamrel.extras import require
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, PYDANTIC_REF_RE, TeamFile, error_text
+from teamrel.yamledit import REMOVE, YamlEditError, set_keys
 from teamrel.yamlsrc import YamlError, load_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -229,7 +231,8 @@ def import_openai_agents(
     current, current_text = existing or ({}, "")
     plan = _Mapper(root, entry, walk, current, where).build()
     files: dict[str, bytes] = dict(plan.files)
-    files[WORKSPACE_FILE] = _dump(plan.data).encode("utf-8")
+    new_text = _dump(plan.data) if created else _edited(current, current_text, plan)
+    files[WORKSPACE_FILE] = new_text.encode("utf-8")
     changes: dict[str, str] = {}
     for rel, data in files.items():
         status = _status(root / rel, data, rel)
@@ -268,6 +271,51 @@ def _read_workspace(root: Path) -> tuple[dict[str, Any], str] | None:
             doc.diagnostics,
         )
     return doc.data, path.read_text(encoding="utf-8")
+
+
+def _edited(current: dict[str, Any], text: str, plan: _Plan) -> str:
+    """The existing teamrel.yaml edited in place into `plan.data`, its comments kept; when its
+    layout cannot be edited so, re-written whole (a note says the comments went)."""
+    try:
+        new_text = _edit_in_place(current, text, plan.data)
+        if yaml.safe_load(new_text) == plan.data:
+            return new_text
+    except YamlEditError:
+        pass
+    plan.notes.append(
+        f"{WORKSPACE_FILE} could not be edited in place (an unusual layout): it is written "
+        "whole, without its comments"
+    )
+    return _dump(plan.data)
+
+
+def _edit_in_place(old: dict[str, Any], text: str, new: dict[str, Any]) -> str:
+    # the mapper only sets `team`, `members` (whole members, or keys of one) and `handoffs`
+    top = {k: v for k, v in new.items() if k != "members" and old.get(k) != v}
+    top.update({k: REMOVE for k in old if k not in new})
+    old_members = old.get("members")
+    if isinstance(old_members, dict) and old_members:
+        text = _edit_members(text, old_members, new.get("members") or {})
+    else:
+        top["members"] = new.get("members") or {}
+    return set_keys(text, (), top, block=True) if top else text
+
+
+def _edit_members(text: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    # a member that was a mapping gets only its changed keys set, so comments inside it stay;
+    # a new one (or one that was not a mapping) is written whole
+    whole: dict[str, Any] = {n: REMOVE for n in old if n not in new}
+    for n, spec in new.items():
+        was = old.get(n)
+        if was == spec:
+            continue
+        if not isinstance(was, dict):
+            whole[n] = spec
+            continue
+        keys = {k: v for k, v in spec.items() if was.get(k) != v}
+        keys.update({k: REMOVE for k in was if k not in spec})
+        text = set_keys(text, ("members", n), keys, block=True)
+    return set_keys(text, ("members",), whole, block=True) if whole else text
 
 
 def _diff(root: Path, changes: dict[str, str], files: dict[str, bytes], current_text: str) -> str:
