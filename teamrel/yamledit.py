@@ -1,17 +1,18 @@
-"""Editing teamrel.yaml in place: adding a member or setting a member's keys, comments kept.
+"""Editing teamrel.yaml in place: adding a member or setting keys, comments kept.
 
-Owns the text edits imports make (`teamrel import mcp`): rather than re-dumping the whole
-document (which would drop every comment and reorder keys), each edit replaces or inserts
-only the lines it concerns, located with the YAML composer's marks. A key set on a block
-member becomes one line `key: <flow value>`; a flow-style container is rewritten as a whole
-(one line). After editing, the result is parsed again and must equal the intended data
-exactly; otherwise `YamlEditError` is raised and nothing is meant to be written.
+Owns the text edits imports make (`teamrel import mcp`, `teamrel import openai-agents`):
+rather than re-dumping the whole document (which would drop every comment and reorder keys),
+each edit replaces or inserts only the lines it concerns, located with the YAML composer's
+marks. A key set on a block mapping becomes one line `key: <flow value>`, or (`set_keys`
+with `block`) the block YAML `yaml.dump` would write there; a flow-style container is
+rewritten as a whole (one line). After editing, the result is parsed again and must equal
+the intended data exactly; otherwise `YamlEditError` is raised and nothing is meant to be written.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -89,24 +90,28 @@ def _check(text: str, expected: Any) -> str:
 
 def set_member_keys(text: str, member: str, updates: Mapping[str, JSON]) -> str:
     """`text` with the member's keys set (or removed, for `REMOVE`), everything else kept."""
-    root = _compose(text)
+    return set_keys(text, ("members", member), updates)
+
+
+def set_keys(
+    text: str, path: Sequence[str], updates: Mapping[str, JSON], *, block: bool = False
+) -> str:
+    """`text` with the keys of the mapping at `path` (`()`: the document itself; `("members",
+    "x")`: member x) set, or removed for `REMOVE`; everything else kept. A value is written
+    as one flow line, or with `block` as block YAML laid out as `yaml.dump` lays it out."""
+    node = _mapping_at(_compose(text), path)
     expected = copy.deepcopy(yaml.load(text, Loader=_Loader))
-    spec = expected["members"][member]
+    target = expected
+    for key in path:
+        target = target[key]
     for key, value in updates.items():
         if value is REMOVE:
-            spec.pop(key, None)
+            target.pop(key, None)
         else:
-            spec[key] = value
-    members = _get(root, "members")
-    found = _get(members[1], member) if members else None
-    if found is None:
-        raise YamlEditError(f"teamrel.yaml has no member {member!r} to update")
-    _, node = found
-    if not isinstance(node, yaml.MappingNode):
-        raise YamlEditError(f"member {member!r} is not a mapping")
+            target[key] = value
     if node.flow_style:
         start, end = node.start_mark.index, node.end_mark.index
-        return _check(text[:start] + flow(spec) + text[end:], expected)
+        return _check(text[:start] + flow(target) + text[end:], expected)
     indent = node.value[0][0].start_mark.column if node.value else 4
     # edits from the end of the text backwards, so earlier indexes stay valid
     edits: list[tuple[int, int, str]] = []
@@ -123,14 +128,61 @@ def set_member_keys(text: str, member: str, updates: Mapping[str, JSON]) -> str:
             start = _line_start(text, k.start_mark.index)
             end = text.find("\n", _end(v))
             edits.append((start, len(text) if end < 0 else end + 1, ""))
+        elif block:
+            edits.append((k.start_mark.index, _end(v), _block_entry(key, value, indent)))
         else:
             edits.append((k.start_mark.index, _end(v), f"{key}: {flow(value)}"))
     if additions:
         at = _end(node)
-        edits.append((at, at, _block(additions, indent)))
+        if block:
+            new = "".join(
+                f"\n{' ' * indent}{_block_entry(k, v, indent)}" for k, v in additions.items()
+            )
+        else:
+            new = _block(additions, indent)
+        edits.append((at, at, new))
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return _check(text, expected)
+
+
+def _mapping_at(root: Any, path: Sequence[str]) -> Any:
+    """The mapping node at `path`; raises `YamlEditError` when there is none."""
+    node = root
+    for depth, key in enumerate(path):
+        found = _get(node, key)
+        if found is None:
+            raise YamlEditError(f"teamrel.yaml has no {_what(path, depth)} to update")
+        node = found[1]
+    if not isinstance(node, yaml.MappingNode):
+        what = _what(path, len(path) - 1) if path else "teamrel.yaml"
+        raise YamlEditError(f"{what} is not a mapping")
+    return node
+
+
+def _what(path: Sequence[str], depth: int) -> str:
+    if len(path) == 2 and path[0] == "members" and depth == 1:
+        return f"member {path[1]!r}"
+    return "/".join(path[: depth + 1])
+
+
+class _NoAliases(yaml.SafeDumper):
+    # a value shared by two places is written out twice, never as a YAML alias
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _block_entry(key: str, value: Any, column: int) -> str:
+    """`key: value` in block style, every line after the first indented to `column`."""
+    text: str = yaml.dump(
+        {key: value},
+        Dumper=_NoAliases,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=max(100 - column, 40),
+    )
+    return text.rstrip("\n").replace("\n", "\n" + " " * column)
 
 
 def add_member(text: str, name: str, spec: Mapping[str, JSON]) -> str:

@@ -134,8 +134,7 @@ def walk(entry_ref: str, gen: Any) -> dict[str, Any]:
         obj = gen.load_object(entry_ref, "an agent", "agent")
     except gen.SourceProblem as err:
         raise Problem(str(err)) from None
-    from agents import Agent, FunctionTool, Handoff
-    from agents.agent_output import AgentOutputSchema, AgentOutputSchemaBase
+    from agents import Agent
 
     if not isinstance(obj, Agent):
         raise Problem(f"is not an OpenAI Agents SDK Agent: it is {type(obj).__name__}")
@@ -154,93 +153,119 @@ def walk(entry_ref: str, gen: Any) -> dict[str, Any]:
                 )
             continue
         by_name[agent.name] = agent
-        instr = agent.instructions
-        if isinstance(instr, str):
-            instructions: dict[str, Any] = {"text": instr}
-        elif instr is None:
-            instructions = {"text": ""}
-        else:
-            instructions = {"callable": _callable_name(instr)}
-        output: dict[str, Any] | None = None
-        otype = agent.output_type
-        if otype is not None and otype is not str:
-            if isinstance(otype, AgentOutputSchemaBase):
-                output = {
-                    "schema": {"$schema": DIALECT_2020_12, **otype.json_schema()},
-                    "pydantic": None,
-                    "strict": bool(otype.is_strict_json_schema()),
-                    "plain": not otype.is_plain_text(),
-                    "type": type(otype).__name__,
-                }
-            else:
-                aos = AgentOutputSchema(otype)
-                output = {
-                    **_schema_of(gen, otype, "serialization"),
-                    "strict": bool(aos.is_strict_json_schema()),
-                    # the SDK wraps a non-object type in {"response": ...} for the model
-                    "plain": not aos._is_wrapped,
-                    "type": getattr(otype, "__name__", repr(otype)),
-                }
-        tools: list[dict[str, Any]] = []
-        for tool in agent.tools:
-            if isinstance(tool, FunctionTool):
-                tools.append(
-                    {
-                        "name": tool.name,
-                        "description": tool.description or None,
-                        "schema": {"$schema": DIALECT_2020_12, **tool.params_json_schema},
-                        "strict": bool(tool.strict_json_schema),
-                    }
-                )
-            else:
-                notes.append(
-                    f"agent {agent.name!r}: the {type(tool).__name__} tool is hosted by the "
-                    "provider and not imported"
-                )
-        if getattr(agent, "mcp_servers", None):
-            notes.append(
-                f"agent {agent.name!r}: its MCP servers are not imported (teamrel import mcp "
-                "reads them)"
-            )
-        handoffs: list[dict[str, Any]] = []
-        for h in agent.handoffs:
-            target: Any
-            if isinstance(h, Agent):
-                target, payload = h, None
-            elif isinstance(h, Handoff):
-                ref = getattr(h, "_agent_ref", None)
-                target = ref() if ref is not None else None
-                if target is None:
-                    raise Problem(
-                        f"agent {agent.name!r}: the handoff {h.tool_name!r} names no agent that "
-                        "teamrel can reach (build it with agents.handoff(agent, ...))"
-                    )
-                itype = _handoff_input(h)
-                if itype is not None:
-                    payload = _schema_of(gen, itype, "validation")
-                elif h.input_json_schema.get("properties"):
-                    payload = {
-                        "schema": {"$schema": DIALECT_2020_12, **h.input_json_schema},
-                        "pydantic": None,
-                    }
-                else:
-                    payload = None
-            else:
-                raise Problem(f"agent {agent.name!r}: a handoff is a {type(h).__name__}")
-            handoffs.append({"to": target.name, "input": payload})
-            todo.append(target)
-        agents_out.append(
-            {
-                "name": agent.name,
-                "description": agent.handoff_description,
-                "instructions": instructions,
-                "model": _model(agent),
-                "output": output,
-                "tools": tools,
-                "handoffs": handoffs,
-            }
-        )
+        described, targets = _describe(gen, agent, notes)
+        agents_out.append(described)
+        todo.extend(targets)
     return {"entry": obj.name, "agents": agents_out, "notes": notes}
+
+
+def _describe(gen: Any, agent: Any, notes: list[str]) -> tuple[dict[str, Any], list[Any]]:
+    """One agent as JSON, and the agents it hands off to (in order)."""
+    instructions = _instructions(agent.instructions)
+    output = _output(gen, agent.output_type)
+    tools = _tools(agent, notes)
+    if getattr(agent, "mcp_servers", None):
+        notes.append(
+            f"agent {agent.name!r}: its MCP servers are not imported (teamrel import mcp "
+            "reads them)"
+        )
+    handoffs: list[dict[str, Any]] = []
+    targets: list[Any] = []
+    for h in agent.handoffs:
+        target, payload = _handoff(gen, agent, h)
+        handoffs.append({"to": target.name, "input": payload})
+        targets.append(target)
+    described = {
+        "name": agent.name,
+        "description": agent.handoff_description,
+        "instructions": instructions,
+        "model": _model(agent),
+        "output": output,
+        "tools": tools,
+        "handoffs": handoffs,
+    }
+    return described, targets
+
+
+def _instructions(instr: Any) -> dict[str, Any]:
+    if isinstance(instr, str):
+        return {"text": instr}
+    if instr is None:
+        return {"text": ""}
+    return {"callable": _callable_name(instr)}
+
+
+def _output(gen: Any, otype: Any) -> dict[str, Any] | None:
+    """The agent's output type: its schema, and how the SDK sends it (strict, wrapped)."""
+    from agents.agent_output import AgentOutputSchema, AgentOutputSchemaBase
+
+    if otype is None or otype is str:
+        return None
+    if isinstance(otype, AgentOutputSchemaBase):
+        return {
+            "schema": {"$schema": DIALECT_2020_12, **otype.json_schema()},
+            "pydantic": None,
+            "strict": bool(otype.is_strict_json_schema()),
+            "plain": not otype.is_plain_text(),
+            "type": type(otype).__name__,
+        }
+    aos = AgentOutputSchema(otype)
+    return {
+        **_schema_of(gen, otype, "serialization"),
+        "strict": bool(aos.is_strict_json_schema()),
+        # the SDK wraps a non-object type in {"response": ...} for the model
+        "plain": not aos._is_wrapped,
+        "type": getattr(otype, "__name__", repr(otype)),
+    }
+
+
+def _tools(agent: Any, notes: list[str]) -> list[dict[str, Any]]:
+    """The agent's function tools; a hosted tool gets a note."""
+    from agents import FunctionTool
+
+    tools: list[dict[str, Any]] = []
+    for tool in agent.tools:
+        if isinstance(tool, FunctionTool):
+            tools.append(
+                {
+                    "name": tool.name,
+                    "description": tool.description or None,
+                    "schema": {"$schema": DIALECT_2020_12, **tool.params_json_schema},
+                    "strict": bool(tool.strict_json_schema),
+                }
+            )
+        else:
+            notes.append(
+                f"agent {agent.name!r}: the {type(tool).__name__} tool is hosted by the "
+                "provider and not imported"
+            )
+    return tools
+
+
+def _handoff(gen: Any, agent: Any, h: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(target agent, typed input or None) of one of `agent`'s handoffs."""
+    from agents import Agent, Handoff
+
+    if isinstance(h, Agent):
+        return h, None
+    if not isinstance(h, Handoff):
+        raise Problem(f"agent {agent.name!r}: a handoff is a {type(h).__name__}")
+    ref = getattr(h, "_agent_ref", None)
+    target = ref() if ref is not None else None
+    if target is None:
+        raise Problem(
+            f"agent {agent.name!r}: the handoff {h.tool_name!r} names no agent that "
+            "teamrel can reach (build it with agents.handoff(agent, ...))"
+        )
+    itype = _handoff_input(h)
+    if itype is not None:
+        return target, _schema_of(gen, itype, "validation")
+    if h.input_json_schema.get("properties"):
+        return target, {
+            "schema": {"$schema": DIALECT_2020_12, **h.input_json_schema},
+            "pydantic": None,
+        }
+    return target, None
 
 
 def _main() -> None:

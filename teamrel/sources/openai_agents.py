@@ -4,8 +4,9 @@ Owns the mapping from an SDK agent graph onto the workspace model (docs/sources.
 Agents SDK"): the child interpreter (`agents_walk.py`) imports the application's module and
 describes every agent reachable from the entry agent; this module validates that answer,
 maps the SDK's free-text names onto member names, merges the members, tools and handoffs into
-a new or existing `teamrel.yaml`, and writes it with the prompt and contract files, all or
-nothing. An existing workspace is only changed when the caller says so (`apply`); otherwise
+a new or existing `teamrel.yaml` (an existing one is edited in place through
+`teamrel.yamledit`, its comments kept), and writes it with the prompt and contract files, all
+or nothing. An existing workspace is only changed when the caller says so (`apply`); otherwise
 the report carries the diff.
 
 The mapping:
@@ -33,10 +34,10 @@ import re
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -45,6 +46,7 @@ from teamrel.errors import Diagnostic, InputError, SourceError
 from teamrel.extras import require
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, PYDANTIC_REF_RE, TeamFile, error_text
+from teamrel.yamledit import REMOVE, YamlEditError, set_keys
 from teamrel.yamlsrc import YamlError, load_yaml
 
 WORKSPACE_FILE = "teamrel.yaml"
@@ -224,56 +226,22 @@ def import_openai_agents(
     if not PYDANTIC_REF_RE.match(entry):
         raise InputError(f"{where}: write 'package.module:agent' (a module path, a colon, a name)")
     walk = _run_child(root, entry, python_path, where)
-    existing_path = root / WORKSPACE_FILE
-    created = not existing_path.is_file()
-    current: dict[str, Any] = {}
-    current_text = ""
-    if not created:
-        try:
-            doc = load_yaml(existing_path, WORKSPACE_FILE)
-        except YamlError as err:
-            raise SourceError(err.message, err.diagnostics) from None
-        if any(d.severity == "error" for d in doc.diagnostics) or not isinstance(doc.data, dict):
-            raise SourceError(
-                f"{WORKSPACE_FILE} does not parse: fix it before importing into it",
-                doc.diagnostics,
-            )
-        current = doc.data
-        current_text = existing_path.read_text(encoding="utf-8")
+    existing = _read_workspace(root)
+    created = existing is None
+    current, current_text = existing or ({}, "")
     plan = _Mapper(root, entry, walk, current, where).build()
-    new_text = _dump(plan.data)
     files: dict[str, bytes] = dict(plan.files)
+    new_text = _dump(plan.data) if created else _edited(current, current_text, plan)
     files[WORKSPACE_FILE] = new_text.encode("utf-8")
     changes: dict[str, str] = {}
     for rel, data in files.items():
         status = _status(root / rel, data, rel)
         if status is not None:
             changes[rel] = status
-    diff = ""
-    if not created:
-        # teamrel.yaml first, then every other file that exists and would change
-        for rel in sorted(changes, key=lambda r: (r != WORKSPACE_FILE, r)):
-            if changes[rel] != "changed":
-                continue
-            old_text = (
-                current_text
-                if rel == WORKSPACE_FILE
-                else (root / rel).read_bytes().decode("utf-8", "replace")
-            )
-            diff += "".join(
-                difflib.unified_diff(
-                    old_text.splitlines(keepends=True),
-                    files[rel].decode("utf-8").splitlines(keepends=True),
-                    f"a/{rel}",
-                    f"b/{rel}",
-                )
-            )
+    diff = "" if created else _diff(root, changes, files, current_text)
     write = bool(changes) and (created or apply)
     if write:
-        # every file is complete before the first is renamed into place; teamrel.yaml last,
-        # so the workspace never names a file that is not there yet
-        for rel in sorted(changes, key=lambda r: r == WORKSPACE_FILE):
-            atomic_write(root / rel, files[rel])
+        _write(root, changes, files)
     return ImportReport(
         entry=entry,
         root=root,
@@ -285,6 +253,98 @@ def import_openai_agents(
         diff=diff,
         notes=[*walk.notes, *plan.notes],
     )
+
+
+def _read_workspace(root: Path) -> tuple[dict[str, Any], str] | None:
+    """The existing teamrel.yaml (data, text), None when there is none; raises `SourceError`
+    when it does not parse."""
+    path = root / WORKSPACE_FILE
+    if not path.is_file():
+        return None
+    try:
+        doc = load_yaml(path, WORKSPACE_FILE)
+    except YamlError as err:
+        raise SourceError(err.message, err.diagnostics) from None
+    if any(d.severity == "error" for d in doc.diagnostics) or not isinstance(doc.data, dict):
+        raise SourceError(
+            f"{WORKSPACE_FILE} does not parse: fix it before importing into it",
+            doc.diagnostics,
+        )
+    return doc.data, path.read_text(encoding="utf-8")
+
+
+def _edited(current: dict[str, Any], text: str, plan: _Plan) -> str:
+    """The existing teamrel.yaml edited in place into `plan.data`, its comments kept; when its
+    layout cannot be edited so, re-written whole (a note says the comments went)."""
+    try:
+        new_text = _edit_in_place(current, text, plan.data)
+        if yaml.safe_load(new_text) == plan.data:
+            return new_text
+    except YamlEditError:
+        pass
+    plan.notes.append(
+        f"{WORKSPACE_FILE} could not be edited in place (an unusual layout): it is written "
+        "whole, without its comments"
+    )
+    return _dump(plan.data)
+
+
+def _edit_in_place(old: dict[str, Any], text: str, new: dict[str, Any]) -> str:
+    # the mapper only sets `team`, `members` (whole members, or keys of one) and `handoffs`
+    top = {k: v for k, v in new.items() if k != "members" and old.get(k) != v}
+    top.update({k: REMOVE for k in old if k not in new})
+    old_members = old.get("members")
+    if isinstance(old_members, dict) and old_members:
+        text = _edit_members(text, old_members, new.get("members") or {})
+    else:
+        top["members"] = new.get("members") or {}
+    return set_keys(text, (), top, block=True) if top else text
+
+
+def _edit_members(text: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    # a member that was a mapping gets only its changed keys set, so comments inside it stay;
+    # a new one (or one that was not a mapping) is written whole
+    whole: dict[str, Any] = {n: REMOVE for n in old if n not in new}
+    for n, spec in new.items():
+        was = old.get(n)
+        if was == spec:
+            continue
+        if not isinstance(was, dict):
+            whole[n] = spec
+            continue
+        keys = {k: v for k, v in spec.items() if was.get(k) != v}
+        keys.update({k: REMOVE for k in was if k not in spec})
+        text = set_keys(text, ("members", n), keys, block=True)
+    return set_keys(text, ("members",), whole, block=True) if whole else text
+
+
+def _diff(root: Path, changes: dict[str, str], files: dict[str, bytes], current_text: str) -> str:
+    """The unified diff of every existing file that would change, teamrel.yaml first."""
+    diff = ""
+    for rel in sorted(changes, key=lambda r: (r != WORKSPACE_FILE, r)):
+        if changes[rel] != "changed":
+            continue
+        old_text = (
+            current_text
+            if rel == WORKSPACE_FILE
+            else (root / rel).read_bytes().decode("utf-8", "replace")
+        )
+        diff += "".join(
+            difflib.unified_diff(
+                old_text.splitlines(keepends=True),
+                files[rel].decode("utf-8").splitlines(keepends=True),
+                f"a/{rel}",
+                f"b/{rel}",
+            )
+        )
+    return diff
+
+
+def _write(root: Path, changes: dict[str, str], files: dict[str, bytes]) -> None:
+    # every file is complete before the first is renamed into place; teamrel.yaml last,
+    # so the workspace never names a file that is not there yet
+    for rel in sorted(changes, key=lambda r: r == WORKSPACE_FILE):
+        atomic_write(root / rel, files[rel])
 
 
 def _status(path: Path, data: bytes, rel: str) -> str | None:
@@ -405,6 +465,12 @@ class _Mapper:
         self.files: dict[str, bytes] = {}
         self.notes: list[str] = []
         self.problems: list[Diagnostic] = []
+        self.names: dict[str, str] = {}  # SDK agent name -> member name
+        self.owners: dict[str, str] = {}  # member name -> what claimed it
+        self.tools: dict[str, tuple[str, _Tool]] = {}  # member name -> (owner text, tool)
+        self.tool_names: dict[tuple[str, str], str] = {}  # (agent, tool name) -> member
+        self.slots: dict[tuple[str, str], Any] = {}  # (agent, target) -> handoff contract
+        self.incoming: dict[str, list[_Schema | None]] = {}  # target -> the inputs handed
 
     def fail(self, message: str) -> None:
         self.problems.append(Diagnostic("openai-agents-source", message, self.entry))
@@ -450,56 +516,82 @@ class _Mapper:
         return rel
 
     def build(self) -> _Plan:
-        walk = self.walk
-        names: dict[str, str] = {}  # SDK agent name -> member name
-        owners: dict[str, str] = {}  # member name -> what claimed it
-        for a in walk.agents:
+        """Merge the walked team into the workspace data; raises `SourceError` listing every
+        problem found (nothing is written then)."""
+        self.claim_agent_names()
+        self.claim_tool_names()
+        self.check_existing(self.names, self.tools)
+        if self.problems:
+            self.raise_problems()
+        members = self.members_section()
+        imported = {a.name for a in self.walk.agents} | {t.name for _o, t in self.tools.values()}
+        self.note_unreachable(members, imported)
+        self.fill_contract_slots()
+        report = [self.agent_member(members, a) for a in self.walk.agents]
+        for tn, (_owner, t) in sorted(self.tools.items()):
+            report.append(self.tool_member(members, tn, t))
+        keys = self.merge_handoffs()
+        if self.problems:
+            self.raise_problems()
+        self.validate_merged()
+        return _Plan(self.data, self.files, report, keys, self.notes)
+
+    # ----------------------------------------------------------------- names and collisions
+
+    def claim_agent_names(self) -> None:
+        """`self.names`: SDK agent name -> member name; two agents on one name is a problem."""
+        for a in self.walk.agents:
             n = self.name(a.name, "agent name")
             if n is None:
                 continue
-            if n in owners:
+            if n in self.owners:
                 self.fail(
-                    f"agents {owners[n]!r} and {a.name!r} both map to the member name {n!r}: "
-                    "rename one in the SDK"
+                    f"agents {self.owners[n]!r} and {a.name!r} both map to the member name "
+                    f"{n!r}: rename one in the SDK"
                 )
                 continue
-            owners[n] = a.name
-            names[a.name] = n
-        tools: dict[str, tuple[str, _Tool]] = {}  # member name -> (owner text, tool)
-        tool_names: dict[tuple[str, str], str] = {}  # (agent, tool name) -> member
-        for a in walk.agents:
+            self.owners[n] = a.name
+            self.names[a.name] = n
+
+    def claim_tool_names(self) -> None:
+        """`self.tools` / `self.tool_names`: a function tool shared by agents (same schema) is
+        one member; a tool on an agent's name, or two schemas on one name, is a problem."""
+        for a in self.walk.agents:
             for t in a.tools:
                 n = self.name(t.name, f"tool name (agent {a.name!r})")
                 if n is None:
                     continue
-                if n in owners and n not in tools:
+                if n in self.owners and n not in self.tools:
                     self.fail(
                         f"the function tool {t.name!r} of agent {a.name!r} maps to the member "
-                        f"name {n!r}, already taken by agent {owners[n]!r}: rename one"
+                        f"name {n!r}, already taken by agent {self.owners[n]!r}: rename one"
                     )
                     continue
-                if n in tools and tools[n][1].schema_ != t.schema_:
+                if n in self.tools and self.tools[n][1].schema_ != t.schema_:
                     self.fail(
                         f"two different function tools map to the member name {n!r} "
-                        f"({tools[n][0]} and agent {a.name!r}'s {t.name!r}): rename one"
+                        f"({self.tools[n][0]} and agent {a.name!r}'s {t.name!r}): rename one"
                     )
                     continue
-                tools.setdefault(n, (f"agent {a.name!r}'s {t.name!r}", t))
-                owners.setdefault(n, t.name)
-                tool_names[(a.name, t.name)] = n
-        self.check_existing(names, tools)
-        if self.problems:
-            self.raise_problems()
+                self.tools.setdefault(n, (f"agent {a.name!r}'s {t.name!r}", t))
+                self.owners.setdefault(n, t.name)
+                self.tool_names[(a.name, t.name)] = n
 
+    # ----------------------------------------------------------------- the workspace around
+
+    def members_section(self) -> dict[str, Any]:
+        """The `members` mapping to merge into (a new workspace is named after the package)."""
         members = self.data.setdefault("members", {})
         if not isinstance(members, dict):
             self.fail(f"{WORKSPACE_FILE}: members is not a mapping")
             self.raise_problems()
         if "team" not in self.data:
             package = self.entry.split(":")[0].split(".")[0]
-            self.data = {"team": self.name(package, "package") or names[walk.entry], **self.data}
-            members = self.data["members"]
-        imported = {a.name for a in walk.agents} | {t.name for _o, t in tools.values()}
+            team = self.name(package, "package") or self.names[self.walk.entry]
+            self.data = {"team": team, **self.data}
+        return members
+
+    def note_unreachable(self, members: dict[str, Any], imported: set[str]) -> None:
         for n, old in members.items():
             meta = old.get("metadata") if isinstance(old, dict) else None
             was = meta.get("openai_agents") if isinstance(meta, dict) else None
@@ -508,118 +600,142 @@ class _Mapper:
                     f"member {n!r} was imported from the SDK but is not reachable from "
                     f"{self.entry} any more: left as it is (remove it by hand if it is gone)"
                 )
-        report: list[ImportedMember] = []
 
-        # typed inputs: an agent whose every incoming handoff carries the same schema takes it
-        incoming: dict[str, list[_Schema | None]] = {}
-        for a in walk.agents:
+    def fill_contract_slots(self) -> None:
+        """The typed handoffs' contracts (`self.slots`), and what each agent is handed
+        (`self.incoming`): an agent every incoming handoff of which carries the same schema
+        takes it as its input."""
+        for a in self.walk.agents:
             for h in a.handoffs:
-                incoming.setdefault(h.to, []).append(h.input)
-        contract_slots: dict[tuple[str, str], Any] = {}
-        for a in walk.agents:
+                self.incoming.setdefault(h.to, []).append(h.input)
+        for a in self.walk.agents:
+            src = self.names[a.name]
             for h in a.handoffs:
-                if h.input is not None:
-                    rel = f"contracts/{names[a.name]}/handoff-{names[h.to]}.json"
-                    old = self.old_handoff(names[a.name], names[h.to])
-                    contract_slots[(a.name, h.to)] = self.schema_slot(
-                        h.input,
-                        rel,
-                        "validation",
-                        "validation",
-                        old.get("contract") if old else None,
-                    )
+                if h.input is None:
+                    continue
+                dst = self.names[h.to]
+                old = self.old_handoff(src, dst)
+                self.slots[(a.name, h.to)] = self.schema_slot(
+                    h.input,
+                    f"contracts/{src}/handoff-{dst}.json",
+                    "validation",
+                    "validation",
+                    old.get("contract") if old else None,
+                )
 
-        for a in walk.agents:
-            n = names[a.name]
-            before = json.dumps(members.get(n), sort_keys=True)
-            spec = dict(members.get(n) or {})
-            status: Literal["added", "updated", "unchanged"] = (
-                "added" if n not in members else "updated"
-            )
-            if "version" not in spec:
-                spec["version"] = NEW_VERSION
-            if a.description and not spec.get("description"):
-                spec["description"] = a.description
+    # ----------------------------------------------------------------- members
+
+    def upsert(
+        self,
+        members: dict[str, Any],
+        n: str,
+        kind: Literal["agent", "tool"],
+        source: _Agent | _Tool,
+        fill: Callable[[dict[str, Any]], None],
+    ) -> ImportedMember:
+        """Merge one member: what agents and tools share (version, description, the
+        `openai_agents` metadata, the key order, the status); `fill` sets the rest."""
+        old = members.get(n)
+        before = json.dumps(old, sort_keys=True)
+        status: Literal["added", "updated", "unchanged"] = (
+            "added" if n not in members else "updated"
+        )
+        spec = dict(old or {})
+        if kind == "tool":
+            spec["kind"] = "tool"
+        spec.setdefault("version", NEW_VERSION)
+        if source.description and not spec.get("description"):
+            spec["description"] = source.description
+        fill(spec)
+        meta = dict(spec.get("metadata") or {})
+        meta["openai_agents"] = (
+            {"agent": source.name} if kind == "agent" else {"function_tool": source.name}
+        )
+        spec["metadata"] = meta
+        ordered = _ordered(spec, _AGENT_ORDER if kind == "agent" else _TOOL_ORDER, old)
+        members[n] = ordered
+        if status == "updated" and json.dumps(ordered, sort_keys=True) == before:
+            status = "unchanged"
+        return ImportedMember(n, source.name, kind, status)
+
+    def agent_member(self, members: dict[str, Any], a: _Agent) -> ImportedMember:
+        n = self.names[a.name]
+
+        def fill(spec: dict[str, Any]) -> None:
             spec["model"] = self.model(a, n)
             spec["prompt"] = self.prompt(a, n, spec.get("prompt"))
-            spec["input"] = self.input(a, incoming.get(a.name, []), contract_slots)
-            if a.output is None:
-                spec["output"] = dict(TEXT_OUTPUT)
-                spec.pop("structured_output", None)
-            else:
-                spec["output"] = self.schema_slot(
-                    a.output,
-                    f"contracts/{n}/output.json",
-                    "serialization",
-                    "serialization",
-                    spec.get("output"),
-                )
-                if a.output.strict and a.output.plain:
-                    spec["structured_output"] = STRICT_PROFILE
-                else:
-                    spec.pop("structured_output", None)
-                    why = "not strict" if not a.output.strict else "wrapped by the SDK"
-                    self.notes.append(
-                        f"agent {a.name!r}: its output type {a.output.type} is {why}: no "
-                        "structured_output profile declared"
-                    )
-            old_uses = {
-                (u.get("tool") if isinstance(u, dict) else u): u
-                for u in (spec.get("tools") or [])
-                if isinstance(u, (dict, str))
-            }
-            sdk_uses: dict[str, dict[str, Any]] = {}
-            for t in a.tools:
-                tn = tool_names[(a.name, t.name)]
-                use: dict[str, Any] = {"tool": tn, "call": f"contracts/tools/{tn}.json"}
-                old = old_uses.get(tn)
-                if isinstance(old, dict) and "result" in old:
-                    use["result"] = old["result"]
-                sdk_uses[tn] = use
-            # in the order teamrel.yaml had them; uses of tools the SDK does not own (an MCP
-            # tool added by hand) are kept, a function tool the agent no longer has is dropped
-            uses: list[Any] = []
-            for tname, u in old_uses.items():
-                if tname in sdk_uses:
-                    uses.append(sdk_uses.pop(tname))
-                elif isinstance(tname, str) and not self.sdk_tool(tname) and tname not in tools:
-                    uses.append(u)
-            uses.extend(sdk_uses.values())
+            spec["input"] = self.input(a, self.incoming.get(a.name, []), self.slots)
+            self.output(a, n, spec)
+            uses = self.tool_uses(a, spec.get("tools") or [])
             if uses:
                 spec["tools"] = uses
             else:
                 spec.pop("tools", None)
-            meta = dict(spec.get("metadata") or {})
-            meta["openai_agents"] = {"agent": a.name}
-            spec["metadata"] = meta
-            ordered = _ordered(spec, _AGENT_ORDER, members.get(n))
-            members[n] = ordered
-            if status == "updated" and json.dumps(ordered, sort_keys=True) == before:
-                status = "unchanged"
-            report.append(ImportedMember(n, a.name, "agent", status))
 
-        for tn, (_owner, t) in sorted(tools.items()):
-            before = json.dumps(members.get(tn), sort_keys=True)
-            tspec = dict(members.get(tn) or {})
-            tstatus: Literal["added", "updated", "unchanged"] = (
-                "added" if tn not in members else "updated"
-            )
-            tspec["kind"] = "tool"
-            tspec.setdefault("version", NEW_VERSION)
-            if t.description and not tspec.get("description"):
-                tspec["description"] = t.description
+        return self.upsert(members, n, "agent", a, fill)
+
+    def tool_member(self, members: dict[str, Any], tn: str, t: _Tool) -> ImportedMember:
+        def fill(spec: dict[str, Any]) -> None:
             rel = f"contracts/tools/{tn}.json"
             self.put(rel, _json_bytes(t.schema_))
-            tspec["input_schema"] = rel
-            meta = dict(tspec.get("metadata") or {})
-            meta["openai_agents"] = {"function_tool": t.name}
-            tspec["metadata"] = meta
-            ordered = _ordered(tspec, _TOOL_ORDER, members.get(tn))
-            members[tn] = ordered
-            if tstatus == "updated" and json.dumps(ordered, sort_keys=True) == before:
-                tstatus = "unchanged"
-            report.append(ImportedMember(tn, t.name, "tool", tstatus))
+            spec["input_schema"] = rel
 
+        return self.upsert(members, tn, "tool", t, fill)
+
+    def output(self, a: _Agent, n: str, spec: dict[str, Any]) -> None:
+        """`output` (and `structured_output`) of the agent member `n`."""
+        if a.output is None:
+            spec["output"] = dict(TEXT_OUTPUT)
+            spec.pop("structured_output", None)
+            return
+        spec["output"] = self.schema_slot(
+            a.output,
+            f"contracts/{n}/output.json",
+            "serialization",
+            "serialization",
+            spec.get("output"),
+        )
+        if a.output.strict and a.output.plain:
+            spec["structured_output"] = STRICT_PROFILE
+            return
+        spec.pop("structured_output", None)
+        why = "not strict" if not a.output.strict else "wrapped by the SDK"
+        self.notes.append(
+            f"agent {a.name!r}: its output type {a.output.type} is {why}: no "
+            "structured_output profile declared"
+        )
+
+    def tool_uses(self, a: _Agent, old: list[Any]) -> list[Any]:
+        """The agent's `tools`: one use per function tool (`call` = its schema; a `result`
+        written by hand kept), in the order teamrel.yaml had them. Uses of tools the SDK does
+        not own (an MCP tool added by hand) are kept; a function tool the agent no longer has
+        is dropped."""
+        old_uses = {
+            (u.get("tool") if isinstance(u, dict) else u): u
+            for u in old
+            if isinstance(u, (dict, str))
+        }
+        sdk_uses: dict[str, dict[str, Any]] = {}
+        for t in a.tools:
+            tn = self.tool_names[(a.name, t.name)]
+            use: dict[str, Any] = {"tool": tn, "call": f"contracts/tools/{tn}.json"}
+            was = old_uses.get(tn)
+            if isinstance(was, dict) and "result" in was:
+                use["result"] = was["result"]
+            sdk_uses[tn] = use
+        uses: list[Any] = []
+        for tname, u in old_uses.items():
+            if tname in sdk_uses:
+                uses.append(sdk_uses.pop(tname))
+            elif isinstance(tname, str) and not self.sdk_tool(tname) and tname not in self.tools:
+                uses.append(u)
+        uses.extend(sdk_uses.values())
+        return uses
+
+    # ----------------------------------------------------------------- handoffs and the check
+
+    def merge_handoffs(self) -> list[str]:
+        """Merge every SDK handoff into `handoffs` (hand-written entries kept); the keys."""
         handoffs = self.data.get("handoffs")
         if handoffs is None:
             handoffs = []
@@ -627,22 +743,15 @@ class _Mapper:
             self.fail(f"{WORKSPACE_FILE}: handoffs is not a list")
             self.raise_problems()
         keys: list[str] = []
-        for a in walk.agents:
+        for a in self.walk.agents:
             for h in a.handoffs:
-                src, dst = names[a.name], names[h.to]
+                src, dst = self.names[a.name], self.names[h.to]
                 keys.append(f"{src}->{dst}")
-                entry = next(
-                    (
-                        e
-                        for e in handoffs
-                        if isinstance(e, dict) and e.get("from") == src and e.get("to") == dst
-                    ),
-                    None,
-                )
+                entry = _find_handoff(handoffs, src, dst)
                 if entry is None:
                     entry = {"from": src, "to": dst}
                     handoffs.append(entry)
-                slot = contract_slots.get((a.name, h.to))
+                slot = self.slots.get((a.name, h.to))
                 if slot is not None:
                     entry["contract"] = slot
                 elif self.imported_contract(entry.get("contract"), src, dst):
@@ -650,8 +759,10 @@ class _Mapper:
                     entry.pop("contract", None)
         if handoffs:
             self.data["handoffs"] = handoffs
-        if self.problems:
-            self.raise_problems()
+        return keys
+
+    def validate_merged(self) -> None:
+        """The merged document must load as a `TeamFile`; raises `InputError` otherwise."""
         try:
             # the loader's default kind is agent; the discriminated union wants it spelt out
             TeamFile.model_validate(
@@ -670,13 +781,9 @@ class _Mapper:
                 f"{self.where}: the merged {WORKSPACE_FILE} would not be valid "
                 f"(at {loc}: {error_text(first)}); nothing was written"
             ) from None
-        return _Plan(self.data, self.files, report, keys, self.notes)
 
     def old_handoff(self, src: str, dst: str) -> dict[str, Any] | None:
-        for e in self.data.get("handoffs") or []:
-            if isinstance(e, dict) and e.get("from") == src and e.get("to") == dst:
-                return e
-        return None
+        return _find_handoff(self.data.get("handoffs") or [], src, dst)
 
     def sdk_tool(self, name: str) -> bool:
         """Whether the tool member `name` was imported from an SDK function tool."""
@@ -710,7 +817,7 @@ class _Mapper:
                     "declares as an agent: rename one"
                 )
 
-    def raise_problems(self) -> None:
+    def raise_problems(self) -> NoReturn:
         n = len(self.problems)
         raise SourceError(
             f"{self.where}: {n} problem{'s' if n != 1 else ''} mapping the SDK team onto "
@@ -793,6 +900,13 @@ _TOOL_ORDER = (
     "external",
     "origin",
 )
+
+
+def _find_handoff(handoffs: list[Any], src: str, dst: str) -> dict[str, Any] | None:
+    for e in handoffs:
+        if isinstance(e, dict) and e.get("from") == src and e.get("to") == dst:
+            return e
+    return None
 
 
 def _inside(root: Path, rel: str) -> bool:

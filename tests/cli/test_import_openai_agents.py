@@ -202,6 +202,46 @@ def test_a_changed_team_shows_the_diff_and_needs_yes(ws: Path) -> None:
     assert imported(ws, ENTRY)[1]["changed"] is False
 
 
+def test_an_import_into_an_existing_workspace_keeps_its_comments(ws: Path) -> None:
+    assert imported(ws, ENTRY)[0] == 0
+    path = ws / "teamrel.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = "# the support team, imported from the SDK\n" + text.replace(
+        "  billing:\n", "  # billing answers invoices\n  billing:\n"
+    ).replace("handoffs:\n", "handoffs:  # walked from triage\n")
+    path.write_text(text, encoding="utf-8")
+    team = ws / "support_team" / "team.py"
+    team.write_text(
+        team.read_text(encoding="utf-8").replace(
+            'model="gpt-4o-2024-08-06",\n    tools=[lookup_invoice]',
+            'model="gpt-4o-2024-11-20",\n    tools=[lookup_invoice]',
+        ),
+        encoding="utf-8",
+    )
+    code, doc = imported(ws, ENTRY)
+    assert code == 1
+    # only the changed line, not the whole document re-dumped
+    changed = [
+        line
+        for line in doc["diff"].splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert changed == ["-      id: gpt-4o-2024-08-06", "+      id: gpt-4o-2024-11-20"]
+    code, doc = imported(ws, ENTRY, "--yes")
+    assert code == 0 and doc["applied"]
+    after = path.read_text(encoding="utf-8")
+    # the file is the commented one with billing's model id changed, byte for byte
+    head, billing, rest = text.partition("  billing:\n")
+    assert after == head + billing + rest.replace("gpt-4o-2024-08-06", "gpt-4o-2024-11-20", 1)
+    for comment in (
+        "# the support team, imported from the SDK",
+        "# billing answers invoices",
+        "# walked from triage",
+    ):
+        assert comment in after
+    assert imported(ws, ENTRY)[1]["changed"] is False
+
+
 def test_existing_workspace_keeps_what_the_sdk_does_not_say(ws: Path) -> None:
     assert imported(ws, ENTRY)[0] == 0
     import yaml

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from teamrel.yamledit import REMOVE, YamlEditError, add_member, flow, set_member_keys
+from teamrel.yamledit import (
+    REMOVE,
+    YamlEditError,
+    add_member,
+    flow,
+    set_keys,
+    set_member_keys,
+)
 
 TEXT = """\
 # the team (top comment)
@@ -84,6 +91,33 @@ def test_set_member_keys_replaces_adds_and_removes_only_those_keys() -> None:
     assert comments(out) == comments(TEXT)
     # the lines of other members are untouched
     assert "    version: 1.0.0  # bumped by hand\n" in out
+
+
+def test_set_keys_in_block_style_writes_what_yaml_dump_would() -> None:
+    origin = {"mcp": {"command": "python new.py", "tool": "orders"}}
+    out = set_keys(TEXT, ("members", "orders"), {"origin": origin, "notes": ["a", "b"]}, block=True)
+    assert (
+        "    origin:\n      mcp:\n        command: python new.py\n        tool: orders\n"
+        "    metadata: {owner: ops}\n    notes:\n    - a\n    - b\n"
+    ) in out
+    assert comments(out) == comments(TEXT)
+    # at the top level: a key replaced in place, a new one appended
+    edges = [{"from": "support", "to": "orders", "contract": {"type": "object"}}]
+    out = set_keys(out, (), {"handoffs": edges, "environments": {"prod": {}}}, block=True)
+    assert "handoffs:\n- from: support\n  to: orders\n  contract:\n    type: object\n" in out
+    assert out.endswith("environments:\n  prod: {}\n")
+    assert comments(out) == comments(TEXT)
+    data = yaml.safe_load(out)
+    assert data["handoffs"] == edges and data["members"]["orders"]["origin"] == origin
+
+
+def test_set_keys_names_what_is_missing() -> None:
+    with pytest.raises(YamlEditError, match="has no member 'nobody' to update"):
+        set_member_keys(TEXT, "nobody", {"version": "2.0.0"})
+    with pytest.raises(YamlEditError, match="has no environments to update"):
+        set_keys(TEXT, ("environments",), {"prod": {}})
+    with pytest.raises(YamlEditError, match="team is not a mapping"):
+        set_keys(TEXT, ("team",), {"x": 1})
 
 
 def test_a_flow_member_is_rewritten_on_one_line() -> None:
