@@ -432,12 +432,14 @@ def _extension_schemas(
     if not found:
         return {}, False
     problems: list[Diagnostic] = []
-
-    def bad(ptr: str, message: str, code: str = "a2a-extension") -> None:
-        problems.append(Diagnostic(code, message, source, None, ptr))
-
     if len(found) > 1:
-        bad(f"/capabilities/extensions/{found[1][0]}", "the teamrel extension is listed twice")
+        problems.append(
+            _extension_problem(
+                source,
+                f"/capabilities/extensions/{found[1][0]}",
+                "the teamrel extension is listed twice",
+            )
+        )
     i, ext = found[0]
     base = f"/capabilities/extensions/{i}/params"
     params = ext.get("params")
@@ -445,44 +447,93 @@ def _extension_schemas(
     out: dict[str, dict[str, JSON]] = {}
     loader = SchemaLoader(root or Path("."))
     if not isinstance(skills, dict):
-        bad(base, 'the teamrel extension\'s params must be {"skills": {SKILL_ID: {...}}}')
+        problems.append(
+            _extension_problem(
+                source,
+                base,
+                'the teamrel extension\'s params must be {"skills": {SKILL_ID: {...}}}',
+            )
+        )
     else:
         for sid, entry in skills.items():
-            sptr = f"{base}/skills/{escape_token(sid)}"
-            if sid not in skill_ids:
-                bad(sptr, f"names skill {sid!r}, which the card does not list")
-                continue
-            if not isinstance(entry, dict):
-                bad(sptr, "must be an object with input_schema and/or output_schema")
-                continue
-            for key in entry:
-                if key not in _SKILL_SCHEMA_KEYS:
-                    bad(
-                        f"{sptr}/{escape_token(key)}",
-                        f"unknown key {key!r} (input_schema, output_schema)",
-                    )
-            got: dict[str, JSON] = {}
-            for key in _SKILL_SCHEMA_KEYS:
-                if key not in entry:
-                    continue
-                schema = entry[key]
-                _, diags = loader.inline(
-                    schema, f"a2a:{sid}:{key}", file=source, pointer=f"{sptr}/{key}"
-                )
-                for d in diags:
-                    bad(d.pointer or f"{sptr}/{key}", d.message, d.code)
-                if not diags:
-                    got[key] = schema
-            out[sid] = got
+            got = _skill_schemas(
+                loader,
+                source,
+                sid,
+                entry,
+                f"{base}/skills/{escape_token(sid)}",
+                skill_ids,
+                problems,
+            )
+            if got is not None:
+                out[sid] = got
     if problems:
-        n = len(problems)
-        raise CardError(
-            source,
-            f"the teamrel extension ({EXTENSION_URI}) is invalid: {problems[0].message}"
-            + (f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""),
-            problems,
-        )
+        raise _extension_error(source, problems)
     return out, True
+
+
+def _extension_error(source: str, problems: list[Diagnostic]) -> CardError:
+    """The error for an invalid extension: the first problem, and how many more."""
+    n = len(problems)
+    return CardError(
+        source,
+        f"the teamrel extension ({EXTENSION_URI}) is invalid: {problems[0].message}"
+        + (f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""),
+        problems,
+    )
+
+
+def _extension_problem(
+    source: str, ptr: str, message: str, code: str = "a2a-extension"
+) -> Diagnostic:
+    return Diagnostic(code, message, source, None, ptr)
+
+
+def _skill_schemas(
+    loader: SchemaLoader,
+    source: str,
+    sid: str,
+    entry: Any,
+    sptr: str,
+    skill_ids: set[str],
+    problems: list[Diagnostic],
+) -> dict[str, JSON] | None:
+    """The usable schemas of one skill's entry in the extension (None: the entry is unusable),
+    each problem appended to `problems`."""
+    if sid not in skill_ids:
+        problems.append(
+            _extension_problem(source, sptr, f"names skill {sid!r}, which the card does not list")
+        )
+        return None
+    if not isinstance(entry, dict):
+        problems.append(
+            _extension_problem(
+                source, sptr, "must be an object with input_schema and/or output_schema"
+            )
+        )
+        return None
+    for key in entry:
+        if key not in _SKILL_SCHEMA_KEYS:
+            problems.append(
+                _extension_problem(
+                    source,
+                    f"{sptr}/{escape_token(key)}",
+                    f"unknown key {key!r} (input_schema, output_schema)",
+                )
+            )
+    got: dict[str, JSON] = {}
+    for key in _SKILL_SCHEMA_KEYS:
+        if key not in entry:
+            continue
+        schema = entry[key]
+        _, diags = loader.inline(schema, f"a2a:{sid}:{key}", file=source, pointer=f"{sptr}/{key}")
+        for d in diags:
+            problems.append(
+                _extension_problem(source, d.pointer or f"{sptr}/{key}", d.message, d.code)
+            )
+        if not diags:
+            got[key] = schema
+    return got
 
 
 # --------------------------------------------------------------------------- writing
