@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import json
 import posixpath
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +37,16 @@ from teamrel.canonical import JSON
 from teamrel.contracts import MAX_SCHEMA_BYTES, SchemaLoader, missing_file, resolve_path
 from teamrel.errors import InputError, SchemaError, UsageError
 from teamrel.fileio import atomic_write
-from teamrel.models import NAME_RE, McpOrigin, SchemaDoc, ToolSpec, error_text, is_generated_source
+from teamrel.models import (
+    NAME_RE,
+    McpOrigin,
+    MemberSpec,
+    ResolvedMember,
+    SchemaDoc,
+    ToolSpec,
+    error_text,
+    is_generated_source,
+)
 from teamrel.sources.mcp import DEFAULT_TIMEOUT_S, LiveTool, McpSourceError, describe, list_tools
 from teamrel.yamledit import REMOVE, add_member, set_member_keys
 from teamrel.yamlsrc import YamlError, parse_yaml
@@ -296,90 +305,24 @@ def plan_import(
     for t in tools:
         _check_name(server, t.name)
     loader = SchemaLoader(root)
-    # existing members of this server, by tool name
-    by_tool: dict[str, str] = {}
-    for name, raw in members.items():
-        if isinstance(raw, dict):
-            tool = _same_server(raw.get("origin"), origin)
-            if tool is not None:
-                by_tool.setdefault(tool, str(name))
+    by_tool = _members_by_tool(members, origin)
     contracts: dict[str, str] = {}
     imports: list[ToolImport] = []
     new_text = text
     for t in tools:
         member = by_tool.get(t.name, t.name)
         raw = members.get(member)
-        where = f"member {member!r}"
-        if raw is not None:
-            if not isinstance(raw, dict) or raw.get("kind") != "tool":
-                raise InputError(
-                    f"tool {t.name!r} of MCP server {server}: the {where} exists and is not a "
-                    "tool member",
-                    hint="rename that member, or import the other tools with --tool NAME",
-                )
-            theirs = raw.get("origin")
-            if theirs is not None and _same_server(theirs, origin) != t.name:
-                raise InputError(
-                    f"tool {t.name!r} of MCP server {server}: the {where} already has another "
-                    f"origin ({json.dumps(theirs, ensure_ascii=False)})",
-                    hint="remove its origin to adopt it, or import the other tools with --tool",
-                )
+        _check_adoptable(server, origin, t.name, member, raw)
         current = raw if isinstance(raw, dict) else {}
-        in_file = _slot_file(
-            root,
-            current.get("input_schema"),
-            f"{TOOLS_DIR}/{t.name}_input.json",
-            f"{where}: input_schema",
-        )
-        in_schema = _checked_schema(loader, server, t.name, "input", t.input_schema)
-        out_file: str | None = None
-        out_schema: dict[str, Any] | None = None
-        if t.output_schema is not None:
-            out_file = _slot_file(
-                root,
-                current.get("output_schema"),
-                f"{TOOLS_DIR}/{t.name}_output.json",
-                f"{where}: output_schema",
-            )
-            out_schema = _checked_schema(loader, server, t.name, "output", t.output_schema)
-        for path, schema in ((in_file, in_schema), (out_file, out_schema)):
-            if path is None or schema is None:
-                continue
-            body = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-            if contracts.get(path, body) != body:
-                raise InputError(
-                    f"MCP server {server}: two schemas would be written to {path} "
-                    f"(the last one for tool {t.name!r})",
-                    hint="give the members their own files",
-                )
-            contracts[path] = body
+        in_file, out_file = _place_schemas(root, loader, server, t, current, member, contracts)
         origin_value = {"mcp": {**_transport(origin), "tool": t.name}}
         if raw is None:
-            spec: dict[str, Any] = {"kind": "tool", "version": NEW_MEMBER_VERSION}
-            if t.description and t.description.strip():
-                spec["description"] = " ".join(t.description.split())[:200]
-            spec["input_schema"] = in_file
-            if out_file is not None:
-                spec["output_schema"] = out_file
-            spec["origin"] = origin_value
-            if external:
-                spec["external"] = True
+            spec = _new_spec(t, in_file, out_file, origin_value, external=external)
             _validate_spec(server, member, spec)
             new_text = add_member(new_text, member, spec)
             imports.append(ToolImport(t.name, member, "add", in_file, out_file))
             continue
-        updates: dict[str, Any] = {}
-        if current.get("input_schema") != in_file:
-            updates["input_schema"] = in_file
-        if out_file is None:
-            if "output_schema" in current:
-                updates["output_schema"] = REMOVE
-        elif current.get("output_schema") != out_file:
-            updates["output_schema"] = out_file
-        if current.get("origin") != origin_value:
-            updates["origin"] = origin_value
-        if external and current.get("external") is not True:
-            updates["external"] = True
+        updates = _updates(current, in_file, out_file, origin_value, external=external)
         if updates:
             merged = {k: v for k, v in {**current, **updates}.items() if v is not REMOVE}
             _validate_spec(server, member, merged)
@@ -388,6 +331,135 @@ def plan_import(
     gone = sorted(
         (m, tool) for tool, m in by_tool.items() if tool not in {t.name for t in tools} and not only
     )
+    files = _file_changes(root, contracts, text, new_text)
+    imports = _settle_actions(imports, files, text, new_text)
+    return ImportPlan(server, origin, imports, files, gone, yaml_before=text)
+
+
+def _members_by_tool(members: dict[str, Any], origin: McpOrigin) -> dict[str, str]:
+    """The existing members of this server, by tool name (the first one when several)."""
+    by_tool: dict[str, str] = {}
+    for name, raw in members.items():
+        if isinstance(raw, dict):
+            tool = _same_server(raw.get("origin"), origin)
+            if tool is not None:
+                by_tool.setdefault(tool, str(name))
+    return by_tool
+
+
+def _check_adoptable(server: str, origin: McpOrigin, tool: str, member: str, raw: Any) -> None:
+    """Refuse (`InputError`) to import `tool` into an existing member that is not a tool
+    member or that records another origin."""
+    if raw is None:
+        return
+    where = f"member {member!r}"
+    if not isinstance(raw, dict) or raw.get("kind") != "tool":
+        raise InputError(
+            f"tool {tool!r} of MCP server {server}: the {where} exists and is not a tool member",
+            hint="rename that member, or import the other tools with --tool NAME",
+        )
+    theirs = raw.get("origin")
+    if theirs is not None and _same_server(theirs, origin) != tool:
+        raise InputError(
+            f"tool {tool!r} of MCP server {server}: the {where} already has another "
+            f"origin ({json.dumps(theirs, ensure_ascii=False)})",
+            hint="remove its origin to adopt it, or import the other tools with --tool",
+        )
+
+
+def _place_schemas(
+    root: Path,
+    loader: SchemaLoader,
+    server: str,
+    t: LiveTool,
+    current: dict[str, Any],
+    member: str,
+    contracts: dict[str, str],
+) -> tuple[str, str | None]:
+    """The files the tool's input and output schemas go to (output: None when the server
+    declares none), the checked schemas added to `contracts`; refuses two different schemas
+    for one file."""
+    where = f"member {member!r}"
+    in_file = _slot_file(
+        root,
+        current.get("input_schema"),
+        f"{TOOLS_DIR}/{t.name}_input.json",
+        f"{where}: input_schema",
+    )
+    in_schema = _checked_schema(loader, server, t.name, "input", t.input_schema)
+    out_file: str | None = None
+    out_schema: dict[str, Any] | None = None
+    if t.output_schema is not None:
+        out_file = _slot_file(
+            root,
+            current.get("output_schema"),
+            f"{TOOLS_DIR}/{t.name}_output.json",
+            f"{where}: output_schema",
+        )
+        out_schema = _checked_schema(loader, server, t.name, "output", t.output_schema)
+    for path, schema in ((in_file, in_schema), (out_file, out_schema)):
+        if path is None or schema is None:
+            continue
+        body = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        if contracts.get(path, body) != body:
+            raise InputError(
+                f"MCP server {server}: two schemas would be written to {path} "
+                f"(the last one for tool {t.name!r})",
+                hint="give the members their own files",
+            )
+        contracts[path] = body
+    return in_file, out_file
+
+
+def _new_spec(
+    t: LiveTool,
+    in_file: str,
+    out_file: str | None,
+    origin_value: dict[str, Any],
+    *,
+    external: bool,
+) -> dict[str, Any]:
+    """The tool member an import adds for `t`."""
+    spec: dict[str, Any] = {"kind": "tool", "version": NEW_MEMBER_VERSION}
+    if t.description and t.description.strip():
+        spec["description"] = " ".join(t.description.split())[:200]
+    spec["input_schema"] = in_file
+    if out_file is not None:
+        spec["output_schema"] = out_file
+    spec["origin"] = origin_value
+    if external:
+        spec["external"] = True
+    return spec
+
+
+def _updates(
+    current: dict[str, Any],
+    in_file: str,
+    out_file: str | None,
+    origin_value: dict[str, Any],
+    *,
+    external: bool,
+) -> dict[str, Any]:
+    """The keys of an existing member the import sets (`REMOVE`: drops), only those that differ."""
+    updates: dict[str, Any] = {}
+    if current.get("input_schema") != in_file:
+        updates["input_schema"] = in_file
+    if out_file is None:
+        if "output_schema" in current:
+            updates["output_schema"] = REMOVE
+    elif current.get("output_schema") != out_file:
+        updates["output_schema"] = out_file
+    if current.get("origin") != origin_value:
+        updates["origin"] = origin_value
+    if external and current.get("external") is not True:
+        updates["external"] = True
+    return updates
+
+
+def _file_changes(
+    root: Path, contracts: dict[str, str], text: str, new_text: str
+) -> list[FileChange]:
+    """The contract files (sorted by path) against what is on disk, then teamrel.yaml."""
     files: list[FileChange] = []
     for path, body in sorted(contracts.items()):
         before = _read_text(root / path)
@@ -400,8 +472,16 @@ def plan_import(
     files.append(
         FileChange(WORKSPACE_FILE, "unchanged" if new_text == text else "changed", text, new_text)
     )
+    return files
+
+
+def _settle_actions(
+    imports: list[ToolImport], files: list[FileChange], text: str, new_text: str
+) -> list[ToolImport]:
+    """The imports with `update` turned into `unchanged` where neither the member nor its
+    files change."""
     changed = {f.path for f in files if f.status != "unchanged"}
-    imports = [
+    return [
         t
         if t.action == "add"
         or (WORKSPACE_FILE in changed and _member_changed(text, new_text, t.member))
@@ -410,7 +490,6 @@ def plan_import(
         else ToolImport(t.tool, t.member, "unchanged", t.input_file, t.output_file)
         for t in imports
     ]
-    return ImportPlan(server, origin, imports, files, gone, yaml_before=text)
 
 
 def _member_changed(before: str, after: str, member: str) -> bool:
@@ -576,19 +655,7 @@ def check_drift(
     listing = live if live is not None else list_tools(origin, timeout=timeout, cwd=root)
     listing = _select(server, listing, only)
     ws = load_workspace(root)
-    pinned: dict[str, tuple[str, Any]] = {}
-    for name, member in ws.members.items():
-        if member.kind != "tool":
-            continue
-        tool = _same_server(member.spec.get("origin"), origin)
-        if tool is not None and (not only or tool in only):
-            pinned.setdefault(tool, (name, member))
-    live_names = {t.name for t in listing}
-    for name, member in ws.members.items():
-        # a tool member named like a live tool and recording no origin is the one an import
-        # would adopt: compare it too
-        if member.kind == "tool" and "origin" not in member.spec and name in live_names:
-            pinned.setdefault(name, (name, member))
+    pinned = _pinned_members(ws.members, origin, only, {t.name for t in listing})
     raw_members = ws.team.members
     loader = SchemaLoader(root)
     out: list[ToolDrift] = []
@@ -597,41 +664,74 @@ def check_drift(
             out.append(ToolDrift(t.name, None, "new"))
             continue
         name, member = pinned.pop(t.name)
-        spec = raw_members[name]
-        files = {
-            "input": _pinned_path(getattr(spec, "input_schema", None)),
-            "output": _pinned_path(getattr(spec, "output_schema", None)),
-        }
-        live_in = _checked_schema(loader, server, t.name, "input", t.input_schema)
-        live_out = (
-            _checked_schema(loader, server, t.name, "output", t.output_schema)
-            if t.output_schema is not None
-            else None
-        )
-        pin_in = member.schema_doc("input")
-        pin_out = member.schema_doc("output")
-        inp = _direction("input", files["input"], pin_in, live_in)
-        outp = _direction("output", files["output"], pin_out, live_out)
-        same = (
-            inp.verdict == "compatible"
-            and outp.verdict == "compatible"
-            and _equivalent(pin_in, live_in, "input")
-            and _equivalent(pin_out, live_out, "output")
-        )
-        verdicts = {inp.verdict, outp.verdict}
-        status: DriftStatus
-        if inp.breaking or outp.breaking:
-            status = "breaking"
-        elif "unknown" in verdicts:
-            status = "unknown"
-        elif same:
-            status = "unchanged"
-        else:
-            status = "compatible"
-        out.append(ToolDrift(t.name, name, status, inp, outp))
+        out.append(_tool_drift(loader, server, t, name, member, raw_members[name]))
     for tool, (name, _member) in sorted(pinned.items()):
         out.append(ToolDrift(tool, name, "removed"))
     return DriftReport(origin, out)
+
+
+def _pinned_members(
+    members: Mapping[str, ResolvedMember],
+    origin: McpOrigin,
+    only: Collection[str],
+    live_names: set[str],
+) -> dict[str, tuple[str, ResolvedMember]]:
+    """The workspace's members compared with the server, by tool name: those whose origin
+    names this server (restricted to `only`), then those an import would adopt."""
+    pinned: dict[str, tuple[str, ResolvedMember]] = {}
+    for name, member in members.items():
+        if member.kind != "tool":
+            continue
+        tool = _same_server(member.spec.get("origin"), origin)
+        if tool is not None and (not only or tool in only):
+            pinned.setdefault(tool, (name, member))
+    for name, member in members.items():
+        # a tool member named like a live tool and recording no origin is the one an import
+        # would adopt: compare it too
+        if member.kind == "tool" and "origin" not in member.spec and name in live_names:
+            pinned.setdefault(name, (name, member))
+    return pinned
+
+
+def _tool_drift(
+    loader: SchemaLoader,
+    server: str,
+    t: LiveTool,
+    name: str,
+    member: ResolvedMember,
+    spec: MemberSpec,
+) -> ToolDrift:
+    """The verdict on live tool `t` against member `name` (`member`: its loaded form, `spec`:
+    its raw one, which names the pinned files)."""
+    files = {
+        "input": _pinned_path(getattr(spec, "input_schema", None)),
+        "output": _pinned_path(getattr(spec, "output_schema", None)),
+    }
+    live_in = _checked_schema(loader, server, t.name, "input", t.input_schema)
+    live_out = (
+        _checked_schema(loader, server, t.name, "output", t.output_schema)
+        if t.output_schema is not None
+        else None
+    )
+    pin_in = member.schema_doc("input")
+    pin_out = member.schema_doc("output")
+    inp = _direction("input", files["input"], pin_in, live_in)
+    outp = _direction("output", files["output"], pin_out, live_out)
+    status: DriftStatus
+    if inp.breaking or outp.breaking:
+        status = "breaking"
+    elif "unknown" in (inp.verdict, outp.verdict):
+        status = "unknown"
+    elif (
+        inp.verdict == "compatible"
+        and outp.verdict == "compatible"
+        and _equivalent(pin_in, live_in, "input")
+        and _equivalent(pin_out, live_out, "output")
+    ):
+        status = "unchanged"
+    else:
+        status = "compatible"
+    return ToolDrift(t.name, name, status, inp, outp)
 
 
 def _pinned_path(src: Any) -> str | None:

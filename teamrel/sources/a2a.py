@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -431,13 +431,11 @@ def _extension_schemas(
     ]
     if not found:
         return {}, False
-    problems: list[Diagnostic] = []
-
-    def bad(ptr: str, message: str, code: str = "a2a-extension") -> None:
-        problems.append(Diagnostic(code, message, source, None, ptr))
-
+    problems = _Problems(source)
     if len(found) > 1:
-        bad(f"/capabilities/extensions/{found[1][0]}", "the teamrel extension is listed twice")
+        problems.add(
+            f"/capabilities/extensions/{found[1][0]}", "the teamrel extension is listed twice"
+        )
     i, ext = found[0]
     base = f"/capabilities/extensions/{i}/params"
     params = ext.get("params")
@@ -445,44 +443,69 @@ def _extension_schemas(
     out: dict[str, dict[str, JSON]] = {}
     loader = SchemaLoader(root or Path("."))
     if not isinstance(skills, dict):
-        bad(base, 'the teamrel extension\'s params must be {"skills": {SKILL_ID: {...}}}')
+        problems.add(base, 'the teamrel extension\'s params must be {"skills": {SKILL_ID: {...}}}')
     else:
         for sid, entry in skills.items():
             sptr = f"{base}/skills/{escape_token(sid)}"
-            if sid not in skill_ids:
-                bad(sptr, f"names skill {sid!r}, which the card does not list")
-                continue
-            if not isinstance(entry, dict):
-                bad(sptr, "must be an object with input_schema and/or output_schema")
-                continue
-            for key in entry:
-                if key not in _SKILL_SCHEMA_KEYS:
-                    bad(
-                        f"{sptr}/{escape_token(key)}",
-                        f"unknown key {key!r} (input_schema, output_schema)",
-                    )
-            got: dict[str, JSON] = {}
-            for key in _SKILL_SCHEMA_KEYS:
-                if key not in entry:
-                    continue
-                schema = entry[key]
-                _, diags = loader.inline(
-                    schema, f"a2a:{sid}:{key}", file=source, pointer=f"{sptr}/{key}"
-                )
-                for d in diags:
-                    bad(d.pointer or f"{sptr}/{key}", d.message, d.code)
-                if not diags:
-                    got[key] = schema
-            out[sid] = got
-    if problems:
-        n = len(problems)
+            got = _skill_schemas(loader, sid, entry, sptr, skill_ids, problems)
+            if got is not None:
+                out[sid] = got
+    if problems.found:
+        n = len(problems.found)
         raise CardError(
             source,
-            f"the teamrel extension ({EXTENSION_URI}) is invalid: {problems[0].message}"
+            f"the teamrel extension ({EXTENSION_URI}) is invalid: {problems.found[0].message}"
             + (f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""),
-            problems,
+            problems.found,
         )
     return out, True
+
+
+@dataclass
+class _Problems:
+    """The located problems of one card's extension, collected so that all are reported."""
+
+    source: str
+    found: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, ptr: str, message: str, code: str = "a2a-extension") -> None:
+        self.found.append(Diagnostic(code, message, self.source, None, ptr))
+
+
+def _skill_schemas(
+    loader: SchemaLoader,
+    sid: str,
+    entry: Any,
+    sptr: str,
+    skill_ids: set[str],
+    problems: _Problems,
+) -> dict[str, JSON] | None:
+    """The usable schemas of one skill's entry (at `sptr`) in the extension, None when the
+    entry itself is unusable; each problem added to `problems`."""
+    if sid not in skill_ids:
+        problems.add(sptr, f"names skill {sid!r}, which the card does not list")
+        return None
+    if not isinstance(entry, dict):
+        problems.add(sptr, "must be an object with input_schema and/or output_schema")
+        return None
+    for key in entry:
+        if key not in _SKILL_SCHEMA_KEYS:
+            problems.add(
+                f"{sptr}/{escape_token(key)}", f"unknown key {key!r} (input_schema, output_schema)"
+            )
+    got: dict[str, JSON] = {}
+    for key in _SKILL_SCHEMA_KEYS:
+        if key not in entry:
+            continue
+        schema = entry[key]
+        _, diags = loader.inline(
+            schema, f"a2a:{sid}:{key}", file=problems.source, pointer=f"{sptr}/{key}"
+        )
+        for d in diags:
+            problems.add(d.pointer or f"{sptr}/{key}", d.message, d.code)
+        if not diags:
+            got[key] = schema
+    return got
 
 
 # --------------------------------------------------------------------------- writing

@@ -199,30 +199,102 @@ def plan_import(
     for s in skills:
         check_skill_id(s.id, card.source)
     files: dict[str, bytes] = {}
-    notes: list[str] = []
     in_slot, in_files = _side(files, name, skills, "input_schema")
     out_slot, out_files = _side(files, name, skills, "output_schema")
-    if not card.extension:
-        notes.append(
-            "the card carries no teamrel extension: no schemas, input and output are `true` "
-            "(its output proves compatible with no closed consumer)"
-        )
-    else:
-        for s in skills:
-            missing = [k for k in ("input_schema", "output_schema") if getattr(s, k) is None]
-            if missing:
-                notes.append(f"skill {s.id!r} declares no {' or '.join(missing)}")
+    notes = _notes(card, skills)
     prompt_rel = f"{PROMPTS_DIR}/{name}.md"
     files[prompt_rel] = _prompt_text(card, skills).encode("utf-8")
+    origin = _origin(root, name, files, card_file=card_file, url=url, skill=skill)
+    modes_in, modes_out = card.modes(skill)
+    spec: dict[str, Any] = {
+        "version": version,
+        "description": card.description,
+        "external": True,
+        "origin": {"a2a": origin},
+        "model": {"provider": "a2a", "id": f"{name}@{version}"},
+        "prompt": prompt_rel,
+        "input": in_slot,
+        "output": out_slot,
+        "modes": {"input": modes_in, "output": modes_out},
+        "metadata": {"a2a": _a2a_metadata(card, skills, in_files, out_files)},
+    }
+    try:
+        AgentSpec.model_validate(spec)
+    except ValueError as err:
+        raise CardError(card.source, f"does not map to a valid member: {err}") from None
+    _check_written_schemas(files, card.source)
+    old_text, new_text, new_workspace = _edit_workspace(root, name, spec, team)
+    planned = [_planned(root, rel, data) for rel, data in sorted(files.items())]
+    planned.append(_planned(root, WORKSPACE_FILE, new_text.encode("utf-8")))
+    return ImportPlan(
+        root=root,
+        member=name,
+        card=card,
+        skill=skill,
+        files=planned,
+        diff=_workspace_diff(old_text, new_text, new_workspace=new_workspace),
+        new_workspace=new_workspace,
+        notes=notes,
+    )
+
+
+def _edit_workspace(
+    root: Path, name: str, spec: Mapping[str, Any], team: str | None
+) -> tuple[str, str, bool]:
+    """teamrel.yaml before and after placing member `name` (the edit checked), and whether
+    the workspace is new (`team`: its team name, else one derived from the directory)."""
+    ws_path = root / WORKSPACE_FILE
+    new_workspace = not ws_path.is_file()
+    old_text = "" if new_workspace else ws_path.read_text(encoding="utf-8")
+    new_text = _upsert_member(old_text, name, spec, team or _team_name(root, name))
+    _check_placed(new_text, name, spec)
+    return old_text, new_text, new_workspace
+
+
+def _notes(card: CardInterface, skills: list[SkillInterface]) -> list[str]:
+    """What the import cannot carry over: no extension at all, or skills without schemas."""
+    if not card.extension:
+        return [
+            "the card carries no teamrel extension: no schemas, input and output are `true` "
+            "(its output proves compatible with no closed consumer)"
+        ]
+    notes: list[str] = []
+    for s in skills:
+        missing = [k for k in ("input_schema", "output_schema") if getattr(s, k) is None]
+        if missing:
+            notes.append(f"skill {s.id!r} declares no {' or '.join(missing)}")
+    return notes
+
+
+def _origin(
+    root: Path,
+    member: str,
+    files: dict[str, bytes],
+    *,
+    card_file: Path | None,
+    url: str | None,
+    skill: str | None,
+) -> dict[str, Any]:
+    """The member's `origin.a2a`: the card's URL or workspace path, and the skill imported."""
     origin: dict[str, Any]
     if url is not None:
         origin = {"url": url}
     else:
         assert card_file is not None
-        origin = {"card": _card_origin(root, card_file, name, files)}
+        origin = {"card": _card_origin(root, card_file, member, files)}
     if skill is not None:
         origin["skill"] = skill
-    modes_in, modes_out = card.modes(skill)
+    return origin
+
+
+def _a2a_metadata(
+    card: CardInterface,
+    skills: list[SkillInterface],
+    in_files: Mapping[str, str],
+    out_files: Mapping[str, str],
+) -> dict[str, Any]:
+    """The member's `metadata.a2a`: the card's name, protocol and URL, and each skill with
+    its media types and schema files (what `export_card` publishes again)."""
     skill_meta: list[dict[str, Any]] = []
     for s in skills:
         entry: dict[str, Any] = {"id": s.id, "name": s.name}
@@ -239,47 +311,18 @@ def plan_import(
     if card.url:
         a2a_meta["url"] = card.url
     a2a_meta["skills"] = skill_meta
-    spec: dict[str, Any] = {
-        "version": version,
-        "description": card.description,
-        "external": True,
-        "origin": {"a2a": origin},
-        "model": {"provider": "a2a", "id": f"{name}@{version}"},
-        "prompt": prompt_rel,
-        "input": in_slot,
-        "output": out_slot,
-        "modes": {"input": modes_in, "output": modes_out},
-        "metadata": {"a2a": a2a_meta},
-    }
-    try:
-        AgentSpec.model_validate(spec)
-    except ValueError as err:
-        raise CardError(card.source, f"does not map to a valid member: {err}") from None
-    _check_written_schemas(files, card.source)
-    ws_path = root / WORKSPACE_FILE
-    new_workspace = not ws_path.is_file()
-    old_text = "" if new_workspace else ws_path.read_text(encoding="utf-8")
-    new_text = _upsert_member(old_text, name, spec, team or _team_name(root, name))
-    _check_placed(new_text, name, spec)
-    diff = "".join(
+    return a2a_meta
+
+
+def _workspace_diff(old_text: str, new_text: str, *, new_workspace: bool) -> str:
+    """The unified diff of teamrel.yaml (from /dev/null for a new workspace)."""
+    return "".join(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),
             new_text.splitlines(keepends=True),
             fromfile=f"a/{WORKSPACE_FILE}" if not new_workspace else "/dev/null",
             tofile=f"b/{WORKSPACE_FILE}",
         )
-    )
-    planned = [_planned(root, rel, data) for rel, data in sorted(files.items())]
-    planned.append(_planned(root, WORKSPACE_FILE, new_text.encode("utf-8")))
-    return ImportPlan(
-        root=root,
-        member=name,
-        card=card,
-        skill=skill,
-        files=planned,
-        diff=diff,
-        new_workspace=new_workspace,
-        notes=notes,
     )
 
 
@@ -387,15 +430,7 @@ def _upsert_member(text: str, name: str, spec: Mapping[str, Any], team: str) -> 
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except (YamlError, yaml.YAMLError) as err:
         raise InputError(f"{WORKSPACE_FILE} does not parse: {err}") from None
-    data = doc.data
-    existing = data.get("members") if isinstance(data, dict) else None
-    if isinstance(existing, dict) and name in existing:
-        origin = existing[name].get("origin") if isinstance(existing[name], dict) else None
-        if not (isinstance(origin, dict) and "a2a" in origin):
-            raise UsageError(
-                f"member {name!r} already exists and was not imported from an A2A card",
-                hint="import under another name: --member NAME",
-            )
+    _check_replaceable(doc.data, name)
     members_node = None
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
@@ -404,20 +439,46 @@ def _upsert_member(text: str, name: str, spec: Mapping[str, Any], team: str) -> 
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    if members_node is None or (
-        isinstance(members_node[1], yaml.ScalarNode) and members_node[1].value in ("", "~", "null")
-    ):
-        # no members yet: append a members section (or fill the empty one)
-        if members_node is not None:
-            k = members_node[0]
-            lines[k.start_mark.line] = "members:\n"
-            insert_at = k.start_mark.line + 1
-        else:
-            lines.append("members:\n")
-            insert_at = len(lines)
-        lines[insert_at:insert_at] = [_dump_block(name, spec, 2)]
-        return "".join(lines)
+    if members_node is None:
+        return _start_members(lines, None, name, spec)
     mkey, mval = members_node
+    if isinstance(mval, yaml.ScalarNode) and mval.value in ("", "~", "null"):
+        return _start_members(lines, mkey, name, spec)
+    return _place_in_members(lines, mkey, mval, name, spec)
+
+
+def _check_replaceable(data: Any, name: str) -> None:
+    """Refuse (`UsageError`) to replace an existing member that no A2A import made."""
+    existing = data.get("members") if isinstance(data, dict) else None
+    if isinstance(existing, dict) and name in existing:
+        origin = existing[name].get("origin") if isinstance(existing[name], dict) else None
+        if not (isinstance(origin, dict) and "a2a" in origin):
+            raise UsageError(
+                f"member {name!r} already exists and was not imported from an A2A card",
+                hint="import under another name: --member NAME",
+            )
+
+
+def _start_members(
+    lines: list[str], key: yaml.Node | None, name: str, spec: Mapping[str, Any]
+) -> str:
+    """The file with a members section holding just `name`: appended, or filling the empty
+    one whose key is `key`."""
+    if key is not None:
+        lines[key.start_mark.line] = "members:\n"
+        insert_at = key.start_mark.line + 1
+    else:
+        lines.append("members:\n")
+        insert_at = len(lines)
+    lines[insert_at:insert_at] = [_dump_block(name, spec, 2)]
+    return "".join(lines)
+
+
+def _place_in_members(
+    lines: list[str], mkey: yaml.Node, mval: yaml.Node, name: str, spec: Mapping[str, Any]
+) -> str:
+    """The file with `name` replacing its entry in the block mapping `mval`, or appended
+    after its last entry, at the entries' indentation."""
     if not isinstance(mval, yaml.MappingNode) or mval.flow_style:
         raise InputError(
             f"{WORKSPACE_FILE}: 'members' is not a block mapping; write it as one to import into it"
@@ -481,31 +542,11 @@ def export_card(ws: Workspace, member: str, *, url_base: str | None = None) -> d
     assert isinstance(modes, dict)
     input_modes = list(modes.get("input") or ["application/json"])
     output_modes = list(modes.get("output") or ["application/json"])
-    loader = SchemaLoader(ws.root)
     recorded = a2a_meta.get("skills")
-    skills: list[dict[str, Any]] = []
-    schemas: dict[str, dict[str, JSON]] = {}
     if isinstance(recorded, list) and recorded:
-        for entry in recorded:
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-                raise InputError(f"member {member!r}: metadata.a2a.skills holds a malformed entry")
-            sid = entry["id"]
-            skills.append(entry)
-            got: dict[str, JSON] = {}
-            for key in ("input_schema", "output_schema"):
-                rel = entry.get(key)
-                if isinstance(rel, str):
-                    got[key] = bundle(loader.load(rel))
-            schemas[sid] = got
+        skills, schemas = _recorded_skills(SchemaLoader(ws.root), member, recorded)
     else:
-        description = spec.get("description") or member
-        skills.append({"id": member, "name": member, "description": description})
-        got = {}
-        for key, slot in (("input_schema", "input"), ("output_schema", "output")):
-            doc = spec.get(slot)
-            if isinstance(doc, dict):
-                got[key] = bundle(SchemaDoc.model_validate(doc))
-        schemas[member] = got
+        skills, schemas = _member_skill(member, spec)
     if url_base is not None:
         url = url_base.rstrip("/") + f"/{member}"
     else:
@@ -521,6 +562,39 @@ def export_card(ws: Workspace, member: str, *, url_base: str | None = None) -> d
         skills=skills,
         schemas=schemas,
     )
+
+
+def _recorded_skills(
+    loader: SchemaLoader, member: str, recorded: list[Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, JSON]]]:
+    """The skills an import recorded in `metadata.a2a.skills`, and each one's schemas read
+    from the files it names, bundled."""
+    skills: list[dict[str, Any]] = []
+    schemas: dict[str, dict[str, JSON]] = {}
+    for entry in recorded:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise InputError(f"member {member!r}: metadata.a2a.skills holds a malformed entry")
+        skills.append(entry)
+        got: dict[str, JSON] = {}
+        for key in ("input_schema", "output_schema"):
+            rel = entry.get(key)
+            if isinstance(rel, str):
+                got[key] = bundle(loader.load(rel))
+        schemas[entry["id"]] = got
+    return skills, schemas
+
+
+def _member_skill(
+    member: str, spec: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, JSON]]]:
+    """One skill named after the member, with the member's resolved `input`/`output`."""
+    description = spec.get("description") or member
+    got: dict[str, JSON] = {}
+    for key, slot in (("input_schema", "input"), ("output_schema", "output")):
+        doc = spec.get(slot)
+        if isinstance(doc, dict):
+            got[key] = bundle(SchemaDoc.model_validate(doc))
+    return [{"id": member, "name": member, "description": description}], {member: got}
 
 
 def bundle(doc: SchemaDoc) -> JSON:
@@ -541,40 +615,8 @@ def bundle(doc: SchemaDoc) -> JSON:
                 f"{doc.uri.removeprefix('file:///')}: it cannot be bundled into one card schema",
                 uri=uri,
             )
-
-    def target(base_uri: str, ref: str) -> str:
-        path, _, frag = ref.partition("#")
-        if path:
-            base_dir = posixpath.dirname(base_uri.removeprefix("file:///"))
-            full = "file:///" + posixpath.normpath(posixpath.join(base_dir, path))
-        else:
-            full = base_uri
-        if frag and not frag.startswith("/"):
-            raise SchemaError(
-                f"$ref {ref!r} uses an anchor across files: it cannot be bundled into one card "
-                "schema",
-                uri=base_uri,
-            )
-        if full == doc.uri:
-            return "#" + frag
-        return f"#/$defs/{keys[full]}{frag}"
-
-    def rewrite(node: Any, base_uri: str) -> Any:
-        if isinstance(node, dict):
-            out = {}
-            for k, v in node.items():
-                if k in ("$ref", "$dynamicRef") and isinstance(v, str):
-                    out[k] = target(base_uri, v)
-                else:
-                    out[k] = rewrite(v, base_uri)
-            return out
-        if isinstance(node, list):
-            return [rewrite(v, base_uri) for v in node]
-        return node
-
-    main = rewrite(schema, doc.uri)
-    defs_key = "definitions" if main_dialect in ("draft4", "draft6", "draft7") else "$defs"
-    if defs_key != "$defs":
+    main = _rewrite_refs(schema, doc.uri, doc.uri, keys)
+    if main_dialect in ("draft4", "draft6", "draft7"):
         raise SchemaError(
             f"{doc.uri.removeprefix('file:///')}: only 2019-09 and 2020-12 schemas with "
             "cross-file $refs can be bundled into a card",
@@ -582,9 +624,43 @@ def bundle(doc: SchemaDoc) -> JSON:
         )
     defs = dict(main.get("$defs") or {})
     for uri, res in doc.resources.items():
-        body = rewrite(res, uri)
+        body = _rewrite_refs(res, uri, doc.uri, keys)
         if isinstance(body, dict):
             body = {k: v for k, v in body.items() if k != "$schema"}
         defs[keys[uri]] = body
     main["$defs"] = defs
     return with_dialect(main)
+
+
+def _rewrite_refs(node: Any, base_uri: str, main_uri: str, keys: Mapping[str, str]) -> Any:
+    """`node` (a schema read from `base_uri`) with each `$ref`/`$dynamicRef` pointing into the
+    bundle: `main_uri`'s own root, or the `$defs` entry `keys` gives each other file."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k in ("$ref", "$dynamicRef") and isinstance(v, str):
+                out[k] = _bundled_ref(base_uri, v, main_uri, keys)
+            else:
+                out[k] = _rewrite_refs(v, base_uri, main_uri, keys)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, base_uri, main_uri, keys) for v in node]
+    return node
+
+
+def _bundled_ref(base_uri: str, ref: str, main_uri: str, keys: Mapping[str, str]) -> str:
+    """Where `ref` (written in the file at `base_uri`) points once bundled."""
+    path, _, frag = ref.partition("#")
+    if path:
+        base_dir = posixpath.dirname(base_uri.removeprefix("file:///"))
+        full = "file:///" + posixpath.normpath(posixpath.join(base_dir, path))
+    else:
+        full = base_uri
+    if frag and not frag.startswith("/"):
+        raise SchemaError(
+            f"$ref {ref!r} uses an anchor across files: it cannot be bundled into one card schema",
+            uri=base_uri,
+        )
+    if full == main_uri:
+        return "#" + frag
+    return f"#/$defs/{keys[full]}{frag}"

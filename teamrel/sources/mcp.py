@@ -225,11 +225,21 @@ def _explain(exc: BaseException, timeout: float) -> str:
     for leaf in leaves:
         if isinstance(leaf, TimeoutError):
             return f"no complete answer within {timeout:g} s"
+    return _start_failure(leaves) or _protocol_failure(leaves) or _transport_failure(leaves[0])
+
+
+def _start_failure(leaves: list[BaseException]) -> str | None:
+    """The sentence for a command that does not start, if that is what happened."""
     for leaf in leaves:
         if isinstance(leaf, FileNotFoundError):
             return f"the command does not start: {leaf.strerror or 'not found'}: {leaf.filename}"
         if isinstance(leaf, PermissionError):
             return f"the command does not start: {leaf.strerror or 'permission denied'}"
+    return None
+
+
+def _protocol_failure(leaves: list[BaseException]) -> str | None:
+    """The sentence for a server that answered but not as MCP asks, if that is what happened."""
     from mcp.shared.exceptions import MCPError
     from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
     from pydantic import ValidationError
@@ -244,7 +254,11 @@ def _explain(exc: BaseException, timeout: float) -> str:
             return "closed the connection before answering (did it exit? is it an MCP server?)"
         if isinstance(leaf, MCPError):
             return f"answered with an MCP error {leaf.code}: {_one_line(leaf.message)}"
-    leaf = leaves[0]
+    return None
+
+
+def _transport_failure(leaf: BaseException) -> str:
+    """The sentence for any other failure, from the exception's type and text."""
     name = type(leaf).__name__
     text = _one_line(str(leaf))
     if name in ("EndOfStream", "ClosedResourceError", "BrokenResourceError", "BrokenPipeError"):
