@@ -49,7 +49,7 @@ from teamrel.models import (
 )
 from teamrel.sources.mcp import DEFAULT_TIMEOUT_S, LiveTool, McpSourceError, describe, list_tools
 from teamrel.yamledit import REMOVE, add_member, set_member_keys
-from teamrel.yamlsrc import YamlError, parse_yaml
+from teamrel.yamlsrc import YamlError, parse_yaml, read_yaml_text
 
 WORKSPACE_FILE = "teamrel.yaml"
 #: Version of the `teamrel import mcp [--check] --format json` documents.
@@ -191,12 +191,7 @@ class ImportPlan:
 
 
 def _read_workspace_text(root: Path) -> str:
-    try:
-        return (root / WORKSPACE_FILE).read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise InputError(f"{WORKSPACE_FILE}: cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{WORKSPACE_FILE}: not UTF-8") from None
+    return read_yaml_text(root / WORKSPACE_FILE, WORKSPACE_FILE)
 
 
 def _members_of(text: str) -> dict[str, Any]:

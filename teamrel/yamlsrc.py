@@ -386,7 +386,20 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
 
 def load_yaml(path: Path, file: str | None = None, *, max_bytes: int = MAX_YAML_BYTES) -> YamlDoc:
     """Read and parse a YAML file (UTF-8, at most `max_bytes`); see `parse_yaml`."""
-    name = file or path.name
+    raw, text = _read(path, file or path.name, max_bytes)
+    doc = parse_yaml(text, file or path.name)
+    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    return doc
+
+
+def read_yaml_text(path: Path, file: str | None = None, *, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """A YAML file's text (UTF-8, a BOM dropped, at most `max_bytes`), for a tool that edits
+    it in place: unreadable, too large or not UTF-8 raise `YamlError` naming the file (and
+    the line of the first bad byte), as `load_yaml` does."""
+    return _read(path, file or path.name, max_bytes)[1]
+
+
+def _read(path: Path, name: str, max_bytes: int) -> tuple[bytes, str]:
     try:
         with path.open("rb") as fh:
             raw = fh.read(max_bytes + 1)
@@ -403,6 +416,4 @@ def load_yaml(path: Path, file: str | None = None, *, max_bytes: int = MAX_YAML_
         msg = f"not UTF-8 (byte {err.start}: {raw[err.start : err.end]!r})"
         diag = Diagnostic("encoding", msg, file=name, line=line)
         raise YamlError(f"{name}:{line}: {msg}", [diag]) from None
-    doc = parse_yaml(text, name)
-    doc.sha256 = hashlib.sha256(raw).hexdigest()
-    return doc
+    return raw, text

@@ -45,7 +45,7 @@ from teamrel.sources.a2a import (
 )
 from teamrel.sources.pydantic_gen import DIALECT_2020_12
 from teamrel.workspace import Workspace
-from teamrel.yamlsrc import YamlError, parse_yaml
+from teamrel.yamlsrc import YamlError, parse_yaml, read_yaml_text
 
 WORKSPACE_FILE = "teamrel.yaml"
 #: Version of the `teamrel import a2a --format json` document.
@@ -245,7 +245,7 @@ def _edit_workspace(
     the workspace is new (`team`: its team name, else one derived from the directory)."""
     ws_path = root / WORKSPACE_FILE
     new_workspace = not ws_path.is_file()
-    old_text = "" if new_workspace else ws_path.read_text(encoding="utf-8")
+    old_text = "" if new_workspace else read_yaml_text(ws_path, WORKSPACE_FILE)
     new_text = _upsert_member(old_text, name, spec, team or _team_name(root, name))
     _check_placed(new_text, name, spec)
     return old_text, new_text, new_workspace

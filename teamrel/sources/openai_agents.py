@@ -47,7 +47,7 @@ from teamrel.extras import require
 from teamrel.fileio import atomic_write
 from teamrel.models import NAME_RE, PYDANTIC_REF_RE, TeamFile, error_text
 from teamrel.yamledit import REMOVE, YamlEditError, set_keys
-from teamrel.yamlsrc import YamlError, load_yaml
+from teamrel.yamlsrc import YamlError, load_yaml, read_yaml_text
 
 WORKSPACE_FILE = "teamrel.yaml"
 #: Version of the `teamrel import openai-agents --format json` document.
@@ -270,7 +270,7 @@ def _read_workspace(root: Path) -> tuple[dict[str, Any], str] | None:
             f"{WORKSPACE_FILE} does not parse: fix it before importing into it",
             doc.diagnostics,
         )
-    return doc.data, path.read_text(encoding="utf-8")
+    return doc.data, read_yaml_text(path, WORKSPACE_FILE)
 
 
 def _edited(current: dict[str, Any], text: str, plan: _Plan) -> str:

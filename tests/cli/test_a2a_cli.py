@@ -196,6 +196,18 @@ def test_an_existing_hand_written_member_is_not_overwritten(example: Path) -> No
     assert tree(example) == before
 
 
+def test_a_teamrel_yaml_that_is_not_utf8_is_named_not_a_traceback(example: Path) -> None:
+    ws = example / "teamrel.yaml"
+    ws.write_bytes(ws.read_bytes() + b"# caf\xe9\n")
+    lines = ws.read_bytes().count(b"\n")
+    before = tree(example)
+    result = teamrel(example, "import", "a2a", str(example / "cards/ledger.json"), "--yes")
+    assert result.exit_code == 3
+    assert f"teamrel.yaml:{lines}: not UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert tree(example) == before
+
+
 # --------------------------------------------------------------------------- --url
 
 
