@@ -86,6 +86,9 @@ class ImportPlan:
     new_workspace: bool
     notes: list[str] = field(default_factory=list)
     applied: bool = False
+    #: teamrel.yaml as the plan read it ("" for a new workspace): `apply_import` refuses to
+    #: write over a file edited since
+    yaml_before: str = field(default="", repr=False)
 
     @property
     def changes(self) -> list[PlannedFile]:
@@ -235,6 +238,7 @@ def plan_import(
         diff=_workspace_diff(old_text, new_text, new_workspace=new_workspace),
         new_workspace=new_workspace,
         notes=notes,
+        yaml_before=old_text,
     )
 
 
@@ -391,7 +395,15 @@ def _planned(root: Path, rel: str, data: bytes) -> PlannedFile:
 
 def apply_import(plan: ImportPlan) -> None:
     """Write the plan's changed files, each atomically, teamrel.yaml last (so a failure part
-    way leaves the workspace file as it was)."""
+    way leaves the workspace file as it was). Refuses (`InputError`, nothing written) when
+    teamrel.yaml changed since the plan read it, or appeared where there was none."""
+    ws = plan.root / WORKSPACE_FILE
+    now = read_yaml_text(ws, WORKSPACE_FILE) if ws.is_file() else None
+    if now != (None if plan.new_workspace else plan.yaml_before):
+        raise InputError(
+            f"{WORKSPACE_FILE} changed while the import was being prepared; nothing written",
+            hint="run the import again",
+        )
     root_real = plan.root.resolve()
     for f in plan.changes:
         # every path here was built by teamrel from checked names; refuse a symlinked escape

@@ -25,6 +25,7 @@ from clikit import cli_runner
 
 from teamrel.cli.app import app
 from teamrel.context import Context
+from teamrel.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "a2a-cards"
@@ -205,6 +206,21 @@ def test_a_teamrel_yaml_that_is_not_utf8_is_named_not_a_traceback(example: Path)
     assert result.exit_code == 3
     assert f"teamrel.yaml:{lines}: not UTF-8" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert tree(example) == before
+
+
+def test_an_edit_between_plan_and_apply_is_not_overwritten(example: Path) -> None:
+    """While the diff waits for a yes, someone edits teamrel.yaml: the import refuses
+    rather than write back the file it read."""
+    _disjoint(example)
+    ctx = Context(example)
+    plan = ctx.import_a2a(card=example / "cards/ledger.json")
+    assert plan.changes
+    ws = example / "teamrel.yaml"
+    ws.write_text(ws.read_text("utf-8") + "# a colleague's note\n", "utf-8")
+    before = tree(example)
+    with pytest.raises(InputError, match="changed while the import was being prepared"):
+        ctx.apply_a2a_import(plan)
     assert tree(example) == before
 
 
