@@ -1,7 +1,8 @@
 """Writing files so that no reader ever sees half of one.
 
 Owns `atomic_write`: every file teamrel writes (manifests, snapshots, saved plans, the check
-caches) goes through a temporary file in the same directory and a rename.
+caches) goes through a temporary file in the same directory and a rename; and `escapes`, the
+check an importer makes before writing a path inside a workspace a symlink may lead out of.
 """
 
 from __future__ import annotations
@@ -30,3 +31,14 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True, mkdir: bool =
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def escapes(root: Path, rel: str) -> bool:
+    """Whether writing `root / rel` would land outside `root`: the file itself, or its nearest
+    existing directory, resolves elsewhere (a symlink). `rel` was built from checked names;
+    this guards against the workspace's own links."""
+    target = root / rel
+    existing = target if target.exists() or target.is_symlink() else target.parent
+    while not existing.exists() and existing != root:
+        existing = existing.parent
+    return not existing.resolve().is_relative_to(root.resolve())

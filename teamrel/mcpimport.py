@@ -36,7 +36,7 @@ from teamrel import compat
 from teamrel.canonical import JSON
 from teamrel.contracts import MAX_SCHEMA_BYTES, SchemaLoader, missing_file, resolve_path
 from teamrel.errors import InputError, SchemaError, UsageError
-from teamrel.fileio import atomic_write
+from teamrel.fileio import atomic_write, escapes
 from teamrel.models import (
     NAME_RE,
     McpOrigin,
@@ -527,6 +527,9 @@ def apply_import(root: Path, plan: ImportPlan) -> list[str]:
             f"{WORKSPACE_FILE} changed while the import was being prepared; nothing written",
             hint="run the import again",
         )
+    for f in plan.changes:
+        if escapes(root, f.path):
+            raise InputError(f"{f.path}: resolves outside the workspace (symlink?)")
     written: list[str] = []
     for f in plan.changes:
         if f.path == WORKSPACE_FILE:

@@ -33,7 +33,7 @@ import yaml
 from teamrel.canonical import JSON
 from teamrel.contracts import SchemaLoader, dialect_of, resolve_path
 from teamrel.errors import InputError, NotFoundError, SchemaError, UsageError
-from teamrel.fileio import atomic_write
+from teamrel.fileio import atomic_write, escapes
 from teamrel.models import NAME_RE, SEMVER_RE, AgentSpec, SchemaDoc
 from teamrel.sources.a2a import (
     CardError,
@@ -404,15 +404,8 @@ def apply_import(plan: ImportPlan) -> None:
             f"{WORKSPACE_FILE} changed while the import was being prepared; nothing written",
             hint="run the import again",
         )
-    root_real = plan.root.resolve()
     for f in plan.changes:
-        # every path here was built by teamrel from checked names; refuse a symlinked escape
-        # (of the file itself or of its nearest existing directory), before writing anything
-        target = plan.root / f.path
-        existing = target if target.exists() or target.is_symlink() else target.parent
-        while not existing.exists() and existing != plan.root:
-            existing = existing.parent
-        if not existing.resolve().is_relative_to(root_real):
+        if escapes(plan.root, f.path):
             raise InputError(f"{f.path}: resolves outside the workspace (symlink?)")
     ordered = sorted(plan.changes, key=lambda f: f.path == WORKSPACE_FILE)
     for f in ordered:

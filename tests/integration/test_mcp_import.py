@@ -218,6 +218,19 @@ def test_without_yes_the_diff_is_shown_and_nothing_written(ws: Path) -> None:
     assert snapshot(ws) == before
 
 
+def test_a_contracts_directory_linked_outside_the_workspace_is_refused(
+    ws: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (ws / "contracts").symlink_to(elsewhere, target_is_directory=True)
+    before = snapshot(ws)
+    result = teamrel(ws, "import", "mcp", "--command", ORDERS, "--yes")
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "resolves outside the workspace (symlink?)" in result.stderr
+    assert snapshot(ws) == before and not any(elsewhere.iterdir())
+
+
 def test_external_flag_marks_members_external(ws: Path) -> None:
     result = teamrel(ws, "import", "mcp", "--command", ORDERS, "--tool", "quote_refund", "--yes")
     assert result.exit_code == 0, result.stdout + result.stderr
