@@ -180,15 +180,15 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
     tests = 3 + len(policy.scores)
     alpha = policy.false_abort_rate / tests
     beta = policy.false_promote_rate / tests
-    error, error_llr_ = _error_metric(policy, cand, stable, alpha, beta)
-    latency, latency_llr = _latency_metric(policy, cand, stable, alpha, beta)
+    error, error_lean = _error_metric(policy, cand, stable, alpha, beta)
+    latency, latency_lean = _latency_metric(policy, cand, stable, alpha, beta)
     metrics = [error, latency, _ratio_metric(policy, cand, stable, alpha, beta)]
     for name, rule in sorted(policy.scores.items()):
         metrics.append(_score_metric(name, rule.max_drop, policy, cand, stable, alpha, beta))
     #: log LR of each sequential test with data (the advance rule reads them)
     leaning = {
         name: llr
-        for name, llr in (("error_rate_ratio", error_llr_), ("latency_p95_ratio", latency_llr))
+        for name, llr in (("error_rate_ratio", error_lean), ("latency_p95_ratio", latency_lean))
         if llr is not None
     }
     step_n = sum(s.n for s in cand.steps if s.step == state.step_index)
