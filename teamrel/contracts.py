@@ -140,40 +140,51 @@ def _shallow(
     shallow: dict[str, Any] = {}
     children: list[tuple[Any, str]] = []
     for kw, val in node.items():
-        child = f"{ptr}/{escape_token(kw)}"
-        is_map = (kw in _MAP or kw == "dependencies") and isinstance(val, dict)
-        if is_map and all(isinstance(v, kinds) for v in val.values()):
-            # meta-schemas constrain a map of subschemas only through each value
-            shallow[kw] = {}
-            children.extend((v, f"{child}/{escape_token(n)}") for n, v in val.items())
-        elif is_map:
-            sub: dict[str, Any] = {}
-            for name, v in val.items():
-                if isinstance(v, kinds):
-                    sub[name] = {}
-                    children.append((v, f"{child}/{escape_token(name)}"))
-                else:
-                    sub[name] = v
-            shallow[kw] = sub
+        if (kw in _MAP or kw == "dependencies") and isinstance(val, dict):
+            shallow[kw] = _blank_map(val, f"{ptr}/{escape_token(kw)}", kinds, children)
         elif kw in _MANY and isinstance(val, list):
-            if val and all(isinstance(v, kinds) for v in val):
-                shallow[kw] = [{}]  # keeps minItems: 1 meaningful
-                children.extend((v, f"{child}/{i}") for i, v in enumerate(val))
-                continue
-            items: list[Any] = []
-            for i, v in enumerate(val):
-                if isinstance(v, kinds):
-                    items.append({})
-                    children.append((v, f"{child}/{i}"))
-                else:
-                    items.append(v)
-            shallow[kw] = items
+            shallow[kw] = _blank_list(val, f"{ptr}/{escape_token(kw)}", kinds, children)
         elif kw in _ONE and isinstance(val, kinds):
             shallow[kw] = {}
-            children.append((val, child))
+            children.append((val, f"{ptr}/{escape_token(kw)}"))
         else:
             shallow[kw] = val
     return shallow, children
+
+
+def _blank_map(
+    val: dict[str, Any], ptr: str, kinds: tuple[type, ...], children: list[tuple[Any, str]]
+) -> dict[str, Any]:
+    """A map keyword's value with its subschemas blanked (appended to `children`)."""
+    if all(isinstance(v, kinds) for v in val.values()):
+        # meta-schemas constrain a map of subschemas only through each value
+        children.extend((v, f"{ptr}/{escape_token(n)}") for n, v in val.items())
+        return {}
+    sub: dict[str, Any] = {}
+    for name, v in val.items():
+        if isinstance(v, kinds):
+            sub[name] = {}
+            children.append((v, f"{ptr}/{escape_token(name)}"))
+        else:
+            sub[name] = v
+    return sub
+
+
+def _blank_list(
+    val: list[Any], ptr: str, kinds: tuple[type, ...], children: list[tuple[Any, str]]
+) -> list[Any]:
+    """A list keyword's value with its subschemas blanked (appended to `children`)."""
+    if val and all(isinstance(v, kinds) for v in val):
+        children.extend((v, f"{ptr}/{i}") for i, v in enumerate(val))
+        return [{}]  # keeps minItems: 1 meaningful
+    items: list[Any] = []
+    for i, v in enumerate(val):
+        if isinstance(v, kinds):
+            items.append({})
+            children.append((v, f"{ptr}/{i}"))
+        else:
+            items.append(v)
+    return items
 
 
 def meta_errors(schema: JSON, dialect: str) -> list[tuple[str, str]]:
@@ -512,6 +523,7 @@ class SchemaLoader:
         return an
 
     def _scan(self, an: _Analysis, dialect: str, allow_files: bool) -> None:
+        """Record every schema node's in-place edges, anchors and $refs; refuse $id changes."""
         legacy = dialect in ("draft4", "draft6", "draft7")
         id_key = "id" if dialect == "draft4" else "$id"
         base_dir = posixpath.dirname(an.key) if allow_files else ""
@@ -525,24 +537,7 @@ class SchemaLoader:
                 return
             edges: list[tuple[str | None, str]] = []
             an.edges[ptr] = edges
-            sid = node.get(id_key)
-            if isinstance(sid, str):
-                if sid.startswith("#") and legacy:
-                    an.anchors[sid[1:]] = ptr
-                else:
-                    an.problem(
-                        "ref-id",
-                        f"{ptr}/{escape_token(id_key)}",
-                        f"{id_key} {sid!r} refused: a contract is identified by its workspace "
-                        "path, so $id cannot change the base URI (use $anchor for names)",
-                    )
-            anchor = node.get("$anchor")
-            if isinstance(anchor, str):
-                an.anchors[anchor] = ptr
-            for kw in ("$dynamicRef", "$recursiveRef"):
-                val = node.get(kw)
-                if isinstance(val, str) and not val.startswith("#"):
-                    an.problem("ref-remote", f"{ptr}/{escape_token(kw)}", f"{kw} {val!r} refused")
+            _scan_names(an, node, ptr, id_key, legacy)
             ref = node.get("$ref")
             if isinstance(ref, str):
                 target = self._ref(an, ptr, ref, base_dir, allow_files)
@@ -552,27 +547,7 @@ class SchemaLoader:
                     # draft 4-7: keywords next to $ref are ignored, so only the $ref applies
                     # in place; the siblings are still scanned (definitions are $ref targets).
                     edges = []
-            for kw, val in node.items():
-                child = f"{ptr}/{escape_token(kw)}"
-                if kw in _MAP and isinstance(val, dict):
-                    for name, sub in val.items():
-                        stack.append((sub, f"{child}/{escape_token(name)}", depth + 1))
-                    if kw == "dependentSchemas":
-                        edges.extend((None, f"{child}/{escape_token(n)}") for n in val)
-                elif kw == "dependencies" and isinstance(val, dict):
-                    for name, sub in val.items():
-                        if isinstance(sub, dict):
-                            stack.append((sub, f"{child}/{escape_token(name)}", depth + 1))
-                            edges.append((None, f"{child}/{escape_token(name)}"))
-                elif kw in _MANY and isinstance(val, list):
-                    for i, sub in enumerate(val):
-                        stack.append((sub, f"{child}/{i}", depth + 1))
-                        if kw in _IN_PLACE_MANY:
-                            edges.append((None, f"{child}/{i}"))
-                elif kw in _ONE and isinstance(val, (dict, bool)):
-                    stack.append((val, child, depth + 1))
-                    if kw in _IN_PLACE_ONE:
-                        edges.append((None, child))
+            _scan_children(node, ptr, depth, stack, edges)
 
     def _ref(
         self, an: _Analysis, ptr: str, ref: str, base_dir: str, allow_files: bool
@@ -632,20 +607,6 @@ class SchemaLoader:
         closure linear. That is sound because a file's references only reach files of its
         own closure, all loaded before the search.
         """
-
-        def succ(loc: Loc) -> list[Loc]:
-            an = closure.get(loc[0])
-            if an is None:
-                return []
-            out: list[Loc] = []
-            for target_key, frag in an.edges.get(loc[1], []):
-                if target_key is None:
-                    out.append((loc[0], frag))
-                elif target_key in closure:
-                    tgt = closure[target_key]
-                    out.append((target_key, tgt.anchors.get(frag, frag)))
-            return out
-
         state: dict[Loc, int] = self._cstate if shared else {}
         found: list[tuple[str, Diagnostic]] = self._cfound if shared else []
         seen_cycles: set[frozenset[Loc]] = self._cseen if shared else set()
@@ -655,7 +616,7 @@ class SchemaLoader:
                 if start in state:
                     continue
                 path: list[Loc] = [start]
-                iters = [iter(succ(start))]
+                iters = [iter(_successors(closure, start))]
                 state[start] = 1
                 while iters:
                     nxt = next(iters[-1], None)
@@ -669,24 +630,96 @@ class SchemaLoader:
                         sig = frozenset(cyc)
                         if sig not in seen_cycles:
                             seen_cycles.add(sig)
-                            first = closure[cyc[0][0]]
-                            chain = " -> ".join(
-                                f"{closure[k].key if not k.startswith('inline:') else ''}#{p}"
-                                for k, p in [*cyc, cyc[0]]
-                            )
-                            diag = Diagnostic(
-                                "ref-cycle",
-                                f"circular $ref: {chain} refers to itself without "
-                                "descending into the instance, so it can never be evaluated",
-                                file=first.file,
-                                pointer=first.base_pointer + cyc[0][1],
-                            )
-                            found.append((cyc[0][0], diag))
+                            found.append((cyc[0][0], _cycle_diagnostic(closure, cyc)))
                     elif st is None:
                         state[nxt] = 1
                         path.append(nxt)
-                        iters.append(iter(succ(nxt)))
+                        iters.append(iter(_successors(closure, nxt)))
         return [d for k, d in found if k in closure]
+
+
+def _scan_names(an: _Analysis, node: dict[str, Any], ptr: str, id_key: str, legacy: bool) -> None:
+    """A node's anchors (and draft 4-7 `#name` ids); refuse base-URI changes and remote
+    dynamic/recursive references."""
+    sid = node.get(id_key)
+    if isinstance(sid, str):
+        if sid.startswith("#") and legacy:
+            an.anchors[sid[1:]] = ptr
+        else:
+            an.problem(
+                "ref-id",
+                f"{ptr}/{escape_token(id_key)}",
+                f"{id_key} {sid!r} refused: a contract is identified by its workspace "
+                "path, so $id cannot change the base URI (use $anchor for names)",
+            )
+    anchor = node.get("$anchor")
+    if isinstance(anchor, str):
+        an.anchors[anchor] = ptr
+    for kw in ("$dynamicRef", "$recursiveRef"):
+        val = node.get(kw)
+        if isinstance(val, str) and not val.startswith("#"):
+            an.problem("ref-remote", f"{ptr}/{escape_token(kw)}", f"{kw} {val!r} refused")
+
+
+def _scan_children(
+    node: dict[str, Any],
+    ptr: str,
+    depth: int,
+    stack: list[tuple[JSON, str, int]],
+    edges: list[tuple[str | None, str]],
+) -> None:
+    """Push a node's subschemas on `stack`; the ones applied in place also become `edges`."""
+    for kw, val in node.items():
+        child = f"{ptr}/{escape_token(kw)}"
+        if kw in _MAP and isinstance(val, dict):
+            for name, sub in val.items():
+                stack.append((sub, f"{child}/{escape_token(name)}", depth + 1))
+            if kw == "dependentSchemas":
+                edges.extend((None, f"{child}/{escape_token(n)}") for n in val)
+        elif kw == "dependencies" and isinstance(val, dict):
+            for name, sub in val.items():
+                if isinstance(sub, dict):
+                    stack.append((sub, f"{child}/{escape_token(name)}", depth + 1))
+                    edges.append((None, f"{child}/{escape_token(name)}"))
+        elif kw in _MANY and isinstance(val, list):
+            for i, sub in enumerate(val):
+                stack.append((sub, f"{child}/{i}", depth + 1))
+                if kw in _IN_PLACE_MANY:
+                    edges.append((None, f"{child}/{i}"))
+        elif kw in _ONE and isinstance(val, (dict, bool)):
+            stack.append((val, child, depth + 1))
+            if kw in _IN_PLACE_ONE:
+                edges.append((None, child))
+
+
+def _successors(closure: dict[str, _Analysis], loc: Loc) -> list[Loc]:
+    """The locations `loc` applies in place (anchors resolved), within `closure`."""
+    an = closure.get(loc[0])
+    if an is None:
+        return []
+    out: list[Loc] = []
+    for target_key, frag in an.edges.get(loc[1], []):
+        if target_key is None:
+            out.append((loc[0], frag))
+        elif target_key in closure:
+            tgt = closure[target_key]
+            out.append((target_key, tgt.anchors.get(frag, frag)))
+    return out
+
+
+def _cycle_diagnostic(closure: dict[str, _Analysis], cyc: list[Loc]) -> Diagnostic:
+    """The `ref-cycle` problem of one cycle, reported at its first location."""
+    first = closure[cyc[0][0]]
+    chain = " -> ".join(
+        f"{closure[k].key if not k.startswith('inline:') else ''}#{p}" for k, p in [*cyc, cyc[0]]
+    )
+    return Diagnostic(
+        "ref-cycle",
+        f"circular $ref: {chain} refers to itself without "
+        "descending into the instance, so it can never be evaluated",
+        file=first.file,
+        pointer=first.base_pointer + cyc[0][1],
+    )
 
 
 def _dedupe(problems: list[Diagnostic]) -> list[Diagnostic]:

@@ -76,29 +76,43 @@ class SuiteEvidence:
         return None
 
 
-def _evidence(m: ResolvedMember) -> dict[str, SuiteEvidence]:
+def _typed_metrics(spec: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """suite -> the plain numbers an agent's spec declares for it (`evals[].metrics`)."""
     typed: dict[str, dict[str, float]] = {}
-    for e in m.spec.get("evals") or []:
+    for e in spec.get("evals") or []:
         if isinstance(e, dict) and isinstance(e.get("suite"), str):
             metrics = e.get("metrics") or {}
             typed[e["suite"]] = {str(k): float(v) for k, v in metrics.items()}
+    return typed
+
+
+def _case_values(cases: list[dict[str, Any]]) -> tuple[dict[str, bool], dict[str, float]]:
+    """Per-case pass and score of a scorecard; an errored case fails and scores 0."""
+    passes: dict[str, bool] = {}
+    scores: dict[str, float] = {}
+    for row in cases:
+        cid = str(row["id"])
+        errored = bool(row.get("error"))
+        if "pass" in row or errored:
+            passes[cid] = bool(row.get("pass")) and not errored
+        if "score" in row or errored:
+            scores[cid] = 0.0 if errored else float(row.get("score") or 0.0)
+    return passes, scores
+
+
+def _evidence(m: ResolvedMember) -> dict[str, SuiteEvidence]:
+    typed = _typed_metrics(m.spec)
     stale = dict(stale_scorecards(m.name, m.spec, m.behaviour_digest)) if m.scorecards else {}
     out: dict[str, SuiteEvidence] = {}
     for suite, card in m.scorecards.items():
-        passes: dict[str, bool] = {}
-        scores: dict[str, float] = {}
-        for row in card.get("cases") or []:
-            cid = str(row["id"])
-            errored = bool(row.get("error"))
-            if "pass" in row or errored:
-                passes[cid] = bool(row.get("pass")) and not errored
-            if "score" in row or errored:
-                scores[cid] = 0.0 if errored else float(row.get("score") or 0.0)
+        cases = card.get("cases") or []
+        passes, scores = _case_values(cases)
         out[suite] = SuiteEvidence(
             m.name,
             suite,
             passes or None,
-            scores if scores and len(scores) == len(card.get("cases") or []) else None,
+            # a score is evidence only when every case has one
+            scores if scores and len(scores) == len(cases) else None,
             typed.pop(suite, {}),
             stale.get(suite),
         )
@@ -227,18 +241,26 @@ def _threshold(gate: GateSpec, metric: str, ev: SuiteEvidence) -> dict[str, Any]
     exact_values = set(vals.values()) <= {0.0, 1.0}
     status: Status = "pass"
     if gate.min is not None:
-        if gate.min >= 1.0 and exact_values:  # a 100% floor: every case must pass
-            status = "pass" if value >= 1.0 else "fail"
-        else:
-            status = "pass" if lo >= gate.min else ("fail" if hi < gate.min else "inconclusive")
+        status = _floor_status(gate.min, value, lo, hi, exact_values)
     if gate.max is not None and status == "pass":
-        if gate.max <= 0.0 and exact_values:  # a zero ceiling: no case may count
-            status = "pass" if value <= 0.0 else "fail"
-        else:
-            status = "pass" if hi <= gate.max else ("fail" if lo > gate.max else "inconclusive")
+        status = _ceiling_status(gate.max, value, lo, hi, exact_values)
     method = "Wilson one-sided 95%" if metric == "pass_rate" else "t one-sided 95%"
     v.update(status=status, method=method)
     return v
+
+
+def _floor_status(floor: float, value: float, lo: float, hi: float, exact: bool) -> Status:
+    """A `min` gate against the interval [lo, hi] of a metric."""
+    if floor >= 1.0 and exact:  # a 100% floor: every case must pass
+        return "pass" if value >= 1.0 else "fail"
+    return "pass" if lo >= floor else ("fail" if hi < floor else "inconclusive")
+
+
+def _ceiling_status(ceiling: float, value: float, lo: float, hi: float, exact: bool) -> Status:
+    """A `max` gate against the interval [lo, hi] of a metric."""
+    if ceiling <= 0.0 and exact:  # a zero ceiling: no case may count
+        return "pass" if value <= 0.0 else "fail"
+    return "pass" if hi <= ceiling else ("fail" if lo > ceiling else "inconclusive")
 
 
 def _regression(

@@ -254,38 +254,61 @@ def _check(
         add((*path, "oneOf"), "oneOf is not supported by strict structured outputs")
     typ = node.get("type")
     is_object = typ == "object" or (isinstance(typ, list) and "object" in typ)
-    props = node.get("properties")
-    if is_object or isinstance(props, dict):
-        if node.get("additionalProperties") is not False:
-            add(
-                (*path, "additionalProperties"),
-                "every object must set additionalProperties: false",
-            )
-        if isinstance(props, dict):
-            counts["properties"] += len(props)
-            required = node.get("required")
-            missing = [k for k in props if not (isinstance(required, list) and k in required)]
-            if missing:
-                add(
-                    (*path, "required"),
-                    "every property must be required: " + ", ".join(map(repr, missing)),
-                )
-        if "patternProperties" in node:
-            add((*path, "patternProperties"), "patternProperties is not supported")
+    if is_object or isinstance(node.get("properties"), dict):
+        _check_object(node, path, add, counts)
     enum = node.get("enum")
     if isinstance(enum, list):
         counts["enum"] += len(enum)
     ref = node.get("$ref")
     if isinstance(ref, str) and not ref.startswith("#"):
-        siblings = set(node) - {"$ref"} - _REF_NON_CONSTRAINING
-        if siblings:
-            add(
-                (*path, "$ref"),
-                "a $ref to another file beside other keywords cannot be inlined "
-                f"({', '.join(sorted(siblings))})",
-            )
+        _check_external_ref(node, path, add)
     for kid, kid_path, _deeper in _subschemas(node, path):
         _check(kid, kid_path, add, counts)
+
+
+def _check_object(
+    node: dict[str, Any],
+    path: tuple[str, ...],
+    add: Callable[[tuple[str, ...], str], None],
+    counts: dict[str, int],
+) -> None:
+    """An object (by type or by `properties`) must be closed and require every property."""
+    props = node.get("properties")
+    if node.get("additionalProperties") is not False:
+        add((*path, "additionalProperties"), "every object must set additionalProperties: false")
+    if isinstance(props, dict):
+        counts["properties"] += len(props)
+        required = node.get("required")
+        missing = [k for k in props if not (isinstance(required, list) and k in required)]
+        if missing:
+            add(
+                (*path, "required"),
+                "every property must be required: " + ", ".join(map(repr, missing)),
+            )
+    if "patternProperties" in node:
+        add((*path, "patternProperties"), "patternProperties is not supported")
+
+
+def _check_external_ref(
+    node: dict[str, Any], path: tuple[str, ...], add: Callable[[tuple[str, ...], str], None]
+) -> None:
+    """A $ref to another file is resolved by the SDK only when it stands alone."""
+    siblings = set(node) - {"$ref"} - _REF_NON_CONSTRAINING
+    if siblings:
+        add(
+            (*path, "$ref"),
+            "a $ref to another file beside other keywords cannot be inlined "
+            f"({', '.join(sorted(siblings))})",
+        )
+
+
+def _plain_ref(entry: Any) -> bool:
+    """A schema that is only a $ref (and annotations): the SDK follows its chain as is."""
+    return (
+        isinstance(entry, dict)
+        and "$ref" in entry
+        and not (set(entry) - {"$ref"} - _REF_NON_CONSTRAINING)
+    )
 
 
 class _Strict:
@@ -305,42 +328,20 @@ class _Strict:
         self.problems.append((_ptr(path), message))
 
     def node(self, s: Any, path: tuple[str, ...]) -> Any:
+        """The strict form of one schema node (rewritten in place), its subschemas first.
+
+        The recursion into properties, items and the combinators stays here, so a nesting
+        level costs no extra stack frame; the steps that do not recurse are the methods below."""
         if not isinstance(s, dict):
             return s
         self.spend(path)
         explicitly_closed = s.get("additionalProperties") is False
         if "$ref" in s:
-            siblings = (
-                set(s) - {"$ref"} - _REF_NON_CONSTRAINING - ({"$id"} if s is self.root else set())
-            )
-            if siblings:
-                self.refuse(
-                    (*path, "$ref"),
-                    f"a $ref beside constraining keywords ({', '.join(sorted(siblings))}) "
-                    "cannot be inlined without changing what it accepts",
-                )
-        for key in ("$defs", "definitions"):
-            defs = s.get(key)
-            if isinstance(defs, dict):
-                for name, sub in defs.items():
-                    self.node(sub, (*path, key, name))
-        typ = s.get("type")
+            self.refuse_ref_siblings(s, path)
+        if "$defs" in s or "definitions" in s:
+            self.definitions(s, path)
+        self.close(s, path)
         props = s.get("properties")
-        if typ is None and isinstance(props, dict):
-            typ = s["type"] = "object"
-        elif typ is None and s.get("additionalProperties", False) is not False:
-            self.refuse(
-                (*path, "additionalProperties"),
-                "additionalProperties must be false in a strict schema",
-            )
-        is_object = typ == "object" or (isinstance(typ, list) and "object" in typ)
-        if is_object and "additionalProperties" not in s:
-            s["additionalProperties"] = False
-        elif is_object and s["additionalProperties"] is not False:
-            self.refuse(
-                (*path, "additionalProperties"),
-                "additionalProperties must be false in a strict schema (the object is open)",
-            )
         if isinstance(props, dict):
             s["required"] = list(props)
             s["properties"] = {k: self.node(v, (*path, "properties", k)) for k, v in props.items()}
@@ -353,43 +354,93 @@ class _Strict:
         one_of = s.get("oneOf")
         if isinstance(one_of, list):
             existing = s.get("anyOf", [])
-            if not isinstance(existing, list):
-                existing = []
-            s["anyOf"] = existing + [
+            s["anyOf"] = (existing if isinstance(existing, list) else []) + [
                 self.node(v, (*path, "oneOf", str(i))) for i, v in enumerate(one_of)
             ]
             s.pop("oneOf")
         all_of = s.get("allOf")
         if isinstance(all_of, list):
             if len(all_of) == 1:
-                entry = all_of[0]
-                if (
-                    isinstance(entry, dict)
-                    and "$ref" in entry
-                    and not (set(entry) - {"$ref"} - _REF_NON_CONSTRAINING)
-                ):
-                    strict_entry = self.ref_chain(entry, (*path, "allOf", "0"))
+                entry, entry_path = all_of[0], (*path, "allOf", "0")
+                if _plain_ref(entry):
+                    strict_entry = self.ref_chain(entry, entry_path)
                 else:
-                    strict_entry = self.node(entry, (*path, "allOf", "0"))
-                s.pop("allOf")
-                if not explicitly_closed:
-                    s.pop("additionalProperties", None)
-                merged = self.merge_single(strict_entry, s, path)
-                s.clear()
-                s.update(merged)
+                    strict_entry = self.node(entry, entry_path)
+                self.merge_all_of(s, strict_entry, path, explicitly_closed)
                 return self.node(s, path)
             s["allOf"] = [self.node(v, (*path, "allOf", str(i))) for i, v in enumerate(all_of)]
         if "default" in s and s["default"] is None:
             s.pop("default")
-        ref = s.get("$ref")
-        if isinstance(ref, str) and len(s) > 1:
-            if not ref.startswith("#"):
-                return s  # another file: nothing to inline here (refusals names it)
-            resolved = self.resolve(ref, path)
-            s.pop("$ref")
-            s.update({**resolved, **s})
+        if self.inline_ref(s, path):
             return self.node(s, path)
         return s
+
+    def refuse_ref_siblings(self, s: dict[str, Any], path: tuple[str, ...]) -> None:
+        """A $ref beside keywords that constrain it: inlining would change what it accepts."""
+        siblings = (
+            set(s) - {"$ref"} - _REF_NON_CONSTRAINING - ({"$id"} if s is self.root else set())
+        )
+        if siblings:
+            self.refuse(
+                (*path, "$ref"),
+                f"a $ref beside constraining keywords ({', '.join(sorted(siblings))}) "
+                "cannot be inlined without changing what it accepts",
+            )
+
+    def definitions(self, s: dict[str, Any], path: tuple[str, ...]) -> None:
+        """Rewrite every schema under $defs / definitions (what the $refs point at)."""
+        for key in ("$defs", "definitions"):
+            defs = s.get(key)
+            if isinstance(defs, dict):
+                for name, sub in defs.items():
+                    self.node(sub, (*path, key, name))
+
+    def close(self, s: dict[str, Any], path: tuple[str, ...]) -> None:
+        """Type a node with properties as an object, and close every object (or refuse)."""
+        typ = s.get("type")
+        if typ is None and isinstance(s.get("properties"), dict):
+            typ = s["type"] = "object"
+        elif typ is None and s.get("additionalProperties", False) is not False:
+            self.refuse(
+                (*path, "additionalProperties"),
+                "additionalProperties must be false in a strict schema",
+            )
+        if not (typ == "object" or (isinstance(typ, list) and "object" in typ)):
+            return
+        if "additionalProperties" not in s:
+            s["additionalProperties"] = False
+        elif s["additionalProperties"] is not False:
+            self.refuse(
+                (*path, "additionalProperties"),
+                "additionalProperties must be false in a strict schema (the object is open)",
+            )
+
+    def merge_all_of(
+        self,
+        s: dict[str, Any],
+        strict_entry: dict[str, Any],
+        path: tuple[str, ...],
+        explicitly_closed: bool,
+    ) -> None:
+        """Replace `s` by its single (already rewritten) allOf entry merged with it."""
+        s.pop("allOf")
+        if not explicitly_closed:
+            s.pop("additionalProperties", None)
+        merged = self.merge_single(strict_entry, s, path)
+        s.clear()
+        s.update(merged)
+
+    def inline_ref(self, s: dict[str, Any], path: tuple[str, ...]) -> bool:
+        """Replace a local $ref beside other keywords by what it points at, `s`'s own
+        keywords winning; False when there is nothing to inline (a $ref to another file is
+        left for refusals to name)."""
+        ref = s.get("$ref")
+        if not (isinstance(ref, str) and len(s) > 1 and ref.startswith("#")):
+            return False
+        resolved = self.resolve(ref, path)
+        s.pop("$ref")
+        s.update({**resolved, **s})
+        return True
 
     def resolve(self, ref: str, path: tuple[str, ...]) -> dict[str, Any]:
         if not ref.startswith("#/"):

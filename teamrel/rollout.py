@@ -180,109 +180,19 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
     tests = 3 + len(policy.scores)
     alpha = policy.false_abort_rate / tests
     beta = policy.false_promote_rate / tests
-    metrics: list[Metric] = []
-    #: log LR of each sequential test with data (the advance rule reads them)
-    leaning: dict[str, float] = {}
-
-    # error rate: SPRT
-    llr = error_llr(cand, stable, policy.promote_error_ratio, policy.abort_error_ratio)
-    upper, lower = math.log(1 / alpha), math.log(beta)
-    if cand.n and stable.n:
-        leaning["error_rate_ratio"] = llr
-    ratio = None
-    if cand.n and stable.n and stable.failures:
-        ratio = (cand.failures / cand.n) / (stable.failures / stable.n)
-    metrics.append(
-        Metric(
-            "error_rate_ratio",
-            f"SPRT ratio {policy.promote_error_ratio} vs {policy.abort_error_ratio} "
-            f"(log LR {llr:.2f}; abort ≥ {upper:.2f}, accept ≤ {lower:.2f})",
-            policy.abort_error_ratio,
-            ratio,
-            None,
-            "no data"
-            if not (cand.n and stable.n)
-            else "abort"
-            if llr >= upper
-            else "ok"
-            if llr <= lower
-            else "undecided",
-        )
-    )
-
-    # latency p95: SPRT on exceedances of ratio x stable p95
-    if stable.latency_p95 is not None and cand.latency_n and cand.latency_over is not None:
-        x, n = cand.latency_over, cand.latency_n
-        lat_llr = x * math.log(LATENCY_P1 / LATENCY_P0) + (n - x) * math.log(
-            (1 - LATENCY_P1) / (1 - LATENCY_P0)
-        )
-        leaning["latency_p95_ratio"] = lat_llr
-        lat_ratio = (cand.latency_p95 or 0.0) / stable.latency_p95 if stable.latency_p95 else None
-        metrics.append(
-            Metric(
-                "latency_p95_ratio",
-                f"SPRT on runs slower than {policy.latency_p95_ratio}x stable p95 "
-                f"({LATENCY_P0:.0%} vs {LATENCY_P1:.0%}; {x}/{n}; log LR {lat_llr:.2f})",
-                policy.latency_p95_ratio,
-                lat_ratio,
-                None,
-                "abort" if lat_llr >= upper else "ok" if lat_llr <= lower else "undecided",
-            )
-        )
-    else:
-        metrics.append(
-            Metric("latency_p95_ratio", "SPRT", policy.latency_p95_ratio, None, None, "no data")
-        )
-
-    # cost per conversation: ratio of confidence sequences
-    metrics.append(_ratio_metric(policy, cand, stable, alpha, beta))
+    error, error_lean = _error_metric(policy, cand, stable, alpha, beta)
+    latency, latency_lean = _latency_metric(policy, cand, stable, alpha, beta)
+    metrics = [error, latency, _ratio_metric(policy, cand, stable, alpha, beta)]
     for name, rule in sorted(policy.scores.items()):
         metrics.append(_score_metric(name, rule.max_drop, policy, cand, stable, alpha, beta))
-
-    # the decision
-    step = state.step_index
-    step_n = sum(s.n for s in cand.steps if s.step == step)
-    reasons: list[str] = []
-    aborting = [m for m in metrics if m.verdict == "abort"]
-    decision: Verdict
-    pause = False
-    next_pct = 100.0 if step + 1 >= len(state.steps) else state.steps[step + 1]
-    if aborting:
-        decision = "abort"
-        reasons = [f"{m.name} degraded: {m.method}" for m in aborting]
-    elif step_n < policy.min_conversations:
-        decision = "hold"
-        reasons = [f"{step_n} of {policy.min_conversations} conversations in this step"]
-    elif next_pct < 100:
-        unsure = {k: v for k, v in leaning.items() if v > ADVANCE_LOG_LR}
-        if not unsure:
-            decision = "advance"
-            reasons = [f"{step_n} conversations in this step and every test leans to accept"]
-        else:
-            decision = "hold"
-            reasons = [
-                f"{k} does not lean to accept yet (log LR {v:.2f} > {ADVANCE_LOG_LR:g})"
-                for k, v in sorted(unsure.items())
-            ]
-            if step_n >= policy.step_budget:
-                pause = True
-    else:
-        waiting = [m for m in metrics if m.verdict in ("undecided", "no data")]
-        needed = [
-            m for m in waiting if not (m.verdict == "no data" and m.name != "error_rate_ratio")
-        ]
-        if not needed:
-            decision = "promote"
-            reasons = ["every test accepts the candidate"]
-        else:
-            decision = "hold"
-            reasons = [f"{m.name} undecided" for m in needed]
-            pause = step_n >= policy.step_budget
-    if pause:
-        reasons.append(
-            f"undecided after {step_n} conversations (budget {policy.step_budget}): "
-            "paused for a human"
-        )
+    #: log LR of each sequential test with data (the advance rule reads them)
+    leaning = {
+        name: llr
+        for name, llr in (("error_rate_ratio", error_lean), ("latency_p95_ratio", latency_lean))
+        if llr is not None
+    }
+    step_n = sum(s.n for s in cand.steps if s.step == state.step_index)
+    decision, reasons, pause = _decide(state, policy, metrics, leaning, step_n)
     return Decision(
         rollout_id=state.rollout_id,
         decision=decision,
@@ -294,6 +204,127 @@ def analyse(state: RolloutState, stable: ArmStats, cand: ArmStats) -> Decision:
         alpha=alpha,
         beta=beta,
     )
+
+
+def _sprt_verdict(llr: float, alpha: float, beta: float) -> str:
+    """Wald's thresholds: abort at log LR ≥ log(1/α), accept at ≤ log β."""
+    if llr >= math.log(1 / alpha):
+        return "abort"
+    return "ok" if llr <= math.log(beta) else "undecided"
+
+
+def _error_metric(
+    policy: RolloutPolicy, cand: ArmStats, stable: ArmStats, alpha: float, beta: float
+) -> tuple[Metric, float | None]:
+    """The error-rate SPRT, and its log LR when both arms have data."""
+    llr = error_llr(cand, stable, policy.promote_error_ratio, policy.abort_error_ratio)
+    upper, lower = math.log(1 / alpha), math.log(beta)
+    has_data = bool(cand.n and stable.n)
+    ratio = None
+    if has_data and stable.failures:
+        ratio = (cand.failures / cand.n) / (stable.failures / stable.n)
+    metric = Metric(
+        "error_rate_ratio",
+        f"SPRT ratio {policy.promote_error_ratio} vs {policy.abort_error_ratio} "
+        f"(log LR {llr:.2f}; abort ≥ {upper:.2f}, accept ≤ {lower:.2f})",
+        policy.abort_error_ratio,
+        ratio,
+        None,
+        _sprt_verdict(llr, alpha, beta) if has_data else "no data",
+    )
+    return metric, llr if has_data else None
+
+
+def _latency_metric(
+    policy: RolloutPolicy, cand: ArmStats, stable: ArmStats, alpha: float, beta: float
+) -> tuple[Metric, float | None]:
+    """The SPRT on candidate runs slower than the ratio x stable's p95, and its log LR."""
+    if stable.latency_p95 is None or not cand.latency_n or cand.latency_over is None:
+        return (
+            Metric("latency_p95_ratio", "SPRT", policy.latency_p95_ratio, None, None, "no data"),
+            None,
+        )
+    x, n = cand.latency_over, cand.latency_n
+    llr = x * math.log(LATENCY_P1 / LATENCY_P0) + (n - x) * math.log(
+        (1 - LATENCY_P1) / (1 - LATENCY_P0)
+    )
+    ratio = (cand.latency_p95 or 0.0) / stable.latency_p95 if stable.latency_p95 else None
+    metric = Metric(
+        "latency_p95_ratio",
+        f"SPRT on runs slower than {policy.latency_p95_ratio}x stable p95 "
+        f"({LATENCY_P0:.0%} vs {LATENCY_P1:.0%}; {x}/{n}; log LR {llr:.2f})",
+        policy.latency_p95_ratio,
+        ratio,
+        None,
+        _sprt_verdict(llr, alpha, beta),
+    )
+    return metric, llr
+
+
+# The decision rules, in the order `_decide` applies them. Each returns the reasons it
+# stops the rollout where it is (an empty list lets the next rule speak).
+
+
+def _degraded(metrics: list[Metric]) -> list[str]:
+    """Abort rule: any test that says the candidate is worse."""
+    return [f"{m.name} degraded: {m.method}" for m in metrics if m.verdict == "abort"]
+
+
+def _too_few(step_n: int, policy: RolloutPolicy) -> list[str]:
+    """Hold rule: the step has not yet seen `min_conversations` candidate conversations."""
+    if step_n < policy.min_conversations:
+        return [f"{step_n} of {policy.min_conversations} conversations in this step"]
+    return []
+
+
+def _not_leaning(leaning: dict[str, float]) -> list[str]:
+    """Advance rule: every sequential test with data leans to accept by `ADVANCE_LOG_LR`."""
+    return [
+        f"{k} does not lean to accept yet (log LR {v:.2f} > {ADVANCE_LOG_LR:g})"
+        for k, v in sorted(leaning.items())
+        if v > ADVANCE_LOG_LR
+    ]
+
+
+def _not_accepted(metrics: list[Metric]) -> list[str]:
+    """Promote rule: every test accepts; only the error test must have data to accept."""
+    return [
+        f"{m.name} undecided"
+        for m in metrics
+        if m.verdict == "undecided" or (m.verdict == "no data" and m.name == "error_rate_ratio")
+    ]
+
+
+def _decide(
+    state: RolloutState,
+    policy: RolloutPolicy,
+    metrics: list[Metric],
+    leaning: dict[str, float],
+    step_n: int,
+) -> tuple[Verdict, list[str], bool]:
+    """The decision, its reasons and whether the step's budget ran out undecided."""
+    if reasons := _degraded(metrics):
+        return "abort", reasons, False
+    if reasons := _too_few(step_n, policy):
+        return "hold", reasons, False
+    step = state.step_index
+    next_pct = 100.0 if step + 1 >= len(state.steps) else state.steps[step + 1]
+    if next_pct < 100:
+        if not (reasons := _not_leaning(leaning)):
+            return (
+                "advance",
+                [f"{step_n} conversations in this step and every test leans to accept"],
+                False,
+            )
+    elif not (reasons := _not_accepted(metrics)):
+        return "promote", ["every test accepts the candidate"], False
+    pause = step_n >= policy.step_budget
+    if pause:
+        reasons.append(
+            f"undecided after {step_n} conversations (budget {policy.step_budget}): "
+            "paused for a human"
+        )
+    return "hold", reasons, pause
 
 
 def _figures(arm: ArmStats) -> ArmFigures:

@@ -120,41 +120,51 @@ def parse_promptfoo(doc: Any, file: str) -> list[Case]:
     rows = results.get("results") if isinstance(results, dict) else None
     if not isinstance(rows, list):
         raise InputError(f"{file} #/results/results: missing (not a promptfoo results file)")
+    # several prompts or providers: a test's id alone no longer names one case
     multi = len({(r.get("promptIdx"), _provider(r)) for r in rows if isinstance(r, dict)}) > 1
     cases: list[Case] = []
     for i, r in enumerate(rows):
         where = f"{file} #/results/results/{i}"
         if not isinstance(r, dict):
             raise InputError(f"{where}: a result is a JSON object")
-        test: dict[str, Any] = r["testCase"] if isinstance(r.get("testCase"), dict) else {}
-        meta: dict[str, Any] = test["metadata"] if isinstance(test.get("metadata"), dict) else {}
-        cid = meta.get("id") or test.get("description") or f"test-{r.get('testIdx', i)}"
-        if multi:
-            cid = f"{cid}#{r.get('promptIdx', 0)}:{_provider(r)}"
-        success = r.get("success")
-        if not isinstance(success, bool):
-            raise InputError(f"{where}/success: expected true or false")
-        usage = (
-            r.get("response", {}).get("tokenUsage") if isinstance(r.get("response"), dict) else None
-        )
-        tokens = usage.get("total") if isinstance(usage, dict) else None
-        # failureReason 2 (ResultFailureReason.ERROR) is an error: the case produced no answer
-        reason = r.get("failureReason")
-        errored = reason == 2 or (
-            reason is None and not success and bool(r.get("error")) and not r.get("gradingResult")
-        )
-        cases.append(
-            Case(
-                id=str(cid),
-                passed=success and not errored,
-                score=_finite(r.get("score"), where, "score"),
-                error=errored,
-                latency_ms=_finite(r.get("latencyMs"), where, "latencyMs"),
-                cost_usd=_finite(r.get("cost"), where, "cost"),
-                tokens=_finite(tokens, where, "response/tokenUsage/total"),
-            )
-        )
+        cases.append(_promptfoo_case(r, i, multi, where))
     return cases
+
+
+def _promptfoo_case(r: dict[str, Any], i: int, multi: bool, where: str) -> Case:
+    """One promptfoo result row as a case."""
+    success = r.get("success")
+    if not isinstance(success, bool):
+        raise InputError(f"{where}/success: expected true or false")
+    usage = r.get("response", {}).get("tokenUsage") if isinstance(r.get("response"), dict) else None
+    tokens = usage.get("total") if isinstance(usage, dict) else None
+    errored = _promptfoo_errored(r, success)
+    return Case(
+        id=_promptfoo_id(r, i, multi),
+        passed=success and not errored,
+        score=_finite(r.get("score"), where, "score"),
+        error=errored,
+        latency_ms=_finite(r.get("latencyMs"), where, "latencyMs"),
+        cost_usd=_finite(r.get("cost"), where, "cost"),
+        tokens=_finite(tokens, where, "response/tokenUsage/total"),
+    )
+
+
+def _promptfoo_id(r: dict[str, Any], i: int, multi: bool) -> str:
+    test: dict[str, Any] = r["testCase"] if isinstance(r.get("testCase"), dict) else {}
+    meta: dict[str, Any] = test["metadata"] if isinstance(test.get("metadata"), dict) else {}
+    cid = meta.get("id") or test.get("description") or f"test-{r.get('testIdx', i)}"
+    if multi:
+        cid = f"{cid}#{r.get('promptIdx', 0)}:{_provider(r)}"
+    return str(cid)
+
+
+def _promptfoo_errored(r: dict[str, Any], success: bool) -> bool:
+    # failureReason 2 (ResultFailureReason.ERROR) is an error: the case produced no answer
+    reason = r.get("failureReason")
+    return reason == 2 or (
+        reason is None and not success and bool(r.get("error")) and not r.get("gradingResult")
+    )
 
 
 def _provider(r: Mapping[str, Any]) -> str:
@@ -236,27 +246,10 @@ def summarise(cases: Iterable[Case]) -> dict[str, JSON]:
     cs = list(cases)
     n = len(cs)
     out: dict[str, JSON] = {"n": n, "errors": sum(1 for c in cs if c.error)}
-    judged = [c for c in cs if c.passed is not None or c.error]
-    if judged:
-        k = sum(1 for c in judged if c.passed and not c.error)
-        p, lo, hi = wilson(k, len(judged), Z_TWO_SIDED_95)
-        out["pass_rate"] = {
-            "n": len(judged),
-            "passed": k,
-            "value": _round(p),
-            "lo": _round(lo),
-            "hi": _round(hi),
-        }
-    scored = [c for c in cs if c.score is not None or c.error]
-    if scored and any(c.score is not None for c in scored):
-        values = [0.0 if c.error or c.score is None else c.score for c in scored]
-        m, lo, hi = mean_interval(values, Z_TWO_SIDED_95)
-        out["score"] = {
-            "n": len(values),
-            "value": _round(m),
-            "lo": _round(lo) if math.isfinite(lo) else None,
-            "hi": _round(hi) if math.isfinite(hi) else None,
-        }
+    if (pass_rate := _pass_rate(cs)) is not None:
+        out["pass_rate"] = pass_rate
+    if (score := _mean_score(cs)) is not None:
+        out["score"] = score
     lat = [c.latency_ms for c in cs if c.latency_ms is not None]
     if lat:
         out["latency_ms"] = {"p50": _round(quantile(lat, 0.5)), "p95": _round(quantile(lat, 0.95))}
@@ -267,6 +260,37 @@ def summarise(cases: Iterable[Case]) -> dict[str, JSON]:
     if toks:
         out["tokens_per_case"] = _round(math.fsum(toks) / n)
     return out
+
+
+def _pass_rate(cs: list[Case]) -> dict[str, JSON] | None:
+    """Pass rate over the judged cases (an errored case fails), with its Wilson 95% interval."""
+    judged = [c for c in cs if c.passed is not None or c.error]
+    if not judged:
+        return None
+    k = sum(1 for c in judged if c.passed and not c.error)
+    p, lo, hi = wilson(k, len(judged), Z_TWO_SIDED_95)
+    return {
+        "n": len(judged),
+        "passed": k,
+        "value": _round(p),
+        "lo": _round(lo),
+        "hi": _round(hi),
+    }
+
+
+def _mean_score(cs: list[Case]) -> dict[str, JSON] | None:
+    """Mean score (an errored case scores 0) with its 95% interval; None when nothing scored."""
+    scored = [c for c in cs if c.score is not None or c.error]
+    if not any(c.score is not None for c in scored):
+        return None
+    values = [0.0 if c.error or c.score is None else c.score for c in scored]
+    m, lo, hi = mean_interval(values, Z_TWO_SIDED_95)
+    return {
+        "n": len(values),
+        "value": _round(m),
+        "lo": _round(lo) if math.isfinite(lo) else None,
+        "hi": _round(hi) if math.isfinite(hi) else None,
+    }
 
 
 def build_scorecard(

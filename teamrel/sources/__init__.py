@@ -120,16 +120,38 @@ def sync_contracts(
     the workspace root to the path the models are imported from. Raises `SourceError` (every
     problem, nothing written) when any source cannot be generated.
     """
+    slots, problems = find_slots(_workspace_doc(root), root)
+    by_file: dict[str, list[SourceSlot]] = {}
+    for slot in slots:
+        by_file.setdefault(slot.file, []).append(slot)
+    problems.extend(_conflicts(by_file))
+    schemas, failed = _schemas(root, slots, python_path)
+    problems.extend(failed)
+    if problems:
+        n = len(problems)
+        raise SourceError(
+            f"{n} problem{'s' if n != 1 else ''} with the generated contracts of "
+            f"{WORKSPACE_FILE}; nothing was written",
+            problems,
+        )
+    files = [_sync_file(root, rel, using, schemas, check) for rel, using in sorted(by_file.items())]
+    return SyncReport(check=check, files=files)
+
+
+def _workspace_doc(root: Path) -> YamlDoc:
+    """teamrel.yaml, parsed; a `SourceError` when it does not parse."""
     try:
         doc = load_yaml(root / WORKSPACE_FILE, WORKSPACE_FILE)
     except YamlError as err:
         raise SourceError(err.message, err.diagnostics) from None
     if any(d.severity == "error" for d in doc.diagnostics):
         raise SourceError(f"{WORKSPACE_FILE} does not parse", doc.diagnostics)
-    slots, problems = find_slots(doc, root)
-    by_file: dict[str, list[SourceSlot]] = {}
-    for slot in slots:
-        by_file.setdefault(slot.file, []).append(slot)
+    return doc
+
+
+def _conflicts(by_file: dict[str, list[SourceSlot]]) -> list[Diagnostic]:
+    """Every slot generating a file that another slot generates from a different source."""
+    problems: list[Diagnostic] = []
     for rel, using in by_file.items():
         if len({(s.source.pydantic, s.mode) for s in using}) > 1:
             first = using[0]
@@ -144,46 +166,54 @@ def sync_contracts(
                             f"({first.mode}) at #{first.pointer}: give each its own file",
                         )
                     )
+    return problems
+
+
+def _schemas(
+    root: Path,
+    slots: list[SourceSlot],
+    python_path: Sequence[Path],
+) -> tuple[dict[tuple[str, str], dict[str, Any]], list[Diagnostic]]:
+    """(model, mode) -> generated schema, and a problem for each slot whose source failed."""
     jobs = sorted({(s.source.pydantic, s.mode) for s in slots})
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
-    if jobs:
-        results = _generate(root, jobs, python_path)
-        for slot in slots:
-            got = results[(slot.source.pydantic, slot.mode)]
-            if isinstance(got, str):
-                problems.append(
-                    _diag(
-                        "pydantic-source", slot, f"pydantic source {slot.source.pydantic!r}: {got}"
-                    )
-                )
-            else:
-                schemas[(slot.source.pydantic, slot.mode)] = got
-    if problems:
-        n = len(problems)
-        raise SourceError(
-            f"{n} problem{'s' if n != 1 else ''} with the generated contracts of "
-            f"{WORKSPACE_FILE}; nothing was written",
-            problems,
-        )
-    files: list[SyncedFile] = []
-    for rel, using in sorted(by_file.items()):
-        first = using[0]
-        schema = schemas[(first.source.pydantic, first.mode)]
-        status = _compare(root / rel, schema)
-        if status != "fresh" and not check:
-            text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-            atomic_write(root / rel, text.encode("utf-8"))
-            status = "written"
-        files.append(
-            SyncedFile(
-                file=rel,
-                model=first.source.pydantic,
-                mode=first.mode,
-                status=status,
-                used_at=tuple(s.pointer for s in using),
+    problems: list[Diagnostic] = []
+    if not jobs:
+        return schemas, problems
+    results = _generate(root, jobs, python_path)
+    for slot in slots:
+        got = results[(slot.source.pydantic, slot.mode)]
+        if isinstance(got, str):
+            problems.append(
+                _diag("pydantic-source", slot, f"pydantic source {slot.source.pydantic!r}: {got}")
             )
-        )
-    return SyncReport(check=check, files=files)
+        else:
+            schemas[(slot.source.pydantic, slot.mode)] = got
+    return schemas, problems
+
+
+def _sync_file(
+    root: Path,
+    rel: str,
+    using: list[SourceSlot],
+    schemas: dict[tuple[str, str], dict[str, Any]],
+    check: bool,
+) -> SyncedFile:
+    """Compare one generated file with its schema and, unless `check`, rewrite it if stale."""
+    first = using[0]
+    schema = schemas[(first.source.pydantic, first.mode)]
+    status = _compare(root / rel, schema)
+    if status != "fresh" and not check:
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        atomic_write(root / rel, text.encode("utf-8"))
+        status = "written"
+    return SyncedFile(
+        file=rel,
+        model=first.source.pydantic,
+        mode=first.mode,
+        status=status,
+        used_at=tuple(s.pointer for s in using),
+    )
 
 
 def find_slots(doc: YamlDoc, root: Path) -> tuple[list[SourceSlot], list[Diagnostic]]:
