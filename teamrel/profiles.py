@@ -18,6 +18,7 @@ the OpenAI Agents SDK's `ensure_strict_json_schema`, and a test compares the two
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -135,6 +136,11 @@ class OpenAIStrict:
         except _Stop as stop:
             problems.append((_ptr(stop.path), stop.message))
             return root, problems
+        except RecursionError:
+            # a $ref chain that loops through siblings (the loader refuses those in a
+            # workspace; this guards direct callers) or a nesting deeper than the stack
+            problems.append(("", "the schema nests or refers too deeply to be rewritten"))
+            return copy.deepcopy(schema), problems
         if not is_root:
             return out, problems
         if isinstance(out.get("anyOf"), list):
@@ -333,7 +339,8 @@ class _Strict:
         The recursion into properties, items and the combinators stays here, so a nesting
         level costs no extra stack frame; the steps that do not recurse are the methods below."""
         if not isinstance(s, dict):
-            return s
+            # the SDK walks the same subschemas and raises TypeError on a boolean one
+            raise _Stop(path, f"a boolean schema ({json.dumps(s)}) here cannot be made strict")
         self.spend(path)
         explicitly_closed = s.get("additionalProperties") is False
         if "$ref" in s:

@@ -117,6 +117,38 @@ def test_refusals_at_the_root_and_limits() -> None:
     assert list(PROFILES) == ["openai-strict"]
 
 
+@pytest.mark.parametrize(
+    ("schema", "pointer"),
+    [
+        ({"type": "object", "properties": {"a": {"allOf": [True]}}}, "/properties/a/allOf/0"),
+        ({"type": "object", "properties": {"a": True}}, "/properties/a"),
+        ({"type": "object", "properties": {"a": {"anyOf": [{}, False]}}}, "/properties/a/anyOf/1"),
+    ],
+)
+def test_a_boolean_subschema_is_a_refusal_where_the_sdk_raises(
+    schema: dict[str, Any], pointer: str
+) -> None:
+    with pytest.raises(TypeError):
+        strict_schema.ensure_strict_json_schema(copy.deepcopy(schema))
+    found = dict(OpenAIStrict().refusals(schema))
+    assert "boolean schema" in found[pointer]
+
+
+def test_a_looping_ref_chain_is_a_refusal_not_a_crash() -> None:
+    """The loader refuses such a cycle in a workspace; a direct caller gets a refusal."""
+    schema = {
+        "$defs": {
+            "A": {"$ref": "#/$defs/B", "description": "x"},
+            "B": {"$ref": "#/$defs/A", "description": "z"},
+        },
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A", "description": "y"}},
+    }
+    p = OpenAIStrict()
+    assert any("too deeply" in m for _, m in p.refusals(schema))
+    assert p.effective(schema) == schema
+
+
 # --------------------------------------------------------------------------- workspaces
 
 TEAM = """team: t
