@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.errors import Diagnostic, InputError, RefError, SchemaError
 from teamrel.models import SchemaDoc
 from teamrel.yamlsrc import YamlDoc, YamlError, escape_token, parse_yaml, unescape_token
@@ -273,7 +273,7 @@ def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> JsonObject:
     """`json.loads` hook: an object naming a key twice is refused, not silently merged."""
     out: dict[str, Any] = {}
     for k, v in pairs:

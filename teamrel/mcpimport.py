@@ -33,7 +33,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from teamrel import compat
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.contracts import MAX_SCHEMA_BYTES, SchemaLoader, missing_file, resolve_path
 from teamrel.errors import InputError, SchemaError, UsageError
 from teamrel.fileio import atomic_write, escapes
@@ -97,7 +97,7 @@ def _same_server(raw: Any, origin: McpOrigin) -> str | None:
     return tool if isinstance(tool, str) else None
 
 
-def schema_text(schema: dict[str, Any]) -> str:
+def schema_text(schema: JsonObject) -> str:
     """The committed form of a live schema: `$schema` first (2020-12 when absent), 2-space JSON."""
     doc = {"$schema": schema.get("$schema", DIALECT_2020_12)}
     doc.update((k, v) for k, v in schema.items() if k != "$schema")
@@ -165,7 +165,7 @@ class ImportPlan:
         """Whether teamrel.yaml itself would change."""
         return any(f.path == WORKSPACE_FILE for f in self.changes)
 
-    def to_json(self, *, applied: bool) -> dict[str, Any]:
+    def to_json(self, *, applied: bool) -> JsonObject:
         """The versioned `teamrel import mcp --format json` document."""
         return {
             "format_version": IMPORT_FORMAT_VERSION,
@@ -564,7 +564,7 @@ class DirectionDrift:
         """Consumers of the pinned interface can fail against the live one."""
         return self.verdict in ("incompatible", "missing")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """One direction of a tool in the `--check --format json` document."""
         r = self.result
         return {
@@ -588,7 +588,7 @@ class ToolDrift:
     input: DirectionDrift | None = None
     output: DirectionDrift | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """One tool of the `--check --format json` document."""
         return {
             "tool": self.tool,
@@ -621,7 +621,7 @@ class DriftReport:
         """How reports name the server: `command 'python srv.py'` or `url http://...`."""
         return describe(self.origin)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The versioned `teamrel import mcp --check --format json` document."""
         return {
             "format_version": IMPORT_FORMAT_VERSION,

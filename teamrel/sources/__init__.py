@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from teamrel.canonical import JsonObject
 from teamrel.contracts import resolve_path
 from teamrel.errors import Diagnostic, InputError, SourceError
 from teamrel.fileio import atomic_write
@@ -71,7 +72,7 @@ class SyncedFile:
         """The committed file is missing or differs from what the model generates."""
         return self.status in ("stale", "missing")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """One entry of the `--format json` document."""
         return {
             "file": self.file,
@@ -100,7 +101,7 @@ class SyncReport:
         """Nothing is stale (always true after a sync that wrote)."""
         return not self.stale
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The versioned `teamrel contracts sync --format json` document."""
         return {
             "format_version": SYNC_FORMAT_VERSION,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 
 # the strict JSON reading of contract files: no NaN/Infinity, no duplicate keys
 from teamrel.contracts import SchemaLoader, no_duplicate_keys, reject_constant, resolve_path
@@ -68,7 +68,7 @@ class CardError(SourceError):
         self.card = card
         self.hint = hint or None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         doc = super().to_json()
         doc["card"] = self.card
         return doc
@@ -88,7 +88,7 @@ class SkillInterface:
     input_schema: JSON | None = None
     output_schema: JSON | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {
             "id": self.id,
@@ -142,7 +142,7 @@ class CardInterface:
             outs.extend(m for m in s.output_modes if m not in outs)
         return ins, outs
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form (`teamrel import a2a --format json` embeds it)."""
         return {
             "source": self.source,
@@ -274,7 +274,7 @@ def load_json(data: bytes, source: str) -> Any:
         raise CardError(source, "is nested too deeply to be a card") from None
 
 
-def card_shape(raw: Mapping[str, Any]) -> Shape:
+def card_shape(raw: Mapping[str, JSON]) -> Shape:
     """v1.0 cards list `supportedInterfaces`; v0.3 cards have a top-level `url` (with
     `protocolVersion`, `preferredTransport`, `additionalInterfaces`) instead."""
     if "supportedInterfaces" in raw or "supported_interfaces" in raw:
@@ -360,7 +360,7 @@ def _parse_v03(raw: dict[str, Any], source: str) -> Any:
         raise CardError(source, f"cannot be converted to v1.0: {type(err).__name__}") from None
 
 
-def parse_v10(raw: dict[str, Any], source: str) -> Any:
+def parse_v10(raw: JsonObject, source: str) -> Any:
     """A v1.0 card as the SDK's protobuf `AgentCard`, its required fields present (the
     message's `field_behavior = REQUIRED` annotations, checked on the JSON, since proto3
     cannot tell an absent field from an empty one)."""
@@ -537,7 +537,7 @@ def build_card(
     url: str,
     input_modes: Sequence[str],
     output_modes: Sequence[str],
-    skills: Sequence[Mapping[str, Any]],
+    skills: Sequence[Mapping[str, JSON]],
     schemas: Mapping[str, Mapping[str, JSON]],
 ) -> dict[str, JSON]:
     """A v1.0 AgentCard (JSON) carrying the teamrel extension, validated by the SDK's types.

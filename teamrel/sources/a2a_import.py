@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import yaml
 
-from teamrel.canonical import JSON
+from teamrel.canonical import JSON, JsonObject
 from teamrel.contracts import SchemaLoader, dialect_of, resolve_path
 from teamrel.errors import InputError, NotFoundError, SchemaError, UsageError
 from teamrel.fileio import atomic_write, escapes
@@ -67,7 +67,7 @@ class PlannedFile:
     data: bytes
     status: FileStatus
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Stable JSON form."""
         return {"path": self.path, "status": self.status}
 
@@ -95,7 +95,7 @@ class ImportPlan:
         """The files that are new or differ from what is on disk."""
         return [f for f in self.files if f.status != "unchanged"]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The `teamrel import a2a --format json` document."""
         return {
             "format_version": IMPORT_FORMAT_VERSION,

@@ -42,6 +42,7 @@ from typing import Any, Literal, NoReturn
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from teamrel.canonical import JsonObject
 from teamrel.errors import Diagnostic, InputError, SourceError
 from teamrel.extras import require
 from teamrel.fileio import atomic_write
@@ -133,7 +134,7 @@ class ImportedMember:
     kind: Literal["agent", "tool"]
     status: Literal["added", "updated", "unchanged"]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """One entry of the `--format json` document."""
         return {"name": self.name, "source": self.source, "kind": self.kind, "status": self.status}
 
@@ -163,7 +164,7 @@ class ImportReport:
         """Changes were found and not written (an existing workspace, no `--yes`)."""
         return self.changed and not self.applied
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The versioned `--format json` document."""
         return {
             "format_version": IMPORT_FORMAT_VERSION,
