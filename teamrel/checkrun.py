@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from teamrel import __version__, compat
 from teamrel import check as chk
@@ -25,8 +25,11 @@ from teamrel.errors import TeamrelError
 from teamrel.progress import Progress
 from teamrel.reportcache import REPORT_CACHE_VERSION, cached_report, save_report
 from teamrel.resultcache import ResultCache
-from teamrel.store import Store
 from teamrel.workspace import Workspace
+
+if TYPE_CHECKING:
+    # most checks never open the store: SQLAlchemy is imported by the one that does
+    from teamrel.store import Store
 
 
 @dataclasses.dataclass(frozen=True)

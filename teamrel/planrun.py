@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from teamrel.baserelease import Base, load_base, resolve_against
 from teamrel.check import Prover, UnknownPolicy
@@ -21,8 +21,11 @@ from teamrel.plandoc import Plan
 from teamrel.progress import Progress
 from teamrel.resultcache import ResultCache
 from teamrel.rules import declares_modes
-from teamrel.store import Store
 from teamrel.workspace import Workspace
+
+if TYPE_CHECKING:
+    # a plan against a manifest file never opens the store: SQLAlchemy stays unimported
+    from teamrel.store import Store
 
 
 def plan_team(

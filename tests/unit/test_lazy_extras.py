@@ -56,3 +56,25 @@ def test_starting_the_cli_builds_no_pydantic_model() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
+
+
+def test_check_and_plan_without_a_store_do_not_import_sqlalchemy(tmp_path: Path) -> None:
+    """A CI gate on a team that reads no environment never opens the state store, so it
+    never pays SQLAlchemy's import (~0.35 s of every `check` and `plan`)."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    root = tmp_path / "ws"
+    shutil.copytree(repo / "examples" / "story-a-renamed-field", root)
+    for command in ("check", "plan"):
+        code = (
+            "import sys, json\n"
+            "from teamrel.cli.app import main\n"
+            f"sys.argv = ['teamrel', '-q', '-C', {str(root)!r}, {command!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write(json.dumps(sorted(m for m in sys.modules\n"
+            "    if m.split('.')[0] in ('sqlalchemy', 'sqlmodel') or m == 'teamrel.store')))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert "Traceback" not in out.stderr, out.stderr
+        assert json.loads(out.stderr.strip().splitlines()[-1]) == [], command
