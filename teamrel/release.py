@@ -62,6 +62,7 @@ from teamrel.pinned import (
     flagged,
     live_digest,
     member_entry,
+    nothing_live,
     pin_member,
     read_text,
 )
@@ -750,7 +751,7 @@ def _release_no_import(store: Store, root: Path | None, team: str, ref: str) -> 
 def _live(store: Store, team: str, env: str) -> Manifest:
     live = store.live_manifest(team, env)
     if live is None:
-        raise NotFoundError(f"nothing is live in {env} of team {team}")
+        raise nothing_live(team, env)
     return live
 
 
